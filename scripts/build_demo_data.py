@@ -1,0 +1,838 @@
+#!/usr/bin/env python3
+"""Build the Kaluga demo reference configuration (tsur/demo/data/*.json, tsur/static/geo/kaluga.geojson).
+
+Usage (from the repository root):
+
+    .venv/bin/python scripts/build_demo_data.py [--shared /work/shared]
+
+Pure standard library. Inputs (read only):
+
+* ``<shared>/geo/kaluga/`` — OpenStreetMap municipal boundaries (ODbL 1.0), HFLabs cities
+  (CC BY-SA 4.0), GeoNames cities1000 extract (CC BY 4.0), the Kaluga street and okrug
+  settlement lists (see that folder's README);
+* ``<shared>/data/kursk/topic_blocks.csv`` — the 161 rubricator topic names of the Kursk
+  regional feedback platform and their sector block. Only these topic *names* (a taxonomy)
+  are used; no resident text from any data set is read or copied.
+
+Everything else (the category codes and flags, organisations, routing rules, synthetic appeal
+and answer texts, Russian names for the GeoNames places) is authored in this file: it is the
+record of every judgment call. The outputs are committed, so the project works without
+``../shared``; rerun this script after changing the inputs or the tables below.
+
+Outputs are UTF-8 JSON with ``indent=1`` and ``ensure_ascii=False``; GeoJSON geometries are
+written compactly on one line each (an indented coordinate list would triple the file size).
+The script ends with a validation pass and exits non-zero if any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_OUT = REPO / "tsur" / "demo" / "data"
+GEO_OUT = REPO / "tsur" / "static" / "geo"
+
+# Douglas–Peucker tolerance for the municipal boundaries and the region outline, in metres
+# (the source's simplified file is ~30 m; 50 m keeps territories.json well under 600 KB).
+MF_TOLERANCE_M = 50.0
+COORD_DECIMALS = 5  # ~1 m
+SIZE_LIMIT = 600 * 1024
+
+SOURCE_OSM_MF = "OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0), admin boundaries of Nov 2020, simplified to ~50 m"
+SOURCE_OSM_REGION = "OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0): union of the 26 boundaries, simplified"
+SOURCE_HFLABS = "HFLabs city (CC BY-SA 4.0); parent by point-in-polygon on OpenStreetMap boundaries"
+SOURCE_GEONAMES = "GeoNames cities1000 (CC BY 4.0); Russian name by the project"
+SOURCE_OKRUG_SETTLEMENT = "Settlement list of the Kaluga urban okrug (6jlarogap/cemetery); no coordinates"
+SOURCE_OKRUG = "Administrative okrug of the city of Kaluga; no boundary in the data (not on the map)"
+
+
+# --------------------------------------------------------------------------------------------
+# Text helpers
+# --------------------------------------------------------------------------------------------
+
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+}
+
+
+def slugify(text: str) -> str:
+    """ASCII slug from a Russian name (simple BGN-like transliteration): «Боровский район» -> borovskiy-rayon."""
+    out = "".join(_TRANSLIT.get(ch, ch) for ch in text.lower())
+    out = re.sub(r"[^a-z0-9]+", "-", out).strip("-")
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry (lon/lat degrees; small-area planar approximations are enough for a region)
+# --------------------------------------------------------------------------------------------
+
+M_PER_DEG_LAT = 110_540.0
+M_PER_DEG_LON_EQ = 111_320.0
+
+
+def _to_metres(ring, lat0):
+    kx = M_PER_DEG_LON_EQ * math.cos(math.radians(lat0))
+    return [(x * kx, y * M_PER_DEG_LAT) for x, y in ring]
+
+
+def _seg_dist(p, a, b):
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    if dx == 0 and dy == 0:
+        return math.hypot(px - ax, py - ay)
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def _dp_keep(pts, tol):
+    """Indices kept by Douglas–Peucker on an open polyline (iterative)."""
+    n = len(pts)
+    keep = [False] * n
+    keep[0] = keep[-1] = True
+    stack = [(0, n - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j <= i + 1:
+            continue
+        best, idx = -1.0, -1
+        for k in range(i + 1, j):
+            d = _seg_dist(pts[k], pts[i], pts[j])
+            if d > best:
+                best, idx = d, k
+        if best > tol:
+            keep[idx] = True
+            stack.append((i, idx))
+            stack.append((idx, j))
+    return [k for k in range(n) if keep[k]]
+
+
+def signed_area(ring) -> float:
+    s = 0.0
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        s += x1 * y2 - x2 * y1
+    return s / 2.0
+
+
+def _orient(a, b, c) -> float:
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+
+def _segments_cross(p1, p2, p3, p4) -> bool:
+    """True if the closed segments p1p2 and p3p4 intersect (touching counts)."""
+    d1, d2 = _orient(p3, p4, p1), _orient(p3, p4, p2)
+    d3, d4 = _orient(p1, p2, p3), _orient(p1, p2, p4)
+    if ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0)):
+        return True
+
+    def on_seg(a, b, c):
+        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
+
+    if d1 == 0 and on_seg(p3, p4, p1):
+        return True
+    if d2 == 0 and on_seg(p3, p4, p2):
+        return True
+    if d3 == 0 and on_seg(p1, p2, p3):
+        return True
+    if d4 == 0 and on_seg(p1, p2, p4):
+        return True
+    return False
+
+
+def crossing_edges(ring) -> set[int]:
+    """Indices of edges of the closed ring that touch a non-adjacent edge (x-sorted sweep)."""
+    n = len(ring) - 1  # edges
+    edges = []
+    for i in range(n):
+        a, b = ring[i], ring[i + 1]
+        edges.append((min(a[0], b[0]), max(a[0], b[0]), min(a[1], b[1]), max(a[1], b[1]), i))
+    edges.sort()
+    bad: set[int] = set()
+    for ii in range(len(edges)):
+        x0, x1, y0, y1, i = edges[ii]
+        for jj in range(ii + 1, len(edges)):
+            u0, u1, v0, v1, j = edges[jj]
+            if u0 > x1:
+                break
+            if v0 > y1 or v1 < y0:
+                continue
+            if abs(i - j) == 1 or abs(i - j) == n - 1:
+                continue  # neighbours share a vertex
+            if _segments_cross(ring[i], ring[i + 1], ring[j], ring[j + 1]):
+                bad.update((i, j))
+    return bad
+
+
+def ring_is_simple(ring) -> bool:
+    return not crossing_edges(ring)
+
+
+def ring_is_valid(ring) -> bool:
+    return (
+        len(ring) >= 4
+        and ring[0] == ring[-1]
+        and len({tuple(p) for p in ring[:-1]}) == len(ring) - 1
+        and abs(signed_area(ring)) > 0
+        and ring_is_simple(ring)
+    )
+
+
+def _round_ring(ring):
+    out = []
+    for x, y in ring:
+        p = [round(x, COORD_DECIMALS), round(y, COORD_DECIMALS)]
+        if not out or out[-1] != p:
+            out.append(p)
+    if out[0] != out[-1]:
+        out.append(list(out[0]))
+    return out
+
+
+def simplify_shared(geoms, tol_m):
+    """Topology-preserving Douglas–Peucker for geometries that share borders vertex for vertex.
+
+    Each ring is cut into arcs at the vertices where the set of geometries sharing the border
+    changes (rings without such a vertex are cut at their smallest vertex). Each distinct arc is
+    simplified once and reused, reversed where needed, by every ring that runs along it, so
+    neighbours keep a common border (no gaps, no overlaps). A ring that comes out invalid
+    (collapsed or self-intersecting) gets its arcs re-simplified with half the tolerance.
+    Returns the simplified geometries in RFC 7946 orientation.
+    """
+    edge_owners: dict[tuple, set] = {}
+    for gi, geom in enumerate(geoms):
+        for poly in polygons_of(geom):
+            for ring in poly:
+                for a, b in zip(ring, ring[1:]):
+                    key = (tuple(a), tuple(b)) if tuple(a) <= tuple(b) else (tuple(b), tuple(a))
+                    edge_owners.setdefault(key, set()).add(gi)
+
+    def owners(a, b):
+        key = (tuple(a), tuple(b)) if tuple(a) <= tuple(b) else (tuple(b), tuple(a))
+        return frozenset(edge_owners[key])
+
+    def arcs_of(ring):
+        pts = [tuple(p) for p in ring[:-1]]
+        n = len(pts)
+        nodes = [
+            i for i in range(n)
+            if owners(pts[i - 1], pts[i]) != owners(pts[i], pts[(i + 1) % n])
+        ]
+        if not nodes:
+            nodes = [min(range(n), key=lambda i: pts[i])]
+        arcs = []
+        for k, start in enumerate(nodes):
+            end = nodes[(k + 1) % len(nodes)]
+            if end <= start:
+                end += n
+            arcs.append([pts[i % n] for i in range(start, end + 1)])
+        return arcs
+
+    lat0 = sum(p[1] for g in geoms for poly in polygons_of(g) for p in poly[0]) / sum(
+        len(poly[0]) for g in geoms for poly in polygons_of(g)
+    )
+    tolerance: dict[tuple, float] = {}
+    cache: dict[tuple, list] = {}
+
+    def canonical(arc):
+        t, r = tuple(arc), tuple(reversed(arc))
+        return (t, False) if t <= r else (r, True)
+
+    def simplified_arc(arc):
+        key, rev = canonical(arc)
+        tol = tolerance.setdefault(key, tol_m)
+        if (key, tol) not in cache:
+            pts = _to_metres(key, lat0)
+            cache[(key, tol)] = [key[k] for k in _dp_keep(pts, tol)] if tol >= 1.0 else list(key)
+        out = cache[(key, tol)]
+        return list(reversed(out)) if rev else out
+
+    structure = [[[arcs_of(ring) for ring in poly] for poly in polygons_of(g)] for g in geoms]
+    for _ in range(16):
+        loosen: set[tuple] = set()
+        result = []
+        for g, gstruct in zip(geoms, structure):
+            polys = []
+            for poly_arcs in gstruct:
+                rings = []
+                for k, arcs in enumerate(poly_arcs):
+                    pts, arc_of_edge = [], []
+                    for ai, arc in enumerate(arcs):
+                        s = simplified_arc(arc)
+                        s = s if not pts else s[1:]
+                        pts.extend(s)
+                        arc_of_edge.extend([ai] * len(s))
+                    ring = _round_ring(pts)
+                    if not ring_is_valid(ring):
+                        # Loosen only the arcs whose edges cross; all of them if the ring collapsed.
+                        crossing = crossing_edges([list(p) for p in pts])
+                        culprits = {arc_of_edge[(e + 1) % len(arc_of_edge)] for e in crossing} or set(range(len(arcs)))
+                        loosen.update(canonical(arcs[ai])[0] for ai in culprits)
+                    if (k == 0) != (signed_area(ring) > 0):
+                        ring = ring[::-1]
+                    rings.append(ring)
+                polys.append(rings)
+            result.append(
+                {"type": "Polygon", "coordinates": polys[0]}
+                if g["type"] == "Polygon"
+                else {"type": "MultiPolygon", "coordinates": polys}
+            )
+        if not loosen:
+            return result
+        for key in loosen:
+            tolerance[key] = tolerance.get(key, tol_m) / 2.0
+    raise ValueError("could not simplify into valid rings")
+
+def polygons_of(geom):
+    if geom["type"] == "Polygon":
+        return [geom["coordinates"]]
+    if geom["type"] == "MultiPolygon":
+        return geom["coordinates"]
+    raise ValueError(geom["type"])
+
+
+def point_in_ring(x, y, ring) -> bool:
+    inside = False
+    n = len(ring)
+    j = n - 1
+    for i in range(n):
+        xi, yi = ring[i][0], ring[i][1]
+        xj, yj = ring[j][0], ring[j][1]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def point_in_geometry(lon, lat, geom) -> bool:
+    for poly in polygons_of(geom):
+        if point_in_ring(lon, lat, poly[0]) and not any(point_in_ring(lon, lat, h) for h in poly[1:]):
+            return True
+    return False
+
+
+def representative_point(geom):
+    """(lat, lon) inside the geometry: the area centroid of the largest polygon if it is inside,
+    else the middle of the widest interior stretch of the horizontal line through it."""
+    polys = polygons_of(geom)
+    poly = max(polys, key=lambda p: abs(signed_area(p[0])))
+    ring = poly[0]
+    a = signed_area(ring)
+    cx = cy = 0.0
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        f = x1 * y2 - x2 * y1
+        cx += (x1 + x2) * f
+        cy += (y1 + y2) * f
+    cx, cy = cx / (6 * a), cy / (6 * a)
+    if point_in_geometry(cx, cy, geom):
+        return round(cy, 5), round(cx, 5)
+    xs = []
+    for r in poly:
+        for (x1, y1), (x2, y2) in zip(r, r[1:]):
+            if (y1 > cy) != (y2 > cy):
+                xs.append(x1 + (cy - y1) * (x2 - x1) / (y2 - y1))
+    xs.sort()
+    best = max(((xs[i], xs[i + 1]) for i in range(0, len(xs) - 1, 2)), key=lambda s: s[1] - s[0])
+    return round(cy, 5), round((best[0] + best[1]) / 2, 5)
+
+
+def count_points(geom) -> int:
+    return sum(len(r) for p in polygons_of(geom) for r in p)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Territories
+# --------------------------------------------------------------------------------------------
+
+REGION_CODE = "kaluga-oblast"
+CITY_DISTRICTS = {"Калуга", "Обнинск"}
+
+# The two city districts stand for their cities: Калуга and Обнинск are NOT repeated as
+# settlements (a second «Калуга» would make every place lookup ambiguous). Their lat/lon is the
+# city centre (HFLabs) and their population that of the city proper.
+CITIES_REPRESENTED_BY_DISTRICT = {"Калуга": "kaluga", "Обнинск": "obninsk"}
+
+# GeoNames cities1000 gives Latin names only. Russian names are the project's (well-known
+# places); places that are one of the 22 HFLabs cities are matched by distance, not by name.
+GEONAMES_RUSSIAN = {
+    "Babynino": "Бабынино",
+    "Baryatino": "Барятино",
+    "Kurovskoye": "Куровской",
+    "Nikola-Lenivets": "Никола-Ленивец",
+    "Polotnyanyy Zavod": "Полотняный Завод",
+    "Pyatovskiy": "Пятовский",
+    "Tovarkovo": "Товарково",
+    "Zhiletovo": "Жилетово",
+    "Duminichi": "Думиничи",
+    "Vysokinichi": "Высокиничи",
+    "Iznoski": "Износки",
+    "Myatlevo": "Мятлево",
+    "Mstikhino": "Мстихино",  # a former village, now a part of the city of Kaluga
+    "Betlitsa": "Бетлица",
+    "Detchino": "Детчино",
+    "Kudinovo": "Кудиново",
+    "Peremyshl'": "Перемышль",
+    "Vorotynsk": "Воротынск",
+    "Seredeyskiy": "Середейский",
+    "Ferzikovo": "Ферзиково",
+    "Khvastovichi": "Хвастовичи",
+}
+GEONAMES_CITY_MATCH_KM = 5.0
+
+# Administrative okrugs of the city of Kaluga: real, but without boundaries in the data.
+KALUGA_OKRUGS = [
+    ("kaluga-leninskiy-okrug", "Ленинский округ"),
+    ("kaluga-moskovskiy-okrug", "Московский округ"),
+    ("kaluga-oktyabrskiy-okrug", "Октябрьский округ"),
+]
+
+# Settlement type abbreviations in the okrug list (streets end in ул./пер./пр.).
+OKRUG_SETTLEMENT_TYPES = {
+    "д.": "деревня",
+    "с.": "село",
+    "п.": "посёлок",
+    "х.": "хутор",
+    "ж.-д. ст.": "ж.-д. станция",
+}
+STREET_TYPES = {"ул.", "пер.", "пр.", "б-р", "пл.", "ш.", "туп."}
+
+
+def km_between(lat1, lon1, lat2, lon2) -> float:
+    dx = (lon2 - lon1) * M_PER_DEG_LON_EQ * math.cos(math.radians((lat1 + lat2) / 2))
+    dy = (lat2 - lat1) * M_PER_DEG_LAT
+    return math.hypot(dx, dy) / 1000.0
+
+
+def territory(code, name, level, parent, oktmo="", lat=None, lon=None, population=None, boundary=None, source=""):
+    return {
+        "code": code,
+        "name": name,
+        "level": level,
+        "parent": parent,
+        "oktmo": oktmo or "",
+        "lat": lat,
+        "lon": lon,
+        "population": population,
+        "boundary": boundary,
+        "source": source,
+    }
+
+
+def parse_okrug_line(raw: str):
+    """'Верхняя Вырка д.' -> ('Верхняя Вырка', 'д.'); the type abbreviation is the tail."""
+    raw = raw.strip()
+    for abbr in sorted(set(OKRUG_SETTLEMENT_TYPES) | STREET_TYPES, key=len, reverse=True):
+        if raw.lower().endswith(" " + abbr):
+            return raw[: -len(abbr) - 1].strip(), abbr
+    raise ValueError(f"unknown type in okrug line {raw!r}")
+
+
+def build_territories(geo: Path, report: dict):
+    full = json.loads((geo / "kaluga_municipal_formations.geojson").read_text(encoding="utf-8"))
+    simp = json.loads((geo / "kaluga_municipal_formations.simplified.geojson").read_text(encoding="utf-8"))
+    outline = json.loads((geo / "kaluga_region_outline.geojson").read_text(encoding="utf-8"))
+    cities = read_csv(geo / "kaluga_cities.csv")
+    geonames = read_csv(geo / "kaluga_places_geonames_cities1000.csv")
+    okrug_raw = read_csv(geo / "kaluga_okrug_settlements_and_streets_raw.csv")
+
+    full_by_name = {f["properties"]["name"]: f["geometry"] for f in full["features"]}
+    city_by_name = {c["city"]: c for c in cities}
+
+    # One topology-preserving simplification of the full-resolution boundaries and the region
+    # outline together, so neighbours (and the region border) share their simplified borders.
+    names = [f["properties"]["name"] for f in full["features"]]
+    shared = simplify_shared(
+        [f["geometry"] for f in full["features"]] + [outline["features"][0]["geometry"]], MF_TOLERANCE_M
+    )
+    simplified_by_name = dict(zip(names, shared[:-1]))
+    region_geom = shared[-1]
+    report["region_points"] = (count_points(outline["features"][0]["geometry"]), count_points(region_geom))
+
+    out = []
+    rlat, rlon = representative_point(region_geom)
+    out.append(
+        territory(REGION_CODE, "Калужская область", "region", None, "29000000", rlat, rlon, None, region_geom, SOURCE_OSM_REGION)
+    )
+
+    # Municipal formations, in the order of the (simplified) source file; its properties are
+    # the same as the full-resolution file's.
+    mf_code_by_name = {}
+    mf_full = {}  # code -> full-resolution geometry, for point-in-polygon
+    points_before = points_after = 0
+    for feat in simp["features"]:
+        props = feat["properties"]
+        name = props["name"]
+        code = slugify(name)
+        level = "city_district" if name in CITY_DISTRICTS else "municipal_district"
+        geom = simplified_by_name[name]
+        points_before += count_points(full_by_name[name])
+        points_after += count_points(geom)
+        population = None
+        if name in CITIES_REPRESENTED_BY_DISTRICT:
+            c = city_by_name[name]
+            lat, lon = round(float(c["geo_lat"]), 5), round(float(c["geo_lon"]), 5)
+            population = int(c["population"])
+        else:
+            lat, lon = representative_point(geom)
+        mf_code_by_name[name] = code
+        mf_full[code] = full_by_name[name]
+        out.append(territory(code, name, level, REGION_CODE, props.get("oktmo") or "", lat, lon, population, geom, SOURCE_OSM_MF))
+    report["mf_points"] = (points_before, points_after)
+
+    for code, name in KALUGA_OKRUGS:
+        out.append(territory(code, name, "okrug", "kaluga", source=SOURCE_OKRUG))
+
+    def containing_mf(lat, lon):
+        hits = [code for code, g in mf_full.items() if point_in_geometry(lon, lat, g)]
+        return hits[0] if len(hits) == 1 else None
+
+    # The 22 cities (HFLabs), parent by point-in-polygon on the full-resolution boundaries.
+    city_parent_check = []
+    city_points = []
+    for c in cities:
+        lat, lon = float(c["geo_lat"]), float(c["geo_lon"])
+        city_points.append((c["city"], lat, lon))
+        parent = containing_mf(lat, lon)
+        expected = (c["area"] + " район") if c["area"] else c["city"]  # only to cross-check
+        city_parent_check.append((c["city"], parent, mf_code_by_name.get(expected)))
+        if c["city"] in CITIES_REPRESENTED_BY_DISTRICT:
+            continue
+        out.append(
+            territory(
+                slugify(c["city"]), c["city"], "settlement", parent, c["oktmo"], round(lat, 5), round(lon, 5),
+                int(c["population"]) if c["population"] else None, None, SOURCE_HFLABS,
+            )
+        )
+    report["city_parent_check"] = city_parent_check
+
+    # GeoNames places that are not one of the cities.
+    geonames_kept = []
+    for g in geonames:
+        lat, lon = float(g["lat"]), float(g["lon"])
+        near = min(city_points, key=lambda c: km_between(lat, lon, c[1], c[2]))
+        if km_between(lat, lon, near[1], near[2]) <= GEONAMES_CITY_MATCH_KM:
+            continue
+        ru = GEONAMES_RUSSIAN[g["name_geonames"]]
+        parent = containing_mf(lat, lon)
+        geonames_kept.append((g["name_geonames"], ru, parent, g["municipal_formation_pip"]))
+        out.append(territory(slugify(ru), ru, "settlement", parent, "", round(lat, 5), round(lon, 5), None, None, SOURCE_GEONAMES))
+    report["geonames_kept"] = geonames_kept
+
+    # Settlements of the Kaluga urban okrug: the raw list mixes settlements and streets; the
+    # type abbreviation at the end of the line tells them apart (cross-checked with `kind`).
+    parsed = []
+    for row in okrug_raw:
+        name, abbr = parse_okrug_line(row["raw"])
+        abbr = abbr.lower()  # 'Марьино Д.' -> д.
+        is_settlement = abbr in OKRUG_SETTLEMENT_TYPES
+        if is_settlement != (row["kind"] == "settlement"):
+            raise ValueError(f"okrug line kind mismatch: {row!r}")
+        if is_settlement:
+            parsed.append((name, OKRUG_SETTLEMENT_TYPES[abbr]))
+    report["okrug_lines"] = (len(okrug_raw), len(parsed))
+    name_counts: dict[str, int] = {}
+    for name, _ in parsed:
+        name_counts[name] = name_counts.get(name, 0) + 1
+    for name, kind in parsed:
+        display, code = name, slugify(name)
+        if name_counts[name] > 1 or kind == "ж.-д. станция":
+            display = f"{name} ({kind})"
+            code = f"{code}-{slugify(kind)}"
+        out.append(territory(code, display, "settlement", "kaluga", source=SOURCE_OKRUG_SETTLEMENT))
+
+    # Resolve accidental code clashes between sources deterministically (none expected).
+    seen: dict[str, int] = {}
+    for t in out:
+        if t["code"] in seen:
+            t["code"] = f"{t['code']}-{t['parent']}"
+        seen[t["code"]] = 1
+    return out, mf_full
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Taxonomy
+# --------------------------------------------------------------------------------------------
+
+BLOCKS = [
+    ("health", "Здравоохранение"),
+    ("education", "Образование"),
+    ("social", "Социальная защита"),
+    ("housing", "ЖКХ"),
+    ("waste", "ТКО"),
+    ("roads", "Дороги"),
+    ("transport", "Транспорт"),
+    ("energy", "Энергетика"),
+    ("services", "Госуслуги.МФЦ.Связь"),
+    ("ecology", "Экология"),
+    ("other", "Прочее"),
+]
+
+# Per Kursk rubricator topic: (code, default urgency "high"?, municipal competence?).
+# Keyed by the topic text with whitespace collapsed; the category name keeps the source text
+# as is (only trimmed), so imported Kursk rows still match by name.
+#
+# Urgency "high": the urgent matters PRODUCT.md names (snow and ice on roads and yards, waste
+# collection, heating, water supply and sewerage, electricity outages, danger to life: open
+# manholes, hazardous trees). Municipal competence: matters of local significance (131-ФЗ) —
+# yards, благоустройство, local roads and sidewalks, street lighting, parks, stray animals,
+# municipal transport routes, municipal schools' and kindergartens' premises and places, heat and
+# water supply — as opposed to regional/federal ones (health, social payments, education
+# supervision, MFC, telecom, post, the power grid, capital repair fund, construction supervision,
+# utility tariffs, regional roads, intercity and rail transport, environmental supervision).
+H, N = True, False  # high urgency / normal
+M, R = True, False  # municipal / regional-federal
+CATEGORY_META = {
+    # housing
+    "«Замороженная» стройка": ("housing-frozen-construction", N, R),
+    "Аварийное жильё": ("housing-unsafe-housing", N, M),
+    "Аварийные деревья": ("housing-hazardous-trees", H, M),
+    "Безнадзорные животные": ("housing-stray-animals", N, M),
+    "Водоотведение": ("housing-sewerage", H, M),
+    "Длительное неисполнение заявок управляющей компанией": ("housing-mc-requests-ignored", N, M),
+    "Загрязнение территории прилегающей к строительному объекту": ("housing-construction-site-dirt", N, M),
+    "Ливневая канализация": ("housing-storm-drains", N, M),
+    "Нарушение строительных норм": ("housing-building-code-violation", N, R),
+    "Нарушение теплоснабжения многоквартирного дома": ("housing-heating-mkd", H, M),
+    "Нарушения в вопросах оплаты коммунальных услуг": ("housing-utility-bills", N, R),
+    "Нарушения в вопросах оплаты коммунальных услуг в микрорайонах ИЖС": ("housing-utility-bills-izhs", N, R),
+    "Нарушения в вопросах оплаты услуг ЖКХ": ("housing-hcs-bills", N, R),
+    "Незавершенное благоустройство после сдачи строительного объекта в эксплуатацию": ("housing-new-build-landscaping", N, M),
+    "Незаконная наружная реклама": ("housing-illegal-advertising", N, M),
+    "Неисправный лифт в многоквартирном доме": ("housing-elevator-broken", N, M),
+    "Некачественная уборка дворовой территории многоквартирных домов": ("housing-yard-cleaning", N, M),
+    "Некачественное водоснабжение в микрорайонах ИЖС": ("housing-water-supply-izhs", H, M),
+    "Некачественное водоснабжение в районе частного сектора": ("housing-water-supply-private", H, M),
+    "Некачественное водоснабжение многоквартирного дома": ("housing-water-supply-mkd", H, M),
+    "Некачественный капитальный ремонт многоквартирного дома": ("housing-capital-repair", N, R),
+    "Ненадлежащее исполнение управляющей компанией работ по уборке и освещению мест общего пользования в многоквартирном доме": ("housing-mc-common-areas", N, M),
+    "Необходимо строительство детской (спортивной) площадки в микрорайоне ИЖС": ("housing-playground-needed-izhs", N, M),
+    "Необходимо строительство тротуара": ("housing-sidewalk-needed", N, M),
+    "Необходимо строительство тротуара в микрорайоне ИЖС": ("housing-sidewalk-needed-izhs", N, M),
+    "Неработающее наружное освещение": ("housing-street-lighting-out", N, M),
+    "Несвоевременная очистка дворовой территории многоквартирных домов от наледи и снега": ("housing-yard-snow-ice", H, M),
+    "Несвоевременное (некачественное) строительство инженерных сетей в микрорайонах ИЖС": ("housing-izhs-utility-networks", N, M),
+    "Несвоевременное восстановление нарушенного благоустройства после проведения ремонтных работ": ("housing-restore-after-works", N, M),
+    "Несвоевременный (некачественный) текущий ремонт многоквартирного дома": ("housing-mkd-current-repair", N, M),
+    "Нескошенная сорная растительность в местах общего пользования в микрорайонах ИЖС": ("housing-weeds-izhs", N, M),
+    "Нескошенная сорная растительность в местах общего пользования в районах частного сектра": ("housing-weeds-private", N, M),
+    "Неудовлетворительная работа диспетчерской службы управляющей компании": ("housing-mc-dispatch", N, M),
+    "Неудовлетворительная уборка и освещение мест общего пользования в многоквартирном доме": ("housing-common-areas", N, M),
+    "Неудовлетворительная уборка улиц и тротуаров": ("housing-street-cleaning", N, M),
+    "Неудовлетворительное содержание детской (спортивной) площадки в микрорайоне ИЖС": ("housing-playground-izhs", N, M),
+    "Неудовлетворительное содержание детской (спортивной) площадки в районе частного сектора": ("housing-playground-private", N, M),
+    "Неудовлетворительное содержание детской (спортивной) площадки на территории многоквартирных домов": ("housing-playground-mkd", N, M),
+    "Неудовлетворительное содержание клумб и газонов": ("housing-flowerbeds-lawns", N, M),
+    "Неудовлетворительное содержание парков и скверов": ("housing-parks-squares", N, M),
+    "Неудовлетворительное содержание фасадов зданий и сооружений, общественных мест": ("housing-facades", N, M),
+    "Неэтичное поведение руководства и работников управляющей компании": ("housing-mc-staff-conduct", N, M),
+    "Отсутствие люков на коммуникационных колодцах": ("housing-open-manholes", H, M),
+    "Отсутствует (нарушено) ограждение строительного объекта": ("housing-construction-fence", N, R),
+    "Отсутствует (неактуален) паспорт строительного объекта": ("housing-construction-passport", N, R),
+    "Сломанные малые архитектурные формы в районах многоквартирных домов": ("housing-street-furniture-broken", N, M),
+    "Ямы и выбоины на внутридворовых проездах и тротуарах в районах многоквартирных домов": ("housing-yard-potholes", N, M),
+    "Ямы и выбоины на тротуарах": ("housing-sidewalk-potholes", N, M),
+    # roads: «в границах городских округов и сельских поселений» and «в микрорайонах ИЖС» are
+    # local roads (municipal); «регионального и межмуниципального значения» are regional.
+    "Безопасная дорога в школу на дорогах в границах городских округов и сельских поселений": ("roads-safe-route-to-school", N, M),
+    "Дорожная разметка на дорогах в границах городских округов и сельских поселений": ("roads-markings-local", N, M),
+    "Дорожные знаки на дорогах в границах городских округов и сельских поселений": ("roads-signs-local", N, M),
+    "Дорожные знаки на дорогах в микрорайонах ИЖС": ("roads-signs-izhs", N, M),
+    "Дорожные знаки на дорогах регионального и межмуниципального значения": ("roads-signs-regional", N, R),
+    "Искусственные неровности на дорогах в границах городских округов и сельских поселений": ("roads-speed-bumps-local", N, M),
+    "Искусственные неровности на дорогах регионального и межмуниципального значения": ("roads-speed-bumps-regional", N, R),
+    "Нарушение дорожного покрытия (ямы) на дорогах в границах городских округов и сельских поселений": ("roads-potholes-local", N, M),
+    "Нарушение дорожного покрытия (ямы) на дорогах в микрорайонах ИЖС": ("roads-potholes-izhs", N, M),
+    "Нарушение дорожного покрытия (ямы) на дорогах регионального и межмуниципального значения": ("roads-potholes-regional", N, R),
+    "Освещение дорог в микрорайонах ИЖС": ("roads-lighting-izhs", N, M),
+    "Освещение дорог в границах городских округов и сельских поселений": ("roads-lighting-local", N, M),
+    "Освещение дорог регионального и межмуниципального значения": ("roads-lighting-regional", N, R),
+    "Остановки общественного транспорта на дорогах в границах городских округов и сельских поселений": ("roads-bus-stops-local", N, M),
+    "Остановки общественного транспорта на дорогах регионального и межмуниципального значения": ("roads-bus-stops-regional", N, R),
+    "Отсутствие твёрдого дорожного покрытия на дорогах в границах городских округов и сельских поселений": ("roads-unpaved-local", N, M),
+    "Отсутствие твёрдого дорожного покрытия на дорогах в микрорайонах ИЖС": ("roads-unpaved-izhs", N, M),
+    "Очистка от снега и наледи дорог в границах городских округов и сельских поселений": ("roads-snow-ice-local", H, M),
+    "Очистка от снега и наледи дорог регионального и межмуниципального значения": ("roads-snow-ice-regional", H, R),
+    "Парковки на дорогах в границах городских округов и сельских поселений": ("roads-parking-local", N, M),
+    "Пешеходные переходы на дорогах в границах городских округов и сельских поселений": ("roads-crossings-local", N, M),
+    "Пешеходные переходы на дорогах в микрорайонах ИЖС": ("roads-crossings-izhs", N, M),
+    "Пешеходные переходы на дорогах регионального и межмуниципального значения": ("roads-crossings-regional", N, R),
+    "Светофоры на дорогах в границах городских округов и сельских поселений": ("roads-traffic-lights-local", N, M),
+    "Светофоры на дорогах регионального и межмуниципального значения": ("roads-traffic-lights-regional", N, R),
+    # transport: municipal (suburban) routes are local; intercity (within the region) and rail are not.
+    "Нарушение графика движения при осуществлении внутриобластных междугородных перевозок": ("transport-schedule-breach-intercity", N, R),
+    "Нарушение графика движения при осуществлении муниципальных (пригородных) перевозок": ("transport-schedule-breach-municipal", N, M),
+    "Нарушение правил посадки и высадки пассажиров при осуществлении внутриобластных междугородных перевозок": ("transport-boarding-intercity", N, R),
+    "Нарушение правил посадки и высадки пассажиров при осуществлении муниципальных (пригородных) перевозок": ("transport-boarding-municipal", N, M),
+    "Нарушения, связанные с оплатой проезда при осуществлении внутриобластных междугородных перевозок": ("transport-fares-intercity", N, R),
+    "Нарушения, связанные с оплатой проезда при осуществлении муниципальных (пригородных) перевозок": ("transport-fares-municipal", N, M),
+    "Недостаточное количество вагонов": ("transport-rail-too-few-cars", N, R),
+    "Недостаточное количество транспорта на маршруте при осуществлении внутриобластных междугородных перевозок": ("transport-too-few-vehicles-intercity", N, R),
+    "Недостаточное количество транспорта на маршруте при осуществлении муниципальных (пригородных) перевозок": ("transport-too-few-vehicles-municipal", N, M),
+    "Необходимо назначение дополнительных поездов": ("transport-rail-extra-trains", N, R),
+    "Неудобный график движения при осуществлении внутриобластных междугородных перевозок": ("transport-schedule-inconvenient-intercity", N, R),
+    "Неудобный график движения при осуществлении муниципальных (пригородных) перевозок": ("transport-schedule-inconvenient-municipal", N, M),
+    "Неудобный график движения пригородного ж/д транспорта": ("transport-rail-schedule-inconvenient", N, R),
+    "Неудовлетворительное санитарное или техническое состояние вагонов": ("transport-rail-cars-condition", N, R),
+    "Неудовлетворительное санитарное состояние транспорта при осуществлении муниципальных (пригородных) перевозок": ("transport-vehicle-sanitary-municipal", N, M),
+    "Неудовлетворительное санитарное состояние транспорта при осуществлении внутриобластных междугородных перевозок": ("transport-vehicle-sanitary-intercity", N, R),
+    "Неудовлетворительный внешний вид (поведение) водителя при осуществлении внутриобластных междугородных перевозок": ("transport-driver-conduct-intercity", N, R),
+    "Неудовлетворительный внешний вид (поведение) водителя при осуществлении муниципальных (пригородных) перевозок": ("transport-driver-conduct-municipal", N, M),
+    "Тарификация ж/д перевозок": ("transport-rail-fares", N, R),
+    # health (regional)
+    "Вакцинация от COVID-19": ("health-covid-vaccination", N, R),
+    "Дневник самонаблюдения": ("health-covid-self-monitoring", N, R),
+    "Нарушения в вопросах установления инвалидности, обеспечения средствами реабилитации": ("health-disability-rehab-means", N, R),
+    "Нарушения связанные с записью на прием, работой электронной регистратуры": ("health-appointments", N, R),
+    "Нарушения связанные с обеспечением лекарственными средствами": ("health-medicines", N, R),
+    "Нарушения, связанные с обеспечением детским питанием": ("health-baby-food", N, R),
+    "Недостаточное обеспечение кадрами учреждений здравоохранения": ("health-staff-shortage", N, R),
+    "Неудовлетворительное качество оказания медицинской помощи": ("health-care-quality", N, R),
+    "Неудовлетворительное материально-техническое состояние учреждений здравоохранения": ("health-facilities-condition", N, R),
+    "Отказ в вакцинации": ("health-vaccination-refused", N, R),
+    "ПЦР-тест, тест на антитела": ("health-covid-tests", N, R),
+    "Проблемы с записью на вакцинацию": ("health-vaccination-booking", N, R),
+    "Сертификат вакцинированного": ("health-covid-vaccination-certificate", N, R),
+    "Сертификат переболевшего": ("health-covid-recovery-certificate", N, R),
+    "Я хочу задать вопрос о вакцинации": ("health-vaccination-question", N, R),
+    # education: municipal schools' and kindergartens' places, premises and grounds are local
+    # matters; the quality of teaching is under regional education supervision.
+    "Наличие очереди на места в дошкольные учреждения": ("education-kindergarten-queue", N, M),
+    "Неудовлетворительное качество работы воспитателей и другого персонала": ("education-kindergarten-staff", N, R),
+    "Неудовлетворительное качество работы преподавателей и другого персонала учреждения дополнительного образования": ("education-extracurricular-staff", N, R),
+    "Неудовлетворительное качество работы учителей и другого персонала": ("education-school-staff", N, R),
+    "Неудовлетворительное материально-техническое обеспечение дошкольного учреждения": ("education-kindergarten-equipment", N, M),
+    "Неудовлетворительное материально-техническое обеспечение школы": ("education-school-equipment", N, M),
+    "Неудовлетворительное состояние прилегающей территории дошкольного учреждения": ("education-kindergarten-grounds", N, M),
+    "Неудовлетворительное состояние прилегающий территории школы": ("education-school-grounds", N, M),
+    "Отсутствие школы в микрорайоне (сельской территории)": ("education-no-school-nearby", N, M),
+    "Посменное обучение": ("education-shift-schooling", N, M),
+    # social (regional / federal)
+    "Вопросы оказания помощи беженцам": ("social-refugees", N, R),
+    "Меры поддержки в условиях неблагоприятной эпидемиологической ситуации в сфере медицины": ("social-covid-support-medicine", N, R),
+    "Меры поддержки в условиях неблагоприятной эпидемиологической ситуации в сфере образования": ("social-covid-support-education", N, R),
+    "Меры поддержки в условиях неблагоприятной эпидемиологической ситуации в сфере торговли": ("social-covid-support-trade", N, R),
+    "Меры поддержки в условиях неблагоприятной эпидемиологической ситуации среднему и малому бизнесу": ("social-covid-support-business", N, R),
+    "Нарушения в вопросах назначения и выплат пособий и компенсаций": ("social-benefits-payments", N, R),
+    "Нарушения порядка обеспечения жильем льготных категорий граждан": ("social-housing-for-entitled", N, R),
+    "Нарушения порядка предоставления мер социальной поддержки, в т.ч. адресной помощи": ("social-support-measures", N, R),
+    "Нарушения порядка присвоение звания «Ветеран труда»": ("social-labour-veteran-title", N, R),
+    "Некачественное предоставление государственных услуг службой занятости населения": ("social-employment-service", N, R),
+    "Неоформленные трудовые отношения": ("social-informal-employment", N, R),
+    "Несвоевременная выплата заработной платы": ("social-wage-arrears", N, R),
+    "Социальные льготы": ("social-privileges", N, R),
+    # waste: collection is the regional operator's; clearing illegal dumps is the landowner's,
+    # mostly the municipality's.
+    "Не соответствующий установленным нормам сбор и вывоз твёрдых бытовых отходов в районах многоквартирных домов": ("waste-collection-mkd", H, R),
+    "Не соответствующий установленным нормам сбор и вывоз твёрдых бытовых отходов с территории ИЖС": ("waste-collection-izhs", H, R),
+    "Не соответствующий установленным нормам сбор и вывоз твёрдых бытовых отходов с территории частного сектора": ("waste-collection-private", H, R),
+    "Несанкционированные свалки твёрдых бытовых отходов": ("waste-illegal-dumps", N, M),
+    # energy (the grid company; management companies for in-house networks)
+    "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в микрорайонах ИЖС": ("energy-power-izhs", H, R),
+    "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в многоквартирных домах": ("energy-power-mkd", H, R),
+    "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в районе частного сектора": ("energy-power-private", H, R),
+    "Ненадлежащее исполнение управляющей компанией работ по содержанию электросети и обеспечению энергоснабжением в многоквартирных домах": ("energy-mc-in-house-grid", N, R),
+    # services
+    "Вопросы предоставления государственных и муниципальных услуг": ("services-public-services", N, R),
+    "Некачественное предоставление услуг почтовой связи": ("services-post", N, R),
+    "Некачественное предоставление услуг сотовой связи": ("services-mobile", N, R),
+    "Отсутствие услуги доступа в сеть Интернет": ("services-no-internet", N, R),
+    "Ошибка отображения данных об услугах, организациях, ведомствах на Портале госуслуг": ("services-gosuslugi-data-error", N, R),
+    # ecology
+    "Загрязнение водных объектов": ("ecology-water-pollution", N, R),
+    "Нарушение правил пожарной безопасности в сфере природопользования": ("ecology-fire-safety", N, R),
+    "Неприятные запахи": ("ecology-odours", N, R),
+    "Несанкционированная вырубка зелёных насаждений в лесопарковых зонах": ("ecology-felling-forest-parks", N, M),
+    "Несанкционированная вырубка зелёных насаждений в населённых пунктах": ("ecology-felling-settlements", N, M),
+    "Несанкционированный сброс жидких бытовых отходов": ("ecology-liquid-waste-dumping", N, R),
+    "Порча земель": ("ecology-land-damage", N, R),
+    # other (culture, sport, trade, test)
+    "Нарушение сроков реализации товара, оказания услуг": ("other-consumer-deadlines", N, R),
+    "Несанкционированная торговля": ("other-illegal-street-trade", N, M),
+    "Неудовлетворительное качество товара, оказания услуги": ("other-consumer-quality", N, R),
+    "Неудовлетворительное санитарное состояние и благоустройство памятников": ("other-monuments", N, M),
+    "Неудовлетворительное содержание спортивных площадок (сооружений)": ("other-sports-grounds", N, M),
+    "Неудовлетворительное состояние прилегающей территории торгового учреждения": ("other-shop-surroundings", N, M),
+    "Низкое качество проведения культурно-массовых мероприятий": ("other-cultural-events", N, R),
+    "Низкое качество проведения спортивных мероприятий": ("other-sports-events", N, R),
+    "Низкое качество работы учреждений физической культуры и спорта": ("other-sports-institutions", N, R),
+    "Плохое материально-техническое оснащение учреждений физической культуры и спорта": ("other-sports-equipment", N, R),
+    "Тестовая категория": ("other-test", N, R),
+}
+
+# Topics kept for triage and for importing historical Kursk-style data, but not offered to
+# residents: the platform's test rubric and the COVID-19-era rubrics.
+NOT_PUBLIC = {
+    "other-test",
+    "health-covid-vaccination",
+    "health-covid-self-monitoring",
+    "health-covid-tests",
+    "health-covid-vaccination-certificate",
+    "health-covid-recovery-certificate",
+    "social-covid-support-medicine",
+    "social-covid-support-education",
+    "social-covid-support-trade",
+    "social-covid-support-business",
+}
+
+# Categories the project adds to the rubricator (clearly not from the Kursk data):
+# a catch-all for `other`, and gas supply (the rubricator has no gas topic, while the energy
+# block covers gas and the region has a gas distribution company to route to).
+EXTRA_CATEGORIES = [
+    {"code": "other-misc", "block": "other", "name": "Иное", "default_urgency": "normal",
+     "default_regime": "", "municipal_competence": False, "is_public": True},
+    {"code": "energy-gas-supply", "block": "energy", "name": "Нарушения газоснабжения",
+     "default_urgency": "high", "default_regime": "", "municipal_competence": False, "is_public": True},
+]
+
+
+def _norm_topic(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build_taxonomy(topic_blocks_csv: Path):
+    rows = read_csv(topic_blocks_csv)
+    block_keys = {k for k, _ in BLOCKS}
+    categories = []
+    used = set()
+    for row in rows:
+        topic = row["topic"].strip()
+        key = _norm_topic(topic)
+        if key not in CATEGORY_META:
+            raise KeyError(f"no category code for topic {topic!r}")
+        code, high, municipal = CATEGORY_META[key]
+        if row["block"] not in block_keys:
+            raise KeyError(f"unknown block {row['block']!r}")
+        if not code.startswith(row["block"] + "-"):
+            raise ValueError(f"code {code} does not match block {row['block']}")
+        used.add(key)
+        categories.append(
+            {
+                "code": code,
+                "block": row["block"],
+                "name": topic,
+                "default_urgency": "high" if high else "normal",
+                "default_regime": "",
+                "municipal_competence": municipal,
+                "is_public": code not in NOT_PUBLIC,
+            }
+        )
+    unused = set(CATEGORY_META) - used
+    if unused:
+        raise KeyError(f"category codes for topics not in the source: {sorted(unused)}")
+    categories.extend(EXTRA_CATEGORIES)
+    order = {k: i for i, (k, _) in enumerate(BLOCKS)}
+    categories.sort(key=lambda c: (order[c["block"]], c["code"]))
+    blocks = [{"key": k, "name": n, "order": i + 1} for i, (k, n) in enumerate(BLOCKS)]
+    return {"blocks": blocks, "categories": categories}

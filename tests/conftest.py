@@ -1,0 +1,56 @@
+"""Shared fixtures: a small reference configuration and named users for every role, so access
+rules are tested everywhere (an operator, a colleague in another organisation, an outsider)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _media_and_mail(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import build_world
+
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit(request, monkeypatch):
+    """Run on-commit side effects when the service's own transaction ends, as production does;
+    pytest-django's per-test transaction would otherwise hold them until the test is over."""
+    if "db" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("db")
+    from django.db import transaction
+
+    conn = transaction.get_connection()
+    base = len(conn.atomic_blocks)
+    original_exit = transaction.Atomic.__exit__
+
+    def exit_and_run(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        c = transaction.get_connection(self.using)
+        while exc_type is None and len(c.atomic_blocks) == base and c.run_on_commit:
+            callbacks, c.run_on_commit = c.run_on_commit, []
+            for _sids, func, _robust in callbacks:
+                func()
+        return result
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_and_run)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,3 @@
+from tsur.cli import main
+
+main()

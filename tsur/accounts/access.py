@@ -1,0 +1,112 @@
+"""Who may see and do what. Every page, endpoint, export and search goes through here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from tsur.accounts.models import Membership, Role
+from tsur.core.errors import AccessDenied
+
+OPERATOR_ROLES = frozenset({Role.REGIONAL_OPERATOR, Role.MUNICIPAL_OPERATOR, Role.ADMINISTRATOR})
+ORGANISATION_ROLES = frozenset({Role.COORDINATOR, Role.EXECUTOR})
+STAFF_ROLES = OPERATOR_ROLES | ORGANISATION_ROLES | {Role.ANALYST}
+
+# Action -> roles that may perform it (scope is checked separately).
+ACTIONS: dict[str, frozenset[str]] = {
+    "moderate": OPERATOR_ROLES,
+    "route": OPERATOR_ROLES,
+    "reclassify": OPERATOR_ROLES,
+    "change_urgency": OPERATOR_ROLES,
+    "reject": OPERATOR_ROLES,
+    "join_problem": OPERATOR_ROLES,
+    "transfer": OPERATOR_ROLES | {Role.COORDINATOR},
+    "assign": OPERATOR_ROLES | {Role.COORDINATOR},
+    "accept": OPERATOR_ROLES | ORGANISATION_ROLES,
+    "interim_answer": OPERATOR_ROLES | ORGANISATION_ROLES,
+    "request_extension": ORGANISATION_ROLES | OPERATOR_ROLES,
+    "decide_extension": OPERATOR_ROLES,
+    "prepare_answer": OPERATOR_ROLES | ORGANISATION_ROLES,
+    "check_answer": OPERATOR_ROLES,
+    "publish_answer": OPERATOR_ROLES,
+    "confirm_resolution": OPERATOR_ROLES,
+    "rate": frozenset({Role.RESIDENT}),
+    "create": OPERATOR_ROLES | {Role.RESIDENT},
+}
+
+
+def membership_of(user) -> Membership | None:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return None
+    try:
+        return user.membership
+    except Membership.DoesNotExist:
+        return None
+
+
+def role_of(user) -> str | None:
+    if user is not None and getattr(user, "is_superuser", False) and membership_of(user) is None:
+        return Role.ADMINISTRATOR
+    m = membership_of(user)
+    return m.role if m else None
+
+
+def is_staff_role(user) -> bool:
+    return role_of(user) in STAFF_ROLES
+
+
+def can_see_personal_data(user) -> bool:
+    """Analysts never see residents' personal data; organisations see it for their own appeals only
+    (checked together with `can_view`)."""
+    return role_of(user) in (OPERATOR_ROLES | ORGANISATION_ROLES | {Role.RESIDENT})
+
+
+def appeals_for(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The appeals this user may see, as a queryset filter (never a Python-side check)."""
+    from tsur.appeals.models import Appeal
+
+    qs = queryset if queryset is not None else Appeal.objects.all()
+    role = role_of(user)
+    if role in (Role.REGIONAL_OPERATOR, Role.ADMINISTRATOR, Role.ANALYST):
+        return qs
+    m = membership_of(user)
+    if role == Role.MUNICIPAL_OPERATOR and m and m.queue_id:
+        return qs.filter(queue_id=m.queue_id)
+    if role == Role.COORDINATOR and m and m.organisation_id:
+        return qs.filter(organisation_id=m.organisation_id)
+    if role == Role.EXECUTOR and m and m.organisation_id:
+        return qs.filter(organisation_id=m.organisation_id, executor=user)
+    if role == Role.RESIDENT:
+        return qs.filter(resident__user=user)
+    return qs.none()
+
+
+def can_view(user, appeal) -> bool:
+    return appeals_for(user).filter(pk=appeal.pk).exists()
+
+
+def can(user, action: str, appeal=None) -> bool:
+    role = role_of(user)
+    if role is None or role not in ACTIONS.get(action, frozenset()):
+        return False
+    if appeal is None or appeal.pk is None:
+        return True
+    return can_view(user, appeal)
+
+
+def require(user, action: str, appeal=None) -> None:
+    if not can(user, action, appeal):
+        raise AccessDenied("Недостаточно прав для этого действия с обращением.")
+
+
+def require_staff(user) -> None:
+    if not is_staff_role(user):
+        raise AccessDenied("Раздел доступен только сотрудникам.")
+
+
+def organisations_scope_q(user) -> Q:
+    """For lists of organisations' figures: coordinators/executors see only their organisation."""
+    m = membership_of(user)
+    if role_of(user) in ORGANISATION_ROLES and m:
+        return Q(pk=m.organisation_id)
+    return Q()

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from tsur.accounts.access import membership_of, role_of
+from tsur.accounts.models import Role
+
+
+def role(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    r = role_of(user)
+    return {
+        "tsur_role": r,
+        "tsur_role_label": Role(r).label if r else "",
+        "tsur_membership": membership_of(user),
+    }

@@ -1,0 +1,88 @@
+"""Who a user is in the platform: one role, scoped to an organisation or a territory queue."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tsur.directory.models import Organisation, Queue
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", "Житель"
+    REGIONAL_OPERATOR = "regional_operator", "Оператор ЦУР"
+    MUNICIPAL_OPERATOR = "municipal_operator", "Муниципальный оператор"
+    COORDINATOR = "coordinator", "Координатор организации"
+    EXECUTOR = "executor", "Исполнитель"
+    ANALYST = "analyst", "Аналитик"
+    ADMINISTRATOR = "administrator", "Администратор"
+
+
+class Membership(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField("роль", max_length=32, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="организация", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    queue = models.ForeignKey(
+        Queue, verbose_name="территориальная очередь", null=True, blank=True, on_delete=models.PROTECT, related_name="operators"
+    )
+
+    class Meta:
+        verbose_name = "роль пользователя"
+        verbose_name_plural = "роли пользователей"
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.role in (Role.COORDINATOR, Role.EXECUTOR) and not self.organisation_id:
+            raise ValidationError({"organisation": "Координатор и исполнитель должны принадлежать организации."})
+        if self.role == Role.MUNICIPAL_OPERATOR and not self.queue_id:
+            raise ValidationError({"queue": "Муниципальному оператору нужна территориальная очередь."})
+
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the mobile app and integrations (also the Open311 api_key).
+    Only a hash is stored; the raw key is shown once when it is issued."""
+
+    name = models.CharField("назначение", max_length=120)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField("действует", default=True)
+
+    class Meta:
+        verbose_name = "API-ключ"
+        verbose_name_plural = "API-ключи"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, user, name: str, raw: str | None = None) -> tuple[ApiToken, str]:
+        raw = raw or "tsur_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(name=name, user=user, prefix=raw[:12], key_hash=_hash_key(raw))
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str | None):
+        if not raw:
+            return None
+        token = cls.objects.select_related("user").filter(key_hash=_hash_key(raw), is_active=True).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user

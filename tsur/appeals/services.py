@@ -1,0 +1,554 @@
+"""Service functions of the appeal lifecycle: one door for every state change.
+
+Each function validates, checks access and the transition, writes the appeal and one event in a
+single transaction, and schedules side effects (notifications, background work) after commit.
+Views, API endpoints, tasks and commands only parse input and call these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tsur.accounts import access
+from tsur.appeals.lifecycle import TRANSITIONS
+from tsur.appeals.models import (
+    Appeal,
+    Channel,
+    ClassificationSource,
+    Counter,
+    Event,
+    Notification,
+    Problem,
+    RejectionReason,
+    Resident,
+    Status,
+)
+from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
+from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
+from tsur.directory.services import queue_for, region_contains, territory_at
+
+SYSTEM = "система"
+
+# Which regime an appeal falls under when its category does not say (configurable).
+CHANNEL_REGIMES: dict[str, str] = {
+    Channel.VK: Regime.INCIDENT,
+    Channel.TELEGRAM: Regime.INCIDENT,
+    Channel.OK: Regime.INCIDENT,
+    Channel.EMAIL: Regime.APPEAL,
+    Channel.OPERATOR: Regime.APPEAL,
+    Channel.WIDGET: Regime.MESSAGE,
+    Channel.APP: Regime.MESSAGE,
+    Channel.OPEN311: Regime.MESSAGE,
+    Channel.POS_IMPORT: Regime.MESSAGE,
+}
+CHANNEL_REGIMES.update(getattr(settings, "TSUR_CHANNEL_REGIMES", {}))
+
+
+def actor_label(actor) -> str:
+    if actor is None:
+        return SYSTEM
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+@dataclass
+class Change:
+    """What a transition is writing: the locked appeal plus the event's reason and data."""
+
+    appeal: Appeal
+    from_status: str
+    reason: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def changing(
+    appeal: Appeal | int,
+    name: str,
+    actor,
+    *,
+    action: str | None = None,
+    expected_version: int | None = None,
+    label: str | None = None,
+) -> Iterator[Change]:
+    """Lock the appeal, check access, version and transition; on exit save it and log the event.
+
+    Two operators acting at once: the row lock serialises them and the version check refuses the
+    one who acted on a stale view, so nothing is half-written.
+    """
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    transition = TRANSITIONS[name]
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise NotFound("Обращение не найдено.")
+        if actor is not None:
+            access.require(actor, action or name, locked)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentUpdate(
+                f"Обращение {locked.number} уже изменил другой пользователь. Обновите карточку и повторите действие."
+            )
+        if locked.status not in transition.sources:
+            raise TransitionNotAllowed(
+                f"Действие «{transition.label}» невозможно: обращение {locked.number} "
+                f"в статусе «{Status(locked.status).label}».",
+                code="transition_not_allowed",
+            )
+        change = Change(appeal=locked, from_status=locked.status)
+        yield change
+        if transition.target is not None:
+            locked.status = transition.target
+        locked.version += 1
+        locked.refresh_search_text()
+        locked.save()
+        Event.objects.create(
+            appeal=locked,
+            kind=name,
+            actor=actor if actor is not None else None,
+            actor_label=label or actor_label(actor),
+            from_status=change.from_status,
+            to_status=locked.status,
+            reason=change.reason,
+            data=change.data,
+        )
+    if isinstance(appeal, Appeal):
+        # Keep the caller's object in step with what was written.
+        appeal.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+
+
+def log_event(appeal: Appeal, kind: str, actor=None, *, reason: str = "", data: dict | None = None, label: str = "") -> Event:
+    """An event that changes no status (a reminder sent, a personal-data view, a notification)."""
+    return Event.objects.create(
+        appeal=appeal,
+        kind=kind,
+        actor=actor,
+        actor_label=label or actor_label(actor),
+        from_status=appeal.status,
+        to_status=appeal.status,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def next_number(now: dt.datetime | None = None) -> str:
+    year = timezone.localtime(now or timezone.now()).year
+    with transaction.atomic():
+        counter, _ = Counter.objects.select_for_update().get_or_create(key=f"appeal-{year}")
+        counter.value += 1
+        counter.save(update_fields=["value"])
+    return f"{year}-{counter.value:06d}"
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+@dataclass
+class NewAppeal:
+    channel: str
+    text: str
+    category_code: str = ""
+    territory_code: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    external_id: str = ""
+    received_at: dt.datetime | None = None
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    account_link: str = ""
+    user: object | None = None
+    photos: list = field(default_factory=list)  # validated PhotoUpload objects
+
+
+def _regime_for(channel: str, category: Category | None) -> str:
+    if category is not None and category.default_regime:
+        return category.default_regime
+    return CHANNEL_REGIMES.get(channel, Regime.MESSAGE)
+
+
+def validate_new_appeal(data: NewAppeal) -> tuple[Category | None, Territory | None]:
+    errors: dict[str, list[str]] = {}
+    text = (data.text or "").strip()
+    if not text:
+        errors.setdefault("text", []).append("Опишите проблему: текст обращения не может быть пустым.")
+    elif len(text) > settings.TSUR_MAX_TEXT_CHARS:
+        errors.setdefault("text", []).append(
+            f"Текст слишком длинный: {len(text)} знаков, допускается не более {settings.TSUR_MAX_TEXT_CHARS}."
+        )
+    elif "\x00" in text:
+        errors.setdefault("text", []).append("Текст содержит недопустимые символы.")
+    if data.channel not in Channel.values:
+        errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
+    category = None
+    if data.category_code:
+        category = Category.objects.filter(code=data.category_code, is_active=True).select_related("block").first()
+        if category is None:
+            errors.setdefault("category", []).append("Такой категории нет в классификаторе.")
+    territory = None
+    if data.territory_code:
+        territory = Territory.objects.filter(code=data.territory_code).first()
+        if territory is None:
+            errors.setdefault("territory", []).append("Такой территории нет в справочнике.")
+    if (data.lat is None) != (data.lon is None):
+        errors.setdefault("location", []).append("Укажите обе координаты точки: широту и долготу.")
+    elif data.lat is not None:
+        if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+            errors.setdefault("location", []).append("Координаты вне допустимого диапазона.")
+        elif region_contains(data.lat, data.lon) is False:
+            errors.setdefault("location", []).append("Точка на карте находится за пределами региона.")
+    if len(data.address) > 300:
+        errors.setdefault("address", []).append("Адрес слишком длинный (не более 300 знаков).")
+    if data.email and ("@" not in data.email or len(data.email) > 254):
+        errors.setdefault("email", []).append("Проверьте адрес электронной почты.")
+    if len(data.photos) > settings.TSUR_MAX_PHOTOS:
+        errors.setdefault("photos", []).append(f"Можно приложить не более {settings.TSUR_MAX_PHOTOS} фотографий.")
+    if errors:
+        raise ValidationFailed("Обращение не принято: исправьте отмеченные поля.", field_errors=errors)
+    return category, territory
+
+
+def create_appeal(data: NewAppeal, actor=None) -> Appeal:
+    """Register a new appeal from any channel. Idempotent on (channel, external_id)."""
+    if actor is not None:
+        access.require(actor, "create")
+    if data.external_id:
+        existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).first()
+        if existing is not None:
+            return existing
+    category, territory = validate_new_appeal(data)
+    if territory is None and data.lat is not None:
+        territory = territory_at(data.lat, data.lon)
+    received = data.received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            resident = None
+            if data.name or data.phone or data.email or data.account_link or data.user is not None:
+                resident = Resident.objects.create(
+                    name=data.name.strip()[:200],
+                    phone=data.phone.strip()[:32],
+                    email=data.email.strip(),
+                    account_link=data.account_link.strip()[:300],
+                    user=data.user if getattr(data.user, "is_authenticated", False) else None,
+                )
+            appeal = Appeal(
+                number=next_number(received),
+                channel=data.channel,
+                external_id=data.external_id[:200],
+                regime=_regime_for(data.channel, category),
+                text=data.text.strip(),
+                resident=resident,
+                territory=territory,
+                address=data.address.strip(),
+                lat=data.lat,
+                lon=data.lon,
+                place_source=ClassificationSource.RESIDENT if (territory or data.address or data.lat is not None) else "",
+                category=category,
+                block=category.block if category else None,
+                classification_source=ClassificationSource.RESIDENT if category else "",
+                urgency=category.default_urgency if category else Urgency.NORMAL,
+                urgency_reason="по умолчанию для категории" if category and category.default_urgency == Urgency.HIGH else "",
+                queue=queue_for(territory, category),
+                received_at=received,
+                status=Status.RECEIVED,
+            )
+            appeal.refresh_search_text()
+            from tsur.deadlines.services import apply_deadlines
+
+            apply_deadlines(appeal)
+            appeal.save()
+            for photo in data.photos:
+                photo.save_to(appeal)
+            Event.objects.create(
+                appeal=appeal,
+                kind="created",
+                actor=actor,
+                actor_label=actor_label(actor) if actor else "житель",
+                to_status=Status.RECEIVED,
+                data={"channel": data.channel, "regime": appeal.regime, "photos": len(data.photos)},
+            )
+            notify_resident(
+                appeal,
+                "created",
+                f"Обращение {appeal.number} зарегистрировано",
+                f"Ваше обращение зарегистрировано под номером {appeal.number}. "
+                f"Следить за ним можно по ссылке: {status_url(appeal)}",
+            )
+            from tsur.core import tasks
+
+            transaction.on_commit(lambda: tasks.enqueue("process_new_appeal", appeal.pk))
+    except IntegrityError:
+        if data.external_id:
+            existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).first()
+            if existing is not None:
+                return existing
+        raise
+    return appeal
+
+
+def status_url(appeal: Appeal) -> str:
+    return f"{settings.SITE_URL}/status/{appeal.number}/{appeal.access_key}/"
+
+
+def notify_resident(appeal: Appeal, kind: str, subject: str, body: str) -> Notification:
+    """Record a notification; it is delivered after commit and retried by the sweeper."""
+    note = Notification.objects.create(appeal=appeal, kind=kind, subject=subject, body=body)
+    from tsur.core import tasks
+
+    transaction.on_commit(lambda: tasks.enqueue("deliver_notification", note.pk))
+    return note
+
+
+def take_to_moderation(appeal: Appeal | int) -> Appeal:
+    with changing(appeal, "take_to_moderation", None) as ch:
+        ch.reason = "Первичная обработка завершена"
+    return ch.appeal
+
+
+# --- moderation, classification, routing ----------------------------------------------------
+
+
+def _apply_classification(a: Appeal, category: Category, source: str, confidence: float | None = None) -> dict:
+    before = {"category": a.category.code if a.category_id else None, "regime": a.regime}
+    a.category = category
+    a.block = category.block
+    a.classification_source = source
+    a.classification_confidence = confidence
+    a.regime = _regime_for(a.channel, category)
+    a.queue = queue_for(a.territory, category)
+    return {"before": before, "after": {"category": category.code, "regime": a.regime}}
+
+
+def reclassify(
+    appeal: Appeal | int,
+    actor,
+    *,
+    category_code: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    category = Category.objects.filter(code=category_code, is_active=True).select_related("block").first()
+    if category is None:
+        raise ValidationFailed("Такой категории нет в классификаторе.", field_errors={"category": ["Неизвестная категория."]})
+    with changing(appeal, "reclassify", actor, expected_version=expected_version) as ch:
+        ch.data = _apply_classification(ch.appeal, category, ClassificationSource.OPERATOR)
+        ch.reason = reason
+        from tsur.deadlines.services import apply_deadlines
+
+        apply_deadlines(ch.appeal)
+        ch.data["due_at"] = ch.appeal.due_at.isoformat() if ch.appeal.due_at else None
+    return ch.appeal
+
+
+def change_place(
+    appeal: Appeal | int,
+    actor,
+    *,
+    territory_code: str = "",
+    address: str | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    territory = Territory.objects.filter(code=territory_code).first() if territory_code else None
+    if territory_code and territory is None:
+        raise ValidationFailed("Такой территории нет в справочнике.", field_errors={"territory": ["Неизвестная территория."]})
+    with changing(appeal, "change_place", actor, action="reclassify", expected_version=expected_version) as ch:
+        a = ch.appeal
+        ch.data = {"before": {"territory": a.territory.code if a.territory_id else None, "address": a.address}}
+        if territory is not None:
+            a.territory = territory
+        if address is not None:
+            a.address = address.strip()[:300]
+        a.place_source = ClassificationSource.OPERATOR
+        a.queue = queue_for(a.territory, a.category)
+        ch.data["after"] = {"territory": a.territory.code if a.territory_id else None, "address": a.address}
+        ch.reason = reason
+    return ch.appeal
+
+
+def change_urgency(
+    appeal: Appeal | int, actor, *, urgency: str, reason: str, expected_version: int | None = None
+) -> Appeal:
+    if urgency not in Urgency.values:
+        raise ValidationFailed("Срочность: допустимы значения high и normal.", field_errors={"urgency": ["Неизвестное значение."]})
+    if not reason.strip():
+        raise ValidationFailed("Укажите причину изменения срочности.", field_errors={"reason": ["Обязательное поле."]})
+    with changing(appeal, "change_urgency", actor, expected_version=expected_version) as ch:
+        ch.data = {"before": ch.appeal.urgency, "after": urgency}
+        ch.appeal.urgency = urgency
+        ch.appeal.urgency_reason = reason.strip()[:300]
+        ch.reason = reason
+        from tsur.deadlines.services import apply_deadlines
+
+        apply_deadlines(ch.appeal)
+    return ch.appeal
+
+
+def route_appeal(
+    appeal: Appeal | int,
+    actor,
+    *,
+    organisation_code: str = "",
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    """Moderation passed: register the appeal and send it to an organisation, by rule or by hand."""
+    from tsur.deadlines.services import apply_deadlines
+    from tsur.routing.services import decide
+
+    manual = None
+    if organisation_code:
+        manual = Organisation.objects.filter(code=organisation_code, is_active=True).first()
+        if manual is None:
+            raise ValidationFailed("Организация не найдена.", field_errors={"organisation": ["Неизвестная организация."]})
+    with changing(appeal, "route", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if manual is not None:
+            a.organisation = manual
+            a.routing_reason = f"Выбрано оператором вручную: {reason.strip() or 'без комментария'}"
+            ch.data = {"organisation": manual.code, "manual": True}
+        else:
+            decision = decide(a)
+            a.organisation = decision.organisation
+            a.routing_reason = decision.reason
+            ch.data = {"organisation": decision.organisation.code, "rule": decision.rule_id, "manual": False}
+        now = timezone.now()
+        a.registered_at = a.registered_at or now
+        a.routed_at = now
+        a.executor = None
+        apply_deadlines(a)
+        ch.reason = a.routing_reason
+    return ch.appeal
+
+
+def transfer_appeal(
+    appeal: Appeal | int, actor, *, organisation_code: str, reason: str, expected_version: int | None = None
+) -> Appeal:
+    from tsur.deadlines.services import apply_deadlines
+
+    if not reason.strip():
+        raise ValidationFailed("Укажите причину переадресации.", field_errors={"reason": ["Обязательное поле."]})
+    target = Organisation.objects.filter(code=organisation_code, is_active=True).first()
+    if target is None:
+        raise ValidationFailed("Организация не найдена.", field_errors={"organisation": ["Неизвестная организация."]})
+    with changing(appeal, "transfer", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if a.organisation_id == target.pk:
+            raise ValidationFailed("Обращение уже находится в этой организации.", field_errors={"organisation": ["Та же организация."]})
+        ch.data = {"from": a.organisation.code if a.organisation_id else None, "to": target.code}
+        a.organisation = target
+        a.executor = None
+        a.routed_at = timezone.now()
+        a.routing_reason = f"Переадресовано: {reason.strip()}"
+        a.escalation_level = 0
+        a.reminded_at = None
+        apply_deadlines(a)
+        ch.reason = reason.strip()
+    return ch.appeal
+
+
+def return_to_moderation(appeal: Appeal | int, actor, *, reason: str, expected_version: int | None = None) -> Appeal:
+    """A coordinator says the appeal is not theirs: it goes back to the center's moderation."""
+    if not reason.strip():
+        raise ValidationFailed("Укажите, почему обращение не относится к вашей организации.", field_errors={"reason": ["Обязательное поле."]})
+    with changing(appeal, "return_to_moderation", actor, action="transfer", expected_version=expected_version) as ch:
+        ch.data = {"from": ch.appeal.organisation.code if ch.appeal.organisation_id else None}
+        ch.appeal.organisation = None
+        ch.appeal.executor = None
+        ch.reason = reason.strip()
+    return ch.appeal
+
+
+def assign_executor(appeal: Appeal | int, actor, *, executor_id: int, expected_version: int | None = None) -> Appeal:
+    from django.contrib.auth import get_user_model
+
+    from tsur.accounts.models import Role
+
+    user = get_user_model().objects.filter(pk=executor_id, is_active=True).select_related("membership").first()
+    with changing(appeal, "assign", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        m = access.membership_of(user) if user else None
+        if m is None or m.role not in (Role.EXECUTOR, Role.COORDINATOR) or m.organisation_id != a.organisation_id:
+            raise ValidationFailed(
+                "Исполнитель должен быть сотрудником организации, в которой находится обращение.",
+                field_errors={"executor": ["Недопустимый исполнитель."]},
+            )
+        ch.data = {"executor": user.pk}
+        ch.reason = f"Исполнитель: {actor_label(user)}"
+        a.executor = user
+    return ch.appeal
+
+
+def accept_appeal(appeal: Appeal | int, actor, *, expected_version: int | None = None) -> Appeal:
+    with changing(appeal, "accept", actor, expected_version=expected_version) as ch:
+        if ch.appeal.executor_id is None and access.role_of(actor) == "executor":
+            ch.appeal.executor = actor
+    return ch.appeal
+
+
+def reject_appeal(
+    appeal: Appeal | int, actor, *, reason_code: str, note: str = "", expected_version: int | None = None
+) -> Appeal:
+    if reason_code not in RejectionReason.values:
+        raise ValidationFailed("Выберите причину отклонения.", field_errors={"reason": ["Неизвестная причина."]})
+    if reason_code == RejectionReason.OTHER and not note.strip():
+        raise ValidationFailed("Опишите причину отклонения.", field_errors={"note": ["Обязательное поле для причины «Иное»."]})
+    with changing(appeal, "reject", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if hasattr(a, "led_problem") and a.led_problem.appeals.exclude(pk=a.pk).exists():
+            raise TransitionNotAllowed("Нельзя отклонить ведущее обращение проблемы, к которому присоединены другие.")
+        a.rejection_reason = reason_code
+        a.rejection_note = note.strip()
+        a.closed_at = timezone.now()
+        ch.reason = f"{RejectionReason(reason_code).label}. {note.strip()}".strip()
+        notify_resident(
+            a,
+            "rejected",
+            f"Обращение {a.number} отклонено",
+            f"Обращение {a.number} не может быть рассмотрено. Причина: {ch.reason}",
+        )
+    return ch.appeal
+
+
+def join_to_problem(
+    appeal: Appeal | int, actor, *, lead_number: str, reason: str = "", expected_version: int | None = None
+) -> Appeal:
+    """Join an appeal to the problem led by another (the first appeal stays the lead)."""
+    lead = Appeal.objects.filter(number=lead_number).first()
+    if lead is None:
+        raise ValidationFailed("Ведущее обращение не найдено.", field_errors={"lead": ["Нет обращения с таким номером."]})
+    if lead.problem_id and lead.problem.lead_id != lead.pk:
+        lead = lead.problem.lead  # joining to a member means joining its problem
+    if not lead.is_open:
+        raise TransitionNotAllowed(f"Проблема по обращению {lead.number} уже закрыта: присоединять к ней нельзя.")
+    with changing(appeal, "join_problem", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if a.pk == lead.pk:
+            raise ValidationFailed("Обращение нельзя присоединить к самому себе.", field_errors={"lead": ["То же обращение."]})
+        if hasattr(a, "led_problem") and a.led_problem.appeals.exclude(pk=a.pk).exists():
+            raise TransitionNotAllowed("Это обращение само ведёт проблему с присоединёнными обращениями.")
+        if actor is not None and not access.can_view(actor, lead):
+            raise ValidationFailed("Ведущее обращение вне вашей области видимости.", field_errors={"lead": ["Нет доступа."]})
+        problem, _ = Problem.objects.get_or_create(lead=lead)
+        if lead.problem_id != problem.pk:
+            Appeal.objects.filter(pk=lead.pk).update(problem=problem)
+        a.problem = problem
+        a.organisation = lead.organisation
+        a.executor = None
+        ch.data = {"lead": lead.number, "problem": problem.pk}
+        ch.reason = reason.strip() or f"То же, что обращение {lead.number}"
+        notify_resident(
+            a,
+            "joined",
+            f"Обращение {a.number} объединено с похожими",
+            f"Ваше обращение {a.number} касается той же проблемы, что и обращение {lead.number}. "
+            "Ответ по проблеме придёт и вам, и вы сможете его оценить.",
+        )
+    return ch.appeal

@@ -1,0 +1,43 @@
+"""Request-level guards shared by every page and endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse oversized bodies before any view reads them, so nothing is half-written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.TSUR_MAX_REQUEST_BYTES:
+            limit_mb = settings.TSUR_MAX_REQUEST_BYTES // (1024 * 1024)
+            message = f"Запрос слишком большой: не более {limit_mb} МБ вместе с фотографиями."
+            if request.path.startswith(("/api/", "/open311/")):
+                return JsonResponse({"code": "request_too_large", "message": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class FrameOptionsMiddleware:
+    """Everything is SAMEORIGIN except the resident widget, which official sites embed in an iframe."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/widget/"):
+            response.headers.pop("X-Frame-Options", None)
+        else:
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response

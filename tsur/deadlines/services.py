@@ -1,0 +1,85 @@
+"""Deadlines of appeals: set and recomputed on every change that moves them; reminders before the
+deadline, escalation after it (to the organisation's coordinator, then to the center)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tsur.appeals.models import OPEN_STATUSES, Appeal
+from tsur.deadlines.compute import calendar_for, compute_due, default_policies
+from tsur.deadlines.models import DeadlinePolicy
+
+
+def policy_for(regime: str) -> DeadlinePolicy | None:
+    policy = DeadlinePolicy.objects.filter(regime=regime).first()
+    if policy is None:
+        defaults = {p["regime"]: p for p in default_policies()}
+        if regime in defaults:
+            policy = DeadlinePolicy(**defaults[regime])
+    return policy
+
+
+def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None) -> None:
+    """Set the appeal's due dates from its regime, urgency, organisation calendar and extensions.
+
+    The clock runs from receipt; for 59-FZ appeals the answer is due 30 days from registration.
+    A reopened appeal passes `start` (the moment of reopening) to get a fresh clock.
+    Does not save: the caller's transition saves.
+    """
+    policy = policy_for(appeal.regime)
+    if policy is None:
+        appeal.due_at = None
+        appeal.due_explain = "Регламент сроков не настроен"
+        return
+    calendar = calendar_for(appeal.organisation if appeal.organisation_id else None)
+    base = start or appeal.received_at
+    if start is None and appeal.regime == "appeal" and appeal.registered_at:
+        base = appeal.registered_at
+    due = compute_due(
+        policy,
+        appeal.urgency,
+        base,
+        calendar,
+        interim_at=appeal.interim_answered_at if start is None else None,
+        extension_days=appeal.extension_days,
+    )
+    appeal.due_at = due.due
+    appeal.due_explain = due.explain[:300]
+    if start is None:
+        reg = compute_due(policy, appeal.urgency, appeal.received_at, calendar)
+        appeal.registration_due_at = reg.registration_due
+        appeal.transfer_due_at = reg.transfer_due
+
+
+def due_soon_q(now: dt.datetime, hours: int = 24) -> Q:
+    return Q(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lt=now + dt.timedelta(hours=hours))
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    return Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+def watch_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
+    """One pass of reminders and escalations. Idempotent: each appeal records how far it got."""
+    from tsur.deadlines.flows import escalate, remind
+
+    now = now or timezone.now()
+    counts = {"reminded": 0, "escalated_coordinator": 0, "escalated_center": 0}
+    open_qs = Appeal.objects.filter(status__in=OPEN_STATUSES).exclude(due_at=None)
+    for appeal in open_qs.filter(reminded_at=None, due_at__gt=now).select_related("organisation"):
+        policy = policy_for(appeal.regime)
+        start = appeal.routed_at or appeal.received_at
+        total = (appeal.due_at - start).total_seconds()
+        if total > 0 and (now - start).total_seconds() >= total * (policy.remind_at_fraction if policy else 0.75):
+            counts["reminded"] += remind(appeal.pk, now)
+    for appeal in open_qs.filter(due_at__lte=now, escalation_level__lt=2):
+        policy = policy_for(appeal.regime)
+        after = dt.timedelta(hours=policy.escalate_center_after_hours if policy else 24)
+        if appeal.escalation_level == 0:
+            counts["escalated_coordinator"] += escalate(appeal.pk, 1, now)
+        elif now >= appeal.due_at + after:
+            counts["escalated_center"] += escalate(appeal.pk, 2, now)
+    return counts

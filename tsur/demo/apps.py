@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "tsur.demo"
+    verbose_name = "Демо-конфигурация"

@@ -1,0 +1,69 @@
+"""The routing decision: which organisation must act, and why.
+
+Precedence, most specific first: a higher `priority` wins; then a rule naming a category beats one
+naming a block, which beats one naming neither; then a deeper territory beats a wider one; a rule
+with no territory is the widest. With no rule, the appeal goes to the center's triage queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tsur.appeals.models import Appeal
+from tsur.directory.models import Organisation
+from tsur.directory.services import center
+from tsur.routing.models import RoutingRule
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    organisation: Organisation
+    rule_id: int | None
+    reason: str
+
+
+def _specificity(rule: RoutingRule, depth: dict[int, int]) -> tuple[int, int, int]:
+    topic = 2 if rule.category_id else (1 if rule.block_id else 0)
+    place = depth[rule.territory_id] + 1 if rule.territory_id else 0
+    return (rule.priority, topic, place)
+
+
+def candidates(appeal: Appeal) -> list[RoutingRule]:
+    """Every active rule that matches, best first."""
+    chain = appeal.territory.ancestors_and_self() if appeal.territory_id else []
+    # Depth counted from the top of the tree: the region is 0.
+    depth = {t.pk: len(chain) - 1 - i for i, t in enumerate(chain)}
+    qs = RoutingRule.objects.filter(is_active=True, organisation__is_active=True).select_related(
+        "organisation", "category", "block", "territory"
+    )
+    matching = []
+    for rule in qs:
+        if rule.category_id and rule.category_id != appeal.category_id:
+            continue
+        if rule.block_id and rule.block_id != appeal.block_id:
+            continue
+        if rule.territory_id and rule.territory_id not in depth:
+            continue
+        matching.append(rule)
+    matching.sort(key=lambda r: (_specificity(r, depth), -r.pk), reverse=True)
+    return matching
+
+
+def decide(appeal: Appeal) -> RoutingDecision:
+    rules = candidates(appeal)
+    if rules:
+        best = rules[0]
+        reason = f"Правило №{best.pk}: {best.describe()} → {best.organisation.short_name}"
+        if best.priority:
+            reason += f" (приоритет {best.priority})"
+        if len(rules) > 1:
+            reason += f"; подходили ещё {len(rules) - 1}, это правило точнее"
+        return RoutingDecision(best.organisation, best.pk, reason)
+    org = center()
+    missing = []
+    if not appeal.category_id:
+        missing.append("не определена категория")
+    if not appeal.territory_id:
+        missing.append("не определена территория")
+    why = "; ".join(missing) if missing else "ни одно правило не подходит к категории и территории"
+    return RoutingDecision(org, None, f"Очередь разбора ЦУР: {why}")

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from tsur.intake.api import api
+
+admin.site.site_header = "ЦУР: администрирование"
+admin.site.site_title = "ЦУР"
+admin.site.index_title = "Справочники и настройки"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", api.urls),
+    path("open311/v2/", include("tsur.intake.open311_urls")),
+    path("workspace/", include("tsur.workspace.urls")),
+    path("", include("tsur.intake.urls")),
+]
+
+if settings.DEBUG or getattr(settings, "TSUR_SERVE_MEDIA", True):
+    # Attachments are served by the application in the embedded default; behind a proxy in production.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
