@@ -836,3 +836,211 @@ def build_taxonomy(topic_blocks_csv: Path):
     categories.sort(key=lambda c: (order[c["block"]], c["code"]))
     blocks = [{"key": k, "name": n, "order": i + 1} for i, (k, n) in enumerate(BLOCKS)]
     return {"blocks": blocks, "categories": categories}
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Organisations (a realistic demo configuration, not an authoritative register)
+# --------------------------------------------------------------------------------------------
+
+REGION = [REGION_CODE]
+# (code, full name, short name, kind, parent, territories, work_start, work_end, e-mail local part)
+ORGANISATIONS = [
+    ("tsur-center", "Центр управления регионом Калужской области", "ЦУР Калужской области",
+     "center", None, REGION, None, None, "cur"),
+    # Regional executive bodies
+    ("minzdrav", "Министерство здравоохранения Калужской области", "Минздрав области",
+     "regional", None, REGION, None, None, "minzdrav"),
+    ("minobr", "Министерство образования и науки Калужской области", "Минобрнауки области",
+     "regional", None, REGION, None, None, "minobr"),
+    ("mintrud", "Министерство труда и социальной защиты Калужской области", "Минтруд области",
+     "regional", None, REGION, None, None, "mintrud"),
+    ("minstroy", "Министерство строительства и жилищно-коммунального хозяйства Калужской области", "Минстрой области",
+     "regional", None, REGION, None, None, "minstroy"),
+    ("mindor", "Министерство дорожного хозяйства Калужской области", "Миндор области",
+     "regional", None, REGION, None, None, "mindor"),
+    ("mintrans", "Министерство транспорта Калужской области", "Минтранс области",
+     "regional", None, REGION, None, None, "mintrans"),
+    ("minprirody", "Министерство природных ресурсов и экологии Калужской области", "Минприроды области",
+     "regional", None, REGION, None, None, "minprirody"),
+    ("mincifry", "Министерство цифрового развития Калужской области", "Минцифры области",
+     "regional", None, REGION, None, None, "mincifry"),
+    ("minkult", "Министерство культуры Калужской области", "Минкультуры области",
+     "regional", None, REGION, None, None, "minkult"),
+    ("minsport", "Министерство спорта Калужской области", "Минспорт области",
+     "regional", None, REGION, None, None, "minsport"),
+    ("gzhi", "Государственная жилищная инспекция Калужской области", "ГЖИ области",
+     "regional", None, REGION, None, None, "gzhi"),
+    ("stroynadzor", "Инспекция государственного строительного надзора Калужской области", "Госстройнадзор области",
+     "regional", None, REGION, None, None, "stroynadzor"),
+    # Regional institutions and enterprises
+    ("mfc", "ГБУ Калужской области «Многофункциональный центр предоставления государственных и муниципальных услуг Калужской области»",
+     "МФЦ Калужской области", "company", "mincifry", REGION, "08:00", "20:00", "mfc"),
+    ("kalugadorzakazchik", "ГКУ Калужской области «Калугадорзаказчик»", "ГКУ «Калугадорзаказчик»",
+     "company", "mindor", REGION, None, None, "dorzakazchik"),
+    ("fond-kapremonta", "Фонд капитального ремонта многоквартирных домов Калужской области", "Фонд капремонта",
+     "company", "minstroy", REGION, None, None, "kapremont"),
+    ("oblvodokanal", "ГП Калужской области «Калугаоблводоканал»", "Калугаоблводоканал",
+     "company", "minstroy", REGION, "08:00", "17:00", "vodokanal"),
+    ("kreo", "ГП Калужской области «Калужский региональный экологический оператор»", "Региональный оператор по ТКО",
+     "company", "minprirody", REGION, None, None, "kreo"),
+    ("okb", "ГБУЗ Калужской области «Калужская областная клиническая больница»", "Областная больница",
+     "company", "minzdrav", REGION, None, None, "okb"),
+    ("kalugaenergo", "Филиал ПАО «Россети Центр и Приволжье» — «Калугаэнерго»", "Калугаэнерго",
+     "company", None, REGION, None, None, "kalugaenergo"),
+    ("gazoraspredelenie", "АО «Газпром газораспределение Калуга»", "Газораспределение Калуга",
+     "company", None, REGION, None, None, "gaz"),
+    # Territorial bodies of federal authorities and federal companies
+    ("rospotrebnadzor", "Управление Роспотребнадзора по Калужской области", "Роспотребнадзор",
+     "federal", None, REGION, None, None, "rpn"),
+    ("git", "Государственная инспекция труда в Калужской области", "Трудовая инспекция",
+     "federal", None, REGION, None, None, "git"),
+    ("pochta", "УФПС Калужской области АО «Почта России»", "Почта России (Калужская обл.)",
+     "company", None, REGION, None, None, "pochta"),
+    # City of Kaluga
+    ("kaluga-uprava", "Городская управа города Калуги", "Управа г. Калуги",
+     "municipal", None, ["kaluga"], None, None, "uprava"),
+    ("kaluga-zhkh", "Управление жилищно-коммунального хозяйства города Калуги", "УЖКХ г. Калуги",
+     "municipal", "kaluga-uprava", ["kaluga"], None, None, "zhkh.kaluga"),
+    ("kaluga-ugh", "Управление городского хозяйства города Калуги (дороги, благоустройство, транспорт)", "УГХ г. Калуги",
+     "municipal", "kaluga-uprava", ["kaluga"], None, None, "ugh.kaluga"),
+    ("kaluga-obrazovanie", "Управление образования города Калуги", "Управление образования г. Калуги",
+     "municipal", "kaluga-uprava", ["kaluga"], None, None, "edu.kaluga"),
+    ("kaluga-trolleybus", "МУП «Управление Калужского троллейбуса» МО «Город Калуга»", "Калужский троллейбус",
+     "company", "kaluga-uprava", ["kaluga"], None, None, "trolleybus"),
+    ("kaluga-uk-demo", "ООО «Управляющая компания «Жилсервис-Калуга»» (вымышленная)", "УК «Жилсервис-Калуга»",
+     "company", None, ["kaluga"], None, None, "uk-zhilservis"),
+    # Obninsk and the districts
+    ("obninsk-admin", "Администрация города Обнинска", "Администрация г. Обнинска",
+     "municipal", None, ["obninsk"], None, None, "admin.obninsk"),
+    ("borovsk-admin", "Администрация муниципального района «Боровский район»", "Администрация Боровского района",
+     "municipal", None, ["borovskiy-rayon"], None, None, "admin.borovsk"),
+    ("maloyaroslavets-admin", "Администрация муниципального района «Малоярославецкий район»", "Администрация Малоярославецкого района",
+     "municipal", None, ["maloyaroslavetskiy-rayon"], None, None, "admin.maloyaroslavets"),
+    ("lyudinovo-admin", "Администрация муниципального района «Город Людиново и Людиновский район»", "Администрация Людиновского района",
+     "municipal", None, ["lyudinovskiy-rayon"], None, None, "admin.lyudinovo"),
+    ("kozelsk-admin", "Администрация муниципального района «Козельский район»", "Администрация Козельского района",
+     "municipal", None, ["kozelskiy-rayon"], None, None, "admin.kozelsk"),
+]
+EMAIL_DOMAIN = "demo.tsur.example"  # reserved .example TLD: never a real mailbox
+
+
+def build_organisations():
+    out = []
+    for code, name, short, kind, parent, terrs, start, end, mail in ORGANISATIONS:
+        out.append(
+            {
+                "code": code,
+                "name": name,
+                "short_name": short,
+                "kind": kind,
+                "parent": parent,
+                "territories": list(terrs),
+                "work_start": start,
+                "work_end": end,
+                "email": f"{mail}@{EMAIL_DOMAIN}",
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Routing
+# --------------------------------------------------------------------------------------------
+
+QUEUES = [{"code": "kaluga-city", "name": "Город Калуга", "territory": "kaluga", "categories": []}]
+
+# (category, block, territory, organisation, note). Intended precedence (for the routing
+# engine): a rule naming a category beats one naming only a block; among those, the narrower
+# territory wins (a district beats the region); `priority` is null everywhere — it is there for
+# explicit overrides. Uncovered on purpose (they fall back to the center's triage queue):
+# most of `other` (street trade, shop surroundings, «Иное», the test rubric) and благоустройство /
+# yards / local roads in the districts without a configured administration.
+_KALUGA_BLAGOUSTROYSTVO = [
+    "housing-hazardous-trees", "housing-stray-animals", "housing-parks-squares", "housing-flowerbeds-lawns",
+    "housing-street-lighting-out", "housing-street-cleaning", "housing-sidewalk-potholes", "housing-sidewalk-needed",
+    "housing-storm-drains", "housing-illegal-advertising", "housing-restore-after-works", "housing-open-manholes",
+]
+_REGIONAL_ROADS = [
+    "roads-potholes-regional", "roads-snow-ice-regional", "roads-signs-regional", "roads-speed-bumps-regional",
+    "roads-lighting-regional", "roads-bus-stops-regional", "roads-crossings-regional", "roads-traffic-lights-regional",
+]
+_MC_TOPICS = [
+    "housing-mc-requests-ignored", "housing-mc-dispatch", "housing-mc-staff-conduct", "housing-mc-common-areas",
+    "housing-common-areas", "housing-mkd-current-repair", "housing-elevator-broken", "housing-utility-bills",
+    "housing-utility-bills-izhs", "housing-hcs-bills", "energy-mc-in-house-grid",
+]
+_DISTRICT_ADMINS = {
+    "borovskiy-rayon": "borovsk-admin",
+    "maloyaroslavetskiy-rayon": "maloyaroslavets-admin",
+    "lyudinovskiy-rayon": "lyudinovo-admin",
+    "kozelskiy-rayon": "kozelsk-admin",
+    "obninsk": "obninsk-admin",
+}
+
+
+def build_routing():
+    rules = []
+
+    def rule(category, block, terr, org, note):
+        rules.append({"category": category, "block": block, "territory": terr, "organisation": org,
+                      "priority": None, "note": note})
+
+    # Sector blocks, region-wide.
+    rule(None, "health", REGION_CODE, "minzdrav", "Здравоохранение — министерство здравоохранения")
+    rule(None, "education", REGION_CODE, "minobr", "Образование — министерство образования и науки")
+    rule(None, "social", REGION_CODE, "mintrud", "Социальная защита — министерство труда и соцзащиты")
+    rule(None, "roads", REGION_CODE, "mindor", "Дороги — министерство дорожного хозяйства")
+    rule(None, "transport", REGION_CODE, "mintrans", "Транспорт — министерство транспорта")
+    rule(None, "energy", REGION_CODE, "kalugaenergo", "Энергетика — сетевая компания")
+    rule(None, "services", REGION_CODE, "mincifry", "Госуслуги и связь — министерство цифрового развития")
+    rule(None, "ecology", REGION_CODE, "minprirody", "Экология — министерство природных ресурсов и экологии")
+    # Categories, region-wide.
+    for c in ("waste-collection-mkd", "waste-collection-izhs", "waste-collection-private"):
+        rule(c, None, REGION_CODE, "kreo", "Вывоз ТКО — региональный оператор")
+    rule("waste-illegal-dumps", None, REGION_CODE, "minprirody", "Свалки — министерство природных ресурсов и экологии")
+    for c in ("housing-water-supply-mkd", "housing-water-supply-private", "housing-water-supply-izhs", "housing-sewerage"):
+        rule(c, None, REGION_CODE, "oblvodokanal", "Водоснабжение и водоотведение — водоканал")
+    rule("housing-heating-mkd", None, REGION_CODE, "minstroy", "Теплоснабжение — министерство строительства и ЖКХ")
+    rule("housing-unsafe-housing", None, REGION_CODE, "minstroy", "Аварийное жильё — министерство строительства и ЖКХ")
+    rule("housing-capital-repair", None, REGION_CODE, "fond-kapremonta", "Капитальный ремонт — региональный фонд")
+    for c in ("housing-building-code-violation", "housing-frozen-construction", "housing-construction-fence",
+              "housing-construction-passport"):
+        rule(c, None, REGION_CODE, "stroynadzor", "Строительство — госстройнадзор")
+    for c in _MC_TOPICS:
+        rule(c, None, REGION_CODE, "gzhi", "Управляющие компании и плата за ЖКУ — жилищная инспекция")
+    for c in ("energy-power-mkd", "energy-power-private", "energy-power-izhs"):
+        rule(c, None, REGION_CODE, "kalugaenergo", "Электроснабжение — сетевая компания")
+    rule("energy-gas-supply", None, REGION_CODE, "gazoraspredelenie", "Газоснабжение — газораспределительная организация")
+    rule("services-public-services", None, REGION_CODE, "mfc", "Государственные услуги — МФЦ")
+    rule("services-post", None, REGION_CODE, "pochta", "Почтовая связь — УФПС")
+    for c in _REGIONAL_ROADS:
+        rule(c, None, REGION_CODE, "kalugadorzakazchik", "Региональные дороги — ГКУ «Калугадорзаказчик»")
+    for c in ("social-wage-arrears", "social-informal-employment"):
+        rule(c, None, REGION_CODE, "git", "Трудовые права — трудовая инспекция")
+    for c in ("other-consumer-deadlines", "other-consumer-quality"):
+        rule(c, None, REGION_CODE, "rospotrebnadzor", "Права потребителей — Роспотребнадзор")
+    for c in ("other-cultural-events", "other-monuments"):
+        rule(c, None, REGION_CODE, "minkult", "Культура и памятники — министерство культуры")
+    for c in ("other-sports-grounds", "other-sports-events", "other-sports-institutions", "other-sports-equipment"):
+        rule(c, None, REGION_CODE, "minsport", "Спорт — министерство спорта")
+    # City of Kaluga: municipal matters go to the city's departments.
+    rule(None, "housing", "kaluga", "kaluga-zhkh", "ЖКХ в Калуге — управление ЖКХ городской управы")
+    for c in _KALUGA_BLAGOUSTROYSTVO:
+        rule(c, None, "kaluga", "kaluga-ugh", "Благоустройство в Калуге — управление городского хозяйства")
+    rule("housing-heating-mkd", None, "kaluga", "kaluga-zhkh", "Отопление в Калуге — управление ЖКХ городской управы")
+    rule(None, "roads", "kaluga", "kaluga-ugh", "Местные дороги в Калуге — управление городского хозяйства")
+    rule(None, "transport", "kaluga", "kaluga-ugh", "Городские маршруты Калуги — управление городского хозяйства")
+    for c in ("transport-driver-conduct-municipal", "transport-vehicle-sanitary-municipal", "transport-fares-municipal"):
+        rule(c, None, "kaluga", "kaluga-trolleybus", "Работа троллейбусов и водителей — перевозчик")
+    rule("waste-illegal-dumps", None, "kaluga", "kaluga-ugh", "Свалки в Калуге — управление городского хозяйства")
+    rule("ecology-felling-settlements", None, "kaluga", "kaluga-ugh", "Вырубка деревьев в Калуге — управление городского хозяйства")
+    for c in ("education-kindergarten-queue", "education-kindergarten-equipment", "education-school-equipment",
+              "education-kindergarten-grounds", "education-school-grounds", "education-shift-schooling"):
+        rule(c, None, "kaluga", "kaluga-obrazovanie", "Муниципальные школы и детсады Калуги — управление образования")
+    # Obninsk and the districts with a configured administration.
+    for terr, org in _DISTRICT_ADMINS.items():
+        rule(None, "housing", terr, org, "ЖКХ и благоустройство — администрация муниципалитета")
+        rule(None, "roads", terr, org, "Местные дороги — администрация муниципалитета")
+        rule("waste-illegal-dumps", None, terr, org, "Свалки — администрация муниципалитета")
+    rule(None, "transport", "obninsk", "obninsk-admin", "Городские маршруты Обнинска — администрация города")
+    return {"queues": QUEUES, "rules": rules}

@@ -42,6 +42,9 @@ class Answer(models.Model):
         verbose_name_plural = "ответы"
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} по {self.appeal}"
+
 
 class AnswerTemplate(models.Model):
     code = models.SlugField("код", max_length=64, unique=True)
@@ -72,6 +75,9 @@ class Rating(models.Model):
         verbose_name_plural = "оценки жителей"
         constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_1_5")]
 
+    def __str__(self) -> str:
+        return f"{self.score} — {self.appeal}"
+
 
 class ExtensionRequest(models.Model):
     class State(models.TextChoices):
@@ -91,3 +97,6 @@ class ExtensionRequest(models.Model):
     class Meta:
         verbose_name = "запрос продления"
         verbose_name_plural = "запросы продления"
+
+    def __str__(self) -> str:
+        return f"Продление на {self.days} дн. — {self.appeal}"

@@ -222,9 +222,12 @@ class Attachment(models.Model):
         verbose_name = "вложение"
         verbose_name_plural = "вложения"
 
+    def __str__(self) -> str:
+        return f"Вложение {self.pk} к {self.appeal}"
+
 
 class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003 - Django signature
+    def update(self, **kwargs):
         raise TypeError("The event log is append-only")
 
     def delete(self):
@@ -251,12 +254,15 @@ class Event(models.Model):
         verbose_name_plural = "журнал событий"
         ordering = ["at", "pk"]
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __str__(self) -> str:
+        return f"{self.kind} {self.appeal_id} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise TypeError("The event log is append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003
+    def delete(self, *args, **kwargs):
         raise TypeError("The event log is append-only")
 
 
@@ -285,9 +291,15 @@ class Notification(models.Model):
         verbose_name_plural = "уведомления жителям"
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.appeal}"
+
 
 class Counter(models.Model):
-    """Per-year sequence for public appeal numbers (Ц-2026-000123)."""
+    """Per-year sequence for public appeal numbers (2026-000123)."""
 
     key = models.CharField(max_length=32, unique=True)
     value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -55,7 +55,7 @@ def deliver_notification(notification_id: int) -> str:
         return "no address"
     try:
         send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [resident.email])
-    except Exception as exc:  # noqa: BLE001 - any transport failure is retried by the sweeper
+    except Exception as exc:
         state = Notification.State.FAILED if note.attempts >= MAX_NOTIFICATION_ATTEMPTS else Notification.State.PENDING
         Notification.objects.filter(pk=note.pk).update(state=state, last_error=f"{type(exc).__name__}: {exc}"[:500])
         log.warning("notification %s delivery failed: %s", note.pk, type(exc).__name__)
@@ -99,7 +99,7 @@ def enqueue(name: str, *args: object) -> None:
             task.run(*args)
         else:
             task.delay(*args)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("task %s(%s) failed; the sweeper will retry it", name, args)
 
 
@@ -118,5 +118,5 @@ class InProcessScheduler(threading.Thread):
             close_old_connections()
             try:
                 tick.run()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("in-process tick failed")

@@ -62,3 +62,6 @@ class StaffAlert(models.Model):
         verbose_name = "напоминание / эскалация"
         verbose_name_plural = "напоминания и эскалации"
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text

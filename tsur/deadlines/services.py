@@ -9,25 +9,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tsur.appeals.models import OPEN_STATUSES, Appeal
-from tsur.deadlines.compute import calendar_for, compute_due, default_policies
+from tsur.deadlines.compute import calendar_for, compute_due, policy_for_regime
 from tsur.deadlines.models import DeadlinePolicy
+from tsur.directory.models import Regime
 
 
 def policy_for(regime: str) -> DeadlinePolicy | None:
-    policy = DeadlinePolicy.objects.filter(regime=regime).first()
-    if policy is None:
-        defaults = {p["regime"]: p for p in default_policies()}
-        if regime in defaults:
-            policy = DeadlinePolicy(**defaults[regime])
-    return policy
+    """The configured policy of a regime (the PRODUCT.md default when none is stored)."""
+    try:
+        return policy_for_regime(regime)[0]
+    except ValueError:
+        return None
 
 
 def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None) -> None:
     """Set the appeal's due dates from its regime, urgency, organisation calendar and extensions.
 
-    The clock runs from receipt; for 59-FZ appeals the answer is due 30 days from registration.
-    A reopened appeal passes `start` (the moment of reopening) to get a fresh clock.
-    Does not save: the caller's transition saves.
+    The clock runs from receipt; 59-FZ appeals count their 30 days from registration. A reopened
+    appeal passes `start` (the moment of reopening) to get a fresh clock. Does not save: the
+    caller's transition saves.
     """
     policy = policy_for(appeal.regime)
     if policy is None:
@@ -35,23 +35,20 @@ def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None) -> None
         appeal.due_explain = "Регламент сроков не настроен"
         return
     calendar = calendar_for(appeal.organisation if appeal.organisation_id else None)
-    base = start or appeal.received_at
-    if start is None and appeal.regime == "appeal" and appeal.registered_at:
-        base = appeal.registered_at
     due = compute_due(
         policy,
         appeal.urgency,
-        base,
+        start or appeal.received_at,
         calendar,
         interim_at=appeal.interim_answered_at if start is None else None,
         extension_days=appeal.extension_days,
+        registered_at=appeal.registered_at if start is None and appeal.regime == Regime.APPEAL else None,
     )
     appeal.due_at = due.due
     appeal.due_explain = due.explain[:300]
     if start is None:
-        reg = compute_due(policy, appeal.urgency, appeal.received_at, calendar)
-        appeal.registration_due_at = reg.registration_due
-        appeal.transfer_due_at = reg.transfer_due
+        appeal.registration_due_at = due.registration_due
+        appeal.transfer_due_at = due.transfer_due
 
 
 def due_soon_q(now: dt.datetime, hours: int = 24) -> Q:

@@ -1,0 +1,58 @@
+"""Real Chromium (Debian's package) driven by Playwright. Skipped with a reason when Chromium is
+absent, unless TSUR_REQUIRE_BROWSER=1 (CI), where its absence is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("TSUR_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium_or_skip() -> str:
+    if os.path.exists(CHROMIUM) or shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("TSUR_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"Chromium is required (TSUR_REQUIRE_BROWSER=1) but {CHROMIUM} is missing")
+    pytest.skip(f"Chromium not installed at {CHROMIUM}: apt-get install chromium (browser tests skipped)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = _chromium_or_skip()
+    # The live server runs in a thread of this process; Playwright's sync API must not see an event loop.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ru-RU", timezone_id="Europe/Moscow", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def login(page, live_server, username: str, password: str = "pass-12345") -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
