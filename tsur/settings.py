@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TSUR_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default keeps its database and media here
 
 
 def env_str(name: str, default: str) -> str:
@@ -55,6 +56,9 @@ def database_from_url(url: str) -> dict:
             "NAME": path or str(VAR_DIR / "tsur.sqlite3"),
             # Concurrent writers (the server and its in-process worker) wait instead of failing.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # A file, not shared-cache memory: concurrency tests need real SQLite locking with
+            # the busy timeout, as in the embedded deployment.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     if parsed.scheme in ("postgres", "postgresql"):
         return {

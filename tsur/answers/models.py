@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from tsur.appeals.models import Appeal
+from tsur.core import clock
 from tsur.directory.models import Block
 
 
@@ -26,7 +26,7 @@ class Answer(models.Model):
     text = models.TextField("текст ответа")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     organisation_name = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     check_state = models.CharField(max_length=16, choices=Check.choices, default=Check.PENDING)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -68,7 +68,7 @@ class Rating(models.Model):
     answer = models.ForeignKey(Answer, null=True, on_delete=models.SET_NULL, related_name="ratings")
     score = models.PositiveSmallIntegerField("оценка")
     comment = models.TextField("комментарий", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "оценка жителя"
@@ -92,7 +92,7 @@ class ExtensionRequest(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "запрос продления"

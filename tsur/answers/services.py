@@ -13,6 +13,7 @@ from tsur.answers.checking import find_formal_reply
 from tsur.answers.models import Answer, AnswerTemplate, ExtensionRequest, Rating
 from tsur.appeals.models import Appeal, CloseReason, Status
 from tsur.appeals.services import changing, notify_resident
+from tsur.core import clock
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Regime
 
@@ -47,7 +48,7 @@ def give_interim_answer(appeal: Appeal | int, actor, *, text: str, expected_vers
     text = _text(text)
     with changing(appeal, "interim_answer", actor, expected_version=expected_version) as ch:
         a = ch.appeal
-        now = timezone.now()
+        now = clock.now()
         answer = Answer.objects.create(
             appeal=a, kind=Answer.Kind.INTERIM, text=text, author=actor,
             organisation_name=a.organisation.name if a.organisation_id else "",
@@ -106,7 +107,7 @@ def decide_extension(
         if req.state != ExtensionRequest.State.PENDING:
             raise TransitionNotAllowed("По этому запросу продления решение уже принято.")
         a = ch.appeal
-        req.decided_by, req.decided_at = actor, timezone.now()
+        req.decided_by, req.decided_at = actor, clock.now()
         ch.data = {"request": req.pk, "days": req.days}
         ch.reason = note.strip() or req.reason
         if grant:
@@ -165,7 +166,7 @@ def approve_answer(appeal: Appeal | int, actor, *, note: str = "", expected_vers
     with changing(appeal, "approve_answer", actor, action="check_answer", expected_version=expected_version) as ch:
         answer = current_answer(ch.appeal)
         answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = (
-            Answer.Check.APPROVED, actor, timezone.now(), note.strip(),
+            Answer.Check.APPROVED, actor, clock.now(), note.strip(),
         )
         answer.save()
         ch.data = {"answer": answer.pk}
@@ -179,7 +180,7 @@ def return_answer(appeal: Appeal | int, actor, *, note: str, expected_version: i
     with changing(appeal, "return_answer", actor, action="check_answer", expected_version=expected_version) as ch:
         answer = current_answer(ch.appeal)
         answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = (
-            Answer.Check.RETURNED, actor, timezone.now(), note.strip(),
+            Answer.Check.RETURNED, actor, clock.now(), note.strip(),
         )
         answer.save()
         ch.data = {"answer": answer.pk}
@@ -192,7 +193,7 @@ def publish_answer(appeal: Appeal | int, actor, *, expected_version: int | None 
     with changing(appeal, "publish_answer", actor, expected_version=expected_version) as ch:
         a = ch.appeal
         answer = current_answer(a)
-        now = timezone.now()
+        now = clock.now()
         answer.published_at = now
         answer.save(update_fields=["published_at"])
         a.published_at = now
@@ -256,7 +257,7 @@ def rate_appeal(appeal: Appeal | int, actor=None, *, score: int, comment: str = 
         ch.reason = comment.strip()[:500]
         if satisfied:
             a.close_reason = CloseReason.SATISFIED
-            a.closed_at = timezone.now()
+            a.closed_at = clock.now()
         else:
             a.close_reason = ""
             a.closed_at = None
@@ -281,7 +282,7 @@ def _reopen_deadline(a: Appeal) -> None:
 
     a.escalation_level = 0
     a.reminded_at = None
-    apply_deadlines(a, start=timezone.now())
+    apply_deadlines(a, start=clock.now())
 
 
 def confirm_resolution(appeal: Appeal | int, actor, *, source: str, expected_version: int | None = None) -> Appeal:
@@ -289,14 +290,14 @@ def confirm_resolution(appeal: Appeal | int, actor, *, source: str, expected_ver
         raise ValidationFailed("Укажите объективный источник подтверждения.", field_errors={"source": ["Обязательное поле."]})
     with changing(appeal, "confirm_resolution", actor, expected_version=expected_version) as ch:
         ch.appeal.close_reason = CloseReason.CONFIRMED
-        ch.appeal.closed_at = timezone.now()
+        ch.appeal.closed_at = clock.now()
         ch.reason = source.strip()
     return ch.appeal
 
 
 def auto_close_due(now: dt.datetime | None = None) -> int:
     """Close published appeals left without a rating for the configured number of days."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - dt.timedelta(days=settings.TSUR_AUTO_CLOSE_DAYS)
     closed = 0
     for pk in Appeal.objects.filter(status=Status.PUBLISHED, published_at__lte=cutoff).values_list("pk", flat=True):

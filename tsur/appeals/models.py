@@ -8,8 +8,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from tsur.core import clock
 from tsur.directory.models import Block, Category, Organisation, Queue, Regime, Territory, Urgency
 
 
@@ -75,7 +75,7 @@ class Resident(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resident_profiles"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "житель (персональные данные)"
@@ -138,7 +138,7 @@ class Appeal(models.Model):
     )
 
     # Time.
-    received_at = models.DateTimeField("поступило", default=timezone.now, db_index=True)
+    received_at = models.DateTimeField("поступило", default=clock.now, db_index=True)
     registered_at = models.DateTimeField("зарегистрировано", null=True, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField("срок ответа", null=True, blank=True, db_index=True)
@@ -159,7 +159,7 @@ class Appeal(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Case-folded text, number and address: search that behaves the same on SQLite and PostgreSQL.
     search_text = models.TextField(blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -182,7 +182,7 @@ class Appeal(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(self.is_open and self.due_at and self.due_at < timezone.now())
+        return bool(self.is_open and self.due_at and self.due_at < clock.now())
 
     def refresh_search_text(self) -> None:
         self.search_text = " ".join(filter(None, [self.number, self.text, self.address])).casefold()
@@ -192,7 +192,7 @@ class Problem(models.Model):
     """Several appeals about the same thing: the first is the lead, the others are joined to it."""
 
     lead = models.OneToOneField(Appeal, on_delete=models.PROTECT, related_name="led_problem")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "проблема"
@@ -205,7 +205,7 @@ class Problem(models.Model):
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Never keep the resident's file name in the path: it can carry personal data.
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(instance.content_type, "bin")
-    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{ext}"
+    return f"attachments/{clock.now():%Y/%m}/{secrets.token_hex(16)}.{ext}"
 
 
 class Attachment(models.Model):
@@ -216,7 +216,7 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = "вложение"
@@ -241,7 +241,7 @@ class Event(models.Model):
     kind = models.CharField(max_length=40, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     actor_label = models.CharField(max_length=120, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     reason = models.TextField(blank=True)
@@ -283,7 +283,7 @@ class Notification(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

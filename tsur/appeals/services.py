@@ -30,6 +30,7 @@ from tsur.appeals.models import (
     Resident,
     Status,
 )
+from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.directory.services import queue_for, region_contains, territory_at
@@ -138,7 +139,7 @@ def log_event(appeal: Appeal, kind: str, actor=None, *, reason: str = "", data: 
 
 
 def next_number(now: dt.datetime | None = None) -> str:
-    year = timezone.localtime(now or timezone.now()).year
+    year = timezone.localtime(now or clock.now()).year
     with transaction.atomic():
         counter, _ = Counter.objects.select_for_update().get_or_create(key=f"appeal-{year}")
         counter.value += 1
@@ -226,7 +227,7 @@ def create_appeal(data: NewAppeal, actor=None) -> Appeal:
     category, territory = validate_new_appeal(data)
     if territory is None and data.lat is not None:
         territory = territory_at(data.lat, data.lon)
-    received = data.received_at or timezone.now()
+    received = data.received_at or clock.now()
     try:
         with transaction.atomic():
             resident = None
@@ -419,7 +420,7 @@ def route_appeal(
             a.organisation = decision.organisation
             a.routing_reason = decision.reason
             ch.data = {"organisation": decision.organisation.code, "rule": decision.rule_id, "manual": False}
-        now = timezone.now()
+        now = clock.now()
         a.registered_at = a.registered_at or now
         a.routed_at = now
         a.executor = None
@@ -445,7 +446,7 @@ def transfer_appeal(
         ch.data = {"from": a.organisation.code if a.organisation_id else None, "to": target.code}
         a.organisation = target
         a.executor = None
-        a.routed_at = timezone.now()
+        a.routed_at = clock.now()
         a.routing_reason = f"Переадресовано: {reason.strip()}"
         a.escalation_level = 0
         a.reminded_at = None
@@ -506,7 +507,7 @@ def reject_appeal(
             raise TransitionNotAllowed("Нельзя отклонить ведущее обращение проблемы, к которому присоединены другие.")
         a.rejection_reason = reason_code
         a.rejection_note = note.strip()
-        a.closed_at = timezone.now()
+        a.closed_at = clock.now()
         ch.reason = f"{RejectionReason(reason_code).label}. {note.strip()}".strip()
         notify_resident(
             a,

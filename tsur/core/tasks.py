@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+
+from tsur.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def deliver_notification(notification_id: int) -> str:
         Notification.objects.filter(pk=note.pk).update(state=state, last_error=f"{type(exc).__name__}: {exc}"[:500])
         log.warning("notification %s delivery failed: %s", note.pk, type(exc).__name__)
         return "failed"
-    Notification.objects.filter(pk=note.pk).update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
+    Notification.objects.filter(pk=note.pk).update(state=Notification.State.SENT, sent_at=clock.now(), last_error="")
     return "sent"
 
 
@@ -71,7 +72,7 @@ def tick() -> dict:
     from tsur.appeals.models import Appeal, Notification, Status
     from tsur.deadlines.services import watch_deadlines
 
-    now = timezone.now()
+    now = clock.now()
     result = dict(watch_deadlines(now))
     result["auto_closed"] = auto_close_due(now)
     stale = now - dt.timedelta(minutes=1)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
-from django.utils import timezone
 
 from tsur.appeals.models import OPEN_STATUSES, Appeal
+from tsur.core import clock
 from tsur.deadlines.compute import calendar_for, compute_due, policy_for_regime
 from tsur.deadlines.models import DeadlinePolicy
 from tsur.directory.models import Regime
@@ -63,7 +63,7 @@ def watch_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
     """One pass of reminders and escalations. Idempotent: each appeal records how far it got."""
     from tsur.deadlines.flows import escalate, remind
 
-    now = now or timezone.now()
+    now = now or clock.now()
     counts = {"reminded": 0, "escalated_coordinator": 0, "escalated_center": 0}
     open_qs = Appeal.objects.filter(status__in=OPEN_STATUSES).exclude(due_at=None)
     for appeal in open_qs.filter(reminded_at=None, due_at__gt=now).select_related("organisation"):

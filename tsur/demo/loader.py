@@ -1,0 +1,350 @@
+"""The Kaluga demo configuration: reference data from `tsur/demo/data/*.json`, demo users for every
+role, and a few hundred appeals replayed through the real service functions over the last weeks,
+so every page shows something real and every appeal has a true timeline.
+
+Everything here is data loading; no region or organisation name appears in the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from tsur.accounts.models import ApiToken, Membership, Role
+from tsur.answers import services as answers
+from tsur.answers.models import AnswerTemplate, ExtensionRequest
+from tsur.appeals import services
+from tsur.appeals.models import Appeal, Channel, RejectionReason
+from tsur.core import clock
+from tsur.core.errors import DomainError
+from tsur.deadlines.compute import upsert_default_policies
+from tsur.directory.models import Block, Category, Organisation, Queue, Territory
+from tsur.routing.models import RoutingRule
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TEMPLATES_FILE = Path(__file__).resolve().parent / "answer_templates.json"
+DEMO_PASSWORD = "tsur-demo-2026"
+# A fixed token so the demo's Open311 / app examples in the README work as printed.
+DEMO_API_KEY = "tsur_demo_open311_key_not_for_production"
+
+
+def _read(name: str, data_dir: Path | None = None):
+    return json.loads(((data_dir or DATA_DIR) / name).read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def load_reference(data_dir: Path | None = None) -> dict[str, int]:
+    """Territories, taxonomy, organisations, queues, routing rules, deadline policies, templates.
+    Idempotent: rows are matched by code/key and updated."""
+    counts: dict[str, int] = {}
+
+    rows = _read("territories.json", data_dir)
+    by_code: dict[str, Territory] = {}
+    for row in rows:
+        t, _ = Territory.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "level": row["level"],
+                "oktmo": row.get("oktmo") or "",
+                "lat": row.get("lat"),
+                "lon": row.get("lon"),
+                "population": row.get("population"),
+                "boundary": row.get("boundary"),
+                "source": (row.get("source") or "")[:200],
+            },
+        )
+        by_code[t.code] = t
+    for row in rows:
+        parent = by_code.get(row.get("parent") or "")
+        t = by_code[row["code"]]
+        if t.parent_id != (parent.pk if parent else None):
+            t.parent = parent
+            t.save(update_fields=["parent"])
+    counts["territories"] = len(rows)
+
+    taxonomy = _read("taxonomy.json", data_dir)
+    blocks = {}
+    for row in taxonomy["blocks"]:
+        b, _ = Block.objects.update_or_create(key=row["key"], defaults={"name": row["name"], "order": row.get("order", 0)})
+        blocks[b.key] = b
+    for row in taxonomy["categories"]:
+        Category.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "block": blocks[row["block"]],
+                "name": row["name"],
+                "default_urgency": row.get("default_urgency") or "normal",
+                "default_regime": row.get("default_regime") or "",
+                "municipal_competence": bool(row.get("municipal_competence")),
+                "is_public": row.get("is_public", True),
+            },
+        )
+    counts["blocks"], counts["categories"] = len(taxonomy["blocks"]), len(taxonomy["categories"])
+
+    orgs = _read("organisations.json", data_dir)
+    org_by_code: dict[str, Organisation] = {}
+    for row in orgs:
+        o, _ = Organisation.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "short_name": row.get("short_name") or row["name"][:120],
+                "kind": row["kind"],
+                "work_start": _time(row.get("work_start")),
+                "work_end": _time(row.get("work_end")),
+                "email": row.get("email") or "",
+            },
+        )
+        org_by_code[o.code] = o
+    for row in orgs:
+        o = org_by_code[row["code"]]
+        o.parent = org_by_code.get(row.get("parent") or "")
+        o.save(update_fields=["parent"])
+        o.territories.set([by_code[c] for c in row.get("territories", []) if c in by_code])
+    counts["organisations"] = len(orgs)
+
+    routing = _read("routing.json", data_dir)
+    for row in routing.get("queues", []):
+        q, _ = Queue.objects.update_or_create(
+            code=row["code"], defaults={"name": row["name"], "territory": by_code[row["territory"]]}
+        )
+        q.categories.set(Category.objects.filter(code__in=row.get("categories", [])))
+    RoutingRule.objects.all().delete()
+    for row in routing["rules"]:
+        RoutingRule.objects.create(
+            category=Category.objects.get(code=row["category"]) if row.get("category") else None,
+            block=blocks[row["block"]] if row.get("block") else None,
+            territory=by_code[row["territory"]] if row.get("territory") else None,
+            organisation=org_by_code[row["organisation"]],
+            priority=row.get("priority") or 0,
+            note=(row.get("note") or "")[:300],
+        )
+    counts["routing_rules"] = len(routing["rules"])
+    counts["deadline_policies"] = upsert_default_policies()
+
+    for row in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")):
+        AnswerTemplate.objects.update_or_create(
+            code=row["code"],
+            defaults={"name": row["name"], "kind": row["kind"], "text": row["text"], "block": blocks.get(row.get("block") or "")},
+        )
+    return counts
+
+
+def _time(value: str | None) -> dt.time | None:
+    return dt.time.fromisoformat(value) if value else None
+
+
+@dataclass
+class DemoUsers:
+    by_role: dict[str, object] = field(default_factory=dict)
+    coordinators: dict[int, object] = field(default_factory=dict)  # organisation pk -> user
+    executors: dict[int, object] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role label, scope)
+
+
+def _user(username: str, first: str, last: str, role: str | None, *, organisation=None, queue=None, superuser=False):
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, first_name=first, last_name=last, is_staff=superuser, is_superuser=superuser)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    if role:
+        Membership.objects.update_or_create(user=user, defaults={"role": role, "organisation": organisation, "queue": queue})
+    return user
+
+
+def create_users() -> DemoUsers:
+    """One demo user per role, plus a coordinator and an executor for every organisation."""
+    u = DemoUsers()
+    center = Organisation.objects.filter(kind=Organisation.Kind.CENTER).first()
+    queue = Queue.objects.order_by("pk").first()
+    u.by_role["admin"] = _user("admin", "Анна", "Администраторова", Role.ADMINISTRATOR, superuser=True)
+    u.by_role["operator"] = _user("operator", "Ольга", "Операторова", Role.REGIONAL_OPERATOR, organisation=center)
+    u.by_role["city_operator"] = _user("city_operator", "Марина", "Городская", Role.MUNICIPAL_OPERATOR, queue=queue)
+    u.by_role["analyst"] = _user("analyst", "Андрей", "Аналитиков", Role.ANALYST)
+    u.by_role["resident"] = _user("resident", "Дмитрий", "Жителев", Role.RESIDENT)
+    for org in Organisation.objects.exclude(kind=Organisation.Kind.CENTER).order_by("pk"):
+        u.coordinators[org.pk] = _user(f"coord-{org.code}", "Координатор", org.short_name[:100], Role.COORDINATOR, organisation=org)
+        u.executors[org.pk] = _user(f"exec-{org.code}", "Исполнитель", org.short_name[:100], Role.EXECUTOR, organisation=org)
+    u.logins = [
+        ("admin", "Администратор", "всё, включая /admin/"),
+        ("operator", "Оператор ЦУР", "все обращения региона"),
+        ("city_operator", "Муниципальный оператор", queue.name if queue else "—"),
+        ("analyst", "Аналитик", "только чтение, без персональных данных"),
+        ("resident", "Житель", "свои обращения через API"),
+    ]
+    for org in Organisation.objects.exclude(kind=Organisation.Kind.CENTER).order_by("pk")[:3]:
+        u.logins.append((f"coord-{org.code}", "Координатор", org.short_name))
+        u.logins.append((f"exec-{org.code}", "Исполнитель", org.short_name))
+    if not ApiToken.objects.filter(name="Демо: Open311 и мобильное приложение").exists():
+        ApiToken.issue(u.by_role["operator"], "Демо: Open311 и мобильное приложение", raw=DEMO_API_KEY)
+    return u
+
+
+# --- replaying a history of appeals -------------------------------------------------------------
+
+STAGES = ["moderation", "routed", "in_progress", "answer_prepared", "answer_checked", "published", "closed", "reopened"]
+
+
+def _stage_for(age_days: float, rng: random.Random) -> str:
+    """Older appeals are further along, as in a real center's queue."""
+    if rng.random() < 0.05:
+        return "rejected"
+    if rng.random() < 0.06:
+        return "joined"
+    if age_days < 0.3:
+        return rng.choice(["moderation", "moderation", "routed"])
+    if age_days < 3:
+        return rng.choice(["moderation", "routed", "in_progress", "in_progress", "answer_prepared"])
+    if age_days < 12:
+        return rng.choice(["in_progress", "in_progress", "answer_prepared", "answer_checked", "published", "closed", "routed"])
+    return rng.choice(["published", "closed", "closed", "closed", "closed", "reopened", "in_progress"])
+
+
+def generate_appeals(users: DemoUsers, count: int = 400, days: int = 60, seed: int = 2026) -> int:
+    """Replay `count` appeals received over the last `days` days through the real services."""
+    rng = random.Random(seed)
+    texts = _read("appeal_texts.json")
+    messages = texts["messages"] if isinstance(texts, dict) else texts
+    answer_texts = texts.get("answers", []) if isinstance(texts, dict) else []
+    channels = [Channel.WIDGET] * 5 + [Channel.APP] * 3 + [Channel.VK] * 3 + [Channel.TELEGRAM, Channel.OK, Channel.EMAIL] + [
+        Channel.OPERATOR
+    ]
+    now = timezone.now()
+    created = 0
+    recent_leads: list[Appeal] = []
+    for i in range(count):
+        msg = rng.choice(messages)
+        # More recent days are busier; working hours dominate.
+        age = days * (rng.random() ** 1.6)
+        received = now - dt.timedelta(days=age)
+        received = received.replace(hour=rng.choice([8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22]), minute=rng.randrange(60))
+        if received > now:
+            received = now - dt.timedelta(minutes=rng.randrange(5, 300))
+        channel = rng.choice(channels)
+        data = services.NewAppeal(
+            channel=channel,
+            text=msg["text"],
+            category_code=msg.get("category") or "",
+            territory_code=msg.get("place") or msg.get("territory") or "",
+            address=msg.get("address") or "",
+            external_id=f"demo-{seed}-{i}" if channel in (Channel.VK, Channel.TELEGRAM, Channel.OK) else "",
+            received_at=received,
+            # Demo residents are fictitious: no real names, phones or e-mails anywhere in the data.
+            name=f"Житель {i + 1}",
+            email=f"resident{i + 1}@demo.tsur.example" if rng.random() < 0.5 else "",
+        )
+        with clock.at(received):
+            appeal = services.create_appeal(data)  # the in-process pipeline takes it to moderation
+        stage = _stage_for(age, rng)
+        try:
+            _advance(appeal.pk, stage, received, now, users, rng, answer_texts, recent_leads)
+        except DomainError:
+            pass  # a combination the rules refuse stays where it got to, like in life
+        created += 1
+        if stage in ("routed", "in_progress") and len(recent_leads) < 40:
+            recent_leads.append(Appeal.objects.get(pk=appeal.pk))
+    return created
+
+
+def _advance(pk, stage, received, now, users: DemoUsers, rng, answer_texts, leads) -> None:
+    operator = users.by_role["operator"]
+    t = received
+
+    def step(hours: float) -> dt.datetime:
+        nonlocal t
+        t = min(t + dt.timedelta(hours=hours * (0.5 + rng.random())), now - dt.timedelta(minutes=1))
+        return t
+
+    if stage == "moderation":
+        return
+    if stage == "rejected":
+        with clock.at(step(2)):
+            services.reject_appeal(pk, operator, reason_code=rng.choice([RejectionReason.SPAM, RejectionReason.NO_CONTENT]))
+        return
+    if stage == "joined":
+        a = Appeal.objects.get(pk=pk)
+        lead = next((x for x in reversed(leads) if x.block_id == a.block_id and x.received_at < a.received_at), None)
+        if lead is not None:
+            with clock.at(step(1)):
+                services.join_to_problem(pk, operator, lead_number=lead.number, reason="Та же проблема, тот же адрес")
+            return
+    with clock.at(step(3)):
+        a = services.route_appeal(pk, operator)
+    if stage == "routed" or a.organisation is None or a.organisation.is_center:
+        return
+    coordinator = users.coordinators.get(a.organisation_id)
+    executor = users.executors.get(a.organisation_id)
+    with clock.at(step(6)):
+        services.assign_executor(pk, coordinator, executor_id=executor.pk)
+    if rng.random() < 0.3:
+        with clock.at(step(10)):
+            answers.give_interim_answer(pk, executor, text=_answer(answer_texts, "interim", a, rng))
+    if rng.random() < 0.08 and a.regime != "incident":
+        with clock.at(step(12)):
+            req = answers.request_extension(pk, executor, days=rng.choice([10, 15, 30]), reason="Требуются работы подрядной организации")
+        with clock.at(step(4)):
+            answers.decide_extension(req.pk, operator, grant=True)
+    if stage == "in_progress":
+        return
+    with clock.at(step(40)):
+        answers.prepare_answer(pk, executor, text=_answer(answer_texts, "final", a, rng))
+    if stage == "answer_prepared":
+        return
+    if rng.random() < 0.1:
+        with clock.at(step(3)):
+            answers.return_answer(pk, operator, note="Укажите срок и результат выполнения работ")
+        with clock.at(step(10)):
+            answers.prepare_answer(pk, executor, text=_answer(answer_texts, "final", a, rng))
+    with clock.at(step(3)):
+        answers.approve_answer(pk, operator)
+    if stage == "answer_checked":
+        return
+    with clock.at(step(1)):
+        answers.publish_answer(pk, operator)
+    if stage == "published":
+        return
+    published_at = t
+    if stage == "reopened":
+        with clock.at(step(20)):
+            answers.rate_appeal(pk, None, score=rng.choice([1, 2, 3]), comment="Проблема не решена")
+        return
+    roll = rng.random()
+    if roll < 0.55:
+        with clock.at(step(24)):
+            answers.rate_appeal(pk, None, score=rng.choice([4, 5, 5, 5]))
+    elif now - published_at > dt.timedelta(days=7):
+        with clock.at(published_at + dt.timedelta(days=7, minutes=5)):
+            answers.auto_close_due(clock.now())
+
+
+def _answer(answer_texts: list[dict], kind: str, appeal: Appeal, rng: random.Random) -> str:
+    pool = [x for x in answer_texts if x.get("kind") == kind and (x.get("block") in (None, "", getattr(appeal.block, "key", None)))]
+    if kind == "final" and rng.random() < 0.15:
+        pool = [x for x in answer_texts if x.get("kind") == "formal"] or pool
+    if pool:
+        return rng.choice(pool)["text"]
+    if kind == "interim":
+        return "Обращение принято в работу, назначено обследование. О результатах сообщим дополнительно."
+    return f"По обращению № {appeal.number} работы выполнены, результат проверен на месте."
+
+
+def pending_extension_count() -> int:
+    return ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING).count()
+
+
+def load_demo(count: int = 400) -> tuple[dict[str, int], DemoUsers]:
+    counts = load_reference()
+    users = create_users()
+    if not Appeal.objects.exists():
+        counts["appeals"] = generate_appeals(users, count=count)
+    return counts, users

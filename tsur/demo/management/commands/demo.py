@@ -1,0 +1,45 @@
+"""`tsur demo`: the whole platform with the Kaluga demo on the embedded default (SQLite, background
+work in-process): migrates, loads the demo once, prints the URL and the logins, serves."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tsur.appeals.models import Appeal
+from tsur.core.tasks import InProcessScheduler
+from tsur.demo.loader import DEMO_API_KEY, DEMO_PASSWORD, create_users, load_demo
+
+
+class Command(BaseCommand):
+    help = "Run the platform with the Kaluga demo on the embedded default."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to listen on")
+        parser.add_argument("--appeals", type=int, default=400)
+        parser.add_argument("--no-serve", action="store_true", help="prepare the database and exit")
+
+    def handle(self, *args, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Appeal.objects.exists():
+            self.stdout.write("Загружаю демо-конфигурацию Калужской области…")
+            load_demo(count=options["appeals"])
+        users = create_users()
+        addr = options["addr"]
+        url = f"http://{addr}"
+        self.stdout.write("")
+        self.stdout.write(f"ЦУР (демо) — {url}/")
+        self.stdout.write(f"  рабочее место операторов: {url}/workspace/")
+        self.stdout.write(f"  форма жителя (виджет):    {url}/widget/")
+        self.stdout.write(f"  API и документация:       {url}/api/docs   Open311: {url}/open311/v2/services.json")
+        self.stdout.write(f"  администрирование:        {url}/admin/")
+        self.stdout.write(f"Пароль всех демо-пользователей: {DEMO_PASSWORD}")
+        for username, role, scope in users.logins:
+            self.stdout.write(f"  {username:<28} {role:<24} {scope}")
+        self.stdout.write(f"Демо-ключ API / Open311 api_key: {DEMO_API_KEY}")
+        if options["no_serve"]:
+            return
+        interval = settings.TSUR_INPROCESS_TICK_SECONDS or 60
+        InProcessScheduler(interval).start()
+        call_command("runserver", addr, use_reloader=False, use_threading=True)

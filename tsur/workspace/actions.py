@@ -1,0 +1,242 @@
+"""The card's actions: each maps one small form onto one service function.
+
+An action is offered when its lifecycle transition is available from the appeal's status and
+`access.can(user, permission, appeal)` holds. The services check both again when the form is
+posted, so this list only decides what is worth showing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tsur.accounts import access
+from tsur.answers import services as answers
+from tsur.answers.models import AnswerTemplate, ExtensionRequest
+from tsur.appeals import lifecycle
+from tsur.appeals import services as appeals
+from tsur.appeals.models import Appeal
+from tsur.core.errors import ValidationFailed
+from tsur.deadlines.services import policy_for
+from tsur.workspace import forms as f
+
+Runner = Callable[[Appeal, object, dict, int | None], str]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    group: str
+    transitions: tuple[str, ...]
+    permission: str
+    form: type[f.ActionForm]
+    run: Runner
+    button: str = ""
+    primary: bool = False
+    danger: bool = False
+    applies: Callable[[Appeal], bool] | None = None
+    hint: str = ""
+
+    @property
+    def submit_label(self) -> str:
+        return self.button or self.label
+
+
+# --- runners: parse the cleaned form into a service call, return the flash message ------------
+
+
+def _route(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.route_appeal(a, user, organisation_code=d["organisation"], reason=d["reason"], expected_version=v)
+    return f"Обращение {a.number} направлено: {a.organisation.short_name}."
+
+
+def _transfer(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.transfer_appeal(a, user, organisation_code=d["organisation"], reason=d["reason"], expected_version=v)
+    return f"Обращение {a.number} переадресовано: {a.organisation.short_name}."
+
+
+def _return(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.return_to_moderation(a, user, reason=d["reason"], expected_version=v)
+    return f"Обращение {a.number} возвращено в ЦУР на модерацию."
+
+
+def _assign(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.assign_executor(a, user, executor_id=d["executor"], expected_version=v)
+    return f"Исполнитель назначен: {appeals.actor_label(a.executor)}."
+
+
+def _accept(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.accept_appeal(a, user, expected_version=v)
+    return f"Обращение {a.number} принято в работу."
+
+
+def _reject(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.reject_appeal(a, user, reason_code=d["reason"], note=d["note"], expected_version=v)
+    return f"Обращение {a.number} отклонено."
+
+
+def _join(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.join_to_problem(a, user, lead_number=d["lead"].strip(), reason=d["reason"], expected_version=v)
+    return f"Обращение {a.number} присоединено к проблеме по обращению {a.problem.lead.number}."
+
+
+def _reclassify(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.reclassify(a, user, category_code=d["category"], reason=d["reason"], expected_version=v)
+    return f"Классификация изменена: {a.block.name} / {a.category.name}."
+
+
+def _change_place(a: Appeal, user, d: dict, v: int | None) -> str:
+    appeals.change_place(a, user, territory_code=d["territory"], address=d["address"], reason=d["reason"], expected_version=v)
+    return "Место обращения изменено."
+
+
+def _change_urgency(a: Appeal, user, d: dict, v: int | None) -> str:
+    a = appeals.change_urgency(a, user, urgency=d["urgency"], reason=d["reason"], expected_version=v)
+    return f"Срочность изменена: {a.get_urgency_display().lower()}."
+
+
+def _template_text(a: Appeal, d: dict) -> str:
+    text = (d.get("text") or "").strip()
+    if text or not d.get("template"):
+        return text
+    template = AnswerTemplate.objects.filter(code=d["template"], is_active=True).first()
+    if template is None:
+        raise ValidationFailed("Шаблон ответа не найден.", field_errors={"template": ["Неизвестный шаблон."]})
+    return answers.render_template(template, a)
+
+
+def _interim(a: Appeal, user, d: dict, v: int | None) -> str:
+    answers.give_interim_answer(a, user, text=_template_text(a, d), expected_version=v)
+    return "Промежуточный ответ отправлен жителю."
+
+
+def _request_extension(a: Appeal, user, d: dict, v: int | None) -> str:
+    req = answers.request_extension(a, user, days=d["days"], reason=d["reason"], expected_version=v)
+    return f"Запрос продления на {req.days} дн. отправлен в ЦУР."
+
+
+def _decide_extension(a: Appeal, user, d: dict, v: int | None) -> str:
+    if not a.extension_requests.filter(pk=d["request"]).exists():
+        raise ValidationFailed("Запрос продления не относится к этому обращению.")
+    grant = d["decision"] == "grant"
+    req = answers.decide_extension(d["request"], user, grant=grant, note=d["note"], expected_version=v)
+    return f"Срок продлён на {req.days} дн." if grant else "В продлении срока отказано."
+
+
+def _prepare(a: Appeal, user, d: dict, v: int | None) -> str:
+    text = (d.get("text") or "").strip()
+    answers.prepare_answer(a, user, text=text, template_code="" if text else d["template"], expected_version=v)
+    return "Ответ подготовлен и передан на проверку в ЦУР."
+
+
+def _approve(a: Appeal, user, d: dict, v: int | None) -> str:
+    answers.approve_answer(a, user, note=d["note"], expected_version=v)
+    return "Ответ одобрен."
+
+
+def _return_answer(a: Appeal, user, d: dict, v: int | None) -> str:
+    answers.return_answer(a, user, note=d["note"], expected_version=v)
+    return "Ответ возвращён исполнителю на доработку."
+
+
+def _publish(a: Appeal, user, d: dict, v: int | None) -> str:
+    answers.publish_answer(a, user, expected_version=v)
+    return "Ответ опубликован и отправлен жителю."
+
+
+def _confirm(a: Appeal, user, d: dict, v: int | None) -> str:
+    answers.confirm_resolution(a, user, source=d["source"], expected_version=v)
+    return "Решение подтверждено, обращение закрыто."
+
+
+# --- preconditions beyond the state machine ---------------------------------------------------
+
+
+def _has_org(a: Appeal) -> bool:
+    return a.organisation_id is not None
+
+
+def _pending_extension(a: Appeal) -> ExtensionRequest | None:
+    return a.extension_requests.filter(state=ExtensionRequest.State.PENDING).order_by("pk").first()
+
+
+def _may_request_extension(a: Appeal) -> bool:
+    policy = policy_for(a.regime)
+    if policy is None or a.extensions_count >= policy.extension_max_count:
+        return False
+    return _pending_extension(a) is None
+
+
+def _has_answer(a: Appeal) -> bool:
+    return answers.current_answer(a) is not None
+
+
+MODERATION, CLASSIFY, WORK, ANSWER, CLOSE = "Модерация", "Классификация и место", "Исполнение", "Ответ", "Закрытие"
+
+ACTIONS: list[Action] = [
+    Action("route", "Направить в организацию", MODERATION, ("route",), "route", f.RouteForm, _route, "Направить", primary=True,
+           hint="Без выбора организации сработают правила маршрутизации."),
+    Action("reject", "Отклонить", MODERATION, ("reject",), "reject", f.RejectForm, _reject, danger=True),
+    Action("join_problem", "Присоединить к проблеме", MODERATION, ("join_problem",), "join_problem", f.JoinForm, _join,
+           "Присоединить"),
+    Action("accept", "Принять в работу", WORK, ("accept",), "accept", f.EmptyForm, _accept, primary=True),
+    Action("assign", "Назначить исполнителя", WORK, ("assign",), "assign", f.AssignForm, _assign, "Назначить",
+           primary=True, applies=_has_org),
+    Action("interim_answer", "Промежуточный ответ", WORK, ("interim_answer",), "interim_answer", f.InterimForm, _interim,
+           "Отправить жителю"),
+    Action("request_extension", "Запросить продление срока", WORK, ("request_extension",), "request_extension",
+           f.ExtensionRequestForm, _request_extension, "Запросить", applies=_may_request_extension),
+    Action("decide_extension", "Решение по продлению срока", WORK, ("grant_extension", "deny_extension"), "decide_extension",
+           f.ExtensionDecisionForm, _decide_extension, primary=True, applies=lambda a: _pending_extension(a) is not None),
+    Action("transfer", "Переадресовать", WORK, ("transfer",), "transfer", f.TransferForm, _transfer),
+    Action("return_to_moderation", "Вернуть в ЦУР", WORK, ("return_to_moderation",), "transfer", f.ReasonForm, _return,
+           "Вернуть", hint="Обращение не относится к организации: ЦУР направит его заново."),
+    Action("prepare_answer", "Подготовить ответ", ANSWER, ("prepare_answer",), "prepare_answer", f.AnswerTextForm, _prepare,
+           "Передать на проверку", primary=True),
+    Action("approve_answer", "Одобрить ответ", ANSWER, ("approve_answer",), "check_answer", f.NoteForm, _approve, "Одобрить",
+           primary=True, applies=_has_answer),
+    Action("return_answer", "Вернуть ответ на доработку", ANSWER, ("return_answer",), "check_answer", f.ReturnAnswerForm,
+           _return_answer, "Вернуть на доработку", danger=True, applies=_has_answer),
+    Action("publish_answer", "Опубликовать ответ", ANSWER, ("publish_answer",), "publish_answer", f.EmptyForm, _publish,
+           "Опубликовать", primary=True, applies=_has_answer, hint="Ответ уйдёт жителю в канал, откуда пришло обращение."),
+    Action("reclassify", "Изменить категорию", CLASSIFY, ("reclassify",), "reclassify", f.ReclassifyForm, _reclassify,
+           "Изменить", hint="Режим и срок ответа будут пересчитаны."),
+    Action("change_place", "Изменить место", CLASSIFY, ("change_place",), "reclassify", f.ChangePlaceForm, _change_place,
+           "Изменить"),
+    Action("change_urgency", "Изменить срочность", CLASSIFY, ("change_urgency",), "change_urgency", f.UrgencyForm,
+           _change_urgency, "Изменить"),
+    Action("confirm_resolution", "Подтвердить решение", CLOSE, ("confirm_resolution",), "confirm_resolution", f.ConfirmForm,
+           _confirm, "Подтвердить и закрыть"),
+]
+BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
+
+
+def available_actions(user, appeal: Appeal) -> list[Action]:
+    """Actions this user may take on this appeal now: the state machine ∩ the access rules."""
+    open_transitions = {t.name for t in lifecycle.available(appeal.status)}
+    allowed: dict[str, bool] = {}
+    result = []
+    for action in ACTIONS:
+        if not open_transitions.intersection(action.transitions):
+            continue
+        if action.permission not in allowed:
+            allowed[action.permission] = access.can(user, action.permission, appeal)
+        if not allowed[action.permission]:
+            continue
+        if action.applies is not None and not action.applies(appeal):
+            continue
+        result.append(action)
+    return result
+
+
+def initial_form(action: Action, appeal: Appeal) -> f.ActionForm:
+    form = action.form(appeal=appeal, prefix=action.name)
+    if action.name == "decide_extension":
+        pending = _pending_extension(appeal)
+        form.initial["request"] = pending.pk if pending else None
+    return form
+
+
+def pending_extension(appeal: Appeal) -> ExtensionRequest | None:
+    return _pending_extension(appeal)

@@ -1,0 +1,182 @@
+"""What the appeal card shows: facts, deadlines, answers, the timeline, the map data, and the
+audited view of the resident's personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from django.contrib.staticfiles import finders
+
+from tsur.accounts import access
+from tsur.answers.models import Answer
+from tsur.appeals.lifecycle import TRANSITIONS
+from tsur.appeals.models import Appeal, ClassificationSource, Event, Status
+from tsur.appeals.services import log_event
+from tsur.core import clock
+from tsur.directory.models import Regime, Territory
+from tsur.workspace.actions import available_actions, initial_form, pending_extension
+from tsur.workspace.queries import due_state
+
+PD_VIEW_EVENT = "personal_data_viewed"
+# One audit row per user, appeal and hour keeps the log readable while still showing who looked.
+PD_VIEW_AUDIT_WINDOW = dt.timedelta(hours=1)
+
+EVENT_LABELS = {
+    "created": "Обращение зарегистрировано",
+    PD_VIEW_EVENT: "Просмотр персональных данных",
+    "reminder": "Напоминание о сроке",
+    "escalation": "Эскалация: срок нарушен",
+    "notification_sent": "Уведомление жителю",
+    "purged": "Персональные данные удалены",
+}
+MUNICIPAL_LEVELS = ("city_district", "municipal_district")
+
+
+def event_label(kind: str) -> str:
+    if kind in TRANSITIONS:
+        return TRANSITIONS[kind].label
+    return EVENT_LABELS.get(kind, kind)
+
+
+def status_label(code: str) -> str:
+    try:
+        return Status(code).label
+    except ValueError:
+        return code
+
+
+def timeline(appeal: Appeal) -> list[dict]:
+    rows = []
+    for e in Event.objects.filter(appeal=appeal).order_by("at", "pk"):
+        changed = bool(e.from_status and e.to_status and e.from_status != e.to_status) or (not e.from_status and e.to_status)
+        rows.append(
+            {
+                "at": e.at,
+                "kind": e.kind,
+                "label": event_label(e.kind),
+                "actor": e.actor_label or "система",
+                "from_label": status_label(e.from_status) if e.from_status else "",
+                "to_label": status_label(e.to_status) if e.to_status else "",
+                "status_changed": changed,
+                "reason": e.reason,
+                "audit": e.kind == PD_VIEW_EVENT,
+            }
+        )
+    return rows
+
+
+def audit_personal_data_view(appeal: Appeal, user) -> None:
+    since = clock.now() - PD_VIEW_AUDIT_WINDOW
+    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
+        log_event(appeal, PD_VIEW_EVENT, user)
+
+
+def personal_data(appeal: Appeal, user) -> dict:
+    """{'state': 'none' | 'hidden' | 'shown', 'resident': Resident|None}; showing it is audited.
+
+    The caller has already established that the user may see the appeal (scoped lookup)."""
+    resident = appeal.resident
+    if resident is None or not any([resident.name, resident.phone, resident.email, resident.account_link]):
+        return {"state": "none", "resident": None}
+    if not access.can_see_personal_data(user):
+        return {"state": "hidden", "resident": None}
+    audit_personal_data_view(appeal, user)
+    return {"state": "shown", "resident": resident}
+
+
+@lru_cache(maxsize=1)
+def geojson_available() -> bool:
+    return finders.find("geo/kaluga.geojson") is not None
+
+
+def map_data(appeal: Appeal) -> dict | None:
+    """The point and the municipal boundary for the card's vector map (no tiles)."""
+    chain: list[Territory] = appeal.territory.ancestors_and_self() if appeal.territory_id else []
+    boundary = None
+    boundary_name = ""
+    with_boundary = [t for t in chain if t.boundary]
+    preferred = [t for t in with_boundary if t.level in MUNICIPAL_LEVELS] or with_boundary[:1]
+    if preferred:
+        boundary, boundary_name = preferred[0].boundary, preferred[0].name
+    point = [appeal.lat, appeal.lon] if appeal.lat is not None and appeal.lon is not None else None
+    codes = [t.code for t in chain]
+    if point is None and boundary is None and not (codes and geojson_available()):
+        return None
+    return {
+        "point": point,
+        "boundary": boundary,
+        "boundary_name": boundary_name,
+        # When the database holds no boundary, the map looks these codes up in the static GeoJSON.
+        "codes": codes if boundary is None and geojson_available() else [],
+    }
+
+
+def answers_of(appeal: Appeal, user) -> list[dict]:
+    checking = access.can(user, "check_answer", appeal)
+    rows = []
+    for ans in appeal.answers.select_related("author", "checked_by").order_by("created_at", "pk"):
+        rows.append(
+            {
+                "answer": ans,
+                "findings": ans.formal_findings or [],
+                # The checking operator must see the formal-reply hints before approving.
+                "highlight": checking and ans.kind == Answer.Kind.FINAL and ans.check_state == Answer.Check.PENDING,
+            }
+        )
+    return rows
+
+
+def problem_of(appeal: Appeal, user) -> dict | None:
+    problem = getattr(appeal, "led_problem", None) if appeal.problem_id is None else appeal.problem
+    if problem is None:
+        try:
+            problem = appeal.led_problem
+        except Appeal.led_problem.RelatedObjectDoesNotExist:
+            return None
+    visible = set(access.appeals_for(user).filter(problem=problem).values_list("pk", flat=True))
+    visible |= set(access.appeals_for(user).filter(pk=problem.lead_id).values_list("pk", flat=True))
+    members = [
+        {"appeal": m, "linked": m.pk in visible, "is_self": m.pk == appeal.pk}
+        for m in problem.appeals.exclude(pk=problem.lead_id).order_by("received_at")
+    ]
+    return {
+        "lead": problem.lead,
+        "lead_linked": problem.lead_id in visible,
+        "is_lead": problem.lead_id == appeal.pk,
+        "members": members,
+    }
+
+
+def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action: str = "") -> dict:
+    """Everything the card template needs. `forms` replaces blank forms with bound ones after an error."""
+    now = clock.now()
+    actions = available_actions(user, appeal)
+    forms = forms or {}
+    action_rows = [
+        {"action": a, "form": forms.get(a.name) or initial_form(a, appeal), "open": a.name == open_action or (a.primary and not open_action)}
+        for a in actions
+    ]
+    groups: dict[str, list[dict]] = {}
+    for row in action_rows:
+        groups.setdefault(row["action"].group, []).append(row)
+    return {
+        "appeal": appeal,
+        "now": now,
+        "due_state": due_state(appeal, now),
+        "is_appeal_regime": appeal.regime == Regime.APPEAL,
+        "classification_source": ClassificationSource(appeal.classification_source).label if appeal.classification_source else "",
+        "place_source": ClassificationSource(appeal.place_source).label if appeal.place_source else "",
+        "confidence_pct": round(appeal.classification_confidence * 100) if appeal.classification_confidence is not None else None,
+        "photos": list(appeal.attachments.filter(content_type__startswith="image/").order_by("pk")),
+        "map": map_data(appeal),
+        "problem": problem_of(appeal, user),
+        "answers": answers_of(appeal, user),
+        "extensions": list(appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at")),
+        "pending_extension": pending_extension(appeal),
+        "ratings": list(appeal.ratings.order_by("created_at")),
+        "pd": personal_data(appeal, user),
+        "timeline": timeline(appeal),
+        "action_groups": list(groups.items()),
+        "has_actions": bool(action_rows),
+    }

@@ -1,0 +1,179 @@
+"""Forms of the appeal card's actions. They only parse input; the services validate the domain."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from tsur.accounts.models import Role
+from tsur.answers.models import Answer, AnswerTemplate
+from tsur.appeals.models import Appeal, RejectionReason
+from tsur.directory.models import Organisation, Urgency
+from tsur.workspace.queries import category_choices, territory_choices
+
+TEXTAREA = {"rows": 3}
+
+
+class ActionForm(forms.Form):
+    """Base: every action form knows the appeal it acts on (for choices and initial values)."""
+
+    def __init__(self, *args, appeal: Appeal, **kwargs) -> None:
+        self.appeal = appeal
+        super().__init__(*args, **kwargs)
+        self.setup()
+
+    def setup(self) -> None:
+        """Fill dynamic choices and initial values."""
+
+
+def organisation_choices(*, exclude_id: int | None = None) -> list[tuple[str, str]]:
+    qs = Organisation.objects.filter(is_active=True).order_by("short_name")
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return [(o.code, f"{o.short_name} — {o.name}" if o.name != o.short_name else o.short_name) for o in qs]
+
+
+def template_choices(kind: str, appeal: Appeal) -> list[tuple[str, str]]:
+    qs = AnswerTemplate.objects.filter(is_active=True, kind=kind).filter(Q(block=None) | Q(block_id=appeal.block_id))
+    return [("", "— без шаблона —"), *qs.values_list("code", "name")]
+
+
+class EmptyForm(ActionForm):
+    pass
+
+
+class RouteForm(ActionForm):
+    organisation = forms.ChoiceField(label="Организация", required=False)
+    reason = forms.CharField(label="Комментарий", required=False, max_length=500)
+
+    def setup(self) -> None:
+        self.fields["organisation"].choices = [("", "Автоматически, по правилам маршрутизации"), *organisation_choices()]
+
+
+class TransferForm(ActionForm):
+    organisation = forms.ChoiceField(label="Куда переадресовать")
+    reason = forms.CharField(label="Причина", widget=forms.Textarea(attrs=TEXTAREA), max_length=1000)
+
+    def setup(self) -> None:
+        self.fields["organisation"].choices = [("", "— выберите —"), *organisation_choices(exclude_id=self.appeal.organisation_id)]
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label="Причина", widget=forms.Textarea(attrs=TEXTAREA), max_length=1000)
+
+
+class AssignForm(ActionForm):
+    executor = forms.TypedChoiceField(label="Исполнитель", coerce=int)
+
+    def setup(self) -> None:
+        users = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                membership__organisation_id=self.appeal.organisation_id,
+                membership__role__in=[Role.EXECUTOR, Role.COORDINATOR],
+            )
+            .select_related("membership")
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["executor"].choices = [("", "— выберите —")] + [
+            (u.pk, f"{u.get_full_name() or u.username} ({u.membership.get_role_display().lower()})") for u in users
+        ]
+        if self.appeal.executor_id:
+            self.fields["executor"].initial = self.appeal.executor_id
+
+
+class RejectForm(ActionForm):
+    reason = forms.ChoiceField(label="Причина", choices=[("", "— выберите —"), *RejectionReason.choices])
+    note = forms.CharField(label="Пояснение", required=False, widget=forms.Textarea(attrs=TEXTAREA), max_length=2000)
+
+
+class JoinForm(ActionForm):
+    lead = forms.CharField(label="Номер ведущего обращения", max_length=20)
+    reason = forms.CharField(label="Комментарий", required=False, max_length=500)
+
+    def setup(self) -> None:
+        self.fields["lead"].widget.attrs["placeholder"] = "2025-000123"
+
+
+class ReclassifyForm(ActionForm):
+    category = forms.ChoiceField(label="Категория")
+    reason = forms.CharField(label="Комментарий", required=False, max_length=500)
+
+    def setup(self) -> None:
+        self.fields["category"].choices = category_choices(empty="— выберите —")
+        if self.appeal.category_id:
+            self.fields["category"].initial = self.appeal.category.code
+
+
+class ChangePlaceForm(ActionForm):
+    territory = forms.ChoiceField(label="Территория", required=False)
+    address = forms.CharField(label="Адрес", required=False, max_length=300)
+    reason = forms.CharField(label="Комментарий", required=False, max_length=500)
+
+    def setup(self) -> None:
+        self.fields["territory"].choices = [("", "— не менять —"), *territory_choices()]
+        if self.appeal.territory_id:
+            self.fields["territory"].initial = self.appeal.territory.code
+        self.fields["address"].initial = self.appeal.address
+
+
+class UrgencyForm(ActionForm):
+    urgency = forms.ChoiceField(label="Срочность", choices=Urgency.choices)
+    reason = forms.CharField(label="Причина", max_length=300)
+
+    def setup(self) -> None:
+        self.fields["urgency"].initial = Urgency.NORMAL if self.appeal.urgency == Urgency.HIGH else Urgency.HIGH
+
+
+class AnswerTextForm(ActionForm):
+    """An answer's text, optionally started from a template (rendered into the text by HTMX, or on
+    the server when the text is left empty and JavaScript is off)."""
+
+    template_kind = Answer.Kind.FINAL
+    template = forms.ChoiceField(label="Шаблон", required=False)
+    text = forms.CharField(label="Текст ответа", required=False, widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
+
+    def setup(self) -> None:
+        self.fields["template"].choices = template_choices(self.template_kind, self.appeal)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("text") or "").strip() and not data.get("template"):
+            self.add_error("text", "Напишите текст ответа или выберите шаблон.")
+        return data
+
+
+class InterimForm(AnswerTextForm):
+    template_kind = Answer.Kind.INTERIM
+
+
+class ExtensionRequestForm(ActionForm):
+    days = forms.IntegerField(label="На сколько дней", min_value=1, max_value=365)
+    reason = forms.CharField(label="Обоснование", widget=forms.Textarea(attrs=TEXTAREA), max_length=2000)
+
+
+class ExtensionDecisionForm(ActionForm):
+    request = forms.IntegerField(widget=forms.HiddenInput)
+    # Comes from the pressed button (name="<prefix>-decision"), never rendered as an input.
+    decision = forms.ChoiceField(
+        choices=[("grant", "Продлить"), ("deny", "Отказать")],
+        error_messages={"required": "Выберите: продлить или отказать."},
+    )
+    note = forms.CharField(label="Комментарий", required=False, max_length=1000)
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(label="Замечание", required=False, widget=forms.Textarea(attrs=TEXTAREA), max_length=2000)
+
+
+class ReturnAnswerForm(ActionForm):
+    note = forms.CharField(label="Что исправить", widget=forms.Textarea(attrs=TEXTAREA), max_length=2000)
+
+
+class ConfirmForm(ActionForm):
+    source = forms.CharField(label="Объективный источник", max_length=500)
+
+    def setup(self) -> None:
+        self.fields["source"].widget.attrs["placeholder"] = "Напр.: камера «Безопасный город», акт ГЖИ № …"

@@ -1,0 +1,53 @@
+"""Who may enter the workspace, and how an appeal is looked up within the user's scope."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tsur.accounts import access
+from tsur.appeals.models import Appeal
+from tsur.core.errors import AccessDenied
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous users go to the login page; residents and users without a role get a 403 page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            access.require_staff(request.user)
+        except AccessDenied as exc:
+            return render(
+                request,
+                "workspace/forbidden.html",
+                {"message": exc.message, "detail": "Рабочее место доступно сотрудникам ЦУР и организаций-исполнителей."},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def scoped_appeal(user, number: str) -> Appeal:
+    """The appeal with this number if the user may see it; 404 otherwise (never reveal existence)."""
+    appeal = (
+        access.appeals_for(user)
+        .select_related("block", "category", "territory", "organisation", "executor", "queue", "resident", "problem__lead")
+        .filter(number=number)
+        .first()
+    )
+    if appeal is None:
+        raise Http404("Обращение не найдено или недоступно.")
+    return appeal
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """A partial is wanted: an HTMX request that is not a history restore (which needs the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
