@@ -122,7 +122,7 @@ def _dp_keep(pts, tol):
 
 def signed_area(ring) -> float:
     s = 0.0
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
         s += x1 * y2 - x2 * y1
     return s / 2.0
 
@@ -215,7 +215,7 @@ def simplify_shared(geoms, tol_m):
     for gi, geom in enumerate(geoms):
         for poly in polygons_of(geom):
             for ring in poly:
-                for a, b in zip(ring, ring[1:]):
+                for a, b in zip(ring, ring[1:], strict=False):
                     key = (tuple(a), tuple(b)) if tuple(a) <= tuple(b) else (tuple(b), tuple(a))
                     edge_owners.setdefault(key, set()).add(gi)
 
@@ -263,7 +263,7 @@ def simplify_shared(geoms, tol_m):
     for _ in range(16):
         loosen: set[tuple] = set()
         result = []
-        for g, gstruct in zip(geoms, structure):
+        for g, gstruct in zip(geoms, structure, strict=True):
             polys = []
             for poly_arcs in gstruct:
                 rings = []
@@ -331,7 +331,7 @@ def representative_point(geom):
     ring = poly[0]
     a = signed_area(ring)
     cx = cy = 0.0
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
         f = x1 * y2 - x2 * y1
         cx += (x1 + x2) * f
         cy += (y1 + y2) * f
@@ -340,7 +340,7 @@ def representative_point(geom):
         return round(cy, 5), round(cx, 5)
     xs = []
     for r in poly:
-        for (x1, y1), (x2, y2) in zip(r, r[1:]):
+        for (x1, y1), (x2, y2) in zip(r, r[1:], strict=False):
             if (y1 > cy) != (y2 > cy):
                 xs.append(x1 + (cy - y1) * (x2 - x1) / (y2 - y1))
     xs.sort()
@@ -456,7 +456,7 @@ def build_territories(geo: Path, report: dict):
     shared = simplify_shared(
         [f["geometry"] for f in full["features"]] + [outline["features"][0]["geometry"]], MF_TOLERANCE_M
     )
-    simplified_by_name = dict(zip(names, shared[:-1]))
+    simplified_by_name = dict(zip(names, shared[:-1], strict=True))
     region_geom = shared[-1]
     report["region_points"] = (count_points(outline["features"][0]["geometry"]), count_points(region_geom))
 
@@ -616,7 +616,8 @@ CATEGORY_META = {
     "Некачественное водоснабжение в районе частного сектора": ("housing-water-supply-private", H, M),
     "Некачественное водоснабжение многоквартирного дома": ("housing-water-supply-mkd", H, M),
     "Некачественный капитальный ремонт многоквартирного дома": ("housing-capital-repair", N, R),
-    "Ненадлежащее исполнение управляющей компанией работ по уборке и освещению мест общего пользования в многоквартирном доме": ("housing-mc-common-areas", N, M),
+    ("Ненадлежащее исполнение управляющей компанией работ по уборке "
+     "и освещению мест общего пользования в многоквартирном доме"): ("housing-mc-common-areas", N, M),
     "Необходимо строительство детской (спортивной) площадки в микрорайоне ИЖС": ("housing-playground-needed-izhs", N, M),
     "Необходимо строительство тротуара": ("housing-sidewalk-needed", N, M),
     "Необходимо строительство тротуара в микрорайоне ИЖС": ("housing-sidewalk-needed-izhs", N, M),
@@ -678,17 +679,23 @@ CATEGORY_META = {
     "Нарушения, связанные с оплатой проезда при осуществлении внутриобластных междугородных перевозок": ("transport-fares-intercity", N, R),
     "Нарушения, связанные с оплатой проезда при осуществлении муниципальных (пригородных) перевозок": ("transport-fares-municipal", N, M),
     "Недостаточное количество вагонов": ("transport-rail-too-few-cars", N, R),
-    "Недостаточное количество транспорта на маршруте при осуществлении внутриобластных междугородных перевозок": ("transport-too-few-vehicles-intercity", N, R),
-    "Недостаточное количество транспорта на маршруте при осуществлении муниципальных (пригородных) перевозок": ("transport-too-few-vehicles-municipal", N, M),
+    ("Недостаточное количество транспорта на маршруте "
+     "при осуществлении внутриобластных междугородных перевозок"): ("transport-too-few-vehicles-intercity", N, R),
+    ("Недостаточное количество транспорта на маршруте "
+     "при осуществлении муниципальных (пригородных) перевозок"): ("transport-too-few-vehicles-municipal", N, M),
     "Необходимо назначение дополнительных поездов": ("transport-rail-extra-trains", N, R),
     "Неудобный график движения при осуществлении внутриобластных междугородных перевозок": ("transport-schedule-inconvenient-intercity", N, R),
     "Неудобный график движения при осуществлении муниципальных (пригородных) перевозок": ("transport-schedule-inconvenient-municipal", N, M),
     "Неудобный график движения пригородного ж/д транспорта": ("transport-rail-schedule-inconvenient", N, R),
     "Неудовлетворительное санитарное или техническое состояние вагонов": ("transport-rail-cars-condition", N, R),
-    "Неудовлетворительное санитарное состояние транспорта при осуществлении муниципальных (пригородных) перевозок": ("transport-vehicle-sanitary-municipal", N, M),
-    "Неудовлетворительное санитарное состояние транспорта при осуществлении внутриобластных междугородных перевозок": ("transport-vehicle-sanitary-intercity", N, R),
-    "Неудовлетворительный внешний вид (поведение) водителя при осуществлении внутриобластных междугородных перевозок": ("transport-driver-conduct-intercity", N, R),
-    "Неудовлетворительный внешний вид (поведение) водителя при осуществлении муниципальных (пригородных) перевозок": ("transport-driver-conduct-municipal", N, M),
+    ("Неудовлетворительное санитарное состояние транспорта "
+     "при осуществлении муниципальных (пригородных) перевозок"): ("transport-vehicle-sanitary-municipal", N, M),
+    ("Неудовлетворительное санитарное состояние транспорта "
+     "при осуществлении внутриобластных междугородных перевозок"): ("transport-vehicle-sanitary-intercity", N, R),
+    ("Неудовлетворительный внешний вид (поведение) водителя "
+     "при осуществлении внутриобластных междугородных перевозок"): ("transport-driver-conduct-intercity", N, R),
+    ("Неудовлетворительный внешний вид (поведение) водителя "
+     "при осуществлении муниципальных (пригородных) перевозок"): ("transport-driver-conduct-municipal", N, M),
     "Тарификация ж/д перевозок": ("transport-rail-fares", N, R),
     # health (regional)
     "Вакцинация от COVID-19": ("health-covid-vaccination", N, R),
@@ -710,7 +717,8 @@ CATEGORY_META = {
     # matters; the quality of teaching is under regional education supervision.
     "Наличие очереди на места в дошкольные учреждения": ("education-kindergarten-queue", N, M),
     "Неудовлетворительное качество работы воспитателей и другого персонала": ("education-kindergarten-staff", N, R),
-    "Неудовлетворительное качество работы преподавателей и другого персонала учреждения дополнительного образования": ("education-extracurricular-staff", N, R),
+    ("Неудовлетворительное качество работы преподавателей и "
+     "другого персонала учреждения дополнительного образования"): ("education-extracurricular-staff", N, R),
     "Неудовлетворительное качество работы учителей и другого персонала": ("education-school-staff", N, R),
     "Неудовлетворительное материально-техническое обеспечение дошкольного учреждения": ("education-kindergarten-equipment", N, M),
     "Неудовлетворительное материально-техническое обеспечение школы": ("education-school-equipment", N, M),
@@ -742,7 +750,8 @@ CATEGORY_META = {
     "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в микрорайонах ИЖС": ("energy-power-izhs", H, R),
     "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в многоквартирных домах": ("energy-power-mkd", H, R),
     "Нарушения, связанные с содержанием электросети и качеством энергоснабжения в районе частного сектора": ("energy-power-private", H, R),
-    "Ненадлежащее исполнение управляющей компанией работ по содержанию электросети и обеспечению энергоснабжением в многоквартирных домах": ("energy-mc-in-house-grid", N, R),
+    ("Ненадлежащее исполнение управляющей компанией работ по содержанию "
+     "электросети и обеспечению энергоснабжением в многоквартирных домах"): ("energy-mc-in-house-grid", N, R),
     # services
     "Вопросы предоставления государственных и муниципальных услуг": ("services-public-services", N, R),
     "Некачественное предоставление услуг почтовой связи": ("services-post", N, R),
@@ -1676,7 +1685,7 @@ def validate(territories, mf_full, taxonomy, organisations, routing, texts, stre
     for city, pip, expected in report["city_parent_check"]:
         c.error(pip is not None, f"city {city}: no municipal formation contains its point")
         c.error(pip == expected, f"city {city}: polygon says {pip}, HFLabs district says {expected}")
-    for latin, ru, pip, given in report["geonames_kept"]:
+    for latin, _ru, pip, given in report["geonames_kept"]:
         c.error(pip is not None, f"GeoNames {latin}: no municipal formation contains its point")
         c.warn(pip == slugify(given), f"GeoNames {latin}: polygon says {pip}, source column says {given}")
 
@@ -1816,7 +1825,7 @@ def main(argv=None) -> int:
           "not public:", sum(not x["is_public"] for x in cats))
     print("organisations:", len(organisations), count(organisations, "kind"))
     print("routing: queues", len(routing["queues"]), "rules", len(routing["rules"]),
-          "uncovered category x MF combinations: %d of %d" % report["route_combinations"][::-1])
+          "uncovered category x MF combinations: {1} of {0}".format(*report["route_combinations"]))
     print("  categories uncovered everywhere:", ", ".join(report["uncovered_categories_everywhere"]))
     print("appeal texts:", len(texts["appeals"]), report["appeals_per_block"])
     print("answer texts:", len(texts["answers"]), count(texts["answers"], "kind"))

@@ -8,12 +8,14 @@ Everything here is data loading; no region or organisation name appears in the c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -150,12 +152,18 @@ class DemoUsers:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role label, scope)
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow; ~60 demo users share one password, so hash it once.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, first: str, last: str, role: str | None, *, organisation=None, queue=None, superuser=False):
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, first_name=first, last_name=last, is_staff=superuser, is_superuser=superuser)
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save()
     if role:
         Membership.objects.update_or_create(user=user, defaults={"role": role, "organisation": organisation, "queue": queue})
@@ -214,8 +222,8 @@ def generate_appeals(users: DemoUsers, count: int = 400, days: int = 60, seed: i
     """Replay `count` appeals received over the last `days` days through the real services."""
     rng = random.Random(seed)
     texts = _read("appeal_texts.json")
-    messages = texts["messages"] if isinstance(texts, dict) else texts
-    answer_texts = texts.get("answers", []) if isinstance(texts, dict) else []
+    messages = texts["appeals"]
+    answer_texts = texts.get("answers", [])
     channels = [Channel.WIDGET] * 5 + [Channel.APP] * 3 + [Channel.VK] * 3 + [Channel.TELEGRAM, Channel.OK, Channel.EMAIL] + [
         Channel.OPERATOR
     ]

@@ -10,6 +10,13 @@ import datetime as dt
 from django.db import models
 
 
+class TerritoryManager(models.Manager):
+    """Boundaries are large (kilobytes per district): load them only when asked for."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("boundary")
+
+
 class Territory(models.Model):
     class Level(models.TextChoices):
         REGION = "region", "Регион"
@@ -32,10 +39,14 @@ class Territory(models.Model):
     population = models.PositiveIntegerField("население", null=True, blank=True)
     source = models.CharField("источник данных", max_length=200, blank=True)
 
+    objects = TerritoryManager()
+
     class Meta:
         verbose_name = "территория"
         verbose_name_plural = "территории"
         ordering = ["level", "name"]
+        # Related look-ups (appeal.territory, territory.parent) use the deferring manager too.
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.name

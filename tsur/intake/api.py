@@ -1,3 +1,126 @@
-from ninja import NinjaAPI
+"""The JSON API (/api/): intake for the mobile app and integrations, the resident's status and
+rating, reference data, and the staff's list, card and lifecycle actions.
 
-api = NinjaAPI(title="ЦУР API", version="1")
+Authentication: `Authorization: Bearer <key>` (tsur.accounts.models.ApiToken) or the Django
+session (with CSRF on unsafe methods). Every error is JSON `{"code", "message", "fields"?}`.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from tsur.core.errors import DomainError
+from tsur.intake import api_actions, api_appeals, api_docs, api_public, api_reference
+from tsur.intake.api_docs import LocalSwagger
+
+api = NinjaAPI(
+    title="ЦУР API",
+    version="1",
+    description=__doc__,
+    docs=LocalSwagger(),
+    urls_namespace="api",
+)
+
+# Order matters where paths overlap: /appeals/multipart must come before /appeals/{number}.
+api.add_router("", api_appeals.router)
+api.add_router("", api_actions.router)
+api.add_router("", api_public.router)
+api.add_router("", api_reference.router)
+api.add_router("", api_docs.router)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+# Russian words for the usual pydantic complaints; anything else keeps pydantic's own message.
+VALIDATION_MESSAGES = {
+    "missing": "Обязательное поле.",
+    "string_type": "Ожидается строка.",
+    "int_type": "Ожидается целое число.",
+    "int_parsing": "Ожидается целое число.",
+    "int_from_float": "Ожидается целое число.",
+    "float_type": "Ожидается число.",
+    "float_parsing": "Ожидается число.",
+    "bool_type": "Ожидается true или false.",
+    "bool_parsing": "Ожидается true или false.",
+    "literal_error": "Недопустимое значение.",
+    "string_too_long": "Слишком длинное значение.",
+    "greater_than_equal": "Значение слишком мало.",
+    "less_than_equal": "Значение слишком велико.",
+    "greater_than": "Значение слишком мало.",
+    "less_than": "Значение слишком велико.",
+    "json_invalid": "Тело запроса — некорректный JSON.",
+    "model_attributes_type": "Ожидается объект JSON.",
+    "dict_type": "Ожидается объект JSON.",
+    "list_type": "Ожидается список.",
+}
+# Ninja's top-level names for the request parts and for our schema parameters.
+_LOC_PREFIXES = {"body", "query", "path", "form", "file", "header", "cookie"}
+_PARAM_NAMES = {"payload", "filters"}
+
+
+def _field_name(loc: list) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _LOC_PREFIXES:
+        parts = parts[1:]
+    if parts and parts[0] in _PARAM_NAMES:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict) -> str:
+    text = VALIDATION_MESSAGES.get(error.get("type", ""), error.get("msg", "Недопустимое значение."))
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "literal_error" and "expected" in ctx:
+        text = f"Недопустимое значение: ожидается {ctx['expected']}."
+    elif error.get("type") == "string_too_long" and "max_length" in ctx:
+        text = f"Слишком длинное значение: не более {ctx['max_length']} знаков."
+    elif error.get("type") in ("greater_than_equal", "less_than_equal") and ctx:
+        bound = ctx.get("ge", ctx.get("le"))
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        text = f"{text[:-1]}: {'не меньше' if 'ge' in ctx else 'не больше'} {bound}."
+    return text
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    detail = []
+    for error in exc.errors:
+        fields.setdefault(_field_name(error.get("loc", [])), []).append(_message(error))
+        # Ninja's own detail, minus the echoed input: it can be a whole text with contacts.
+        detail.append({k: v for k, v in error.items() if k in ("type", "loc", "msg", "ctx")})
+    body = {"code": "validation_failed", "message": "Запрос не принят: исправьте отмеченные поля.", "fields": fields, "detail": detail}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    message = exc.message if exc.message != "Unauthorized" else "Нужна авторизация: API-ключ (Authorization: Bearer …) или вход в систему."
+    response = api.create_response(request, {"code": "unauthorized", "message": message}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="tsur"'
+    return response
+
+
+HTTP_ERROR_MESSAGES = {
+    "Cannot parse request body": "Тело запроса не разобрано: ожидается корректный JSON.",
+    "Forbidden": "Доступ запрещён.",
+    "Too many requests.": "Слишком много запросов, повторите позже.",
+}
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 403: "access_denied", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
+    message = HTTP_ERROR_MESSAGES.get(str(exc), str(exc))
+    return api.create_response(request, {"code": code.get(exc.status_code, "error"), "message": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"code": "not_found", "message": "Не найдено."}, status=404)

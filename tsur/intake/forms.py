@@ -126,7 +126,7 @@ class WidgetForm(forms.Form):
     phone = forms.CharField(required=False, max_length=32, error_messages={"max_length": "Телефон слишком длинный."})
     consent = forms.BooleanField(required=False)
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - Django's signature
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
         self.fields["territory"].choices = territory_choices()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from tsur.appeals.models import Appeal
 from tsur.directory.models import Organisation
 from tsur.directory.services import center
@@ -33,18 +35,14 @@ def candidates(appeal: Appeal) -> list[RoutingRule]:
     chain = appeal.territory.ancestors_and_self() if appeal.territory_id else []
     # Depth counted from the top of the tree: the region is 0.
     depth = {t.pk: len(chain) - 1 - i for i, t in enumerate(chain)}
-    qs = RoutingRule.objects.filter(is_active=True, organisation__is_active=True).select_related(
-        "organisation", "category", "block", "territory"
+    qs = (
+        RoutingRule.objects.filter(is_active=True, organisation__is_active=True)
+        .filter(Q(category__isnull=True) | Q(category_id=appeal.category_id))
+        .filter(Q(block__isnull=True) | Q(block_id=appeal.block_id))
+        .filter(Q(territory__isnull=True) | Q(territory_id__in=list(depth)))
+        .select_related("organisation", "category", "block", "territory")
     )
-    matching = []
-    for rule in qs:
-        if rule.category_id and rule.category_id != appeal.category_id:
-            continue
-        if rule.block_id and rule.block_id != appeal.block_id:
-            continue
-        if rule.territory_id and rule.territory_id not in depth:
-            continue
-        matching.append(rule)
+    matching = list(qs)
     matching.sort(key=lambda r: (_specificity(r, depth), -r.pk), reverse=True)
     return matching
 

@@ -11,7 +11,7 @@ from django.contrib.staticfiles import finders
 from tsur.accounts import access
 from tsur.answers.models import Answer
 from tsur.appeals.lifecycle import TRANSITIONS
-from tsur.appeals.models import Appeal, ClassificationSource, Event, Status
+from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.services import log_event
 from tsur.core import clock
 from tsur.directory.models import Regime, Territory
@@ -128,11 +128,11 @@ def answers_of(appeal: Appeal, user) -> list[dict]:
 
 
 def problem_of(appeal: Appeal, user) -> dict | None:
-    problem = getattr(appeal, "led_problem", None) if appeal.problem_id is None else appeal.problem
-    if problem is None:
-        try:
-            problem = appeal.led_problem
-        except Appeal.led_problem.RelatedObjectDoesNotExist:
+    if appeal.problem_id:
+        problem = appeal.problem
+    else:
+        problem = Problem.objects.filter(lead=appeal).first()
+        if problem is None:
             return None
     visible = set(access.appeals_for(user).filter(problem=problem).values_list("pk", flat=True))
     visible |= set(access.appeals_for(user).filter(pk=problem.lead_id).values_list("pk", flat=True))

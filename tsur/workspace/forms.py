@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse
 
 from tsur.accounts.models import Role
 from tsur.answers.models import Answer, AnswerTemplate
@@ -137,6 +138,11 @@ class AnswerTextForm(ActionForm):
 
     def setup(self) -> None:
         self.fields["template"].choices = template_choices(self.template_kind, self.appeal)
+        # With HTMX, choosing a template renders it into the text at once, ready for editing.
+        url = reverse("workspace:answer_template", args=[self.appeal.number]) + f"?for={self.prefix}"
+        self.fields["template"].widget.attrs.update(
+            {"hx-get": url, "hx-target": f"#id_{self.prefix}-text", "hx-swap": "outerHTML", "hx-trigger": "change"}
+        )
 
     def clean(self) -> dict:
         data = super().clean()

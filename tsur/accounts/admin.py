@@ -1,0 +1,135 @@
+"""Admin for users (with their platform role), roles and API keys.
+
+An API key is shown in full exactly once, in the message after it is issued; only its hash is
+stored and the hash is never displayed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from tsur.accounts.models import ApiToken, Membership
+
+User = get_user_model()
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    can_delete = True
+    extra = 0
+    max_num = 1
+    fields = ("role", "organisation", "queue")
+    autocomplete_fields = ("organisation", "queue")
+    verbose_name = "роль в платформе"
+    verbose_name_plural = "роль в платформе"
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ("username", "get_full_name", "platform_role", "platform_scope", "is_active", "is_staff", "last_login")
+    list_filter = ("membership__role", "is_active", "is_staff", "is_superuser")
+    list_select_related = ("membership", "membership__organisation", "membership__queue")
+    search_fields = ("username", "first_name", "last_name", "email")
+
+    @admin.display(description="роль")
+    def platform_role(self, obj) -> str:
+        m = getattr(obj, "membership", None)
+        return m.get_role_display() if m else "—"
+
+    @admin.display(description="организация / очередь")
+    def platform_scope(self, obj) -> str:
+        m = getattr(obj, "membership", None)
+        if m is None:
+            return "—"
+        return str(m.organisation or m.queue or "—")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "organisation", "queue")
+    list_filter = ("role", "organisation", "queue")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user", "organisation", "queue")
+    list_select_related = ("user", "organisation", "queue")
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("name", "user")
+
+
+def _show_key_once(request: HttpRequest, token: ApiToken, raw: str) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "API-ключ «{}» выпущен. Скопируйте его сейчас — он показывается один раз и нигде не хранится: "
+            "<code style='user-select:all'>{}</code>",
+            token.name,
+            raw,
+        ),
+    )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix_display", "created_at", "last_used_at", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "user__username", "prefix")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("prefix_display", "created_at", "last_used_at")
+    actions = ("reissue", "deactivate")
+
+    @admin.display(description="префикс ключа")
+    def prefix_display(self, obj: ApiToken) -> str:
+        return f"{obj.prefix}…" if obj.prefix else "—"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "user")
+        return ("name", "user", "prefix_display", "is_active", "created_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", "prefix_display", "created_at", "last_used_at")
+
+    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = ApiToken.issue(obj.user, obj.name)
+        # The admin continues with `obj` (log entry, redirect): make it the issued row.
+        obj.pk = token.pk
+        obj.prefix, obj.key_hash, obj.created_at = token.prefix, token.key_hash, token.created_at
+        obj._state.adding = False
+        _show_key_once(request, token, raw)
+
+    @admin.action(description="Выпустить новый ключ взамен (старый перестанет действовать)")
+    def reissue(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for old in queryset.select_related("user"):
+            token, raw = ApiToken.issue(old.user, old.name)
+            ApiToken.objects.filter(pk=old.pk).update(is_active=False)
+            _show_key_once(request, token, raw)
+
+    @admin.action(description="Отозвать выбранные ключи")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        n = queryset.update(is_active=False)
+        self.message_user(request, f"Отозвано ключей: {n}.", messages.SUCCESS)

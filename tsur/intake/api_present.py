@@ -1,0 +1,309 @@
+"""How appeals look in the API: to staff (scoped, personal data only where allowed) and to the
+resident (public events only, no staff names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tsur.accounts import access
+from tsur.accounts.models import Role
+from tsur.answers.models import Answer, ExtensionRequest
+from tsur.answers.services import answer_for
+from tsur.appeals.lifecycle import TRANSITIONS
+from tsur.appeals.models import Appeal, CloseReason, Event, Status
+from tsur.appeals.services import actor_label, log_event, status_url
+from tsur.directory.models import Organisation
+from tsur.lib.pdmask import mask_contacts
+
+# API action (the last path segment of POST /api/appeals/{number}/...) -> (transition, access action).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "route": ("route", "route"),
+    "transfer": ("transfer", "transfer"),
+    "return-to-moderation": ("return_to_moderation", "transfer"),
+    "assign": ("assign", "assign"),
+    "accept": ("accept", "accept"),
+    "reject": ("reject", "reject"),
+    "join": ("join_problem", "join_problem"),
+    "reclassify": ("reclassify", "reclassify"),
+    "place": ("change_place", "reclassify"),
+    "urgency": ("change_urgency", "change_urgency"),
+    "interim-answer": ("interim_answer", "interim_answer"),
+    "extension-request": ("request_extension", "request_extension"),
+    "extension-decision": ("grant_extension", "decide_extension"),
+    "answer": ("prepare_answer", "prepare_answer"),
+    "answer-approve": ("approve_answer", "check_answer"),
+    "answer-return": ("return_answer", "check_answer"),
+    "publish": ("publish_answer", "publish_answer"),
+    "confirm": ("confirm_resolution", "confirm_resolution"),
+}
+
+# Events a resident sees on the status page, with the words they see. Everything else (urgency,
+# internal answer checks, personal-data views, reminders) stays inside.
+PUBLIC_EVENTS: dict[str, str] = {
+    "created": "Обращение зарегистрировано",
+    "take_to_moderation": "Обращение на модерации",
+    "route": "Направлено в организацию",
+    "transfer": "Передано в другую организацию",
+    "return_to_moderation": "Возвращено на модерацию в ЦУР",
+    "assign": "Назначен исполнитель",
+    "accept": "Принято в работу",
+    "interim_answer": "Дан промежуточный ответ",
+    "grant_extension": "Срок рассмотрения продлён",
+    "prepare_answer": "Ответ подготовлен",
+    "publish_answer": "Ответ опубликован",
+    "deliver_problem_answer": "Ответ по проблеме опубликован",
+    "rate_satisfied": "Оценка принята, обращение закрыто",
+    "reopen": "Обращение возобновлено",
+    "reopen_member": "Обращение возобновлено",
+    "auto_close": "Закрыто автоматически: нет оценки",
+    "confirm_resolution": "Решение подтверждено",
+    "reject": "Обращение отклонено",
+    "join_problem": "Объединено с похожими обращениями",
+}
+
+PD_VIEW_EVENT = "personal_data_viewed"
+PD_VIEW_QUIET = dt.timedelta(hours=1)
+
+
+def _ref(obj, *names: str) -> dict | None:
+    if obj is None:
+        return None
+    return {n: getattr(obj, n) for n in names}
+
+
+def _local(value: dt.datetime | None) -> dt.datetime | None:
+    return timezone.localtime(value) if value else None
+
+
+def _plain(text: str, pd: bool) -> str:
+    return text if pd else mask_contacts(text)
+
+
+def summary(appeal: Appeal, user, *, pd: bool | None = None) -> dict:
+    pd = access.can_see_personal_data(user) if pd is None else pd
+    text = _plain(appeal.text, pd)
+    return {
+        "number": appeal.number,
+        "status": appeal.status,
+        "status_label": Status(appeal.status).label,
+        "channel": appeal.channel,
+        "regime": appeal.regime,
+        "urgency": appeal.urgency,
+        "block": _ref(appeal.block, "key", "name"),
+        "category": _ref(appeal.category, "code", "name"),
+        "territory": _ref(appeal.territory, "code", "name"),
+        "organisation": _ref(appeal.organisation, "code", "short_name"),
+        "executor": {"id": appeal.executor.pk, "name": actor_label(appeal.executor)} if appeal.executor_id else None,
+        "received_at": _local(appeal.received_at),
+        "due_at": _local(appeal.due_at),
+        "is_overdue": appeal.is_overdue,
+        "excerpt": text if len(text) <= 300 else text[:299] + "…",
+        "version": appeal.version,
+    }
+
+
+def available_actions(user, appeal: Appeal) -> list[str]:
+    """Actions this user may take on this (visible) appeal in its current status."""
+    pending = None
+    result = []
+    for name, (transition, action) in ACTIONS.items():
+        if appeal.status not in TRANSITIONS[transition].sources or not access.can(user, action):
+            continue
+        if name in ("extension-request", "extension-decision"):
+            if pending is None:
+                pending = appeal.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists()
+            if (name == "extension-decision") != pending:
+                continue
+        result.append(name)
+    return result
+
+
+def executors_for(appeal: Appeal) -> list[dict]:
+    if not appeal.organisation_id:
+        return []
+    members = (
+        appeal.organisation.members.filter(role__in=[Role.EXECUTOR, Role.COORDINATOR], user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    return [{"id": m.user_id, "name": actor_label(m.user)} for m in members]
+
+
+def _record_pd_view(appeal: Appeal, user) -> None:
+    """152-FZ audit: who saw the resident's data. One event per user and appeal per quiet period,
+    so reading a card repeatedly does not flood the log."""
+    since = timezone.now() - PD_VIEW_QUIET
+    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
+        log_event(appeal, PD_VIEW_EVENT, user, reason="Просмотр персональных данных (API)")
+
+
+def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True) -> dict:
+    """The card. `appeal` must have come through appeals_for; `in_scope=False` is the last look
+    after an action moved it out of the user's scope: no personal data and no actions."""
+    pd = in_scope and access.can_see_personal_data(user)
+    resident = None
+    r = appeal.resident
+    if pd and r is not None and (r.name or r.phone or r.email or r.account_link):
+        resident = {"name": r.name, "phone": r.phone, "email": r.email, "account_link": r.account_link}
+        _record_pd_view(appeal, user)
+    problem = None
+    if appeal.problem_id:
+        members = access.appeals_for(user, appeal.problem.appeals.exclude(pk=appeal.problem.lead_id))
+        problem = {"lead": appeal.problem.lead.number, "members": sorted(members.values_list("number", flat=True))}
+    elif hasattr(appeal, "led_problem"):
+        members = access.appeals_for(user, appeal.led_problem.appeals.exclude(pk=appeal.pk))
+        problem = {"lead": appeal.number, "members": sorted(members.values_list("number", flat=True))}
+    actions = available_actions(user, appeal) if in_scope else []
+    data = summary(appeal, user, pd=pd)
+    data.update(
+        text=_plain(appeal.text, pd),
+        address=appeal.address,
+        lat=appeal.lat,
+        lon=appeal.lon,
+        queue=appeal.queue.code if appeal.queue_id else None,
+        urgency_reason=appeal.urgency_reason,
+        routing_reason=appeal.routing_reason,
+        due_explain=appeal.due_explain,
+        registered_at=_local(appeal.registered_at),
+        routed_at=_local(appeal.routed_at),
+        published_at=_local(appeal.published_at),
+        closed_at=_local(appeal.closed_at),
+        close_reason=appeal.close_reason,
+        rejection_reason=appeal.rejection_reason,
+        rejection_note=_plain(appeal.rejection_note, pd),
+        extension_days=appeal.extension_days,
+        reopened_count=appeal.reopened_count,
+        problem=problem,
+        personal_data_visible=pd,
+        resident=resident,
+        available_actions=actions,
+        executors=executors_for(appeal) if "assign" in actions else [],
+        events=[
+            {
+                "kind": e.kind,
+                "at": _local(e.at),
+                "actor": e.actor_label,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "reason": _plain(e.reason, pd),
+                "data": e.data,
+            }
+            for e in appeal.events.order_by("at", "pk")
+        ],
+        answers=[
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "text": a.text,
+                "author": actor_label(a.author) if a.author_id else "",
+                "organisation_name": a.organisation_name,
+                "created_at": _local(a.created_at),
+                "check_state": a.check_state,
+                "check_note": a.check_note,
+                "formal_findings": a.formal_findings,
+                "published_at": _local(a.published_at),
+            }
+            for a in appeal.answers.select_related("author").order_by("created_at", "pk")
+        ],
+        extension_requests=[
+            {
+                "id": x.pk,
+                "days": x.days,
+                "reason": x.reason,
+                "state": x.state,
+                "requested_by": actor_label(x.requested_by),
+                "created_at": _local(x.created_at),
+                "decided_by": actor_label(x.decided_by) if x.decided_by_id else None,
+                "decided_at": _local(x.decided_at),
+            }
+            for x in appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at", "pk")
+        ],
+        attachments=[
+            {
+                "id": att.pk,
+                "url": request.build_absolute_uri(att.file.url),
+                "content_type": att.content_type,
+                "size": att.size,
+                "width": att.width,
+                "height": att.height,
+            }
+            for att in appeal.attachments.order_by("pk")
+        ],
+        ratings=[
+            {"score": x.score, "comment": _plain(x.comment, pd), "at": _local(x.created_at)}
+            for x in appeal.ratings.order_by("created_at", "pk")
+        ],
+    )
+    return data
+
+
+# --- the resident's view -------------------------------------------------------------------------
+
+
+def can_rate(appeal: Appeal) -> bool:
+    return appeal.status == Status.PUBLISHED or (appeal.status == Status.CLOSED and appeal.close_reason == CloseReason.AUTO)
+
+
+def _public_answer(a: Answer) -> dict:
+    return {"kind": a.kind, "text": a.text, "organisation": a.organisation_name, "published_at": _local(a.published_at)}
+
+
+def _public_note(e: Event, org_names: dict[str, str]) -> str:
+    if e.kind == "route":
+        return org_names.get(e.data.get("organisation") or "", "")
+    if e.kind == "transfer":
+        return org_names.get(e.data.get("to") or "", "")
+    if e.kind == "grant_extension" and e.data.get("due_at"):
+        due = dt.datetime.fromisoformat(e.data["due_at"])
+        return f"Новый срок: до {timezone.localtime(due):%d.%m.%Y %H:%M}"
+    if e.kind == "reject":
+        return e.reason  # the reason the resident was notified of
+    return ""
+
+
+def public_view(appeal: Appeal) -> dict:
+    """What the resident sees by the private link: their appeal, its public history and the answer."""
+    events = [e for e in appeal.events.order_by("at", "pk") if e.kind in PUBLIC_EVENTS]
+    codes = {e.data.get("organisation") or e.data.get("to") for e in events if e.kind in ("route", "transfer")}
+    org_names = dict(Organisation.objects.filter(code__in=[c for c in codes if c]).values_list("code", "short_name"))
+    answer = answer_for(appeal)
+    rating = appeal.ratings.order_by("-created_at", "-pk").first()
+    return {
+        "number": appeal.number,
+        "status": appeal.status,
+        "status_label": Status(appeal.status).label,
+        "received_at": _local(appeal.received_at),
+        "due_at": _local(appeal.due_at) if appeal.is_open else None,
+        "text": appeal.text,
+        "category": appeal.category.name if appeal.category_id else None,
+        "territory": appeal.territory.name if appeal.territory_id else None,
+        "address": appeal.address,
+        "organisation": appeal.organisation.short_name if appeal.organisation_id else None,
+        "history": [
+            {"at": _local(e.at), "kind": e.kind, "title": PUBLIC_EVENTS[e.kind], "note": _public_note(e, org_names)}
+            for e in events
+        ],
+        "answer": _public_answer(answer) if answer else None,
+        "interim_answers": [
+            _public_answer(a)
+            for a in appeal.answers.filter(kind=Answer.Kind.INTERIM).exclude(published_at=None).order_by("published_at", "pk")
+        ],
+        "can_rate": can_rate(appeal),
+        "rating": {"score": rating.score, "comment": rating.comment, "at": _local(rating.created_at)} if rating else None,
+    }
+
+
+def my_appeal(appeal: Appeal) -> dict:
+    return {
+        "number": appeal.number,
+        "status": appeal.status,
+        "status_label": Status(appeal.status).label,
+        "received_at": _local(appeal.received_at),
+        "text": appeal.text,
+        "category": appeal.category.name if appeal.category_id else None,
+        "access_key": appeal.access_key,
+        "status_url": status_url(appeal),
+    }

@@ -1,0 +1,80 @@
+"""The resident's side: status and rating by the private access key, and "my appeals" for a
+resident who signed in to the app."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.responses import codes_4xx
+
+from tsur.accounts import access
+from tsur.accounts.models import Role
+from tsur.answers.services import rate_appeal
+from tsur.appeals.models import Appeal
+from tsur.core.errors import AccessDenied, NotFound
+from tsur.intake.api_auth import AUTH, OPTIONAL_AUTH, caller
+from tsur.intake.api_present import my_appeal, public_view
+from tsur.intake.api_schemas import ErrorOut, MyAppealOut, PublicAppealOut, RatingIn
+
+router = Router(tags=["Житель"])
+
+NOT_FOUND = "Обращение не найдено или ключ доступа неверен."
+
+
+def by_key(number: str, key: str) -> Appeal:
+    """The appeal if `key` is its access key. A wrong key and an unknown number look the same."""
+    appeal = Appeal.objects.filter(number=number).select_related("category", "territory", "organisation", "problem").first()
+    if appeal is None or not key or not secrets.compare_digest(appeal.access_key.encode(), key.encode()):
+        raise NotFound(NOT_FOUND)
+    return appeal
+
+
+@router.get(
+    "/public/appeals/{number}",
+    auth=OPTIONAL_AUTH,
+    response={200: PublicAppealOut, codes_4xx: ErrorOut},
+    summary="Статус обращения по ключу доступа",
+)
+def public_status(request: HttpRequest, number: str, key: str = ""):
+    return public_view(by_key(number, key))
+
+
+@router.post(
+    "/public/appeals/{number}/rating",
+    auth=OPTIONAL_AUTH,
+    response={200: PublicAppealOut, codes_4xx: ErrorOut},
+    summary="Оценить ответ (1–5)",
+    description="Оценка 1–3 означает «не удовлетворён» и возобновляет обращение.",
+)
+def public_rating(request: HttpRequest, number: str, payload: RatingIn, key: str = ""):
+    appeal = by_key(number, key)
+    # The key proves authorship: the rating is the resident's, whoever carries the key.
+    rate_appeal(appeal.pk, None, score=payload.score, comment=payload.comment)
+    return public_view(Appeal.objects.get(pk=appeal.pk))
+
+
+def _resident(request: HttpRequest):
+    user = caller(request)
+    if access.role_of(user) != Role.RESIDENT:
+        raise AccessDenied("Раздел доступен только жителям, вошедшим в приложение.")
+    return user
+
+
+@router.get("/my/appeals", auth=AUTH, response={200: list[MyAppealOut], codes_4xx: ErrorOut}, summary="Мои обращения")
+def my_appeals(request: HttpRequest):
+    user = _resident(request)
+    rows = access.appeals_for(user).select_related("category").order_by("-received_at", "-pk")[:200]
+    return [my_appeal(a) for a in rows]
+
+
+@router.get(
+    "/my/appeals/{number}", auth=AUTH, response={200: PublicAppealOut, codes_4xx: ErrorOut}, summary="Моё обращение"
+)
+def my_appeal_detail(request: HttpRequest, number: str):
+    user = _resident(request)
+    appeal = access.appeals_for(user).filter(number=number).first()
+    if appeal is None:
+        raise NotFound("Обращение не найдено.")
+    return public_view(appeal)

@@ -1,0 +1,382 @@
+"""Request and response shapes of the JSON API (they are also its OpenAPI documentation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="Стабильный код ошибки: validation_failed, not_found, concurrent_update, …")
+    message: str = Field(description="Сообщение для человека, по-русски")
+    fields: dict[str, list[str]] | None = Field(None, description="Ошибки по полям запроса")
+    detail: list[dict[str, Any]] | None = Field(None, description="Подробности проверки входных данных")
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+class AppealIn(Schema):
+    text: str = Field(description="Текст обращения")
+    category: str = Field("", description="Код категории (GET /api/categories)")
+    territory: str = Field("", description="Код территории (GET /api/territories)")
+    address: str = Field("", max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    name: str = Field("", max_length=200)
+    phone: str = Field("", max_length=32)
+    email: str = Field("", max_length=254)
+    channel: str = Field("app", description="Канал: app или widget (операторы — любой)")
+    external_id: str = Field(
+        "", max_length=150,
+        description="Ключ идемпотентности: повтор запроса с тем же ключом не создаёт второе обращение. "
+        "Без API-ключа — только случайный идентификатор (UUID).",
+    )
+
+    @field_validator("lat", "lon", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # HTML forms send "" for an empty number field.
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class CreatedOut(Schema):
+    number: str
+    access_key: str = Field(description="Секретный ключ жителя для просмотра статуса и оценки")
+    status: str
+    status_label: str
+    status_url: str = Field(description="Страница статуса для жителя")
+    api_status_url: str = Field(description="Статус в API: GET по этой ссылке")
+
+
+# --- reference -----------------------------------------------------------------------------------
+
+
+class Ref(Schema):
+    code: str
+    name: str
+
+
+class BlockRef(Schema):
+    key: str
+    name: str
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    block: BlockRef
+    default_urgency: str
+    service_code: str
+    is_public: bool
+
+
+class TerritoryOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    lat: float | None
+    lon: float | None
+    geometry: dict[str, Any] | None = None
+
+
+class OrganisationOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    parent: str | None
+    territories: list[str]
+
+
+class TemplateOut(Schema):
+    code: str
+    name: str
+    kind: str
+    block: str | None
+    text: str
+
+
+# --- the resident's view -------------------------------------------------------------------------
+
+
+class PublicEventOut(Schema):
+    at: dt.datetime
+    kind: str
+    title: str
+    note: str = ""
+
+
+class PublicAnswerOut(Schema):
+    kind: str
+    text: str
+    organisation: str
+    published_at: dt.datetime | None
+
+
+class RatingOut(Schema):
+    score: int
+    comment: str
+    at: dt.datetime
+
+
+class PublicAppealOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    received_at: dt.datetime
+    due_at: dt.datetime | None
+    text: str
+    category: str | None
+    territory: str | None
+    address: str
+    organisation: str | None
+    history: list[PublicEventOut]
+    answer: PublicAnswerOut | None
+    interim_answers: list[PublicAnswerOut]
+    can_rate: bool
+    rating: RatingOut | None
+
+
+class MyAppealOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    received_at: dt.datetime
+    text: str
+    category: str | None
+    access_key: str
+    status_url: str
+
+
+class RatingIn(Schema):
+    score: int = Field(ge=1, le=5, description="1–5; 1–3 означает «не удовлетворён» и возобновляет обращение")
+    comment: str = Field("", max_length=2000)
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+
+
+class OrganisationRef(Schema):
+    code: str
+    short_name: str
+
+
+class AppealSummary(Schema):
+    number: str
+    status: str
+    status_label: str
+    channel: str
+    regime: str
+    urgency: str
+    block: BlockRef | None
+    category: Ref | None
+    territory: Ref | None
+    organisation: OrganisationRef | None
+    executor: PersonRef | None
+    received_at: dt.datetime
+    due_at: dt.datetime | None
+    is_overdue: bool
+    excerpt: str
+    version: int
+
+
+class AppealPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[AppealSummary]
+
+
+class ResidentOut(Schema):
+    name: str
+    phone: str
+    email: str
+    account_link: str
+
+
+class EventOut(Schema):
+    kind: str
+    at: dt.datetime
+    actor: str
+    from_status: str
+    to_status: str
+    reason: str
+    data: dict[str, Any]
+
+
+class AnswerOut(Schema):
+    id: int
+    kind: str
+    text: str
+    author: str
+    organisation_name: str
+    created_at: dt.datetime
+    check_state: str
+    check_note: str
+    formal_findings: list[Any]
+    published_at: dt.datetime | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    url: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+class ExtensionRequestOut(Schema):
+    id: int
+    days: int
+    reason: str
+    state: str
+    requested_by: str
+    created_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+
+
+class ProblemOut(Schema):
+    lead: str
+    members: list[str]
+
+
+class AppealDetail(AppealSummary):
+    text: str
+    address: str
+    lat: float | None
+    lon: float | None
+    queue: str | None
+    urgency_reason: str
+    routing_reason: str
+    due_explain: str
+    registered_at: dt.datetime | None
+    routed_at: dt.datetime | None
+    published_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    close_reason: str
+    rejection_reason: str
+    rejection_note: str
+    extension_days: int
+    reopened_count: int
+    problem: ProblemOut | None
+    personal_data_visible: bool
+    resident: ResidentOut | None
+    available_actions: list[str] = Field(description="Действия, доступные этому пользователю сейчас (пути POST …/{действие})")
+    executors: list[PersonRef] = Field(description="Кого можно назначить исполнителем (если доступно действие assign)")
+    events: list[EventOut]
+    answers: list[AnswerOut]
+    extension_requests: list[ExtensionRequestOut]
+    attachments: list[AttachmentOut]
+    ratings: list[RatingOut]
+
+
+class AppealFilters(Schema):
+    status: str = Field("", description="Статус или несколько через запятую")
+    block: str = Field("", description="Ключ блока")
+    category: str = Field("", description="Код категории")
+    territory: str = Field("", description="Код территории (включая вложенные)")
+    organisation: str = Field("", description="Код организации")
+    channel: str = Field("", description="Канал или несколько через запятую")
+    overdue: bool = False
+    due_soon: bool = Field(False, description="Срок истекает в ближайшие 24 часа")
+    q: str = Field("", max_length=200, description="Поиск по номеру, тексту и адресу")
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=100)
+
+
+# --- lifecycle actions ---------------------------------------------------------------------------
+
+
+class Versioned(Schema):
+    version: int = Field(description="Версия обращения, которую видел пользователь (защита от одновременных изменений)")
+
+
+class RouteIn(Versioned):
+    organisation: str = Field("", description="Код организации; пусто — по правилам маршрутизации")
+    reason: str = ""
+
+
+class TransferIn(Versioned):
+    organisation: str
+    reason: str
+
+
+class ReasonIn(Versioned):
+    reason: str
+
+
+class AssignIn(Versioned):
+    executor: int = Field(description="id пользователя-исполнителя")
+
+
+class RejectIn(Versioned):
+    reason: Literal["spam", "not_competence", "no_content", "offensive", "test", "other"]
+    note: str = ""
+
+
+class JoinIn(Versioned):
+    lead: str = Field(description="Номер ведущего обращения проблемы")
+    reason: str = ""
+
+
+class ReclassifyIn(Versioned):
+    category: str
+    reason: str = ""
+
+
+class PlaceIn(Versioned):
+    territory: str = ""
+    address: str | None = Field(None, max_length=300)
+    reason: str = ""
+
+
+class UrgencyIn(Versioned):
+    urgency: Literal["high", "normal"]
+    reason: str
+
+
+class TextIn(Versioned):
+    text: str
+
+
+class ExtensionRequestIn(Versioned):
+    days: int
+    reason: str
+
+
+class ExtensionDecisionIn(Versioned):
+    request: int = Field(description="id запроса продления (extension_requests в карточке)")
+    grant: bool
+    note: str = ""
+
+
+class AnswerIn(Versioned):
+    text: str = ""
+    template: str = Field("", description="Код шаблона ответа, если текст не задан")
+
+
+class NoteIn(Versioned):
+    note: str = ""
+
+
+class RequiredNoteIn(Versioned):
+    note: str
+
+
+class ConfirmIn(Versioned):
+    source: str = Field(description="Объективный источник подтверждения решения")

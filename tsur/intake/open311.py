@@ -1,0 +1,326 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), so existing civic clients work
+unchanged: services, service definitions, service requests (read and create), JSON and XML.
+
+Public reads carry no personal data: the resident's name and contacts live in Resident and are
+never read here, and phones and e-mails typed into the text are masked. Which appeals are public:
+those with a public category, except spam-like rejections and formal 59-FZ appeals (the law
+forbids disclosing what a written appeal says without its author's consent), unless the author
+sent it through Open311 itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from functools import wraps
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from tsur.accounts import access
+from tsur.accounts.models import ApiToken, Role
+from tsur.appeals.models import Appeal, Attachment, Channel, RejectionReason, Status
+from tsur.appeals.services import NewAppeal, create_appeal
+from tsur.core.errors import DomainError
+from tsur.directory.models import Category, Regime
+from tsur.lib.pdmask import mask_contacts
+
+FORMATS = ("json", "xml")
+MAX_RESULTS = 1000  # the spec's recommended cap on one response
+MAX_SPAN = dt.timedelta(days=90)  # start_date..end_date may not span more (spec)
+HIDDEN_REJECTIONS = (RejectionReason.SPAM, RejectionReason.OFFENSIVE, RejectionReason.TEST)
+CLOSED_STATUSES = (Status.CLOSED, Status.REJECTED)
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _xml_fill(parent: ET.Element, data: dict) -> None:
+    for key, value in data.items():
+        child = ET.SubElement(parent, key)
+        if isinstance(value, list):  # e.g. attributes -> attribute*
+            for item in value:
+                _xml_fill(ET.SubElement(child, key.rstrip("s")), item)
+        else:
+            child.text = _text(value)
+
+
+def render(fmt: str, payload: list[dict] | dict, *, root: str, item: str = "", status: int = 200) -> HttpResponse:
+    """JSON as the spec shows it; XML with `root` holding one `item` element per dict."""
+    if fmt == "xml":
+        top = ET.Element(root)
+        if isinstance(payload, dict):
+            _xml_fill(top, payload)
+        else:
+            for row in payload:
+                _xml_fill(ET.SubElement(top, item), row)
+        body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
+        return HttpResponse(body.encode(), status=status, content_type="text/xml; charset=utf-8")
+    return JsonResponse(payload, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+def error(fmt: str, status: int, description: str) -> HttpResponse:
+    return render(fmt if fmt in FORMATS else "json", [{"code": status, "description": description}], root="errors", item="error", status=status)
+
+
+def endpoint(methods: tuple[str, ...]) -> Callable:
+    """Check the format and method, and turn Open311Error / DomainError into the spec's error list."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, fmt: str = "json", **kwargs) -> HttpResponse:
+            fmt = fmt.lower()
+            if fmt not in FORMATS:
+                return error("json", 400, f"Формат {fmt!r} не поддерживается: json или xml.")
+            if request.method not in methods:
+                response = error(fmt, 405, f"Метод {request.method} не поддерживается.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as exc:
+                return error(fmt, exc.status, exc.description)
+            except DomainError as exc:
+                # Open311 has no 409/422: everything the client sent wrong is a 400.
+                status = exc.http_status if exc.http_status in (400, 403, 404) else 400
+                messages = [m for msgs in exc.field_errors.values() for m in msgs] or [exc.message]
+                return render(fmt, [{"code": status, "description": m} for m in messages], root="errors", item="error", status=status)
+
+        return csrf_exempt(wrapper)
+
+    return decorate
+
+
+def _when(value: dt.datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def public_categories() -> QuerySet:
+    return Category.objects.filter(is_public=True, is_active=True).select_related("block").order_by("block__order", "name")
+
+
+def _service(c: Category) -> dict:
+    return {
+        "service_code": c.service_code,
+        "service_name": c.name,
+        "description": f"{c.block.name}: {c.name}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "",
+        "group": c.block.name,
+    }
+
+
+def _by_service_codes(codes: list[str]) -> Q:
+    # service_code is the explicit Open311 code, or our own code where none is set.
+    return Q(open311_code__in=codes) | (Q(open311_code="") & Q(code__in=codes))
+
+
+@endpoint(("GET",))
+def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    return render(fmt, [_service(c) for c in public_categories()], root="services", item="service")
+
+
+@endpoint(("GET",))
+def service_definition(request: HttpRequest, service_code: str, fmt: str) -> HttpResponse:
+    category = public_categories().filter(_by_service_codes([service_code])).first()
+    if category is None:
+        raise Open311Error(404, f"Услуга {service_code!r} не найдена.")
+    # No extra attributes are asked: the service's metadata is false and its definition empty.
+    return render(fmt, {"service_code": category.service_code, "attributes": []}, root="service_definition")
+
+
+# --- service requests: reading -------------------------------------------------------------------
+
+
+def closed_q() -> Q:
+    """Closed for Open311: closed or rejected; a joined appeal follows its problem's lead."""
+    return Q(status__in=CLOSED_STATUSES) | Q(status=Status.JOINED, problem__lead__status__in=CLOSED_STATUSES)
+
+
+def public_requests() -> QuerySet:
+    return (
+        Appeal.objects.filter(category__is_public=True)
+        .exclude(status=Status.REJECTED, rejection_reason__in=HIDDEN_REJECTIONS)
+        .exclude(Q(regime=Regime.APPEAL) & ~Q(channel=Channel.OPEN311))
+        .select_related("category", "organisation", "problem__lead")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+
+
+def _status(a: Appeal) -> tuple[str, str]:
+    """(open|closed, status notes)."""
+    current = a.status
+    notes = Status(a.status).label
+    if a.status == Status.JOINED and a.problem_id:
+        lead = a.problem.lead
+        current = lead.status
+        notes = f"{notes} {lead.number}: {Status(lead.status).label}"
+    elif a.status == Status.REJECTED and a.rejection_reason:
+        notes = f"{notes}: {RejectionReason(a.rejection_reason).label}"
+    return ("closed" if current in CLOSED_STATUSES else "open"), notes
+
+
+def _request(request: HttpRequest, a: Appeal) -> dict:
+    status, notes = _status(a)
+    photo = next(iter(a.attachments.all()), None)
+    return {
+        "service_request_id": a.number,
+        "status": status,
+        "status_notes": notes,
+        "service_name": a.category.name,
+        "service_code": a.category.service_code,
+        "description": mask_contacts(a.text),
+        "agency_responsible": a.organisation.short_name if a.organisation_id else "",
+        "service_notice": a.due_explain if status == "open" else "",
+        "requested_datetime": _when(a.received_at),
+        "updated_datetime": _when(a.updated_at),
+        "expected_datetime": _when(a.due_at),
+        "address": a.address,
+        "address_id": "",
+        "zipcode": "",
+        "lat": a.lat,
+        "long": a.lon,
+        "media_url": request.build_absolute_uri(photo.file.url) if photo else "",
+    }
+
+
+def parse_w3c(value: str, name: str) -> dt.datetime:
+    """A W3C date-time (2025-05-12T10:00:00+03:00, …Z, or a date). An unencoded "+" in a query
+    string arrives as a space; it is put back."""
+    raw = re.sub(r" (\d\d:?\d\d)$", r"+\1", value.strip())
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name}: неверная дата {value!r}, ожидается формат W3C, например 2025-05-12T10:00:00+03:00.") from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _codes(raw: str) -> list[str]:
+    return [c.strip() for c in raw.split(",") if c.strip()]
+
+
+def find_requests(params) -> QuerySet:
+    qs = public_requests()
+    ids = _codes(params.get("service_request_id", ""))
+    if ids:  # the spec: service_request_id overrides every other argument
+        return qs.filter(number__in=ids).order_by("-received_at")
+    if params.get("service_code"):
+        qs = qs.filter(category__in=Category.objects.filter(_by_service_codes(_codes(params["service_code"]))))
+    statuses = set(_codes(params.get("status", "").lower()))
+    if statuses - {"open", "closed"}:
+        raise Open311Error(400, "status: допустимы open и closed.")
+    if statuses == {"open"}:
+        qs = qs.exclude(closed_q())
+    elif statuses == {"closed"}:
+        qs = qs.filter(closed_q())
+    start = parse_w3c(params["start_date"], "start_date") if params.get("start_date") else None
+    end = parse_w3c(params["end_date"], "end_date") if params.get("end_date") else None
+    if start is None and end is None:
+        end = timezone.now()
+    start = start or end - MAX_SPAN
+    end = end or start + MAX_SPAN
+    if end < start:
+        raise Open311Error(400, "end_date раньше start_date.")
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, "Период start_date–end_date не может превышать 90 дней.")
+    return qs.filter(received_at__gte=start, received_at__lte=end).order_by("-received_at")
+
+
+def _requests_get(request: HttpRequest, fmt: str) -> HttpResponse:
+    rows = find_requests(request.GET)[:MAX_RESULTS]
+    return render(fmt, [_request(request, a) for a in rows], root="service_requests", item="request")
+
+
+@endpoint(("GET",))
+def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
+    appeal = public_requests().filter(number=request_id).first()
+    if appeal is None:
+        raise Open311Error(404, f"Заявка {request_id!r} не найдена.")
+    return render(fmt, [_request(request, appeal)], root="service_requests", item="request")
+
+
+# --- service requests: creating ------------------------------------------------------------------
+
+
+def _float(params, name: str) -> float | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name}: ожидается число.") from None
+
+
+def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
+    p = request.POST
+    user = ApiToken.authenticate(p.get("api_key") or request.GET.get("api_key"))
+    if user is None:
+        raise Open311Error(403, "Неверный или отсутствующий api_key.")
+    code = (p.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code: обязательный параметр.")
+    category = public_categories().filter(_by_service_codes([code])).first()
+    if category is None:
+        raise Open311Error(404, f"Услуга {code!r} не найдена.")
+    lat, lon = _float(p, "lat"), _float(p, "long")
+    address = (p.get("address_string") or "").strip()
+    if (lat is None or lon is None) and not address and not p.get("address_id"):
+        raise Open311Error(400, "Укажите место: lat и long или address_string.")
+    text = (p.get("description") or "").strip() or category.name  # description is optional in the spec
+    media_url = (p.get("media_url") or "").strip()
+    if media_url.startswith(("http://", "https://")) and len(media_url) <= 1000:
+        text = f"{text}\n\nФото: {media_url}"
+    appeal = create_appeal(
+        NewAppeal(
+            channel=Channel.OPEN311,
+            text=text,
+            category_code=category.code,
+            address=address[:300],
+            lat=lat,
+            lon=lon,
+            name=" ".join(filter(None, [(p.get("first_name") or "").strip(), (p.get("last_name") or "").strip()])),
+            phone=(p.get("phone") or "").strip(),
+            email=(p.get("email") or "").strip(),
+            user=user if access.role_of(user) == Role.RESIDENT else None,
+        )
+    )
+    appeal.refresh_from_db()
+    notice = f"Обращение зарегистрировано под номером {appeal.number}."
+    if appeal.due_at:
+        notice += f" Срок ответа: до {timezone.localtime(appeal.due_at):%d.%m.%Y %H:%M}."
+    body = [{"service_request_id": appeal.number, "service_notice": notice, "account_id": None}]
+    return render(fmt, body, root="service_requests", item="request")
+
+
+@endpoint(("GET", "POST"))
+def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    return _requests_post(request, fmt) if request.method == "POST" else _requests_get(request, fmt)
+
+
+@endpoint(("GET", "POST"))
+def not_found(request: HttpRequest, fmt: str = "json") -> HttpResponse:
+    raise Open311Error(404, "Такого ресурса Open311 нет: services, services/{код}, requests, requests/{id}.")

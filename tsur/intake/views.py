@@ -1,0 +1,474 @@
+"""Public resident pages: the landing page, the widget form (also embedded in official sites),
+the embed script, the private status page with the rating form, and the status look-up.
+
+Nothing here shows staff names, internal notes or a resident's personal data: the status page is
+reached by a private link that a resident may forward to someone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tsur.answers.models import Answer
+from tsur.answers.services import answer_for, rate_appeal
+from tsur.appeals.models import Appeal, Channel, CloseReason, Event, Notification, RejectionReason, Status
+from tsur.appeals.services import NewAppeal, create_appeal
+from tsur.core.errors import DomainError, ValidationFailed
+from tsur.directory.models import Category, Organisation, Territory
+from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
+from tsur.intake.photos import read_photos
+from tsur.lib import geo
+
+# The boundaries layer and its required credit (the demo's boundaries are OpenStreetMap data, ODbL).
+DEFAULT_BOUNDARIES = "geo/kaluga.geojson"
+DEFAULT_BOUNDARIES_ATTRIBUTION = 'Границы: © <a href="https://www.openstreetmap.org/copyright">участники OpenStreetMap</a>'
+
+
+FIELD_LABELS = {
+    "text": "Текст обращения",
+    "category": "Тема",
+    "territory": "Муниципальное образование или населённый пункт",
+    "address": "Адрес",
+    "location": "Точка на карте",
+    "photos": "Фотографии",
+    "name": "Имя",
+    "email": "Электронная почта",
+    "phone": "Телефон",
+    "consent": "Согласие на обработку персональных данных",
+}
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _is_embed(request: HttpRequest) -> bool:
+    return request.GET.get("embed") == "1" or request.POST.get("embed") == "1"
+
+
+def _region() -> Territory | None:
+    return Territory.objects.filter(level=Territory.Level.REGION).order_by("pk").first()
+
+
+def _base_context(request: HttpRequest, *, embed: bool = False) -> dict:
+    region = _region()
+    return {"embed": embed, "region_name": region.name if region else ""}
+
+
+def _find_appeal(number: str, key: str) -> Appeal | None:
+    """The appeal when the private key matches; compared in constant time so the key cannot be
+    guessed character by character from response times."""
+    appeal = Appeal.objects.filter(number=number).select_related("organisation", "category", "territory", "problem").first()
+    expected = appeal.access_key if appeal is not None else "0" * 32
+    if not constant_time_compare(expected, key or "") or appeal is None:
+        return None
+    return appeal
+
+
+def not_found(request: HttpRequest, *, embed: bool = False) -> HttpResponse:
+    return render(request, "intake/not_found.html", _base_context(request, embed=embed), status=404)
+
+
+def _status_path(appeal: Appeal) -> str:
+    return reverse("intake:status", args=[appeal.number, appeal.access_key])
+
+
+# --- landing --------------------------------------------------------------------------------------
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    ctx = _base_context(request)
+    widget_url = request.build_absolute_uri(reverse("intake:widget")) + "?embed=1"
+    ctx.update(
+        script_url=request.build_absolute_uri(reverse("intake:widget_js")),
+        iframe_url=widget_url,
+        example_category=Category.objects.filter(is_public=True, is_active=True).order_by("block__order", "name").first(),
+        lookup=LookupForm(),
+    )
+    return render(request, "intake/landing.html", ctx)
+
+
+# --- the widget form ------------------------------------------------------------------------------
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    selected: bool
+
+
+def _grouped_options(choices: list, current: str) -> tuple[Option | None, list[tuple[str, list[Option]]]]:
+    """Split Django's grouped choices into the empty option and groups, marking the selected one."""
+    empty = None
+    groups: list[tuple[str, list[Option]]] = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            groups.append((value, [Option(v, lbl, v == current) for v, lbl in label]))
+        else:
+            empty = Option(value, label, value == current)
+    return empty, groups
+
+
+def _map_context() -> dict:
+    region = _region()
+    bounds = None
+    if region is not None and region.boundary:
+        lon0, lat0, lon1, lat1 = geo.bbox(region.boundary)
+        bounds = f"{lat0},{lon0},{lat1},{lon1}"
+    elif region is not None and region.lat is not None and region.lon is not None:
+        bounds = f"{region.lat - 0.5},{region.lon - 0.8},{region.lat + 0.5},{region.lon + 0.8}"
+    return {
+        "geojson_url": static(getattr(settings, "TSUR_MAP_BOUNDARIES", DEFAULT_BOUNDARIES)),
+        "tile_url": getattr(settings, "TSUR_MAP_TILE_URL", ""),
+        "tile_attribution": getattr(settings, "TSUR_MAP_TILE_ATTRIBUTION", ""),
+        "boundaries_attribution": getattr(settings, "TSUR_MAP_BOUNDARIES_ATTRIBUTION", DEFAULT_BOUNDARIES_ATTRIBUTION),
+        "region_bounds": bounds or "",
+    }
+
+
+def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, photos_lost: bool = False, status: int = 200) -> HttpResponse:
+    embed = _is_embed(request)
+    value = form["category"].value() or ""
+    cat_empty, cat_groups = _grouped_options(form.fields["category"].choices, value)
+    value = form["territory"].value() or ""
+    ter_empty, ter_groups = _grouped_options(form.fields["territory"].choices, value)
+    general = errors.by_field.get("__all__", [])
+    summary = [(f, FIELD_LABELS.get(f, f), msgs) for f, msgs in errors.by_field.items() if f != "__all__" and msgs]
+    ctx = _base_context(request, embed=embed)
+    ctx.update(_map_context())
+    ctx.update(
+        form=form,
+        errors={k: v for k, v in errors.by_field.items() if k != "__all__"},
+        general_errors=general,
+        error_summary=summary,
+        has_errors=bool(errors),
+        photos_lost=photos_lost,
+        form_token=issue_form_token(),
+        category_empty=cat_empty,
+        category_groups=cat_groups,
+        territory_empty=ter_empty,
+        territory_groups=ter_groups,
+        max_text=settings.TSUR_MAX_TEXT_CHARS,
+        max_photos=settings.TSUR_MAX_PHOTOS,
+        max_photo_mb=settings.TSUR_MAX_PHOTO_BYTES // (1024 * 1024),
+        consent_checked=bool(form["consent"].value()) and form["consent"].value() not in ("false", "0"),
+    )
+    return render(request, "intake/widget_form.html", ctx, status=status)
+
+
+# The widget is posted from an iframe on other sites, where our CSRF cookie is a third-party
+# cookie the browser withholds; the form carries a signed, time-limited token instead, checked in
+# WidgetForm.clean_form_token (see forms.issue_form_token for why that is enough here).
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def widget(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        initial = {k: request.GET.get(k, "") for k in ("category", "territory")}
+        return _render_widget(request, WidgetForm(initial=initial), ErrorBag.empty())
+
+    form = WidgetForm(request.POST)
+    errors = ErrorBag.empty()
+    files = request.FILES.getlist("photos")
+    if not form.is_valid():
+        errors.add_form(form)
+    photos = []
+    if files:
+        try:
+            photos = read_photos(files)
+        except ValidationFailed as exc:
+            errors.add_service(exc.field_errors, exc.message)
+    if errors:
+        return _render_widget(request, form, errors, photos_lost=bool(files), status=400)
+
+    cd = form.cleaned_data
+    data = NewAppeal(
+        channel=Channel.WIDGET,
+        text=cd["text"],
+        category_code=cd["category"] or "",
+        territory_code=cd["territory"] or "",
+        address=cd["address"] or "",
+        lat=cd["lat"],
+        lon=cd["lon"],
+        name=cd["name"] or "",
+        phone=cd["phone"] or "",
+        email=cd["email"] or "",
+        # The form's nonce makes a double click or a resent form return the same appeal.
+        external_id=f"widget-form:{form.token_nonce}",
+        photos=photos,
+    )
+    try:
+        appeal = create_appeal(data)
+    except DomainError as exc:
+        errors.add_service(exc.field_errors, exc.message)
+        return _render_widget(request, form, errors, photos_lost=bool(files), status=400)
+    done = reverse("intake:widget_done", args=[appeal.number, appeal.access_key])
+    return HttpResponseRedirect(done + ("?embed=1" if _is_embed(request) else ""))
+
+
+@require_GET
+def widget_done(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    embed = _is_embed(request)
+    appeal = _find_appeal(number, key)
+    if appeal is None:
+        return not_found(request, embed=embed)
+    ctx = _base_context(request, embed=embed)
+    ctx.update(appeal=appeal, status_url=request.build_absolute_uri(_status_path(appeal)), new_url=reverse("intake:widget"))
+    response = render(request, "intake/widget_done.html", ctx)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def widget_js(request: HttpRequest) -> HttpResponse:
+    origin = request.build_absolute_uri("/").rstrip("/")
+    response = render(request, "intake/widget.js", {"origin": origin}, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+STEPS = ["Получено", "Модерация", "В работе", "Ответ", "Закрыто"]
+STEP_OF = {
+    Status.RECEIVED: 0,
+    Status.MODERATION: 1,
+    Status.ROUTED: 2,
+    Status.IN_PROGRESS: 2,
+    Status.ANSWER_PREPARED: 2,
+    Status.ANSWER_CHECKED: 2,
+    Status.JOINED: 2,
+    Status.PUBLISHED: 3,
+    Status.CLOSED: 4,
+}
+STATUS_TITLES = {
+    Status.RECEIVED: "Получено",
+    Status.MODERATION: "На модерации",
+    Status.ROUTED: "Передано в организацию",
+    Status.IN_PROGRESS: "В работе",
+    Status.ANSWER_PREPARED: "Готовится ответ",
+    Status.ANSWER_CHECKED: "Ответ проверен",
+    Status.PUBLISHED: "Ответ опубликован",
+    Status.CLOSED: "Закрыто",
+    Status.REJECTED: "Отклонено",
+    Status.JOINED: "Объединено с похожими обращениями",
+}
+
+
+def _status_explanation(appeal: Appeal) -> str:
+    org = appeal.organisation.name if appeal.organisation_id else "организация"
+    s = appeal.status
+    if s == Status.RECEIVED:
+        return "Обращение зарегистрировано и скоро попадёт к специалистам Центра управления регионом."
+    if s == Status.MODERATION:
+        return "Специалисты Центра управления регионом проверяют обращение и определяют, кто должен решить проблему."
+    if s == Status.ROUTED:
+        return f"Обращение направлено в организацию: {org}."
+    if s == Status.IN_PROGRESS:
+        return f"Над решением работает организация: {org}."
+    if s == Status.ANSWER_PREPARED:
+        return "Организация подготовила ответ; Центр управления регионом проверяет его перед публикацией."
+    if s == Status.ANSWER_CHECKED:
+        return "Ответ проверен и скоро будет опубликован."
+    if s == Status.PUBLISHED:
+        return "Ответ опубликован. Прочитайте его и оцените — от оценки зависит, будет ли обращение закрыто."
+    if s == Status.CLOSED:
+        return {
+            CloseReason.SATISFIED: "Обращение закрыто: вы оценили ответ положительно.",
+            CloseReason.AUTO: "Обращение закрыто автоматически: оценка ответа не поступила. Вы всё ещё можете оценить ответ.",
+            CloseReason.CONFIRMED: "Обращение закрыто: решение проблемы подтверждено.",
+        }.get(appeal.close_reason, "Обращение закрыто.")
+    if s == Status.REJECTED:
+        reason = RejectionReason(appeal.rejection_reason).label if appeal.rejection_reason else ""
+        note = f" {appeal.rejection_note}" if appeal.rejection_note else ""
+        return f"Обращение не может быть рассмотрено. Причина: {reason}.{note}".strip()
+    if s == Status.JOINED:
+        return "Ваше обращение касается той же проблемы, что и другие обращения. Ответ по проблеме придёт и вам, и вы сможете его оценить."
+    return ""
+
+
+@dataclass
+class TimelineItem:
+    at: object
+    text: str
+
+
+def _event_phrase(e: Event, orgs: dict[str, str], categories: dict[str, str]) -> str | None:
+    """A resident-friendly phrase for an event, or None to leave it out. A whitelist on purpose:
+    staff names, internal notes, reminders and escalations are never shown."""
+    data = e.data or {}
+    k = e.kind
+    if k == "created":
+        return "Обращение получено и зарегистрировано"
+    if k == "take_to_moderation":
+        return "Обращение передано на модерацию"
+    if k == "route":
+        name = orgs.get(data.get("organisation") or "")
+        return f"Направлено в организацию: {name}" if name else "Направлено в организацию"
+    if k == "transfer":
+        name = orgs.get(data.get("to") or "")
+        return f"Передано в другую организацию: {name}" if name else "Передано в другую организацию"
+    if k == "return_to_moderation":
+        return "Центр управления регионом уточняет, какая организация ответит"
+    if k == "assign":
+        return "Назначен ответственный исполнитель"
+    if k == "accept":
+        return "Принято в работу"
+    if k == "interim_answer":
+        return "Дан промежуточный ответ"
+    if k == "grant_extension":
+        days = data.get("days")
+        return f"Срок рассмотрения продлён на {days} дн." if days else "Срок рассмотрения продлён"
+    if k == "prepare_answer":
+        return "Организация подготовила ответ"
+    if k == "approve_answer":
+        return "Ответ проверен Центром управления регионом"
+    if k == "return_answer":
+        return "Ответ отправлен на доработку"
+    if k == "publish_answer":
+        return "Ответ опубликован"
+    if k == "deliver_problem_answer":
+        return "Опубликован ответ по проблеме"
+    if k == "rate_satisfied":
+        return f"Получена оценка ответа: {data.get('score')} из 5; обращение закрыто"
+    if k in ("reopen", "reopen_member"):
+        return "Обращение возвращено в работу"
+    if k == "auto_close":
+        return "Закрыто автоматически: оценка ответа не поступила"
+    if k == "confirm_resolution":
+        return "Решение проблемы подтверждено"
+    if k == "reject":
+        return "Обращение отклонено"
+    if k == "join_problem":
+        return "Объединено с похожими обращениями"
+    if k == "reclassify":
+        name = categories.get(((data.get("after") or {}).get("category")) or "")
+        return f"Уточнена тема обращения: {name}" if name else "Уточнена тема обращения"
+    return None
+
+
+def _timeline(appeal: Appeal) -> list[TimelineItem]:
+    events = list(appeal.events.order_by("at", "pk"))
+    org_codes = {str(c) for e in events for c in ((e.data or {}).get("organisation"), (e.data or {}).get("to")) if c}
+    orgs = dict(Organisation.objects.filter(code__in=org_codes).values_list("code", "name"))
+    cat_codes = {str(((e.data or {}).get("after") or {}).get("category")) for e in events if e.kind == "reclassify"}
+    categories = dict(Category.objects.filter(code__in=cat_codes).values_list("code", "name"))
+    items = []
+    for e in events:
+        phrase = _event_phrase(e, orgs, categories)
+        if phrase:
+            items.append(TimelineItem(at=e.at, text=phrase))
+    return items
+
+
+NOTIFICATION_STATES = {
+    Notification.State.SENT: "отправлено на вашу электронную почту",
+    Notification.State.SKIPPED: "электронная почта не указана — уведомление доступно здесь",
+    Notification.State.PENDING: "ожидает отправки",
+    Notification.State.FAILED: "не удалось отправить на электронную почту",
+}
+
+
+def _can_rate(appeal: Appeal) -> bool:
+    return appeal.status == Status.PUBLISHED or (appeal.status == Status.CLOSED and appeal.close_reason == CloseReason.AUTO)
+
+
+def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingForm | None = None,
+                   rating_error: str = "", status: int = 200) -> HttpResponse:
+    step = STEP_OF.get(appeal.status)
+    steps = [{"label": label, "state": "done" if step is not None and i < step else ("current" if i == step else "todo")}
+             for i, label in enumerate(STEPS)]
+    interim_sources = [appeal]
+    lead = appeal.problem.lead if appeal.problem_id and appeal.problem.lead_id != appeal.pk else None
+    if lead is not None:
+        interim_sources.append(lead)
+    interim = Answer.objects.filter(appeal__in=interim_sources, kind=Answer.Kind.INTERIM).exclude(published_at=None).order_by("published_at")
+    notifications = [
+        {"at": n.created_at, "subject": n.subject, "body": n.body, "state": NOTIFICATION_STATES.get(n.state, "")}
+        for n in appeal.notifications.order_by("-created_at", "-pk")
+    ]
+    last_rating = appeal.ratings.order_by("-created_at", "-pk").first()
+    rated = request.GET.get("rated", "")
+    ctx = _base_context(request)
+    ctx.update(
+        appeal=appeal,
+        status_title=STATUS_TITLES.get(appeal.status, appeal.get_status_display()),
+        status_text=_status_explanation(appeal),
+        steps=steps if step is not None else None,
+        is_rejected=appeal.status == Status.REJECTED,
+        is_open=appeal.is_open,
+        timeline=_timeline(appeal),
+        interim_answers=interim,
+        answer=answer_for(appeal),
+        notifications=notifications,
+        photos=list(appeal.attachments.order_by("pk")),
+        can_rate=_can_rate(appeal),
+        rating_form=rating_form or RatingForm(),
+        rating_error=rating_error,
+        last_rating=last_rating,
+        rated_banner=rated if rated in ("thanks", "reopened") and last_rating is not None else "",
+        joined_lead=lead,
+        stars=[1, 2, 3, 4, 5],
+        status_url=request.build_absolute_uri(_status_path(appeal)),
+        now=timezone.now(),
+    )
+    response = render(request, "intake/status.html", ctx, status=status)
+    # A private page: never cached by shared proxies, never leaks its address in a Referer.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def status_page(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    appeal = _find_appeal(number, key)
+    if appeal is None:
+        return not_found(request)
+    return _render_status(request, appeal)
+
+
+@require_POST
+def status_rate(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    appeal = _find_appeal(number, key)
+    if appeal is None:
+        return not_found(request)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _render_status(request, appeal, rating_form=form, status=400)
+    score = form.cleaned_data["score"]
+    try:
+        rate_appeal(appeal, None, score=score, comment=form.cleaned_data["comment"] or "")
+    except DomainError as exc:
+        for field, messages in exc.field_errors.items():
+            form.add_error(field if field in form.fields else None, messages)
+        appeal.refresh_from_db()
+        return _render_status(request, appeal, rating_form=form, rating_error="" if exc.field_errors else exc.message, status=400)
+    outcome = "thanks" if score > settings.TSUR_REOPEN_MAX_SCORE else "reopened"
+    return HttpResponseRedirect(f"{_status_path(appeal)}?rated={outcome}#rating")
+
+
+@require_GET
+def status_lookup(request: HttpRequest) -> HttpResponse:
+    ctx = _base_context(request)
+    if not any(request.GET.get(k) for k in ("link", "number", "key")):
+        ctx["lookup"] = LookupForm()
+        return render(request, "intake/status_lookup.html", ctx)
+    form = LookupForm(request.GET)
+    ctx["lookup"] = form
+    if form.is_valid():
+        appeal = _find_appeal(form.cleaned_data["number"], form.cleaned_data["key"])
+        if appeal is not None:
+            return HttpResponseRedirect(_status_path(appeal))
+        ctx["not_found"] = True
+        return render(request, "intake/status_lookup.html", ctx, status=404)
+    return render(request, "intake/status_lookup.html", ctx, status=400)
