@@ -58,7 +58,8 @@ def database_from_url(url: str) -> dict:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
             # A file, not shared-cache memory: concurrency tests need real SQLite locking with
             # the busy timeout, as in the embedded deployment.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # One file per test process, so parallel runs in one checkout never share it.
+            "TEST": {"NAME": os.environ.get("TSUR_TEST_DATABASE_NAME") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     if parsed.scheme in ("postgres", "postgresql"):
         return {
@@ -152,7 +153,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # filled by collectstatic in production; WhiteNoise uses the finders otherwise
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "tsur" / "static"]
 # Front-end libraries installed from the npm registry at set-up (see package.json); served locally.
 if (BASE_DIR / "node_modules").is_dir():

@@ -33,7 +33,7 @@ def test_it_counts_59fz_from_registration_and_extends_once_with_notice(world):
     assert a.registration_due_at == dt.datetime(2025, 3, 6, 18, 0, tzinfo=MSK)
     assert a.transfer_due_at == dt.datetime(2025, 3, 10, 18, 0, tzinfo=MSK)
     req = answers.request_extension(a.pk, world.coordinator, days=30, reason="Нужна экспертиза")
-    answers.decide_extension(req.pk, world.operator, grant=True)
+    answers.decide_extension(a.pk, world.operator, request_id=req.pk, grant=True)
     a.refresh_from_db()
     # +30 days = 2025-05-02, a day off (May holidays) -> next working day 2025-05-05 (Mon), 18:00.
     assert a.due_at == dt.datetime(2025, 5, 5, 18, 0, tzinfo=MSK)
@@ -74,13 +74,18 @@ def test_it_switches_regime_and_deadline_on_reclassification(world):
         a = new_appeal(world, category_code="pothole")
         assert a.due_at == dt.datetime(2025, 4, 2, 18, 0, tzinfo=MSK)  # 30 calendar days
         services.reclassify(a, world.operator, category_code="snow", reason="на фото снег")
-    # snow is urgent: 10 working days after 2025-03-03 -> 4,5,6,7,10,11,12,13,14,17 -> 2025-03-17.
-    assert a.urgency == "normal"  # the operator's reclassification keeps the urgency already set
+    # snow is urgent by default: 10 working days after 2025-03-03 -> 4,5,6,7,10,11,12,13,14,17.
+    assert a.urgency == "high" and a.due_at == dt.datetime(2025, 3, 17, 18, 0, tzinfo=MSK)
+    # An urgency set by hand, with its reason, survives reclassification.
+    services.change_urgency(a, world.operator, urgency="normal", reason="снег уже убран, остался вал")
+    services.reclassify(a, world.operator, category_code="pothole")
+    services.reclassify(a, world.operator, category_code="snow")
+    assert a.urgency == "normal"
     world.snow.default_regime = "incident"
     world.snow.save()
     services.reclassify(a, world.operator, category_code="snow")
     assert a.regime == "incident"
-    assert a.events.filter(kind="reclassify").count() == 2
+    assert a.events.filter(kind="reclassify").count() == 4
 
 
 def test_it_closes_unrated_answers_after_seven_days(world):

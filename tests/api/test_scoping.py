@@ -171,3 +171,14 @@ def test_it_hides_a_lead_outside_scope_when_joining(api, world):
     assert response.json()["fields"] == {"lead": ["Нет обращения с таким номером."]}
     unknown = api.act(city, "join", "city_operator", {"lead": "2099-000001"})
     assert unknown.json() == response.json()
+
+
+def test_it_forbids_an_action_the_role_does_not_have_on_a_visible_appeal(api, world, routed):
+    api.act(routed.number, "assign", "coordinator", {"executor": world.executor.pk})
+    for name in ("route", "reject", "publish", "answer-approve", "extension-decision", "reclassify"):
+        response = api.act(routed.number, name, "executor", ACTION_BODIES[name])
+        assert response.status_code == 403, (name, response.content)
+        assert response.json()["code"] == "access_denied"
+    assert api.card(routed.number, "executor")["available_actions"] == [
+        "interim-answer", "extension-request", "answer",
+    ]

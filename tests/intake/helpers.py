@@ -40,7 +40,6 @@ def drive_to_published(world, appeal) -> None:
     """Through the real services, as the operator, coordinator and executor would."""
     from tsur.answers import services as answers
     from tsur.appeals import services
-
     from tsur.appeals.models import Appeal
 
     services.route_appeal(appeal.pk, world.operator)

@@ -56,7 +56,7 @@ def test_it_shows_the_extension_notice_among_the_notifications(world, client):
     services.route_appeal(appeal.pk, world.operator)
     services.accept_appeal(appeal.pk, world.coordinator)
     request = answers.request_extension(appeal.pk, world.coordinator, days=10, reason="Нужна экспертиза покрытия")
-    answers.decide_extension(request.pk, world.operator, grant=True)
+    answers.decide_extension(request.appeal_id, world.operator, request_id=request.pk, grant=True)
     html = client.get(url(appeal)).content.decode()
     assert f"Срок рассмотрения обращения {appeal.number} продлён" in html
     assert "Срок рассмотрения продлён на 10 дн." in html

@@ -73,6 +73,7 @@ def test_it_keeps_the_embedded_layout_through_the_submission(world, client):
 
 def test_it_works_without_the_csrf_cookie_as_an_iframe_on_another_site_would(world):
     client = Client(enforce_csrf_checks=True)
+    assert not client.get("/widget/?embed=1").cookies  # the widget sets no cookie at all
     token = form_token(client)
     client.cookies.clear()  # a third-party iframe does not get our cookies back
     response = client.post("/widget/", {"form_token": token, "text": "Мусор не вывозят неделю"}, HTTP_ORIGIN="http://testserver")
@@ -93,7 +94,7 @@ def test_it_shows_a_russian_error_next_to_the_text_when_it_is_missing(world, cli
     html = response.content.decode()
     assert response.status_code == 400
     assert "Опишите проблему: текст обращения не может быть пустым." in field_errors(html, "text")
-    assert 'id="error-summary"' in html and 'href="#field-text"' in html
+    assert 'id="error-summary"' in html and 'href="#id_text"' in html
     # What the resident typed is kept.
     assert 'value="ул. Ленина, 1"' in html and 'value="Пётр"' in html and 'name="consent" type="checkbox" value="1" checked' in html
     assert Appeal.objects.count() == 0 and Resident.objects.count() == 0

@@ -14,9 +14,9 @@ def test_it_lists_public_active_services_in_json(client, world):
     world.garbage.open311_code = "SWR-001"
     world.garbage.save()
     services = as_json(client.get(f"{BASE}/services.json"))
-    assert [s["service_code"] for s in services] == ["pothole", "snow", "heating", "SWR-001"]
+    assert [s["service_code"] for s in services] == ["snow", "pothole", "heating", "SWR-001"]
     assert all(list(s) == SERVICE_FIELDS for s in services)
-    pothole = services[0]
+    pothole = services[1]
     assert pothole == {
         "service_code": "pothole",
         "service_name": "Ямы на дороге",
@@ -32,7 +32,7 @@ def test_it_lists_services_in_xml(client, world):
     root = as_xml(client.get(f"{BASE}/services.xml"))
     assert root.tag == "services"
     rows = xml_rows(root, "service")
-    assert [r["service_code"] for r in rows] == ["pothole", "snow", "heating", "garbage"]
+    assert [r["service_code"] for r in rows] == ["snow", "pothole", "heating", "garbage"]
     assert rows[2] == {
         "service_code": "heating",
         "service_name": "Нет отопления",

@@ -28,6 +28,15 @@ def test_it_sends_anonymous_users_to_the_login_page(client, world):
     assert response["Location"].startswith("/accounts/login/?next=/workspace/")
 
 
+def test_it_sends_an_expired_htmx_session_to_the_login_page_as_a_whole(client, world):
+    response = client.post(
+        "/workspace/appeals/2025-000001/actions/accept/", {}, HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/workspace/appeals/2025-000001/",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fworkspace%2Fappeals%2F2025-000001%2F"
+
+
 @pytest.mark.parametrize("username", ["resident", "outsider"])
 def test_it_refuses_residents_and_users_without_a_role(desk, world, username):
     response = desk.as_(getattr(world, username)).queue()

@@ -44,6 +44,12 @@ def test_it_routes_by_rules(desk, world):
     assert "Правило" in page  # «почему сюда»
 
 
+def test_it_previews_the_rules_choice_before_routing(desk, world):
+    a = new_appeal(world, territory_code="city")
+    body = desk.as_(world.operator).card(a).content.decode()
+    assert "По правилам: <b>Горадмин: Правило" in body
+
+
 def test_it_routes_by_hand_with_a_reason(desk, world):
     a = new_appeal(world)
     desk.as_(world.operator).act(a, "route", {"organisation": "waste-op", "reason": "по звонку диспетчера"})

@@ -74,7 +74,25 @@ def test_it_shows_the_timeline_with_statuses_actors_and_reasons(desk, world):
     assert "Передано на модерацию" in body
     assert "Направлено в организацию" in body and "Operator" in body
     assert "срочно по звонку" in body
-    assert "На модерации</span> → <span class=\"badge\">Направлено в организацию" in body
+    assert 'На модерации</span> → <span class="badge tone-work">Направлено в организацию' in body
+
+
+def test_it_says_what_a_change_changed(desk, world):
+    a = new_appeal(world)
+    services.reclassify(a, world.operator, category_code="snow", reason="про снег")
+    services.change_place(a, world.operator, territory_code="village", address="ул. Лесная, 3")
+    a.refresh_from_db()
+    before = a.urgency  # the new category may have set its own default
+    after = "normal" if before == "high" else "high"
+    services.change_urgency(a, world.operator, urgency=after, reason="у школы")
+    services.route_appeal(a, world.operator)
+    services.transfer_appeal(a, world.coordinator, organisation_code="city-admin", reason="городская дорога")
+    body = desk.as_(world.operator).card(a).content.decode()
+    assert "Ямы на дороге → Снег на дороге" in body
+    assert "Район → Село; «—» → «ул. Лесная, 3»" in body
+    labels = {"high": "Срочное", "normal": "Обычное"}
+    assert f"{labels[before]} → {labels[after]}" in body
+    assert "Миндор → Горадмин" in body
 
 
 def test_it_shows_classification_urgency_deadlines_and_the_routing_reason(desk, world):

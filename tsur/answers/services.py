@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from tsur.accounts import access
@@ -93,20 +94,19 @@ def _check_extension_allowed(a: Appeal, policy, days: int) -> None:
 
 
 def decide_extension(
-    request_id: int, actor, *, grant: bool, note: str = "", expected_version: int | None = None
+    appeal: Appeal | int, actor, *, request_id: int, grant: bool, note: str = "", expected_version: int | None = None
 ) -> ExtensionRequest:
     """The center grants (59-FZ: once, up to 30 days, the author is notified) or denies it."""
     from tsur.deadlines.services import apply_deadlines, policy_for
 
-    req = ExtensionRequest.objects.filter(pk=request_id).first()
-    if req is None:
-        raise ValidationFailed("Запрос продления не найден.")
     name = "grant_extension" if grant else "deny_extension"
-    with changing(req.appeal_id, name, actor, action="decide_extension", expected_version=expected_version) as ch:
-        req = ExtensionRequest.objects.select_for_update().get(pk=request_id)
+    with changing(appeal, name, actor, action="decide_extension", expected_version=expected_version) as ch:
+        a = ch.appeal
+        req = ExtensionRequest.objects.select_for_update().filter(pk=request_id, appeal=a).first()
+        if req is None:
+            raise ValidationFailed("Запрос продления не найден.", field_errors={"request": ["Нет такого запроса у этого обращения."]})
         if req.state != ExtensionRequest.State.PENDING:
             raise TransitionNotAllowed("По этому запросу продления решение уже принято.")
-        a = ch.appeal
         req.decided_by, req.decided_at = actor, clock.now()
         ch.data = {"request": req.pk, "days": req.days}
         ch.reason = note.strip() or req.reason
@@ -188,8 +188,10 @@ def return_answer(appeal: Appeal | int, actor, *, note: str, expected_version: i
     return answer
 
 
+@transaction.atomic
 def publish_answer(appeal: Appeal | int, actor, *, expected_version: int | None = None) -> Answer:
-    """Publish to the resident, and to every author of appeals joined to this one's problem."""
+    """Publish to the resident, and to every author of appeals joined to this one's problem,
+    all in one transaction: either every author gets the answer or none does."""
     with changing(appeal, "publish_answer", actor, expected_version=expected_version) as ch:
         a = ch.appeal
         answer = current_answer(a)
@@ -244,13 +246,14 @@ def rate_appeal(appeal: Appeal | int, actor=None, *, score: int, comment: str = 
     if not 1 <= score <= 5:
         raise ValidationFailed("Оценка — целое число от 1 до 5.", field_errors={"score": ["От 1 до 5."]})
     a0 = appeal if isinstance(appeal, Appeal) else Appeal.objects.get(pk=appeal)
-    if a0.status == Status.CLOSED and a0.close_reason != CloseReason.AUTO:
-        raise TransitionNotAllowed("Обращение уже закрыто, оценка принята ранее.")
     satisfied = score > settings.TSUR_REOPEN_MAX_SCORE
     is_member = bool(a0.problem_id and a0.problem.lead_id != a0.pk)
     name = "rate_satisfied" if satisfied else ("reopen_member" if is_member else "reopen")
     with changing(appeal, name, actor, action="rate", label="житель") as ch:
         a = ch.appeal
+        # Checked on the locked row: two ratings sent at once cannot both pass.
+        if a.status == Status.CLOSED and a.close_reason != CloseReason.AUTO:
+            raise TransitionNotAllowed("Обращение уже закрыто, оценка принята ранее.")
         answer = answer_for(a)
         rating = Rating.objects.create(appeal=a, answer=answer, score=score, comment=comment.strip()[:2000])
         ch.data = {"score": score, "rating": rating.pk}

@@ -36,6 +36,7 @@ from tsur.directory.models import Category, Organisation, Regime, Territory, Urg
 from tsur.directory.services import queue_for, region_contains, territory_at
 
 SYSTEM = "система"
+CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
 
 # Which regime an appeal falls under when its category does not say (configurable).
 CHANNEL_REGIMES: dict[str, str] = {
@@ -53,8 +54,12 @@ CHANNEL_REGIMES.update(getattr(settings, "TSUR_CHANNEL_REGIMES", {}))
 
 
 def actor_label(actor) -> str:
+    """How the event log names who acted. Residents are never named: the log is kept for good,
+    while their personal data is purged by the retention policy."""
     if actor is None:
         return SYSTEM
+    if access.role_of(actor) == "resident":
+        return "житель"
     full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
     return full or actor.get_username()
 
@@ -175,7 +180,7 @@ def _regime_for(channel: str, category: Category | None) -> str:
     return CHANNEL_REGIMES.get(channel, Regime.MESSAGE)
 
 
-def validate_new_appeal(data: NewAppeal) -> tuple[Category | None, Territory | None]:
+def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Category | None, Territory | None]:
     errors: dict[str, list[str]] = {}
     text = (data.text or "").strip()
     if not text:
@@ -190,7 +195,10 @@ def validate_new_appeal(data: NewAppeal) -> tuple[Category | None, Territory | N
         errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
     category = None
     if data.category_code:
-        category = Category.objects.filter(code=data.category_code, is_active=True).select_related("block").first()
+        categories = Category.objects.filter(is_active=True)
+        if not staff:
+            categories = categories.filter(is_public=True)  # hidden ones are for operators and triage
+        category = categories.filter(code=data.category_code).select_related("block").first()
         if category is None:
             errors.setdefault("category", []).append("Такой категории нет в классификаторе.")
     territory = None
@@ -224,7 +232,7 @@ def create_appeal(data: NewAppeal, actor=None) -> Appeal:
         existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).first()
         if existing is not None:
             return existing
-    category, territory = validate_new_appeal(data)
+    category, territory = validate_new_appeal(data, staff=actor is not None and access.is_staff_role(actor))
     if territory is None and data.lat is not None:
         territory = territory_at(data.lat, data.lon)
     received = data.received_at or clock.now()
@@ -255,7 +263,7 @@ def create_appeal(data: NewAppeal, actor=None) -> Appeal:
                 block=category.block if category else None,
                 classification_source=ClassificationSource.RESIDENT if category else "",
                 urgency=category.default_urgency if category else Urgency.NORMAL,
-                urgency_reason="по умолчанию для категории" if category and category.default_urgency == Urgency.HIGH else "",
+                urgency_reason=CATEGORY_DEFAULT_URGENCY if category and category.default_urgency == Urgency.HIGH else "",
                 queue=queue_for(territory, category),
                 received_at=received,
                 status=Status.RECEIVED,
@@ -320,6 +328,10 @@ def _apply_classification(a: Appeal, category: Category, source: str, confidence
     before = {"category": a.category.code if a.category_id else None, "regime": a.regime}
     a.category = category
     a.block = category.block
+    if not a.urgency_reason or a.urgency_reason == CATEGORY_DEFAULT_URGENCY:
+        # Urgency set by hand (with its reason) stays; a category default follows the category.
+        a.urgency = category.default_urgency
+        a.urgency_reason = CATEGORY_DEFAULT_URGENCY if category.default_urgency == Urgency.HIGH else ""
     a.classification_source = source
     a.classification_confidence = confidence
     a.regime = _regime_for(a.channel, category)
@@ -522,7 +534,9 @@ def join_to_problem(
     appeal: Appeal | int, actor, *, lead_number: str, reason: str = "", expected_version: int | None = None
 ) -> Appeal:
     """Join an appeal to the problem led by another (the first appeal stays the lead)."""
-    lead = Appeal.objects.filter(number=lead_number).first()
+    # Look the lead up within the actor's scope, so the answer never reveals appeals outside it.
+    candidates = access.appeals_for(actor) if actor is not None else Appeal.objects.all()
+    lead = candidates.filter(number=lead_number.strip()).first()
     if lead is None:
         raise ValidationFailed("Ведущее обращение не найдено.", field_errors={"lead": ["Нет обращения с таким номером."]})
     if lead.problem_id and lead.problem.lead_id != lead.pk:
@@ -535,8 +549,6 @@ def join_to_problem(
             raise ValidationFailed("Обращение нельзя присоединить к самому себе.", field_errors={"lead": ["То же обращение."]})
         if hasattr(a, "led_problem") and a.led_problem.appeals.exclude(pk=a.pk).exists():
             raise TransitionNotAllowed("Это обращение само ведёт проблему с присоединёнными обращениями.")
-        if actor is not None and not access.can_view(actor, lead):
-            raise ValidationFailed("Ведущее обращение вне вашей области видимости.", field_errors={"lead": ["Нет доступа."]})
         problem, _ = Problem.objects.get_or_create(lead=lead)
         if lead.problem_id != problem.pk:
             Appeal.objects.filter(pk=lead.pk).update(problem=problem)

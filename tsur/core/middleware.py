@@ -8,6 +8,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
+def human_size(n: int) -> str:
+    """A byte count in Russian units, never rounded down to zero."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.3g} МБ".replace(".", ",")
+    if n >= 1024:
+        return f"{n / 1024:.3g} КБ".replace(".", ",")
+    return f"{n} Б"
+
+
 class RequestSizeLimitMiddleware:
     """Refuse oversized bodies before any view reads them, so nothing is half-written."""
 
@@ -20,8 +29,7 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.TSUR_MAX_REQUEST_BYTES:
-            limit_mb = settings.TSUR_MAX_REQUEST_BYTES // (1024 * 1024)
-            message = f"Запрос слишком большой: не более {limit_mb} МБ вместе с фотографиями."
+            message = f"Запрос слишком большой: не более {human_size(settings.TSUR_MAX_REQUEST_BYTES)} вместе с фотографиями."
             if request.path.startswith(("/api/", "/open311/")):
                 return JsonResponse({"code": "request_too_large", "message": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

@@ -301,7 +301,7 @@ def _advance(pk, stage, received, now, users: DemoUsers, rng, answer_texts, lead
         with clock.at(step(12)):
             req = answers.request_extension(pk, executor, days=rng.choice([10, 15, 30]), reason="Требуются работы подрядной организации")
         with clock.at(step(4)):
-            answers.decide_extension(req.pk, operator, grant=True)
+            answers.decide_extension(pk, operator, request_id=req.pk, grant=True)
     if stage == "in_progress":
         return
     with clock.at(step(40)):

@@ -15,10 +15,22 @@ from tsur.core.errors import DomainError
 from tsur.intake import api_actions, api_appeals, api_docs, api_public, api_reference
 from tsur.intake.api_docs import LocalSwagger
 
+DESCRIPTION = """API платформы ЦУР: приём обращений из мобильного приложения и интеграций, статус и оценка
+для жителя, справочники, список и карточка обращений и действия жизненного цикла для сотрудников.
+
+Авторизация: заголовок `Authorization: Bearer <ключ>` (API-ключ) или сессия входа в систему (для
+изменяющих запросов — с CSRF-токеном). Без авторизации доступны только подача обращения, справочники
+категорий и территорий и статус обращения по ключу доступа жителя.
+
+Ошибки — JSON `{"code", "message", "fields"?}`: 401 — нет или неверный ключ, 403 — действие запрещено,
+404 — обращение не найдено или вне вашей области видимости, 409 — `concurrent_update` (обращение уже
+изменил другой пользователь: обновите карточку) или `transition_not_allowed`, 413 — слишком большой
+запрос, 422 — `validation_failed` с ошибками по полям."""
+
 api = NinjaAPI(
     title="ЦУР API",
     version="1",
-    description=__doc__,
+    description=DESCRIPTION,
     docs=LocalSwagger(),
     urls_namespace="api",
 )

@@ -12,7 +12,6 @@ from ninja.responses import codes_4xx
 
 from tsur.accounts import access
 from tsur.answers import services as answers
-from tsur.answers.models import ExtensionRequest
 from tsur.appeals import services
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, ValidationFailed
@@ -146,10 +145,10 @@ def extension_request(request: HttpRequest, number: str, payload: ExtensionReque
 @_post("extension-decision", "Решение ЦУР по запросу продления")
 def extension_decision(request: HttpRequest, number: str, payload: ExtensionDecisionIn):
     def call(a: Appeal, u) -> None:
-        # The request id comes from the body: it must belong to the appeal in the path.
-        if not ExtensionRequest.objects.filter(pk=payload.request, appeal=a).exists():
-            raise ValidationFailed("Запрос продления не найден.", field_errors={"request": ["Нет такого запроса у этого обращения."]})
-        answers.decide_extension(payload.request, u, grant=payload.grant, note=payload.note, expected_version=payload.version)
+        # The service checks that the request id from the body belongs to the appeal in the path.
+        answers.decide_extension(
+            a, u, request_id=payload.request, grant=payload.grant, note=payload.note, expected_version=payload.version
+        )
 
     return act(request, number, "extension-decision", call)
 

@@ -150,12 +150,11 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
         resident = {"name": r.name, "phone": r.phone, "email": r.email, "account_link": r.account_link}
         _record_pd_view(appeal, user)
     problem = None
-    if appeal.problem_id:
-        members = access.appeals_for(user, appeal.problem.appeals.exclude(pk=appeal.problem.lead_id))
-        problem = {"lead": appeal.problem.lead.number, "members": sorted(members.values_list("number", flat=True))}
-    elif hasattr(appeal, "led_problem"):
-        members = access.appeals_for(user, appeal.led_problem.appeals.exclude(pk=appeal.pk))
-        problem = {"lead": appeal.number, "members": sorted(members.values_list("number", flat=True))}
+    p = appeal.problem if appeal.problem_id else getattr(appeal, "led_problem", None)
+    if p is not None:
+        # Members are listed only as far as this user may see them.
+        members = access.appeals_for(user, p.appeals.exclude(pk=p.lead_id)).values_list("number", flat=True)
+        problem = {"lead": p.lead.number, "members": sorted(members)}
     actions = available_actions(user, appeal) if in_scope else []
     data = summary(appeal, user, pd=pd)
     data.update(

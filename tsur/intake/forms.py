@@ -87,7 +87,7 @@ def territory_choices() -> list:
     by_parent: dict[int | None, list[tuple]] = {}
     for row in rows:
         by_parent.setdefault(row[4], []).append(row)
-    choices: list = [("", "Выберите муниципальное образование или населённый пункт")]
+    choices: list = [("", "Не выбрано")]
     municipal = sorted((r for r in rows if r[3] in MUNICIPAL_LEVELS), key=lambda r: (r[3] != Territory.Level.CITY_DISTRICT, r[2]))
     for pk, code, name, level, _parent in municipal:
         whole = "весь городской округ" if level == Territory.Level.CITY_DISTRICT else "весь район"

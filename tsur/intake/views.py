@@ -144,7 +144,10 @@ def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, 
     value = form["territory"].value() or ""
     ter_empty, ter_groups = _grouped_options(form.fields["territory"].choices, value)
     general = errors.by_field.get("__all__", [])
-    summary = [(f, FIELD_LABELS.get(f, f), msgs) for f, msgs in errors.by_field.items() if f != "__all__" and msgs]
+    order = {field: i for i, field in enumerate(FIELD_LABELS)}
+    fields = sorted((f for f, msgs in errors.by_field.items() if f != "__all__" and msgs), key=lambda f: order.get(f, len(order)))
+    # Each link takes the reader straight to the control (the map has none of its own).
+    summary = [("field-location" if f == "location" else f"id_{f}", FIELD_LABELS.get(f, f), errors.by_field[f]) for f in fields]
     ctx = _base_context(request, embed=embed)
     ctx.update(_map_context())
     ctx.update(
@@ -388,6 +391,8 @@ def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingF
     step = STEP_OF.get(appeal.status)
     steps = [{"label": label, "state": "done" if step is not None and i < step else ("current" if i == step else "todo")}
              for i, label in enumerate(STEPS)]
+    if step == len(STEPS) - 1:
+        steps[-1]["state"] = "final"  # closed: the line is complete
     interim_sources = [appeal]
     lead = appeal.problem.lead if appeal.problem_id and appeal.problem.lead_id != appeal.pk else None
     if lead is not None:

@@ -117,10 +117,8 @@ def _request_extension(a: Appeal, user, d: dict, v: int | None) -> str:
 
 
 def _decide_extension(a: Appeal, user, d: dict, v: int | None) -> str:
-    if not a.extension_requests.filter(pk=d["request"]).exists():
-        raise ValidationFailed("Запрос продления не относится к этому обращению.")
     grant = d["decision"] == "grant"
-    req = answers.decide_extension(d["request"], user, grant=grant, note=d["note"], expected_version=v)
+    req = answers.decide_extension(a, user, request_id=d["request"], grant=grant, note=d["note"], expected_version=v)
     return f"Срок продлён на {req.days} дн." if grant else "В продлении срока отказано."
 
 

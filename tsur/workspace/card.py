@@ -14,7 +14,7 @@ from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.services import log_event
 from tsur.core import clock
-from tsur.directory.models import Regime, Territory
+from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
 from tsur.workspace.queries import due_state
 
@@ -27,8 +27,6 @@ EVENT_LABELS = {
     PD_VIEW_EVENT: "Просмотр персональных данных",
     "reminder": "Напоминание о сроке",
     "escalation": "Эскалация: срок нарушен",
-    "notification_sent": "Уведомление жителю",
-    "purged": "Персональные данные удалены",
 }
 MUNICIPAL_LEVELS = ("city_district", "municipal_district")
 
@@ -46,8 +44,55 @@ def status_label(code: str) -> str:
         return code
 
 
+class _Names:
+    """Names for the codes events store (category, territory, organisation), looked up once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, dict[str, str]] = {}
+
+    def _load(self, kind: str) -> dict[str, str]:
+        if kind not in self._cache:
+            if kind == "category":
+                rows = Category.objects.values_list("code", "name")
+            elif kind == "territory":
+                rows = Territory.objects.values_list("code", "name")
+            else:
+                rows = Organisation.objects.values_list("code", "short_name")
+            self._cache[kind] = dict(rows)
+        return self._cache[kind]
+
+    def __call__(self, kind: str, code: str | None) -> str:
+        if not code:
+            return "—"
+        return self._load(kind).get(code, code)
+
+
+def event_detail(e: Event, names: _Names) -> str:
+    """What a change changed, in words: «Ямы на дороге → Снег на дороге»."""
+    data = e.data or {}
+    before, after = data.get("before"), data.get("after")
+    if e.kind == "reclassify" and isinstance(before, dict) and isinstance(after, dict):
+        return f"{names('category', before.get('category'))} → {names('category', after.get('category'))}"
+    if e.kind == "change_place" and isinstance(before, dict) and isinstance(after, dict):
+        parts = []
+        if before.get("territory") != after.get("territory"):
+            parts.append(f"{names('territory', before.get('territory'))} → {names('territory', after.get('territory'))}")
+        if before.get("address") != after.get("address"):
+            parts.append(f"«{before.get('address') or '—'}» → «{after.get('address') or '—'}»")
+        return "; ".join(parts)
+    if e.kind == "change_urgency" and before and after:
+        labels = dict(Urgency.choices)
+        return f"{labels.get(before, before)} → {labels.get(after, after)}"
+    if e.kind == "transfer" and ("from" in data or "to" in data):
+        return f"{names('organisation', data.get('from'))} → {names('organisation', data.get('to'))}"
+    if e.kind in ("grant_extension", "request_extension") and data.get("days"):
+        return f"на {data['days']} дн."
+    return ""
+
+
 def timeline(appeal: Appeal) -> list[dict]:
     rows = []
+    names = _Names()
     for e in Event.objects.filter(appeal=appeal).order_by("at", "pk"):
         changed = bool(e.from_status and e.to_status and e.from_status != e.to_status) or (not e.from_status and e.to_status)
         rows.append(
@@ -58,6 +103,8 @@ def timeline(appeal: Appeal) -> list[dict]:
                 "actor": e.actor_label or "система",
                 "from_label": status_label(e.from_status) if e.from_status else "",
                 "to_label": status_label(e.to_status) if e.to_status else "",
+                "to_status": e.to_status,
+                "detail": event_detail(e, names),
                 "status_changed": changed,
                 "reason": e.reason,
                 "audit": e.kind == PD_VIEW_EVENT,
@@ -69,7 +116,7 @@ def timeline(appeal: Appeal) -> list[dict]:
 def audit_personal_data_view(appeal: Appeal, user) -> None:
     since = clock.now() - PD_VIEW_AUDIT_WINDOW
     if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
-        log_event(appeal, PD_VIEW_EVENT, user)
+        log_event(appeal, PD_VIEW_EVENT, user, reason="Просмотр персональных данных (рабочее место)")
 
 
 def personal_data(appeal: Appeal, user) -> dict:
@@ -148,6 +195,17 @@ def problem_of(appeal: Appeal, user) -> dict | None:
     }
 
 
+def route_preview(appeal: Appeal) -> str:
+    """What the rules would choose now, so the operator sees it before pressing «Направить»."""
+    from tsur.routing.services import decide
+
+    try:
+        decision = decide(appeal)
+    except Organisation.DoesNotExist:
+        return "Правила не настроены и организация-ЦУР не задана: выберите организацию вручную."
+    return f"{decision.organisation.short_name}: {decision.reason}"
+
+
 def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action: str = "") -> dict:
     """Everything the card template needs. `forms` replaces blank forms with bound ones after an error."""
     now = clock.now()
@@ -179,4 +237,5 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "timeline": timeline(appeal),
         "action_groups": list(groups.items()),
         "has_actions": bool(action_rows),
+        "route_preview": route_preview(appeal) if any(a.name == "route" for a in actions) else "",
     }

@@ -141,7 +141,13 @@ class AnswerTextForm(ActionForm):
         # With HTMX, choosing a template renders it into the text at once, ready for editing.
         url = reverse("workspace:answer_template", args=[self.appeal.number]) + f"?for={self.prefix}"
         self.fields["template"].widget.attrs.update(
-            {"hx-get": url, "hx-target": f"#id_{self.prefix}-text", "hx-swap": "outerHTML", "hx-trigger": "change"}
+            {
+                "hx-get": url,
+                "hx-target": f"#id_{self.prefix}-text",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+                "hx-disabled-elt": "this",  # not the form's inherited "find button"
+            }
         )
 
     def clean(self) -> dict:

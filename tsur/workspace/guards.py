@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 
 from tsur.accounts import access
 from tsur.appeals.models import Appeal
@@ -20,6 +22,14 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
+            if request.headers.get("HX-Request") == "true":
+                # The session ended while the page was open: send the whole page to the login,
+                # instead of swapping the login form into a fragment.
+                current = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back = current.path + (f"?{current.query}" if current.query else "") if current.path else request.path
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+                return response
             return redirect_to_login(request.get_full_path())
         try:
             access.require_staff(request.user)

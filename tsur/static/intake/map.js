@@ -25,7 +25,7 @@
 
   var bounds = (block.getAttribute("data-bounds") || "").split(",").map(Number);
   if (bounds.length === 4 && bounds.every(isFinite)) {
-    map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]]);
+    map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { animate: false });
   } else {
     map.setView([55.75, 37.62], 6);
   }
@@ -161,7 +161,7 @@
           lyr.on("mouseout", function () { lyr.setStyle({ fillColor: "#dfe9f7" }); });
         }
       }).addTo(map);
-      map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+      map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
       map.setMaxBounds(layer.getBounds().pad(0.5));
       block.setAttribute("data-map-state", "ready");
       restore();

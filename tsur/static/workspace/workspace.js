@@ -13,6 +13,24 @@
     htmx.config.historyCacheSize = 5;
   }
 
+  // Keep the queue's URL short and readable: drop empty filters before the request (and the pushed URL).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "queue-filters") return;
+    var params = event.detail.parameters;
+    var keys = [];
+    if (typeof params.keys === "function") {
+      for (var key of params.keys()) keys.push(key);
+    } else {
+      keys = Object.keys(params);
+    }
+    keys.forEach(function (key) {
+      var value = typeof params.get === "function" ? params.get(key) : params[key];
+      if (value === "" || value === null) {
+        if (typeof params.delete === "function") params.delete(key); else delete params[key];
+      }
+    });
+  });
+
   // Counters and column headers set one filter of the queue form and resubmit it (the links work without JS too).
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-set-filter]");
@@ -60,19 +78,15 @@
     el.dataset.ready = "1";
     var data = JSON.parse(dataEl.textContent);
     // No tile layer: the vector boundary and the point are the whole map (works offline).
+    // Leaflet's vector renderer needs a view before layers are added, so compute bounds first.
     var map = L.map(el, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
-    var bounds = null;
-    function addBoundary(geometry) {
-      var layer = L.geoJSON(geometry, { style: boundaryStyle }).addTo(map);
-      bounds = layer.getBounds();
-      layer.bringToBack();
-    }
-    function addPoint() {
-      if (!data.point) return;
-      var marker = L.circleMarker(data.point, { radius: 7, color: "#fff", weight: 2, fillColor: "#c62828", fillOpacity: 1 }).addTo(map);
-      marker.bindTooltip("Место обращения");
-    }
+    var boundary = data.boundary ? L.geoJSON(data.boundary, { style: boundaryStyle }) : null;
+    var point = data.point
+      ? L.circleMarker(data.point, { radius: 7, color: "#fff", weight: 2, fillColor: "#c62828", fillOpacity: 1 })
+      : null;
+
     function fit() {
+      var bounds = boundary ? boundary.getBounds() : null;
       if (bounds && bounds.isValid()) {
         map.fitBounds(bounds, { padding: [10, 10] });
         if (data.point && !bounds.contains(data.point)) map.setView(data.point, 13);
@@ -82,15 +96,19 @@
         map.setView([54.5, 36.3], 7);
       }
     }
-    if (data.boundary) addBoundary(data.boundary);
-    addPoint();
+
     fit();
-    if (!data.boundary && data.codes && data.codes.length && el.dataset.geojsonUrl) {
+    if (boundary) boundary.addTo(map);
+    if (point) point.addTo(map).bindTooltip("Место обращения");
+    if (!boundary && data.codes && data.codes.length && el.dataset.geojsonUrl) {
       fetch(el.dataset.geojsonUrl, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (collection) {
           var feature = findFeature(collection, data.codes);
-          if (feature) { addBoundary(feature); fit(); }
+          if (!feature) return;
+          boundary = L.geoJSON(feature, { style: boundaryStyle });
+          fit();
+          boundary.addTo(map).bringToBack();
         })
         .catch(function () { /* the point alone is still useful */ });
     }

@@ -3,6 +3,8 @@ work in-process): migrates, loads the demo once, prints the URL and the logins, 
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -28,6 +30,8 @@ class Command(BaseCommand):
         users = create_users()
         addr = options["addr"]
         url = f"http://{addr}"
+        if not os.environ.get("TSUR_SITE_URL"):
+            settings.SITE_URL = url  # links in residents' notifications point at this server
         self.stdout.write("")
         self.stdout.write(f"ЦУР (демо) — {url}/")
         self.stdout.write(f"  рабочее место операторов: {url}/workspace/")

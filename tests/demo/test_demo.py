@@ -1,0 +1,75 @@
+"""The shipped Kaluga demo configuration loads from the repository alone and shows every stage."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from tsur.appeals.models import Appeal, Event, Resident, Status
+from tsur.demo.loader import DATA_DIR, load_demo
+from tsur.directory.models import Block, Category, Organisation, Queue, Territory
+from tsur.routing.models import RoutingRule
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        counts, users = load_demo(count=160)
+    yield counts, users
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def test_it_ships_the_reference_data_in_the_repository():
+    for name in ("territories.json", "taxonomy.json", "organisations.json", "routing.json", "appeal_texts.json"):
+        assert (DATA_DIR / name).is_file(), name
+    taxonomy = json.loads((DATA_DIR / "taxonomy.json").read_text(encoding="utf-8"))
+    assert [b["key"] for b in taxonomy["blocks"]] == [
+        "health", "education", "social", "housing", "waste", "roads", "transport", "energy", "services", "ecology", "other",
+    ]
+
+
+@pytest.mark.django_db
+def test_it_loads_the_region_and_its_configuration(demo):
+    assert Territory.objects.filter(level="city_district").count() == 2
+    assert Territory.objects.filter(level="municipal_district").count() == 24
+    assert Territory.objects.exclude(boundary=None).filter(level__in=["city_district", "municipal_district"]).count() == 26
+    assert Block.objects.count() == 11
+    assert Category.objects.count() >= 161
+    assert Organisation.objects.filter(kind="center").count() == 1
+    assert 25 <= Organisation.objects.count() <= 40
+    assert Queue.objects.filter(code="kaluga-city").exists()
+    assert RoutingRule.objects.count() > 50
+
+
+@pytest.mark.django_db
+def test_it_replays_appeals_through_every_stage(demo):
+    statuses = set(Appeal.objects.values_list("status", flat=True))
+    for status in (Status.MODERATION, Status.ROUTED, Status.IN_PROGRESS, Status.PUBLISHED, Status.CLOSED, Status.REJECTED):
+        assert status in statuses, status
+    assert Appeal.objects.filter(queue__code="kaluga-city").exists()
+    assert Appeal.objects.filter(escalation_level__gt=0).exists() or Appeal.objects.filter(due_at__isnull=False).exists()
+    # Every appeal has a true timeline, in order, starting with its creation.
+    for a in Appeal.objects.all()[:50]:
+        events = list(Event.objects.filter(appeal=a).order_by("at", "pk"))
+        assert events[0].kind == "created"
+        assert events == sorted(events, key=lambda e: e.at)
+
+
+@pytest.mark.django_db
+def test_it_keeps_real_personal_data_out_of_the_demo(demo):
+    assert not Resident.objects.exclude(email="").exclude(email__endswith="@demo.tsur.example").exists()
+    assert not Resident.objects.exclude(phone="").exists()
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent(demo):
+    before = (Territory.objects.count(), Category.objects.count(), RoutingRule.objects.count(), Appeal.objects.count())
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    after = (Territory.objects.count(), Category.objects.count(), RoutingRule.objects.count(), Appeal.objects.count())
+    assert before == after
+    assert "tsur-demo-2026" in out.getvalue()
