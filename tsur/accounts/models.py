@@ -39,6 +39,13 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        if self.role == Role.ADMINISTRATOR and not (self.user.is_staff and self.user.is_superuser):
+            # Administrators configure everything in the Django admin.
+            type(self.user).objects.filter(pk=self.user_id).update(is_staff=True, is_superuser=True)
+            self.user.is_staff = self.user.is_superuser = True
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 

@@ -158,8 +158,11 @@ def prepare_answer(
     return answer
 
 
-def current_answer(appeal: Appeal) -> Answer | None:
-    return appeal.answers.filter(kind=Answer.Kind.FINAL).order_by("-created_at", "-pk").first()
+def current_answer(appeal: Appeal) -> Answer:
+    answer = appeal.answers.filter(kind=Answer.Kind.FINAL).order_by("-created_at", "-pk").first()
+    if answer is None:
+        raise TransitionNotAllowed(f"У обращения {appeal.number} нет подготовленного ответа.")
+    return answer
 
 
 def approve_answer(appeal: Appeal | int, actor, *, note: str = "", expected_version: int | None = None) -> Answer:

@@ -26,7 +26,8 @@ class Transition:
 
 _T = [
     Transition("take_to_moderation", frozenset({S.RECEIVED}), S.MODERATION, "Передано на модерацию"),
-    Transition("route", frozenset({S.MODERATION}), S.ROUTED, "Направлено в организацию"),
+    # An operator may route straight from "received" when the intake pipeline has not run yet.
+    Transition("route", frozenset({S.RECEIVED, S.MODERATION}), S.ROUTED, "Направлено в организацию"),
     Transition("transfer", OPEN_WORK, S.ROUTED, "Переадресовано"),
     Transition("return_to_moderation", OPEN_WORK, S.MODERATION, "Возвращено в ЦУР"),
     Transition("assign", OPEN_WORK, S.IN_PROGRESS, "Назначен исполнитель"),

@@ -125,8 +125,21 @@ def changing(
             data=change.data,
         )
     if isinstance(appeal, Appeal):
-        # Keep the caller's object in step with what was written.
-        appeal.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        # Keep the caller's object in step with what was written (refresh also drops cached
+        # related objects whose key changed, e.g. `appeal.organisation` after routing).
+        appeal.refresh_from_db()
+
+
+PD_VIEW_EVENT = "personal_data_viewed"
+# One audit row per user, appeal and hour keeps the log readable while still showing who looked.
+PD_VIEW_AUDIT_WINDOW = dt.timedelta(hours=1)
+
+
+def record_personal_data_view(appeal: Appeal, user, where: str) -> None:
+    """Audit that `user` was shown the resident's personal data (152-FZ: who saw what)."""
+    since = clock.now() - PD_VIEW_AUDIT_WINDOW
+    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
+        log_event(appeal, PD_VIEW_EVENT, user, reason=f"Просмотр персональных данных ({where})")
 
 
 def log_event(appeal: Appeal, kind: str, actor=None, *, reason: str = "", data: dict | None = None, label: str = "") -> Event:
@@ -315,9 +328,10 @@ def notify_resident(appeal: Appeal, kind: str, subject: str, body: str) -> Notif
     return note
 
 
-def take_to_moderation(appeal: Appeal | int) -> Appeal:
-    with changing(appeal, "take_to_moderation", None) as ch:
-        ch.reason = "Первичная обработка завершена"
+def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:
+    """The intake pipeline is done with a new appeal (or an operator takes it by hand)."""
+    with changing(appeal, "take_to_moderation", actor, action="moderate") as ch:
+        ch.reason = "Первичная обработка завершена" if actor is None else "Взято на модерацию оператором"
     return ch.appeal
 
 

@@ -14,7 +14,7 @@ from tsur.answers.models import Answer, ExtensionRequest
 from tsur.answers.services import answer_for
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, CloseReason, Event, Status
-from tsur.appeals.services import actor_label, log_event, status_url
+from tsur.appeals.services import actor_label, record_personal_data_view, status_url
 from tsur.directory.models import Organisation
 from tsur.lib.pdmask import mask_contacts
 
@@ -63,9 +63,6 @@ PUBLIC_EVENTS: dict[str, str] = {
     "reject": "Обращение отклонено",
     "join_problem": "Объединено с похожими обращениями",
 }
-
-PD_VIEW_EVENT = "personal_data_viewed"
-PD_VIEW_QUIET = dt.timedelta(hours=1)
 
 
 def _ref(obj, *names: str) -> dict | None:
@@ -133,11 +130,7 @@ def executors_for(appeal: Appeal) -> list[dict]:
 
 
 def _record_pd_view(appeal: Appeal, user) -> None:
-    """152-FZ audit: who saw the resident's data. One event per user and appeal per quiet period,
-    so reading a card repeatedly does not flood the log."""
-    since = timezone.now() - PD_VIEW_QUIET
-    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
-        log_event(appeal, PD_VIEW_EVENT, user, reason="Просмотр персональных данных (API)")
+    record_personal_data_view(appeal, user, "API")
 
 
 def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True) -> dict:

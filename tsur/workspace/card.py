@@ -3,7 +3,6 @@ audited view of the resident's personal data."""
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 
 from django.contrib.staticfiles import finders
@@ -12,15 +11,11 @@ from tsur.accounts import access
 from tsur.answers.models import Answer
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
-from tsur.appeals.services import log_event
+from tsur.appeals.services import PD_VIEW_EVENT, record_personal_data_view
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
 from tsur.workspace.queries import due_state
-
-PD_VIEW_EVENT = "personal_data_viewed"
-# One audit row per user, appeal and hour keeps the log readable while still showing who looked.
-PD_VIEW_AUDIT_WINDOW = dt.timedelta(hours=1)
 
 EVENT_LABELS = {
     "created": "Обращение зарегистрировано",
@@ -114,9 +109,7 @@ def timeline(appeal: Appeal) -> list[dict]:
 
 
 def audit_personal_data_view(appeal: Appeal, user) -> None:
-    since = clock.now() - PD_VIEW_AUDIT_WINDOW
-    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
-        log_event(appeal, PD_VIEW_EVENT, user, reason="Просмотр персональных данных (рабочее место)")
+    record_personal_data_view(appeal, user, "рабочее место")
 
 
 def personal_data(appeal: Appeal, user) -> dict:
