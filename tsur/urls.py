@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
+from tsur.appeals.views import attachment
 from tsur.intake.api import api
 
 admin.site.site_header = "ЦУР: администрирование"
@@ -17,9 +16,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("open311/v2/", include("tsur.intake.open311_urls")),
     path("workspace/", include("tsur.workspace.urls")),
+    path("attachments/<int:pk>/", attachment, name="attachment"),
     path("", include("tsur.intake.urls")),
 ]
-
-if settings.DEBUG or getattr(settings, "TSUR_SERVE_MEDIA", True):
-    # Attachments are served by the application in the embedded default; behind a proxy in production.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

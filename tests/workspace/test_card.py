@@ -108,11 +108,11 @@ def test_it_shows_classification_urgency_deadlines_and_the_routing_reason(desk, 
     assert "Почему сюда" in body and a.routing_reason in body
 
 
-def test_it_shows_photo_thumbnails_linking_to_media(desk, world):
+def test_it_shows_photo_thumbnails_through_the_access_checked_view(desk, world):
     a = new_appeal(world, photos=[read_photo(png())])
     body = desk.as_(world.operator).card(a).content.decode()
     att = a.attachments.get()
-    assert f'href="{att.file.url}"' in body and att.file.url.startswith("/media/attachments/")
+    assert f'href="/attachments/{att.pk}/"' in body and "/media/" not in body
 
 
 def test_it_gives_the_map_the_point_and_the_municipal_boundary(desk, world):

@@ -12,6 +12,7 @@ from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.answers.models import Answer, ExtensionRequest
 from tsur.answers.services import answer_for
+from tsur.appeals import views as attachment_urls
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, CloseReason, Event, Status
 from tsur.appeals.services import actor_label, record_personal_data_view, status_url
@@ -216,7 +217,7 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
         attachments=[
             {
                 "id": att.pk,
-                "url": request.build_absolute_uri(att.file.url),
+                "url": request.build_absolute_uri(attachment_urls.staff_url(att)),
                 "content_type": att.content_type,
                 "size": att.size,
                 "width": att.width,

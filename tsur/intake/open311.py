@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tsur.accounts import access
 from tsur.accounts.models import ApiToken, Role
+from tsur.appeals import views as attachment_urls
 from tsur.appeals.models import Appeal, Attachment, Channel, RejectionReason, Status
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError
@@ -203,7 +204,7 @@ def _request(request: HttpRequest, a: Appeal) -> dict:
         "zipcode": "",
         "lat": a.lat,
         "long": a.lon,
-        "media_url": request.build_absolute_uri(photo.file.url) if photo else "",
+        "media_url": _media_url(request, photo),
     }
 
 
@@ -324,3 +325,9 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint(("GET", "POST"))
 def not_found(request: HttpRequest, fmt: str = "json") -> HttpResponse:
     raise Open311Error(404, "Такого ресурса Open311 нет: services, services/{код}, requests, requests/{id}.")
+
+
+def _media_url(request: HttpRequest, photo: Attachment | None) -> str:
+    """A photo is public only after the center has moderated its appeal (signed, unguessable URL)."""
+    url = attachment_urls.public_url(photo) if photo is not None else None
+    return request.build_absolute_uri(url) if url else ""
