@@ -34,6 +34,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tsur.lib import geo
+
 REPO = Path(__file__).resolve().parent.parent
 DATA_OUT = REPO / "tsur" / "demo" / "data"
 GEO_OUT = REPO / "tsur" / "static" / "geo"
@@ -303,24 +306,8 @@ def polygons_of(geom):
     raise ValueError(geom["type"])
 
 
-def point_in_ring(x, y, ring) -> bool:
-    inside = False
-    n = len(ring)
-    j = n - 1
-    for i in range(n):
-        xi, yi = ring[i][0], ring[i][1]
-        xj, yj = ring[j][0], ring[j][1]
-        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
-
-
 def point_in_geometry(lon, lat, geom) -> bool:
-    for poly in polygons_of(geom):
-        if point_in_ring(lon, lat, poly[0]) and not any(point_in_ring(lon, lat, h) for h in poly[1:]):
-            return True
-    return False
+    return geo.contains(geom, lat, lon)
 
 
 def representative_point(geom):

@@ -166,25 +166,20 @@ def current_answer(appeal: Appeal) -> Answer:
 
 
 def approve_answer(appeal: Appeal | int, actor, *, note: str = "", expected_version: int | None = None) -> Answer:
-    with changing(appeal, "approve_answer", actor, action="check_answer", expected_version=expected_version) as ch:
-        answer = current_answer(ch.appeal)
-        answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = (
-            Answer.Check.APPROVED, actor, clock.now(), note.strip(),
-        )
-        answer.save()
-        ch.data = {"answer": answer.pk}
-        ch.reason = note.strip()
-    return answer
+    return _check_answer(appeal, actor, "approve_answer", Answer.Check.APPROVED, note, expected_version)
 
 
 def return_answer(appeal: Appeal | int, actor, *, note: str, expected_version: int | None = None) -> Answer:
     if not note.strip():
         raise ValidationFailed("Напишите, что исправить в ответе.", field_errors={"note": ["Обязательное поле."]})
-    with changing(appeal, "return_answer", actor, action="check_answer", expected_version=expected_version) as ch:
+    return _check_answer(appeal, actor, "return_answer", Answer.Check.RETURNED, note, expected_version)
+
+
+def _check_answer(appeal: Appeal | int, actor, transition: str, verdict: str, note: str, expected_version: int | None) -> Answer:
+    """The center's check of the prepared answer: approved for publication or returned."""
+    with changing(appeal, transition, actor, action="check_answer", expected_version=expected_version) as ch:
         answer = current_answer(ch.appeal)
-        answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = (
-            Answer.Check.RETURNED, actor, clock.now(), note.strip(),
-        )
+        answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = verdict, actor, clock.now(), note.strip()
         answer.save()
         ch.data = {"answer": answer.pk}
         ch.reason = note.strip()
