@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tsur.deadlines",
     "tsur.routing",
     "tsur.answers",
+    "tsur.triage",
     "tsur.intake",
     "tsur.workspace",
     "tsur.demo",

@@ -20,6 +20,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "change_urgency": OPERATOR_ROLES,
     "reject": OPERATOR_ROLES,
     "join_problem": OPERATOR_ROLES,
+    "detach_from_problem": OPERATOR_ROLES,
     "transfer": OPERATOR_ROLES | {Role.COORDINATOR},
     "assign": OPERATOR_ROLES | {Role.COORDINATOR},
     "accept": OPERATOR_ROLES | ORGANISATION_ROLES,

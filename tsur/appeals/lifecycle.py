@@ -25,6 +25,8 @@ class Transition:
 
 
 _T = [
+    Transition("auto_triage", frozenset({S.RECEIVED}), None, "Автоматический разбор"),
+    Transition("detach_from_problem", frozenset({S.JOINED}), S.MODERATION, "Отсоединено от проблемы"),
     Transition("take_to_moderation", frozenset({S.RECEIVED}), S.MODERATION, "Передано на модерацию"),
     # An operator may route straight from "received" when the intake pipeline has not run yet.
     Transition("route", frozenset({S.RECEIVED, S.MODERATION}), S.ROUTED, "Направлено в организацию"),

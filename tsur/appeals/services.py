@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from tsur.accounts import access
@@ -34,6 +35,8 @@ from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.directory.services import queue_for, region_contains, territory_at
+
+appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
 
 SYSTEM = "система"
 CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
@@ -114,7 +117,7 @@ def changing(
         locked.version += 1
         locked.refresh_search_text()
         locked.save()
-        Event.objects.create(
+        event = Event.objects.create(
             appeal=locked,
             kind=name,
             actor=actor if actor is not None else None,
@@ -124,6 +127,8 @@ def changing(
             reason=change.reason,
             data=change.data,
         )
+        # Other areas (triage corrections, later analytics) react without appeals importing them.
+        appeal_changed.send(sender=Appeal, appeal=locked, event=event)
     if isinstance(appeal, Appeal):
         # Keep the caller's object in step with what was written (refresh also drops cached
         # related objects whose key changed, e.g. `appeal.organisation` after routing).
@@ -578,4 +583,64 @@ def join_to_problem(
             f"Ваше обращение {a.number} касается той же проблемы, что и обращение {lead.number}. "
             "Ответ по проблеме придёт и вам, и вы сможете его оценить.",
         )
+    return ch.appeal
+
+
+def detach_from_problem(appeal: Appeal | int, actor, *, reason: str, expected_version: int | None = None) -> Appeal:
+    """Undo a join (an operator's or the automatic duplicate detector's): back to moderation."""
+    if not reason.strip():
+        raise ValidationFailed("Укажите, почему обращение не относится к проблеме.", field_errors={"reason": ["Обязательное поле."]})
+    with changing(appeal, "detach_from_problem", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        ch.data = {"lead": a.problem.lead.number if a.problem_id else None}
+        a.problem = None
+        a.organisation = None
+        ch.reason = reason.strip()
+    return ch.appeal
+
+
+@dataclass
+class AutoTriage:
+    """What the automatic triage proposes for a newly received appeal."""
+
+    category: Category | None = None
+    block_key: str = ""
+    confidence: float | None = None
+    territory: Territory | None = None
+    address: str = ""
+    urgency_reason: str = ""  # non-empty: raise the urgency to high with this reason
+    summary: dict = field(default_factory=dict)
+
+
+def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
+    """Apply what triage found, without overriding anything the resident or an operator set."""
+    from tsur.directory.models import Block
+
+    with changing(appeal, "auto_triage", None, label="автоматический разбор") as ch:
+        a = ch.appeal
+        applied: dict = {}
+        if a.category_id is None and proposal.category is not None:
+            _apply_classification(a, proposal.category, ClassificationSource.AUTO, proposal.confidence)
+            applied["category"] = proposal.category.code
+        elif a.block_id is None and proposal.block_key:
+            block = Block.objects.filter(key=proposal.block_key).first()
+            if block is not None:
+                a.block, a.classification_source, a.classification_confidence = block, ClassificationSource.AUTO, proposal.confidence
+                applied["block"] = block.key
+        if a.territory_id is None and proposal.territory is not None:
+            a.territory = proposal.territory
+            a.place_source = ClassificationSource.AUTO
+            applied["territory"] = proposal.territory.code
+        if not a.address and proposal.address:
+            a.address = proposal.address[:300]
+            applied["address"] = a.address
+        if proposal.urgency_reason and a.urgency != Urgency.HIGH:
+            a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
+            applied["urgency"] = "high"
+        a.queue = queue_for(a.territory, a.category)
+        from tsur.deadlines.services import apply_deadlines
+
+        apply_deadlines(a)
+        ch.data = {"applied": applied, **proposal.summary}
+        ch.reason = ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
     return ch.appeal

@@ -1,0 +1,397 @@
+"""Complaint screening for social-network posts: a resident's problem that someone should act on, or
+community noise (ads, vacancies, news reposts, events, thanks, lost pets, neighbours' questions)?
+
+Pure Python (numpy/scipy/scikit-learn), no Django. A linear model over hashed sparse features:
+
+* stems of the words (Snowball Russian, PyStemmer) and stem bigrams;
+* character 3–5-grams inside each word, so inflected and misspelt forms still meet.
+
+Every text is normalised the same way before featurisation whatever its source (HTML stripped,
+scrubbing placeholders such as ``[телефон]`` or ``XXXX`` folded into one token each, links replaced,
+digits folded, social-network "Expand text" markers removed) and cut to its first
+``max_chars`` characters, so long letters, short portal notes and posts are compared on the same
+footing. Features are TF-IDF weighted (sublinear tf) and L2-normalised.
+
+The saved model is a directory: ``manifest.json`` (format version, feature parameters, decision
+threshold, provenance, sha256 of every artifact) and ``weights.npz`` (idf and coefficients of the
+hashed features seen in training). Loading verifies every checksum; a missing, corrupted or
+mismatched file raises :class:`ScreeningModelError` naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+try:  # the shared cleaner of the triage engine (owned by the classifier module)
+    from tsur.triage.engine.text import clean as _shared_clean
+except ImportError:  # pragma: no cover - only while text.py does not exist
+    _shared_clean = None
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.npz"
+MODEL_KIND = "complaint-screening"
+
+
+class ScreeningModelError(Exception):
+    """The screening model directory is missing, corrupted or does not match this code."""
+
+
+# --- text normalisation -------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^<>]{0,500}>")
+_SPACE = re.compile(r"\s+")
+_EXPAND = re.compile(r"(?:Expand text|Показать полностью)\s*(?:…|\.\s?\.\s?\.|\.\.\.)?", re.IGNORECASE)
+_GLUED_SENTENCE = re.compile(r"([а-яёa-z0-9»)\"])([.!?…])([А-ЯЁA-Z])")
+_GLUED_HEADLINE = re.compile(r"([а-яё])([А-ЯЁ][а-яё])")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:vk\.cc|vk\.com|t\.me)/\S*", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_PHONE = re.compile(r"(?:\+7|\b8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
+_PLACEHOLDER = re.compile(r"\[(телефон|email|упоминание|карта|фио)\]", re.IGNORECASE)
+_REDACTED = re.compile(r"X{3,}")
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[а-яa-z0-9]+")
+
+_PLACEHOLDER_TOKEN = {"телефон": " ттелефон ", "email": " ппочта ", "карта": " ккарта ", "упоминание": " ", "фио": " "}
+
+
+def _basic_clean(raw: str) -> str:
+    """Minimal HTML/entity clean-up, used only if the shared cleaner is unavailable."""
+    import html
+
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
+
+
+def normalise(raw: str, max_chars: int = 600) -> str:
+    """The text the screening model sees: cleaned, placeholders and contacts folded into fixed
+    tokens, links replaced, glued sentences split, lower-cased, «ё» folded, digits folded to «0»,
+    cut to ``max_chars`` characters at a word boundary."""
+    if not raw:
+        return ""
+    if len(raw) > 4 * max_chars:  # only the head is kept anyway: do not clean the rest
+        raw = raw[: 4 * max_chars]
+    text = _shared_clean(raw) if _shared_clean is not None else _basic_clean(raw)
+    if "xpand" in text or "оказать" in text:
+        text = _EXPAND.sub(" ", text)
+    text = _GLUED_SENTENCE.sub(r"\1\2 \3", text)
+    text = _GLUED_HEADLINE.sub(r"\1 \2", text)
+    if "://" in text or "www." in text or "vk." in text or "t.me" in text:
+        text = _URL.sub(" ссылка ", text)
+    if "@" in text:
+        text = _EMAIL.sub(" ппочта ", text)
+    if "[" in text:
+        text = _PLACEHOLDER.sub(lambda m: _PLACEHOLDER_TOKEN[m.group(1).lower()], text)
+    if "XXX" in text:
+        text = _REDACTED.sub(" ", text)
+    text = _PHONE.sub(" ттелефон ", text)
+    text = _DIGIT.sub("0", text.lower().replace("ё", "е"))
+    if len(text) > max_chars:
+        cut = text.rfind(" ", 0, max_chars + 1)
+        text = text[: cut if cut > max_chars // 2 else max_chars]
+    return text
+
+
+# --- features ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How texts become hashed sparse features; stored in the manifest."""
+
+    n_bits: int = 20
+    max_chars: int = 600
+    char_min: int = 3
+    char_max: int = 5
+    stem_bigrams: bool = True
+    hash_seed: int = 20211
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeatureConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ScreeningModelError(f"{MANIFEST}: unknown feature parameters {sorted(unknown)}")
+        return cls(**data)
+
+
+class Featurizer:
+    """Texts → CSR matrix of raw counts over ``2**n_bits`` hashed columns.
+
+    Per-word features (its stem and its character n-grams) are hashed once and cached, so a batch of
+    posts costs little more than tokenising it. The hash is MurmurHash3 (scikit-learn's), which is the
+    same in every process."""
+
+    _CACHE_LIMIT = 300_000
+
+    def __init__(self, config: FeatureConfig) -> None:
+        import Stemmer
+        from sklearn.utils import murmurhash3_32
+
+        self.config = config
+        self._stemmer = Stemmer.Stemmer("russian")
+        self._hash = murmurhash3_32
+        self._mask = (1 << config.n_bits) - 1
+        self._word_cache: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self._pair_cache: dict[tuple[str, str], int] = {}
+
+    def _h(self, feature: str) -> int:
+        return self._hash(feature, seed=self.config.hash_seed, positive=True) & self._mask
+
+    def _word(self, word: str) -> tuple[str, tuple[int, ...]]:
+        hit = self._word_cache.get(word)
+        if hit is not None:
+            return hit
+        cfg = self.config
+        stem = self._stemmer.stemWord(word)
+        ids = [self._h("w " + stem)]
+        padded = f"<{word}>"
+        for n in range(cfg.char_min, cfg.char_max + 1):
+            for i in range(len(padded) - n + 1):
+                ids.append(self._h("c " + padded[i : i + n]))
+        hit = (stem, tuple(ids))
+        if len(self._word_cache) >= self._CACHE_LIMIT:
+            self._word_cache.clear()
+        self._word_cache[word] = hit
+        return hit
+
+    def doc_ids(self, normalised: str) -> list[int]:
+        """Hashed feature ids of one normalised text (with repetitions)."""
+        ids: list[int] = []
+        prev = None
+        bigrams = self.config.stem_bigrams
+        word_cache = self._word_cache
+        pair_cache = self._pair_cache
+        for word in _WORD.findall(normalised):
+            hit = word_cache.get(word)
+            stem, word_ids = hit if hit is not None else self._word(word)
+            ids.extend(word_ids)
+            if bigrams:
+                if prev is not None:
+                    pair = (prev, stem)
+                    pid = pair_cache.get(pair)
+                    if pid is None:
+                        if len(pair_cache) >= self._CACHE_LIMIT:
+                            pair_cache.clear()
+                        pid = pair_cache[pair] = self._h("b " + prev + " " + stem)
+                    ids.append(pid)
+                prev = stem
+        return ids
+
+    def counts(self, texts: Sequence[str], *, normalised: bool = False) -> sp.csr_matrix:
+        """Raw term counts of ``texts`` (normalised here unless ``normalised`` is True)."""
+        indptr = [0]
+        indices: list[int] = []
+        for text in texts:
+            doc = text if normalised else normalise(text, self.config.max_chars)
+            indices.extend(self.doc_ids(doc))
+            indptr.append(len(indices))
+        n_docs = len(indptr) - 1
+        cols = np.asarray(indices, dtype=np.int32)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(np.asarray(indptr, dtype=np.int64)))
+        data = np.ones(cols.shape[0], dtype=np.float32)
+        # COO → CSR adds up repeated (row, column) pairs: the term counts.
+        return sp.coo_matrix((data, (rows, cols)), shape=(n_docs, 1 << self.config.n_bits)).tocsr()
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf × idf, rows L2-normalised (in place on a copy)."""
+    matrix = counts.copy()
+    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = sp.diags((1.0 / norms).astype(np.float32)) @ matrix
+    return matrix.tocsr()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+
+class ComplaintScreen:
+    """A trained complaint screen. Use :meth:`load` for the shipped model, :meth:`train` to fit one."""
+
+    def __init__(
+        self,
+        *,
+        config: FeatureConfig,
+        idf: np.ndarray,
+        coef: np.ndarray,
+        intercept: float,
+        threshold: float = 0.5,
+        provenance: dict[str, Any] | None = None,
+    ) -> None:
+        size = 1 << config.n_bits
+        if idf.shape != (size,) or coef.shape != (size,):
+            raise ScreeningModelError(f"{WEIGHTS}: arrays do not match n_bits={config.n_bits}")
+        self.config = config
+        self.idf = idf.astype(np.float32)
+        self.coef = coef.astype(np.float32)
+        self.intercept = float(intercept)
+        self.threshold = float(threshold)
+        self.provenance = dict(provenance or {})
+        self.featurizer = Featurizer(config)
+
+    # prediction
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw linear scores (log-odds under the training class balance)."""
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        matrix = _tfidf(self.featurizer.counts(texts), self.idf)
+        return matrix @ self.coef.astype(np.float64) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability that each text is a complaint (see the evaluation doc for calibration)."""
+        scores = np.clip(self.decision_function(texts), -40.0, 40.0)
+        return 1.0 / (1.0 + np.exp(-scores))
+
+    def predict(self, texts: Iterable[str]) -> list[tuple[bool, float]]:
+        """``(is_complaint, probability)`` per text; ``is_complaint`` is ``probability >= threshold``."""
+        batch = [t or "" for t in texts]
+        probs = self.predict_proba(batch)
+        return [(bool(p >= self.threshold), round(float(p), 4)) for p in probs]
+
+    # training
+
+    @classmethod
+    def train(
+        cls,
+        positives: Sequence[str],
+        negatives: Sequence[str],
+        *,
+        positive_weights: Sequence[float] | None = None,
+        negative_weights: Sequence[float] | None = None,
+        config: FeatureConfig | None = None,
+        c: float = 4.0,
+        min_df: int = 2,
+        threshold: float = 0.5,
+        provenance: dict[str, Any] | None = None,
+    ) -> ComplaintScreen:
+        """Fit a logistic regression on ``positives`` (complaints) vs ``negatives`` (noise).
+
+        Classes are re-weighted to equal total weight; optional per-text weights are applied within
+        each class (e.g. to down-weight pseudo-labels). Features seen in fewer than ``min_df`` texts
+        are dropped."""
+        from sklearn.linear_model import LogisticRegression
+
+        if not positives or not negatives:
+            raise ValueError("training needs both complaints and non-complaints")
+        config = config or FeatureConfig()
+        featurizer = Featurizer(config)
+        texts = list(positives) + list(negatives)
+        y = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+        pw = np.asarray(positive_weights if positive_weights is not None else np.ones(len(positives)), dtype=np.float64)
+        nw = np.asarray(negative_weights if negative_weights is not None else np.ones(len(negatives)), dtype=np.float64)
+        weights = np.concatenate([pw * (len(texts) / 2.0 / pw.sum()), nw * (len(texts) / 2.0 / nw.sum())])
+
+        counts = featurizer.counts(texts)
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        n_docs = counts.shape[0]
+        kept = df >= min_df
+        idf = np.where(kept, np.log((1.0 + n_docs) / (1.0 + df)) + 1.0, 0.0).astype(np.float32)
+        matrix = _tfidf(counts, idf)
+        matrix.eliminate_zeros()
+
+        used = np.flatnonzero(kept)
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=500)
+        model.fit(matrix[:, used], y, sample_weight=weights)
+        coef = np.zeros(counts.shape[1], dtype=np.float32)
+        coef[used] = model.coef_.ravel()
+        prov = dict(provenance or {})
+        prov.setdefault("n_positive", len(positives))
+        prov.setdefault("n_negative", len(negatives))
+        prov.setdefault("c", c)
+        prov.setdefault("min_df", min_df)
+        return cls(config=config, idf=idf, coef=coef, intercept=float(model.intercept_[0]), threshold=threshold, provenance=prov)
+
+    # persistence
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``weights.npz`` and ``manifest.json`` (with checksums) into ``directory``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        seen = np.flatnonzero(self.idf > 0).astype(np.int32)
+        weights_path = out / WEIGHTS
+        with weights_path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                index=seen,
+                idf=self.idf[seen].astype(np.float16),
+                coef=self.coef[seen].astype(np.float16),
+                intercept=np.array([self.intercept], dtype=np.float64),
+            )
+        manifest = {
+            "kind": MODEL_KIND,
+            "format_version": FORMAT_VERSION,
+            "labels": ["not_complaint", "complaint"],
+            "features": self.config.to_json(),
+            "threshold": self.threshold,
+            "provenance": self.provenance,
+            "artifacts": {WEIGHTS: {"sha256": _sha256(weights_path), "bytes": weights_path.stat().st_size}},
+        }
+        (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ComplaintScreen:
+        """Load a saved model, verifying the manifest and every artifact's sha256."""
+        root = Path(directory)
+        manifest_path = root / MANIFEST
+        if not manifest_path.is_file():
+            raise ScreeningModelError(f"{manifest_path}: screening model manifest not found")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ScreeningModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+        if not isinstance(manifest, dict) or manifest.get("kind") != MODEL_KIND:
+            raise ScreeningModelError(f"{manifest_path}: not a complaint-screening manifest")
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ScreeningModelError(
+                f"{manifest_path}: format version {manifest.get('format_version')!r}, this code reads {FORMAT_VERSION}"
+            )
+        artifacts = manifest.get("artifacts") or {}
+        if WEIGHTS not in artifacts:
+            raise ScreeningModelError(f"{manifest_path}: {WEIGHTS} is not listed among the artifacts")
+        for name, meta in artifacts.items():
+            path = root / name
+            if not path.is_file():
+                raise ScreeningModelError(f"{path}: model artifact missing")
+            if _sha256(path) != (meta or {}).get("sha256"):
+                raise ScreeningModelError(f"{path}: checksum mismatch (file corrupted or replaced)")
+        config = FeatureConfig.from_json(manifest.get("features") or {})
+        weights_path = root / WEIGHTS
+        try:
+            with np.load(weights_path, allow_pickle=False) as data:
+                index = data["index"].astype(np.int64)
+                size = 1 << config.n_bits
+                idf = np.zeros(size, dtype=np.float32)
+                coef = np.zeros(size, dtype=np.float32)
+                idf[index] = data["idf"].astype(np.float32)
+                coef[index] = data["coef"].astype(np.float32)
+                intercept = float(data["intercept"][0])
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            raise ScreeningModelError(f"{weights_path}: unreadable weights ({exc})") from exc
+        threshold = manifest.get("threshold", 0.5)
+        if not isinstance(threshold, int | float) or not math.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
+            raise ScreeningModelError(f"{manifest_path}: invalid threshold {threshold!r}")
+        return cls(config=config, idf=idf, coef=coef, intercept=intercept, threshold=threshold, provenance=manifest.get("provenance"))
