@@ -122,3 +122,19 @@ def test_it_exits_2_from_the_shell_on_a_bad_date() -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "вчера" in proc.stderr
+
+
+def test_it_answers_from_the_defaults_before_the_database_is_migrated(monkeypatch):
+    """A fresh checkout: `tsur deadline` works before `tsur migrate`, and says why --organisation cannot."""
+    import io
+
+    import pytest as _pytest
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    monkeypatch.setattr(connection.introspection, "table_names", lambda *a, **k: [])
+    out = io.StringIO()
+    call_command("deadline", "--regime", "incident", "--urgency", "normal", "--received", "2025-03-07T17:59", stdout=out)
+    assert '"due": "2025-03-10T17:00:00+03:00"' in out.getvalue() and '"policy_source": "default"' in out.getvalue()
+    with _pytest.raises(CommandError, match="tsur migrate"):
+        call_command("deadline", "--regime", "appeal", "--urgency", "normal", "--received", "2025-04-03T10:00", "--organisation", "x")

@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from tsur.deadlines.compute import calendar_for, compute_due, policy_for_regime
+from tsur.deadlines.compute import calendar_for, compute_due, default_policies, policy_for_regime
+from tsur.deadlines.models import DeadlinePolicy
 from tsur.directory.models import Organisation, Regime, Urgency
+from tsur.lib.workcal import WorkCalendar
 
 EXIT_USAGE = 2
 
@@ -65,15 +68,23 @@ class Command(BaseCommand):
         if interim is not None and interim < received:
             raise CommandError("--interim: промежуточный ответ не может быть раньше поступления", returncode=EXIT_USAGE)
 
+        # On a database not migrated yet (a fresh checkout) the defaults of PRODUCT.md still answer.
+        ready = {"deadlines_deadlinepolicy", "directory_organisation"} <= set(connection.introspection.table_names())
         organisation = None
         code = options.get("organisation")
         if code:
+            if not ready:
+                raise CommandError("--organisation: база данных ещё не создана, выполните «tsur migrate»", returncode=EXIT_USAGE)
             organisation = Organisation.objects.filter(code=code).first()
             if organisation is None:
                 raise CommandError(f"--organisation: организация с кодом «{code}» не найдена", returncode=EXIT_USAGE)
 
-        policy, from_db = policy_for_regime(options["regime"])
-        calendar = calendar_for(organisation)
+        if ready:
+            policy, from_db = policy_for_regime(options["regime"])
+            calendar = calendar_for(organisation)
+        else:
+            policy, from_db = DeadlinePolicy(**next(p for p in default_policies() if p["regime"] == options["regime"])), False
+            calendar = WorkCalendar(tz=tz)
         dates = compute_due(
             policy,
             options["urgency"],
