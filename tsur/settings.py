@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "tsur.routing",
     "tsur.answers",
     "tsur.triage",
+    "tsur.channels",
     "tsur.intake",
     "tsur.workspace",
     "tsur.demo",

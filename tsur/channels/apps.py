@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ChannelsConfig(AppConfig):
+    name = "tsur.channels"
+    # Not "channels": that label belongs to Django Channels.
+    label = "intake_channels"
+    verbose_name = "Каналы"
+
+    def ready(self) -> None:
+        from tsur.channels import registry
+
+        registry.autodiscover()
