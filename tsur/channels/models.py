@@ -19,6 +19,12 @@ class ChannelConfig(models.Model):
     # Where listening stopped (e.g. the last seen post id / update offset), per plugin.
     cursor = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Listening schedule and health (tsur.channels.services.poll_channel): the next poll is claimed
+    # by moving this forward with a conditional update, so two pollers never fetch the same page.
+    next_poll_at = models.DateTimeField("следующий опрос", null=True, blank=True)
+    last_polled_at = models.DateTimeField("последний успешный опрос", null=True, blank=True)
+    last_error = models.TextField("последняя ошибка", blank=True)
+    failures = models.PositiveIntegerField("ошибок подряд", default=0)
 
     class Meta:
         verbose_name = "канал"
@@ -58,11 +64,22 @@ class InboundMessage(models.Model):
     # For signals: the complaint-screening probability and the normalised text kept for analytics.
     complaint_probability = models.FloatField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Which worker's claim this is (a claim is a conditional update; the token tells its rows).
+    # Not indexed: rows are fetched by id, and an unindexed column keeps claims HOT updates.
+    claim_token = models.CharField(max_length=32, blank=True)
+    # Signals: the normalised text kept for analytics until the retention purge empties it.
+    text = models.TextField("текст", blank=True)
+    # Why it became what it is (screening verdict and probability, or why screening was skipped).
+    decision = models.CharField("решение", max_length=300, blank=True)
+    purged_at = models.DateTimeField("текст удалён по сроку хранения", null=True, blank=True)
+    # Appeals: where the plugin says to answer (its normalise() of the raw), for outbound deliveries.
+    reply_to = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = "входящее сообщение"
         verbose_name_plural = "входящие сообщения"
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="inbound_channel_external_id")]
+        indexes = [models.Index(fields=["state", "processed_at"], name="inbound_state_processed")]
 
     def __str__(self) -> str:
         return f"{self.channel.code}:{self.external_id}"
@@ -78,6 +95,7 @@ class Delivery(models.Model):
         FAILED = "failed", "ошибка (нужен оператор)"
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField("что отправляется", max_length=40, blank=True)  # the notification's kind
     notification = models.OneToOneField(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery")
     channel = models.ForeignKey(ChannelConfig, on_delete=models.PROTECT, related_name="deliveries")
     reply_to = models.JSONField(default=dict)
@@ -86,6 +104,7 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=clock.now, db_index=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     external_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=clock.now)
@@ -98,3 +117,21 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel.code} → {self.appeal} ({self.get_state_display()})"
+
+
+class SignalPurge(models.Model):
+    """One run of the retention purge of signals (non-complaint posts): their text and raw payload
+    are emptied after TSUR_SIGNAL_RETENTION_DAYS, the rows and counts stay for analytics."""
+
+    at = models.DateTimeField("когда", default=clock.now)
+    cutoff = models.DateTimeField("обработаны раньше")
+    purged = models.PositiveIntegerField("очищено сигналов")
+    by_channel = models.JSONField("по каналам", default=dict)
+
+    class Meta:
+        verbose_name = "очистка сигналов"
+        verbose_name_plural = "очистки сигналов по сроку хранения"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}: {self.purged}"

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from tsur.lib import geo
+from tsur.lib.morph import analyzer
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "demo" / "data"
 DEFAULT_TERRITORIES = DATA_DIR / "territories.json"
@@ -58,6 +59,7 @@ _PERSON_TAGS = frozenset({"Surn", "Name", "Patr"})
 # Tokens: numbers (with an ordinal or letter suffix, or a building fraction) and words (with
 # inner hyphens: «Спас-Деменск», «пр-т», «р-н»).
 _TOKEN = re.compile(r"\d+(?:-?[а-яёa-z]{1,3}\b)?(?:/\d+[а-яё]?)?|[а-яёa-z]+(?:-[а-яёa-z]+)*", re.IGNORECASE)
+_HAS_ORDINAL = re.compile(r"\d-?[йяе]")
 _ORDINAL = re.compile(r"^(\d+)-?(?:й|я|е|ий|ый|ой|ая|ое|го|ого|му|ому|м|ом|ю|ую|ей|х|ых)$")
 _PAREN = re.compile(r"\s*\(([^)]*)\)\s*")
 
@@ -75,7 +77,11 @@ for _kind, _words in {
     for _w in _words.split():
         _MARKERS[_w] = _kind
 _DOT_REQUIRED = frozenset({"г", "п", "с", "д", "ст", "х"})
-_PREPOSITIONS = frozenset({"в", "во", "из", "под", "около", "возле", "близ", "до", "через", "от"})
+_PREPOSITIONS = frozenset({"в", "во", "из", "под", "около", "возле", "близ", "до", "через", "от", "на", "к"})
+# Prepositions of a trip's ends («из Калуги», «до Калуги», «на Калугу»): the place is named,
+# but it is less likely the place the appeal is about.
+_RESIDENTS = frozenset({"житель", "жители", "жителей", "жителям", "жителями", "жительница", "жительницы", "жительнице"})
+_DIRECTION = frozenset({"из", "от", "до", "через", "на", "к"})
 # Words after which a capitalised name is a person, not a place («им. Кирова», «маршала Жукова»).
 _PERSON_CONTEXT = frozenset({"им", "имени", "маршала", "генерала", "академика", "космонавта", "героя", "памятник", "памятника"})
 _RIVER = frozenset({"река", "реки", "реке", "реку", "рекой", "р"})
@@ -97,6 +103,7 @@ for _kind, _words in {
     for _w in _words.split():
         _STREET_TYPES[_w] = _kind
 _STREET_DOT_REQUIRED = frozenset({"ш"})
+_STREET_OR_IM = frozenset(_STREET_TYPES) | {"им", "имени"}
 _STREET_ABBR = {
     "улица": "ул.",
     "проспект": "пр-т",
@@ -110,6 +117,7 @@ _STREET_ABBR = {
     "микрорайон": "мкр",
     "посёлок": "п.",
 }
+_NOUN_ENDINGS = frozenset({"", "а", "у", "е", "ом", "ой", "ою", "ы", "и", "ах", "ам", "ами", "о", "ею", "ью", "ю", "я", "ем", "ей"})
 _HOUSE_WORDS = frozenset({"д", "дом", "дома", "доме", "домом"})
 _BUILDING_WORDS = {"корп": "корп.", "корпус": "корп.", "к": "корп.", "стр": "стр.", "строение": "стр."}
 
@@ -156,28 +164,21 @@ def _fold(word: str) -> str:
 # Morphology (pymorphy3, loaded once per process)
 # --------------------------------------------------------------------------------------------
 
-_MORPH = None
-_MORPH_LOCK = threading.Lock()
-
 
 def _morph():
-    global _MORPH
-    if _MORPH is None:
-        with _MORPH_LOCK:
-            if _MORPH is None:
-                import pymorphy3
-
-                _MORPH = pymorphy3.MorphAnalyzer()
-    return _MORPH
+    return analyzer()
 
 
 @lru_cache(maxsize=200_000)
 def _lemmas(form: str) -> tuple[tuple[str, int], ...]:
     """Normal forms of a (folded) word with how demanding each reading is; cached."""
+    m = _morph()
+    # An out-of-dictionary word whose guessed lemma is a place name is that place («Малоярославеце»).
+    unknown = not m.word_is_known(form)
     out: dict[str, int] = {}
-    for p in _morph().parse(form):
+    for p in m.parse(form):
         lemma = _fold(p.normal_form)
-        cls = STRONG if "Geox" in p.tag else PERSON if _PERSON_TAGS & p.tag.grammemes else COMMON
+        cls = STRONG if unknown or "Geox" in p.tag else PERSON if _PERSON_TAGS & p.tag.grammemes else COMMON
         out[lemma] = min(out.get(lemma, COMMON), cls)
     return tuple(out.items())
 
@@ -243,8 +244,10 @@ def _rule_forms(word: str, *, adjective: bool = False) -> set[str]:
     elif w.endswith(("и", "ы")):  # plural names: Сухиничи, Износки, Крутицы
         stem = w[:-1]
         forms |= {stem + s for s in ("ей", "ам", "ами", "ах", "ов")}
-        if stem.endswith(("к", "ц")):
+        if stem.endswith(("ч", "ц", "ж", "ш", "щ")):  # «из Сухинич», «до Крутиц»
             forms.add(stem)
+        elif stem.endswith("к") and len(stem) > 3:  # «из Износок», «Кременок»
+            forms.add(stem[:-1] + "ок")
     elif w.endswith("ь"):
         stem = w[:-1]
         forms |= {stem + s for s in ("и", "ью", "я", "ю", "ем", "е")}
@@ -323,6 +326,7 @@ class _Pattern:
     positions: tuple[dict[str, int], ...]
     kind: str  # "name" (city / settlement), "district", "okrug", "region", "foreign"
     label: str
+    nominative: str = ""  # the first word as written in the name, folded
 
 
 @dataclass(slots=True)
@@ -352,6 +356,7 @@ class _Found:
     streets: list[tuple[str, list[_Street], str, bool]] = field(default_factory=list)  # (address, known streets, snippet, type agrees)
     foreign: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    surnames: int = 0  # surname-like names left out for want of a preposition: natasha may settle them
 
 
 def _depth(code: str, parents: dict[str, str | None]) -> int:
@@ -372,7 +377,17 @@ def _depth(code: str, parents: dict[str, str | None]) -> int:
 
 
 class Gazetteer:
-    """Territory lookup from coordinates, addresses and free text (see the module docstring)."""
+    """Territory lookup from coordinates, addresses and free text (see the module docstring).
+
+    `rows`: dicts with `code`, `name`, `level` (region / city_district / municipal_district /
+    okrug / settlement), `parent` (a code, or None; `parent_code` is accepted too), optional
+    `lat`, `lon` and `boundary` (a GeoJSON Polygon / MultiPolygon, or its JSON text). A bracketed
+    type in a name («Горенское (село)») is not part of the name; it helps a marker choose
+    between homonyms. `streets`: dicts with `name`, `type` (улица, переулок…) and `territory`.
+    `near_km`: how far from a settlement a point outside every boundary may lie.
+    `use_natasha`: allow the NER fallback. `streets_imply`: let a listed street alone give its
+    territory. Thread-safe for concurrent `locate` calls once built.
+    """
 
     def __init__(
         self,
@@ -381,9 +396,11 @@ class Gazetteer:
         *,
         near_km: float = 5.0,
         use_natasha: bool = True,
+        streets_imply: bool = True,
     ) -> None:
         self.near_km = near_km
         self.use_natasha = use_natasha
+        self.streets_imply = streets_imply
         self.territories: dict[str, Territory] = {}
         self._base_names: dict[str, str] = {}  # the name without its bracketed type
         for row in rows:
@@ -458,8 +475,14 @@ class Gazetteer:
                 nouns = {"district": _DISTRICT_NOUNS, "okrug": _OKRUG_NOUNS, "region": _REGION_NOUNS}[kind]
                 adjs = key.split()
                 positions = [dict.fromkeys(_word_forms(a, adjective=True), STRONG) for a in adjs]
+                if kind == "region" and adjs[-1].endswith("ая"):  # «Калужский регион» as well as «Калужская область»
+                    positions[-1].update(dict.fromkeys(_word_forms(adjs[-1][:-2] + "ий", adjective=True), STRONG))
                 positions.append(dict.fromkeys(nouns, STRONG))
-                self._add(_Pattern(tuple(codes), tuple(positions), kind, self.territories[codes[0]].name))
+                label = self.territories[codes[0]].name
+                self._add(_Pattern(tuple(codes), tuple(positions), kind, label))
+                if kind != "region":  # «р-н Козельский», «округ Ленинский»: nominatives only («в районе Кировского завода» is not one)
+                    head = dict.fromkeys(("район", "р-н", "рн") if kind == "district" else ("округ",), STRONG)
+                    self._add(_Pattern(tuple(codes), (head, *({a: STRONG} for a in adjs)), kind, label))
         for name in _FOREIGN_CITIES:
             self._add(_Pattern((), (dict.fromkeys(_word_forms(name), STRONG),), "foreign", name))
         for tok in _FOREIGN_TOKENS:
@@ -474,11 +497,14 @@ class Gazetteer:
             variants.append(base.replace("-", " "))
         for variant in variants:
             words = variant.split()
-            positions = tuple({f: _form_class(f) for f in _word_forms(w)} for w in words)
-            self._add(_Pattern(codes, positions, "name", self.territories[codes[0]].name))
-            if len(words) == 1:
+            # A form is as demanding as its own readings or its name's nominative, whichever is
+            # more: «городком» has a place reading as strong as the noun's, «Городок» does not.
+            positions = tuple({f: max(_form_class(f), _form_class(_fold(w))) for f in _word_forms(w)} for w in words)
+            pattern = _Pattern(codes, positions, "name", self.territories[codes[0]].name, _fold(words[0]))
+            self._add(pattern)
+            if len(words) == 1:  # one-word names are also found by the lemma of an unforeseen form
                 lemma = _fold(words[0])
-                self._lemma_index.setdefault(lemma, []).append(self._index[next(iter(positions[0]))][-1])
+                self._lemma_index.setdefault(lemma, []).append(pattern)
                 self._prefixes.add(lemma[:4])
 
     def _build_streets(self, streets: Iterable[dict[str, Any]]) -> None:
@@ -507,20 +533,25 @@ class Gazetteer:
     # ---- text scanning -----------------------------------------------------------------
 
     @staticmethod
-    def _tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        low: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for m in _TOKEN.finditer(text):
-            tok = m.group().lower()
-            if "ё" in tok:
-                tok = tok.replace("ё", "е")
-            if tok[0].isdigit():
-                om = _ORDINAL.match(tok)
-                if om:
-                    tok = "#" + om.group(1)
-            low.append(tok)
-            spans.append(m.span())
-        return low, spans
+    def _tokens(text: str) -> tuple[list[str], list[re.Match]]:
+        """Folded tokens and their match objects (offsets into `text`). Ordinals («1-я») become
+        "#1"."""
+        folded = text.lower()
+        if len(folded) != len(text):  # a character whose lower case is longer: fold per token
+            matches = list(_TOKEN.finditer(text))
+            low = [m.group().lower().replace("ё", "е") for m in matches]
+        else:
+            if "ё" in folded:
+                folded = folded.replace("ё", "е")
+            matches = list(_TOKEN.finditer(folded))
+            low = [m.group() for m in matches]
+        if _HAS_ORDINAL.search(folded):
+            for k, tok in enumerate(low):
+                if tok[0].isdigit():
+                    om = _ORDINAL.match(tok)
+                    if om:
+                        low[k] = "#" + om.group(1)
+        return low, matches
 
     def _match_street_forward(self, low: list[str], i: int) -> tuple[list[_Street], int]:
         """Known streets whose name starts at token i; returns (streets, index after the name)."""
@@ -555,6 +586,12 @@ class Gazetteer:
                     best.append(street)
         return best, best_start
 
+    @staticmethod
+    def _bare_marker(low: list[str], i: int, capitalised: bool) -> bool:
+        """«г Жуков», «д Ивановка»: a marker letter without its dot, before a capitalised name and
+        not after a number («2020 г», «5 д»). «с» never: it is a preposition too."""
+        return capitalised and low[i - 1] in ("г", "д", "п") and not (i >= 2 and low[i - 2][0].isdigit())
+
     def _scan(self, text: str, source: str = "text") -> _Found:
         found = _Found()
         if not text:
@@ -564,15 +601,15 @@ class Gazetteer:
         consumed = bytearray(n)
 
         def dot_after(k: int) -> bool:
-            e = spans[k][1]
+            e = spans[k].end()
             return text[e : e + 1] == "."
 
         def capital(k: int) -> bool:
-            return text[spans[k][0]].isupper()
+            return text[spans[k].start()].isupper()
 
         # 1. Streets and «им. …» (tokens there are not settlements).
         street_types = _STREET_TYPES
-        for i in range(n):
+        for i in [k for k, t in enumerate(low) if t in _STREET_OR_IM]:
             tok = low[i]
             if tok in _PERSON_CONTEXT and tok in ("им", "имени"):
                 k = i + 1
@@ -611,7 +648,7 @@ class Gazetteer:
             if k < n and low[k] in _HOUSE_WORDS and k + 1 < n and low[k + 1][0].isdigit():
                 k += 1
             if k < n and low[k][0].isdigit() and not low[k].startswith("#"):
-                house = text[spans[k][0] : spans[k][1]]
+                house = text[spans[k].start() : spans[k].end()]
                 k += 1
                 if k + 1 < n and low[k] in _BUILDING_WORDS and low[k + 1][0].isdigit():
                     house += f", {_BUILDING_WORDS[low[k]]} {low[k + 1]}"
@@ -621,40 +658,40 @@ class Gazetteer:
                 consumed[q] = 1
             if streets:
                 known_types = {s.type for s in streets}
-                agrees = stype in known_types or (tok == "пр" and known_types & {"проспект", "проезд"}) != set()
+                agrees = stype in known_types or (tok == "пр" and bool(known_types & {"проспект", "проезд"}))
                 street_type = stype if not (tok == "пр" and known_types & {"проспект", "проезд"}) else sorted(known_types & {"проспект", "проезд"})[0]
                 street_name = streets[0].name
             else:
                 agrees, street_type = False, stype
-                street_name = text[spans[name_start][0] : spans[name_end - 1][1]]
+                street_name = text[spans[name_start].start() : spans[name_end - 1].end()]
             address = f"{_STREET_ABBR.get(street_type, street_type)} {street_name}" + (f", д. {house}" if house else "")
-            snippet = text[spans[min(name_start, i)][0] : spans[end_tok - 1][1]]
+            snippet = text[spans[min(name_start, i)].start() : spans[end_tok - 1].end()]
             found.streets.append((address, streets, snippet, agrees))
 
         # 2. Names.
         index = self._index
-        i = 0
-        while i < n:
+        prefixes = self._prefixes
+        # Only tokens that may start a name (a comprehension is far cheaper than a Python loop).
+        starts = [k for k, t in enumerate(low) if t in index or (t[:4] in prefixes and len(t) >= 5)]
+        skip_until = 0
+        for i in starts:
             tok = low[i]
-            if consumed[i]:
-                i += 1
+            if i < skip_until or consumed[i]:
                 continue
             patterns = index.get(tok)
             lemma_cls = None
             if patterns is None:
-                if len(tok) >= 5 and tok[:4] in self._prefixes and not tok[0].isdigit():
+                if not tok[0].isdigit():
                     hits: list[_Pattern] = []
                     cls_min = COMMON
                     for lemma, cls in _lemmas(tok):
                         for pat in self._lemma_index.get(lemma, ()):
                             hits.append(pat)
-                            cls_min = min(cls_min, cls if cls != STRONG else PERSON)
+                            cls_min = min(cls_min, cls)
                     if not hits:
-                        i += 1
                         continue
                     patterns, lemma_cls = hits, cls_min
                 else:
-                    i += 1
                     continue
             best: tuple[_Pattern, int, int] | None = None  # (pattern, end token, class)
             for pat in patterns:
@@ -680,14 +717,13 @@ class Gazetteer:
                 if best is None or k > best[1] or (k == best[1] and phrase_cls < best[2]):
                     best = (pat, k, phrase_cls)
             if best is None:
-                i += 1
                 continue
             pat, end, cls = best
             # context before the name
             prev = low[i - 1] if i > 0 else ""
             marker = ""
             start_tok = i
-            if prev in _MARKERS and (prev not in _DOT_REQUIRED or dot_after(i - 1)):
+            if prev in _MARKERS and (prev not in _DOT_REQUIRED or dot_after(i - 1) or self._bare_marker(low, i, capital(i))):
                 marker = _MARKERS[prev]
                 start_tok = i - 1
             prep = ""
@@ -695,35 +731,44 @@ class Gazetteer:
             if p_i >= 0 and low[p_i] in _PREPOSITIONS:
                 prep = low[p_i]
                 start_tok = p_i
-            elif not marker and prev in _PREPOSITIONS:
-                prep = prev
-            snippet_start, snippet_end = spans[start_tok][0], spans[end - 1][1]
-            surface = text[spans[i][0] : spans[end - 1][1]]
+            elif p_i >= 0 and low[p_i] in _RESIDENTS:  # «жители Жукова»: a place, not a person
+                prep = low[p_i]
+                start_tok = p_i
+            snippet_start, snippet_end = spans[start_tok].start(), spans[end - 1].end()
+            surface = text[spans[i].start() : spans[end - 1].end()]
             if prev in _PERSON_CONTEXT or prev in _RIVER:
                 if pat.kind == "name":
-                    found.ignored.append(f"ignored «{text[spans[i - 1][0] : spans[end - 1][1]]}»: a person's or river's name, not a place")
-                    i = end
+                    found.ignored.append(f"ignored «{text[spans[i - 1].start() : spans[end - 1].end()]}»: a person's or river's name, not a place")
+                    skip_until = end
                     continue
             if pat.kind == "foreign":
                 found.foreign.append(surface)
-                i = end
+                skip_until = end
                 continue
             if pat.kind == "name":
                 if cls == COMMON and not marker:
                     found.ignored.append(f"ignored «{surface}»: a common word, no settlement marker")
-                    i = end
+                    skip_until = end
                     continue
                 if cls == PERSON and not (marker or prep):
+                    found.surnames += 1
                     found.ignored.append(f"ignored «{surface}»: also a surname, no preposition or settlement marker")
-                    i = end
+                    skip_until = end
                     continue
-            weight = 1.0 + (0.5 if marker else 0.0) + (0.25 if prep in ("в", "во") else 0.0)
+            weight = 1.0 + (0.5 if marker else 0.0)
+            if prep in _DIRECTION:
+                weight -= 0.25
+            elif prep in ("в", "во"):
+                # «в Калуге», «в Людиново» are where; «в Козельск», «в Калугу» are where to.
+                nom = pat.nominative
+                to = tok.endswith(("у", "ю")) or (tok == nom and not nom.endswith(("о", "е")))
+                weight += -0.25 if to else 0.25
             codes = pat.codes
             if marker and len(codes) > 1:  # «с. Горенское» vs «д. Горенское»
                 narrowed = tuple(c for c in codes if self.territories[c].type_hint.startswith(marker[:3]))
                 codes = narrowed or codes
             found.mentions.append(_Mention(codes, snippet_start, snippet_end, weight, pat.kind, marker, source))
-            i = end
+            skip_until = end
         return found
 
     # ---- resolution --------------------------------------------------------------------
@@ -781,7 +826,7 @@ class Gazetteer:
         confidence = 0.9
         if len(ranked) > 1:
             second = ranked[1]
-            if support[top] >= 1.5 * support[second]:
+            if support[top] >= 1.3 * support[second]:
                 others = ", ".join(self._name(c) for c in ranked[1:4])
                 ambiguous_notes.append(f"also named: {others}; {self._name(top)} is named more strongly")
                 confidence = 0.7
@@ -852,20 +897,28 @@ class Gazetteer:
         return None, []
 
     def _fuzzy_codes(self, phrase: str) -> list[str]:
-        """Territories a natasha LOC span names: its tokens matched as a name with every reading
-        allowed, or one word sharing all but the last two letters of a settlement name."""
+        """Territories a natasha LOC span names. NER settles whether a surname-like name is a
+        place («Жуков», «Бабынино» without a preposition), but not a common word («Заречье»):
+        those still need a settlement marker. A single word may also be an unforeseen case form:
+        the name without its final vowel plus a noun ending («Бабынину»)."""
         low, _ = self._tokens(phrase)
         if not low:
             return []
         for pat in self._index.get(low[0], ()):
-            if pat.kind != "foreign" and len(pat.positions) <= len(low) and all(low[k] in pat.positions[k] for k in range(len(pat.positions))):
+            if pat.kind == "foreign" or len(pat.positions) != len(low):
+                continue
+            if all(low[k] in pat.positions[k] for k in range(len(low))):
+                if pat.kind == "name" and min(pat.positions[k][low[k]] for k in range(len(low))) == COMMON:
+                    continue
                 return list(pat.codes)
         if len(low) == 1 and len(low[0]) >= 5:
             word = low[0]
             for lemma, pats in self._lemma_index.items():
-                stem = lemma[: max(4, len(lemma) - 2)]
-                if word.startswith(stem) and len(word) - len(stem) <= 3:
-                    return [c for p in pats for c in p.codes]
+                stem = lemma[:-1] if lemma[-1] in "аеиоуыэюяь" else lemma
+                if len(stem) >= 4 and word.startswith(stem) and word[len(stem) :] in _NOUN_ENDINGS:
+                    codes = [c for p in pats if min(p.positions[0].values()) != COMMON for c in p.codes]
+                    if codes:
+                        return codes
         return []
 
     # ---- public ------------------------------------------------------------------------
@@ -882,7 +935,14 @@ class Gazetteer:
         scanned: list[tuple[str, _Found]] = []
         if address:
             scanned.append((address, self._scan(address, source="address")))
-        scanned.append((text, self._scan(text)))
+        scanned.append((text, self._scan(text, source="text")))
+        if lat is None and all(not (f.mentions or f.streets or f.surnames) for _, f in scanned):
+            # Nothing in the text (the common case): only natasha could still find something.
+            if self.use_natasha and text and _ADDRESS_CUES.search(text):
+                ncode, nevidence = self._natasha_locate(text)
+                if ncode is not None:
+                    return self._result(ncode, nevidence, "", 0.6)
+            return None
         street_address = ""
         for _, f in scanned:
             if f.streets:
@@ -891,33 +951,50 @@ class Gazetteer:
 
         code, evidence, confidence = self._resolve(scanned)
         ignored = [note for _, f in scanned for note in f.ignored]
+        natasha_done = False
 
-        # Streets imply their territory when nothing else is named.
-        if code is None or self.territories[code].level == "region":
-            foreign = [x for _, f in scanned for x in f.foreign]
-            street_codes: list[str] = []
-            street_notes: list[str] = []
-            for src, f in scanned:
-                for _addr, streets, snippet, agrees in f.streets:
-                    terrs = sorted({s.territory for s in streets if s.territory in self.territories})
-                    if not terrs:
-                        continue
-                    place = " / ".join(self._name(t) for t in terrs)
-                    note = f"street:«{snippet}» in the street list of {place}"
-                    if not agrees:
-                        note += f" (listed as {', '.join(sorted({s.type for s in streets}))})"
-                    street_codes.extend(terrs)
-                    street_notes.append(note)
-                    if src is not text:
-                        street_notes[-1] = "address " + street_notes[-1]
-            if street_codes and foreign:
-                evidence.append(f"street not used: another place is named («{foreign[0]}»)")
-            elif street_codes:
-                scode = street_codes[0] if len(set(street_codes)) == 1 else (self._common_parent(street_codes) or street_codes[0])
-                if code is None or code in self._ancestors(scode):
+        # A surname-like name was left out («Жуков, ул. Садовая…»): let NER say if it is a place
+        # before a bare street name decides.
+        if (code is None or self.territories[code].level == "region") and self.use_natasha and any(f.surnames for _, f in scanned):
+            ncode, nevidence = self._natasha_locate(text if not address else f"{address}. {text}")
+            if ncode is not None:
+                code, confidence = ncode, 0.6
+                evidence = evidence + nevidence
+                settled = nevidence[0].split("«", 1)[1]  # "<span>»"
+                ignored = [note for note in ignored if f"«{settled}" not in note]
+            natasha_done = True
+
+        # Streets: a listed street (of the type written) implies its territory when nothing more
+        # specific is named and no other city or region is.
+        foreign = [x for _, f in scanned for x in f.foreign]
+        street_codes: list[str] = []
+        street_notes: list[str] = []
+        mismatched: list[str] = []
+        for k, (_, f) in enumerate(scanned):
+            prefix = "address " if address and k == 0 else ""
+            for _addr, streets, snippet, agrees in f.streets:
+                terrs = sorted({s.territory for s in streets if s.territory in self.territories})
+                if not terrs:
+                    continue
+                place = " / ".join(self._name(t) for t in terrs)
+                if not agrees:
+                    kinds = ", ".join(sorted({s.type for s in streets}))
+                    mismatched.append(f"{prefix}street:«{snippet}» not used: {place} has it only as {kinds}")
+                    continue
+                street_codes.extend(terrs)
+                street_notes.append(f"{prefix}street:«{snippet}» in the street list of {place}")
+        if street_codes and self.streets_imply:
+            scode = street_codes[0] if len(set(street_codes)) == 1 else (self._common_parent(street_codes) or street_codes[0])
+            if code is None or self.territories[code].level == "region":
+                if foreign:
+                    evidence.append(f"street not used: another place is named («{foreign[0]}»)")
+                elif code is None or code in self._ancestors(scode):
                     evidence = evidence + street_notes[:2]
                     confidence = 0.7 if code is not None else 0.5
                     code = scode
+            elif scode in self._ancestors(code) or code in self._ancestors(scode):
+                evidence = evidence + street_notes[:1]  # consistent with the place named
+        ignored = mismatched[:1] + ignored
 
         # Coordinates.
         if lat is not None and lon is not None:
@@ -935,9 +1012,10 @@ class Gazetteer:
                     confidence = 0.95 if note.startswith("polygon") else 0.7
             else:
                 evidence.append(note)
+                confidence = min(confidence, 0.7)  # the text says one thing, the point another
 
         # natasha: only when nothing was found and the text looks like it has an address.
-        if code is None and self.use_natasha and text and _ADDRESS_CUES.search(text):
+        if code is None and self.use_natasha and not natasha_done and text and _ADDRESS_CUES.search(text):
             ncode, nevidence = self._natasha_locate(text)
             if ncode is not None:
                 code, confidence = ncode, 0.6
@@ -945,16 +1023,12 @@ class Gazetteer:
 
         if code is None:
             return None
-        t = self.territories[code]
         evidence.extend(ignored[:3])
-        return {
-            "code": t.code,
-            "name": t.name,
-            "level": t.level,
-            "evidence": evidence,
-            "address": street_address,
-            "confidence": confidence,
-        }
+        return self._result(code, evidence, street_address, confidence)
+
+    def _result(self, code: str, evidence: list[str], address: str, confidence: float) -> dict[str, Any]:
+        t = self.territories[code]
+        return {"code": t.code, "name": t.name, "level": t.level, "evidence": evidence, "address": address, "confidence": confidence}
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ import hashlib
 import json
 import math
 import re
+import zlib
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +45,24 @@ WEIGHTS = "weights.npz"
 MODEL_KIND = "complaint-screening"
 
 
+# Word beginnings that pool evidence across rare words (an extra shared feature per hit): words a
+# resident uses to report a problem, and words of ads, events and lost-and-found posts.
+COMPLAINT_PREFIXES: tuple[str, ...] = (
+    "безобраз", "беспредел", "позор", "возмутит", "возмущ", "доколе", "надоел", "издеват", "ужас", "кошмар",
+    "бардак", "свинарник", "помойк", "свалк", "мусор", "грязь", "грязн", "вонь", "воня", "вонюч", "смрад",
+    "антисанитар", "протека", "протечк", "затопил", "затопл", "залива", "плесен", "сломал", "сломан",
+    "разбит", "разруш", "неисправ", "аварийн", "опасн", "выбоин", "гололед", "налед", "сосульк", "сугроб",
+    "отключ", "жалоб", "пожалова", "жалуем", "отписк", "бездейств", "игнорир", "неубран", "хамств", "нахамил",
+    "невозможно", "безответствен", "халатн", "крыс", "таракан", "шумят", "задымл",
+)
+NOISE_PREFIXES: tuple[str, ...] = (
+    "руб", "цена", "цены", "стоимост", "скидк", "акци", "продам", "продаю", "продает", "куплю", "сдам",
+    "сдаю", "сдает", "ваканс", "требуетс", "зарплат", "доставк", "заказ", "записыва", "запись", "приглаша",
+    "концерт", "выставк", "лекци", "фестивал", "розыгрыш", "конкурс", "экскурс", "поздравля", "потерял",
+    "потеряшк", "пристро", "ссылка", "ттелефон", "ппочта", "подписыва", "абонемент", "тренировк", "бесплатн",
+)
+
+
 class ScreeningModelError(Exception):
     """The screening model directory is missing, corrupted or does not match this code."""
 
@@ -52,14 +72,15 @@ class ScreeningModelError(Exception):
 _TAG = re.compile(r"<[^<>]{0,500}>")
 _SPACE = re.compile(r"\s+")
 _EXPAND = re.compile(r"(?:Expand text|Показать полностью)\s*(?:…|\.\s?\.\s?\.|\.\.\.)?", re.IGNORECASE)
-_GLUED_SENTENCE = re.compile(r"([а-яёa-z0-9»)\"])([.!?…])([А-ЯЁA-Z])")
-_GLUED_HEADLINE = re.compile(r"([а-яё])([А-ЯЁ][а-яё])")
+# "…конец.Начало" and news headlines glued to the body ("…под отельДоходный дом").
+_GLUED = re.compile(r"([а-яёa-z0-9»)\"])([.!?…]?)(?=[А-ЯЁA-Z][а-яёa-z])")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:vk\.cc|vk\.com|t\.me)/\S*", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_PHONE = re.compile(r"(?:\+7|\b8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
+# +7 / 8 numbers; written to start with a character set, which the regex engine scans for quickly.
+_PHONE = re.compile(r"[+8](?<!\d8)7?[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
 _PLACEHOLDER = re.compile(r"\[(телефон|email|упоминание|карта|фио)\]", re.IGNORECASE)
 _REDACTED = re.compile(r"X{3,}")
-_DIGIT = re.compile(r"\d")
+_DIGITS = str.maketrans("123456789", "000000000")
 _WORD = re.compile(r"[а-яa-z0-9]+")
 
 _PLACEHOLDER_TOKEN = {"телефон": " ттелефон ", "email": " ппочта ", "карта": " ккарта ", "упоминание": " ", "фио": " "}
@@ -78,13 +99,17 @@ def normalise(raw: str, max_chars: int = 600) -> str:
     cut to ``max_chars`` characters at a word boundary."""
     if not raw:
         return ""
-    if len(raw) > 4 * max_chars:  # only the head is kept anyway: do not clean the rest
-        raw = raw[: 4 * max_chars]
-    text = _shared_clean(raw) if _shared_clean is not None else _basic_clean(raw)
+    if len(raw) > 2 * max_chars + 200:  # only the head is kept anyway: do not clean the rest
+        raw = raw[: 2 * max_chars + 200]
+    if "<" in raw or "&" in raw or _shared_clean is None:
+        text = _shared_clean(raw) if _shared_clean is not None else _basic_clean(raw)
+    else:  # plain text: the shared cleaner would only collapse whitespace
+        text = " ".join(raw.split())
+    if len(text) > max_chars + 100:  # the substitutions below hardly change the length
+        text = text[: max_chars + 100]
     if "xpand" in text or "оказать" in text:
         text = _EXPAND.sub(" ", text)
-    text = _GLUED_SENTENCE.sub(r"\1\2 \3", text)
-    text = _GLUED_HEADLINE.sub(r"\1 \2", text)
+    text = _GLUED.sub(r"\1\2 ", text)
     if "://" in text or "www." in text or "vk." in text or "t.me" in text:
         text = _URL.sub(" ссылка ", text)
     if "@" in text:
@@ -94,7 +119,7 @@ def normalise(raw: str, max_chars: int = 600) -> str:
     if "XXX" in text:
         text = _REDACTED.sub(" ", text)
     text = _PHONE.sub(" ттелефон ", text)
-    text = _DIGIT.sub("0", text.lower().replace("ё", "е"))
+    text = text.lower().replace("ё", "е")
     if len(text) > max_chars:
         cut = text.rfind(" ", 0, max_chars + 1)
         text = text[: cut if cut > max_chars // 2 else max_chars]
@@ -113,6 +138,7 @@ class FeatureConfig:
     char_min: int = 3
     char_max: int = 5
     stem_bigrams: bool = True
+    lexicon: bool = True
     hash_seed: int = 20211
 
     def to_json(self) -> dict[str, Any]:
@@ -131,89 +157,96 @@ class Featurizer:
     """Texts → CSR matrix of raw counts over ``2**n_bits`` hashed columns.
 
     Per-word features (its stem and its character n-grams) are hashed once and cached, so a batch of
-    posts costs little more than tokenising it. The hash is MurmurHash3 (scikit-learn's), which is the
-    same in every process."""
+    posts costs little more than tokenising it. The hash is CRC-32 (zlib) of the feature's bytes,
+    seeded per feature kind, which is the same in every process and on every platform."""
 
     _CACHE_LIMIT = 300_000
 
     def __init__(self, config: FeatureConfig) -> None:
         import Stemmer
-        from sklearn.utils import murmurhash3_32
 
         self.config = config
         self._stemmer = Stemmer.Stemmer("russian")
-        self._hash = murmurhash3_32
         self._mask = (1 << config.n_bits) - 1
-        self._word_cache: dict[str, tuple[str, tuple[int, ...]]] = {}
-        self._pair_cache: dict[tuple[str, str], int] = {}
+        self._word_cache: dict[str, tuple[int, bytes]] = {}
 
     def _h(self, feature: str) -> int:
-        return self._hash(feature, seed=self.config.hash_seed, positive=True) & self._mask
+        return zlib.crc32(feature.encode("utf-8"), self.config.hash_seed) & self._mask
 
-    def _word(self, word: str) -> tuple[str, tuple[int, ...]]:
-        hit = self._word_cache.get(word)
-        if hit is not None:
-            return hit
+    def _word(self, word: str) -> tuple[int, bytes]:
+        """(key of the word's stem for bigrams, int32 bytes of the word's own feature ids)."""
         cfg = self.config
-        stem = self._stemmer.stemWord(word)
+        folded = word.translate(_DIGITS)
+        stem = self._stemmer.stemWord(folded)
+        stem_key = zlib.crc32(stem.encode("utf-8"), cfg.hash_seed + 101)
         ids = [self._h("w " + stem)]
-        padded = f"<{word}>"
+        if cfg.lexicon:
+            if folded.startswith(COMPLAINT_PREFIXES):
+                ids.append(self._h("L complaint"))
+            if folded.startswith(NOISE_PREFIXES):
+                ids.append(self._h("L noise"))
+        # Character n-grams of "<word>": CRC-32 of UTF-16 slices, seeded by n (no string building).
+        units = f"<{folded}>".encode("utf-16-le")
+        count = len(units) // 2
+        mask = self._mask
+        crc = zlib.crc32
         for n in range(cfg.char_min, cfg.char_max + 1):
-            for i in range(len(padded) - n + 1):
-                ids.append(self._h("c " + padded[i : i + n]))
-        hit = (stem, tuple(ids))
+            seed = cfg.hash_seed + n
+            width = 2 * n
+            ids.extend(crc(units[2 * i : 2 * i + width], seed) & mask for i in range(count - n + 1))
+        hit = (stem_key, array("i", ids).tobytes())
         if len(self._word_cache) >= self._CACHE_LIMIT:
             self._word_cache.clear()
         self._word_cache[word] = hit
         return hit
 
-    def doc_ids(self, normalised: str) -> list[int]:
-        """Hashed feature ids of one normalised text (with repetitions)."""
-        ids: list[int] = []
-        prev = None
+    def doc_ids(self, normalised: str) -> bytes:
+        """Hashed feature ids of one normalised text (with repetitions), as native int32 bytes."""
+        chunks: list[bytes] = []
+        pairs: list[int] = []
+        prev = -1
         bigrams = self.config.stem_bigrams
         word_cache = self._word_cache
-        pair_cache = self._pair_cache
+        mask = self._mask
         for word in _WORD.findall(normalised):
             hit = word_cache.get(word)
-            stem, word_ids = hit if hit is not None else self._word(word)
-            ids.extend(word_ids)
+            key, word_ids = hit if hit is not None else self._word(word)
+            chunks.append(word_ids)
             if bigrams:
-                if prev is not None:
-                    pair = (prev, stem)
-                    pid = pair_cache.get(pair)
-                    if pid is None:
-                        if len(pair_cache) >= self._CACHE_LIMIT:
-                            pair_cache.clear()
-                        pid = pair_cache[pair] = self._h("b " + prev + " " + stem)
-                    ids.append(pid)
-                prev = stem
-        return ids
+                if prev >= 0:
+                    # Stem bigram: an integer mix of the two stems' 32-bit keys (order matters).
+                    pairs.append((((prev * 0x9E3779B1) ^ key) * 0x85EBCA6B >> 7) & mask)
+                prev = key
+        if pairs:
+            chunks.append(array("i", pairs).tobytes())
+        return b"".join(chunks)
 
     def counts(self, texts: Sequence[str], *, normalised: bool = False) -> sp.csr_matrix:
         """Raw term counts of ``texts`` (normalised here unless ``normalised`` is True)."""
-        indptr = [0]
-        indices: list[int] = []
+        docs: list[bytes] = []
+        max_chars = self.config.max_chars
         for text in texts:
-            doc = text if normalised else normalise(text, self.config.max_chars)
-            indices.extend(self.doc_ids(doc))
-            indptr.append(len(indices))
-        n_docs = len(indptr) - 1
-        cols = np.asarray(indices, dtype=np.int32)
-        rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(np.asarray(indptr, dtype=np.int64)))
+            docs.append(self.doc_ids(text if normalised else normalise(text, max_chars)))
+        n_docs = len(docs)
+        lengths = np.fromiter((len(d) // 4 for d in docs), dtype=np.int64, count=n_docs)
+        cols = np.frombuffer(b"".join(docs), dtype=np.int32)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
         data = np.ones(cols.shape[0], dtype=np.float32)
         # COO → CSR adds up repeated (row, column) pairs: the term counts.
         return sp.coo_matrix((data, (rows, cols)), shape=(n_docs, 1 << self.config.n_bits)).tocsr()
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear tf × idf, rows L2-normalised (in place on a copy)."""
-    matrix = counts.copy()
-    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    """Sublinear tf × idf, rows L2-normalised (a new matrix; ``counts`` is left alone)."""
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    row_len = np.diff(counts.indptr)
+    norms = np.ones(counts.shape[0], dtype=np.float64)
+    filled = row_len > 0
+    if filled.any():
+        norms[filled] = np.sqrt(np.add.reduceat(data * data, counts.indptr[:-1][filled]))
     norms[norms == 0] = 1.0
-    matrix = sp.diags((1.0 / norms).astype(np.float32)) @ matrix
-    return matrix.tocsr()
+    data = (data / np.repeat(norms, row_len)).astype(np.float32)
+    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
 
 def _sha256(path: Path) -> str:

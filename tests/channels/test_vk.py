@@ -1,0 +1,461 @@
+"""The VK plugin against a local fake VK API on 127.0.0.1 that answers with documented payloads
+(tests/channels/fixtures/vk, see the README there): listening, normalisation, replies, errors."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+from pydantic import ValidationError
+
+from tests.channels.fake_api import FakeApi, Raw, fixture, loopback_only
+from tsur.channels import registry
+from tsur.channels.base import ChannelError, DeliveryError, RawItem
+from tsur.channels.vk.client import VkError
+from tsur.channels.vk.plugin import VkPlugin, VkSettings
+from tsur.core import clock
+
+# The fixtures are dated up to 2025-03-10 11:23 UTC; the tests run at noon that day.
+NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.UTC)
+GROUP = 100001
+OWNER = -GROUP
+
+
+@pytest.fixture(autouse=True)
+def _offline_at_noon(monkeypatch):
+    loopback_only(monkeypatch)
+    with clock.at(NOW):
+        yield
+
+
+@pytest.fixture
+def api():
+    fake = FakeApi(lambda path, params: path.removeprefix("/method/"))
+    yield fake
+    fake.close()
+
+
+def vk_settings(api: FakeApi, **overrides) -> dict:
+    return {
+        "access_token": "test-vk-token",
+        "api_url": f"{api.base_url}/method",
+        "api_version": "5.199",
+        "group_ids": [GROUP],
+        "page_size": 10,
+        "min_interval": 0,
+        **overrides,
+    }
+
+
+def make_plugin(api: FakeApi, **overrides) -> VkPlugin:
+    return VkPlugin(VkPlugin.validate_settings(vk_settings(api, **overrides)))
+
+
+def comments_by_post(params: dict) -> dict:
+    return fixture(f"vk/wall_get_comments_{params['post_id']}.json")
+
+
+def search_since(params: dict) -> dict:
+    """newsfeed.search as documented: only posts dated at or after start_time."""
+    body = fixture("vk/newsfeed_search.json")
+    start = int(params.get("start_time", 0))
+    body["response"]["items"] = [p for p in body["response"]["items"] if p["date"] >= start]
+    return body
+
+
+def script_wall(api: FakeApi) -> None:
+    api.reply("wall.get", fixture("vk/wall_get.json"))
+    api.reply("wall.getComments", comments_by_post)
+
+
+def polled(plugin: VkPlugin, cursor: dict | None = None) -> tuple[dict[str, RawItem], dict]:
+    items, next_cursor = plugin.poll(cursor or {})
+    items = list(items)
+    return {i.external_id: i for i in items}, next_cursor
+
+
+# -- registration and settings ----------------------------------------------------------------
+
+
+def test_it_is_registered_as_vk():
+    assert registry.get("vk") is VkPlugin
+    assert ("vk", "ВКонтакте") in registry.kinds()
+
+
+def test_it_validates_settings_with_precise_messages():
+    good = VkSettings.model_validate({"access_token": "t", "group_ids": ["123"], "searches": [{"q": "яма"}]})
+    assert good.api_url == "https://api.vk.com/method"
+    assert good.api_version == "5.199"
+    assert good.group_ids == [123]
+
+    cases = [
+        ({"access_token": "t", "group_ids": [-123]}, "group_ids", "без минуса"),
+        ({"access_token": "t", "group_ids": ["club1"]}, "group_ids", "должен быть числом"),
+        ({"access_token": "t"}, "", "хотя бы одно сообщество"),
+        ({"access_token": "", "group_ids": [1]}, "access_token", "at least 1 character"),
+        ({"access_token": "t", "group_ids": [1], "api_url": "ftp://vk"}, "api_url", "http(s)"),
+        ({"access_token": "t", "group_ids": [1], "api_version": "latest"}, "api_version", "5.199"),
+        ({"access_token": "t", "searches": [{"q": "яма", "latitude": 54.5}]}, "searches.0", "и latitude, и longitude"),
+        ({"access_token": "t", "searches": [{"q": "яма", "latitude": 95, "longitude": 36}]}, "searches.0.latitude", "less than or equal to 90"),
+        ({"access_token": "t", "group_ids": [1], "page_size": 500}, "page_size", "less than or equal to 100"),
+        ({"access_token": "t", "group_ids": [1], "token": "typo"}, "token", "Extra inputs"),
+    ]
+    for raw, location, message in cases:
+        with pytest.raises(ValidationError) as caught:
+            VkSettings.model_validate(raw)
+        text = str(caught.value)
+        assert message in text, (raw, text)
+        if location:
+            assert location in text, (raw, text)
+
+
+def test_it_keeps_the_token_out_of_repr():
+    settings = VkSettings.model_validate({"access_token": "secret-vk-token", "group_ids": [1]})
+    assert "secret-vk-token" not in repr(settings)
+    assert settings.model_dump()["access_token"] == "secret-vk-token"  # stored for the plugin
+
+
+# -- listening ---------------------------------------------------------------------------------
+
+
+def test_it_polls_walls_and_comments_then_returns_nothing_new(api):
+    script_wall(api)
+    plugin = make_plugin(api)
+
+    items, cursor = polled(plugin)
+
+    assert list(items) == [
+        "wall-100001_55",
+        "wall-100001_56",
+        "wall-100001_57",
+        "wall-100001_57_c61",
+        "wall-100001_57_c63",
+        "wall-100001_57_c64",
+        "wall-100001_56_c62",
+    ]  # the pinned post and the post older than the look-back window are not taken
+    assert {i.kind for i in items.values()} == {"post", "comment"}
+    assert cursor["walls"] == {str(OWNER): {"last_post_id": 57}}
+    assert cursor["comments"] == {f"{OWNER}_57": {"last_comment_id": 64}, f"{OWNER}_56": {"last_comment_id": 62}}
+
+    wall_call = api.calls("wall.get")[0]
+    assert wall_call["owner_id"] == str(OWNER)
+    assert wall_call["access_token"] == "test-vk-token"
+    assert wall_call["v"] == "5.199"
+    assert wall_call["extended"] == "1"
+    comment_calls = api.calls("wall.getComments")
+    assert sorted(c["post_id"] for c in comment_calls) == ["56", "57"]  # posts without comments are not asked
+    assert comment_calls[0]["sort"] == "desc"
+    assert all(r.path.startswith("/method/") for r in api.requests)
+
+    again, same_cursor = polled(plugin, cursor)
+    assert again == {}
+    assert same_cursor == cursor
+
+
+def test_it_returns_only_what_is_new_since_the_cursor(api):
+    script_wall(api)
+    plugin = make_plugin(api)
+    _items, cursor = polled(plugin)
+
+    wall = fixture("vk/wall_get.json")
+    newer = copy.deepcopy(wall["response"]["items"][1])
+    newer.update(id=58, date=1741607500, text="Не работает светофор на перекрёстке Тестовой и Примерной.", comments={"count": 0})
+    newer.pop("attachments"), newer.pop("geo")
+    wall["response"]["items"].insert(1, newer)
+    comments = fixture("vk/wall_get_comments_57.json")
+    reply = {"id": 65, "from_id": 500009, "post_id": 57, "owner_id": OWNER, "parents_stack": [], "date": 1741607800, "text": "Яма всё ещё там."}
+    comments["response"]["items"].insert(0, reply)
+    api.reply("wall.get", wall)
+    api.reply("wall.getComments", lambda p: comments if p["post_id"] == "57" else comments_by_post(p))
+
+    items, cursor = polled(plugin, cursor)
+
+    assert list(items) == ["wall-100001_58", "wall-100001_57_c65"]
+    assert cursor["walls"][str(OWNER)] == {"last_post_id": 58}
+    assert cursor["comments"][f"{OWNER}_57"] == {"last_comment_id": 65}
+
+
+def test_it_searches_by_keywords_and_area(api):
+    api.reply("newsfeed.search", search_since)
+    plugin = make_plugin(api, group_ids=[], searches=[{"q": "Калуга фонари", "latitude": 54.51, "longitude": 36.26}])
+
+    items, cursor = polled(plugin)
+
+    assert list(items) == ["wall-300003_12", "wall200002_11"]  # oldest first
+    call = api.calls("newsfeed.search")[0]
+    assert call["q"] == "Калуга фонари"
+    assert (call["latitude"], call["longitude"]) == ("54.510000", "36.260000")
+    assert int(call["start_time"]) == int(NOW.timestamp()) - 24 * 3600
+    state = cursor["searches"]["Калуга фонари@54.51000,36.26000"]
+    assert state == {"last_date": 1741607000, "seen": ["wall200002_11"]}
+
+    again, _ = polled(plugin, cursor)
+    assert again == {}
+    assert api.calls("newsfeed.search")[-1]["start_time"] == "1741607000"
+
+
+def test_it_skips_a_closed_community_and_keeps_listening(api, caplog):
+    api.reply("wall.get", lambda p: fixture("vk/error_access_denied.json") if p["owner_id"] == "-100002" else fixture("vk/wall_get.json"))
+    api.reply("wall.getComments", comments_by_post)
+    plugin = make_plugin(api, group_ids=[100002, GROUP])
+
+    items, cursor = polled(plugin)
+
+    assert "wall-100001_57" in items
+    assert str(-100002) not in cursor["walls"]
+    assert "код 15" in caplog.text
+
+
+def test_it_fails_the_poll_when_no_source_can_be_read(api):
+    api.reply("wall.get", fixture("vk/error_access_denied.json"))
+    with pytest.raises(ChannelError, match="доступ запрещён \\(код 15") as caught:
+        make_plugin(api).poll({})
+    assert caught.value.retryable is False
+
+
+def test_it_retries_too_many_requests_per_second_in_place(api, monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr("time.sleep", pauses.append)
+    api.reply("wall.get", fixture("vk/error_too_many_requests.json"), fixture("vk/wall_get.json"))
+    api.reply("wall.getComments", comments_by_post)
+
+    items, _ = polled(make_plugin(api))
+
+    assert "wall-100001_57" in items
+    assert pauses == [1.0]
+
+
+def test_it_stops_polling_on_an_expired_token(api):
+    api.reply("wall.get", fixture("vk/error_auth_failed.json"))
+    with pytest.raises(ChannelError) as caught:
+        make_plugin(api).poll({})
+    assert caught.value.retryable is False
+    assert "код 5" in str(caught.value)
+
+
+def test_it_rejects_malformed_answers_with_a_reason(api):
+    plugin = make_plugin(api)
+    api.reply("wall.get", {"response": {"count": 1, "items": "not a list"}})
+    with pytest.raises(ChannelError, match="нет списка «items»"):
+        plugin.poll({})
+    api.reply("wall.get", {"response": {"count": 1, "items": [{"id": 5, "owner_id": OWNER}]}})
+    with pytest.raises(ChannelError, match="нет числового поля «date»"):
+        plugin.poll({})
+    api.reply("wall.get", {"result": []})
+    with pytest.raises(ChannelError, match="ни «response», ни «error»"):
+        plugin.poll({})
+    api.reply("wall.get", Raw(200, b"<html>maintenance</html>"))
+    with pytest.raises(VkError) as caught:
+        plugin.poll({})
+    assert caught.value.retryable is True
+    assert "не в формате JSON" in caught.value.reason
+
+
+# -- normalisation -----------------------------------------------------------------------------
+
+
+def test_it_normalises_a_post_with_photo_caption_and_place(api):
+    script_wall(api)
+    plugin = make_plugin(api)
+    items, _ = polled(plugin)
+
+    message = plugin.normalise(items["wall-100001_57"])
+
+    assert message.kind == "post"
+    assert message.text == "На Синтетической улице у дома 7 огромная яма, машины бьют колёса.\nЯма у дома 7, вид с тротуара"
+    assert message.created_at == dt.datetime(2025, 3, 10, 9, 46, 40, tzinfo=dt.UTC)
+    assert message.author_link == "https://vk.com/id500001"
+    assert message.author_name == "Тест Первый"
+    assert message.is_public is True
+    assert message.reply_to == {"owner_id": OWNER, "post_id": 57}
+    assert (message.lat, message.lon) == (54.513845, 36.261215)
+    assert message.address == "Синтетическая улица, 7"
+    assert message.extra["url"] == "https://vk.com/wall-100001_57"
+    assert message.extra["photo_urls"] == ["https://example.invalid/photo-x.jpg"]
+
+
+def test_it_names_the_signer_of_a_community_post_and_the_author_of_a_comment(api):
+    script_wall(api)
+    plugin = make_plugin(api)
+    items, _ = polled(plugin)
+
+    signed = plugin.normalise(items["wall-100001_56"])
+    assert signed.author_link == "https://vk.com/id500002"
+    assert signed.author_name == "Тест Второй"
+
+    reply = plugin.normalise(items["wall-100001_57_c64"])
+    assert reply.kind == "comment"
+    assert reply.text == "Вчера там пробил колесо, прошу заделать яму."
+    assert reply.reply_to == {"owner_id": OWNER, "post_id": 57, "comment_id": 64}
+    assert reply.author_link == "https://vk.com/id500006"
+    assert reply.author_name == "Тест Шестой"
+    assert reply.created_at == dt.datetime.fromtimestamp(1741606000, tz=dt.UTC)
+    assert reply.extra["url"] == "https://vk.com/wall-100001_57?reply=64"
+
+
+def test_it_links_a_community_author_to_its_club_page(api):
+    plugin = make_plugin(api)
+    post = {"id": 9, "owner_id": OWNER, "from_id": OWNER, "date": 1741600000, "text": "Сообщение от имени сообщества о ремонте."}
+    message = plugin.normalise(RawItem("wall-100001_9", {"type": "post", "source": "wall", "post": post}, "post"))
+    assert message.author_link == "https://vk.com/club100001"
+
+
+def test_it_ignores_deleted_and_empty_items(api):
+    script_wall(api)
+    api.reply("newsfeed.search", search_since)
+    plugin = make_plugin(api, searches=[{"q": "фонари"}])
+    items, _ = polled(plugin)
+
+    assert plugin.normalise(items["wall-100001_55"]) is None  # a photo without text or caption
+    assert plugin.normalise(items["wall-100001_57_c61"]) is None  # a deleted comment
+    assert plugin.normalise(items["wall-300003_12"]) is None  # a deleted post found by search
+    scheduled = {"id": 70, "owner_id": OWNER, "from_id": OWNER, "date": 1741600000, "text": "Скоро", "post_type": "postpone"}
+    assert plugin.normalise(RawItem("wall-100001_70", {"type": "post", "post": scheduled}, "post")) is None
+
+
+def test_it_rejects_malformed_payloads_with_a_reason(api):
+    plugin = make_plugin(api)
+    with pytest.raises(ChannelError, match="неизвестный формат"):
+        plugin.normalise(RawItem("x", "not an object"))
+    with pytest.raises(ChannelError, match="нет объекта записи «post»"):
+        plugin.normalise(RawItem("x", {"type": "post"}))
+    with pytest.raises(ChannelError, match="нет числового поля «date»"):
+        plugin.normalise(RawItem("x", {"type": "post", "post": {"id": 1, "owner_id": OWNER, "text": "Текст"}}))
+    with pytest.raises(ChannelError, match="нет числового поля «post_id»"):
+        plugin.normalise(RawItem("x", {"type": "comment", "owner_id": OWNER, "comment": {"id": 1, "date": 1, "text": "Текст"}}))
+
+
+# -- replies -----------------------------------------------------------------------------------
+
+
+def test_it_replies_in_the_same_thread(api):
+    api.reply("wall.createComment", fixture("vk/wall_create_comment.json"))
+    plugin = make_plugin(api, reply_as_group_id=GROUP)
+
+    external_id = plugin.deliver({"owner_id": OWNER, "post_id": 57, "comment_id": 64}, "Ответ ЦУР: яму заделают до пятницы.")
+
+    assert external_id == "wall-100001_57_c70"
+    [call] = api.calls("wall.createComment")
+    assert call["owner_id"] == str(OWNER)
+    assert call["post_id"] == "57"
+    assert call["reply_to_comment"] == "64"
+    assert call["message"] == "Ответ ЦУР: яму заделают до пятницы."
+    assert call["from_group"] == str(GROUP)
+    assert call["access_token"] == "test-vk-token"
+    assert call["v"] == "5.199"
+    assert len(call["guid"]) == 32
+
+    plugin.deliver({"owner_id": OWNER, "post_id": 57, "comment_id": 64}, "Ответ ЦУР: яму заделают до пятницы.")
+    first, second = api.calls("wall.createComment")
+    assert first["guid"] == second["guid"]  # a repeated delivery is published once by VK
+
+
+def test_it_replies_to_a_post_without_a_comment_id(api):
+    api.reply("wall.createComment", fixture("vk/wall_create_comment.json"))
+    make_plugin(api).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+    [call] = api.calls("wall.createComment")
+    assert "reply_to_comment" not in call
+    assert "from_group" not in call
+
+
+def test_it_makes_rate_limits_retryable(api, monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr("time.sleep", pauses.append)
+    api.reply("wall.createComment", fixture("vk/error_too_many_requests.json"))
+
+    with pytest.raises(DeliveryError) as caught:
+        make_plugin(api, max_retries=2).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+
+    assert caught.value.retryable is True
+    assert caught.value.retry_after == 1.0
+    assert "слишком много запросов в секунду (код 6)" in caught.value.reason
+    assert len(api.calls("wall.createComment")) == 3
+    assert pauses == [1.0, 2.0]
+
+    for code, wait in ((9, 60.0), (29, 3600.0), (10, 30.0)):
+        api.reply("wall.createComment", {"error": {"error_code": code, "error_msg": "limit", "request_params": []}})
+        with pytest.raises(DeliveryError) as caught:
+            make_plugin(api).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+        assert (caught.value.retryable, caught.value.retry_after) == (True, wait)
+
+
+def test_it_makes_an_expired_token_permanent_with_a_clear_reason(api):
+    api.reply("wall.createComment", fixture("vk/error_auth_failed.json"))
+
+    with pytest.raises(DeliveryError) as caught:
+        make_plugin(api).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+
+    assert caught.value.retryable is False
+    assert "ключ доступа недействителен или истёк (код 5" in caught.value.reason
+    assert "настройках канала" in caught.value.reason
+    assert "test-vk-token" not in caught.value.reason
+
+
+def test_it_makes_closed_comments_and_bad_addresses_permanent(api):
+    api.reply("wall.createComment", {"error": {"error_code": 212, "error_msg": "Access to post comments denied", "request_params": []}})
+    plugin = make_plugin(api)
+    with pytest.raises(DeliveryError) as caught:
+        plugin.deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+    assert (caught.value.retryable, "комментарии к записи закрыты" in caught.value.reason) == (False, True)
+
+    with pytest.raises(DeliveryError, match="owner_id и post_id") as caught:
+        plugin.deliver({"post_id": 57}, "Ответ")
+    assert caught.value.retryable is False
+    with pytest.raises(DeliveryError, match="пустой текст"):
+        plugin.deliver({"owner_id": OWNER, "post_id": 57}, "  ")
+
+
+def test_it_retries_server_errors_but_not_unexpected_answers(api):
+    api.reply("wall.createComment", Raw(502, b"Bad Gateway"))
+    with pytest.raises(DeliveryError) as caught:
+        make_plugin(api).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+    assert caught.value.retryable is True
+
+    api.reply("wall.createComment", {"response": 1})
+    with pytest.raises(DeliveryError, match="нет comment_id") as caught:
+        make_plugin(api).deliver({"owner_id": OWNER, "post_id": 57}, "Ответ")
+    assert caught.value.retryable is False
+
+
+# -- end to end with the channel core ----------------------------------------------------------
+
+
+def test_it_turns_a_polled_post_into_an_incident_appeal_and_answers_in_its_thread(api, world, channel_config, complaint_screen):
+    from tsur.answers.services import approve_answer, prepare_answer, publish_answer
+    from tsur.appeals.models import Appeal
+    from tsur.appeals.services import accept_appeal, route_appeal
+    from tsur.channels import services
+    from tsur.channels.models import Delivery, InboundMessage
+
+    script_wall(api)
+    api.reply("wall.createComment", fixture("vk/wall_create_comment.json"))
+    config = channel_config("vk", vk_settings(api), name="ВК: Синтетический район")
+
+    counts = services.poll_channel(config.pk)  # poll the fake server -> receive -> process
+
+    assert counts["received"] == 7
+    rows = {r.external_id: r for r in InboundMessage.objects.filter(channel=config)}
+    assert rows["wall-100001_55"].state == InboundMessage.State.IGNORED  # a photo without text
+    assert rows["wall-100001_57_c61"].state == InboundMessage.State.IGNORED  # a deleted comment
+    assert rows["wall-100001_57_c63"].state == InboundMessage.State.SIGNAL  # not a complaint
+    appeal = Appeal.objects.get(channel="vk", external_id=f"{config.code}:wall-100001_57")
+    assert appeal.regime == "incident"
+    assert appeal.text.startswith("На Синтетической улице у дома 7 огромная яма")
+    assert appeal.resident.account_link == "https://vk.com/id500001"
+    assert rows["wall-100001_57"].appeal_id == appeal.pk
+    config.refresh_from_db()
+    assert config.cursor["walls"] == {str(OWNER): {"last_post_id": 57}}
+
+    route_appeal(appeal, world.operator, organisation_code="roads-min")
+    accept_appeal(appeal, world.coordinator)
+    prepare_answer(appeal, world.coordinator, text="Яму на Синтетической улице заделают до пятницы.")
+    approve_answer(appeal, world.operator)
+    publish_answer(appeal, world.operator)
+
+    delivery = Delivery.objects.get(appeal=appeal)
+    assert delivery.state == Delivery.State.SENT
+    assert delivery.external_id == "wall-100001_57_c70"
+    [call] = api.calls("wall.createComment")
+    assert (call["owner_id"], call["post_id"]) == (str(OWNER), "57")
+    assert call["message"] == f"Ответ на обращение {appeal.number}:\n\nЯму на Синтетической улице заделают до пятницы."

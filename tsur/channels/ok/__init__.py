@@ -1,0 +1,1 @@
+"""OK (Одноклассники) channel: listening to group topics and comments, replying in the thread."""

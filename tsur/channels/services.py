@@ -1,0 +1,637 @@
+"""The ingestion core of every channel: store raw payloads first, then turn them into appeals or
+signals; listening (polling enabled channels); the retention purge of signals.
+
+The database is the record of work in flight. `receive` writes each payload once (idempotent on
+channel + external id) before anything else happens to it. `process_pending` claims stored rows
+with a conditional update and a lease, so two workers never process the same row and a row
+whose worker died is claimed again when the lease runs out. The appeal's external id is
+"<channel code>:<external id>", so a crash between creating the appeal and marking the row is
+healed by create_appeal's idempotency: the retry finds the appeal instead of making a second one.
+
+Nothing here logs personal data: log lines carry row ids, channel codes and reasons, never
+texts or authors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
+
+from tsur.appeals.models import Appeal, Channel
+from tsur.channels import registry
+from tsur.channels.base import ChannelError, ChannelPlugin, DeliveryError, NormalisedMessage, RawItem
+from tsur.channels.models import ChannelConfig, InboundMessage, SignalPurge
+from tsur.core import clock
+from tsur.core.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+State = InboundMessage.State
+
+# A row whose processing failed this many times (each claim counts) is failed for an operator.
+MAX_INBOUND_ATTEMPTS = 10
+# Fields a resident or a plugin may get wrong without the message losing its meaning: an appeal is
+# still created without them (and the decision says what was dropped).
+DROPPABLE_FIELDS = ("category", "territory", "location", "address", "email", "photos")
+
+
+def setting(name: str, default):
+    """Channel settings with their defaults (documented in docs/channels.md)."""
+    return getattr(settings, name, default)
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=setting("TSUR_CHANNEL_LEASE_SECONDS", 120))
+
+
+def batch_size() -> int:
+    return int(setting("TSUR_CHANNEL_BATCH", 200))
+
+
+def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt `attempt + 1`: exponential, capped, with jitter (half the
+    delay is random) so many failed items do not all come back in the same second. A service
+    that said when to come back (rate limit) is never retried earlier than that."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = delay / 2 + random.uniform(0, delay / 2)
+    if retry_after:
+        delay = max(delay, min(float(retry_after), 24 * 3600.0))
+    return delay
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+
+def _chunks(seq: list, size: int) -> Iterable[list]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def _storable(payload) -> tuple[object, str]:
+    """The payload as it will be stored, and a note if it had to be changed. PostgreSQL's jsonb
+    cannot hold the NUL character, so NULs are replaced (the only change ever made to a raw)."""
+    try:
+        encoded = json.dumps(payload, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ChannelError(f"данные не сериализуются в JSON ({type(exc).__name__})") from None
+    if "\\u0000" not in encoded:
+        return payload, ""
+    return json.loads(encoded.replace("\\u0000", "\\ufffd")), "NUL заменены на U+FFFD"
+
+
+def receive(config: ChannelConfig, items: Iterable[RawItem], *, process: bool = True) -> dict[str, int]:
+    """Store raw payloads untouched (bulk, idempotent on channel + external id) and schedule their
+    processing after commit. Returns counts: received (new), duplicates, rejected."""
+    now = clock.now()
+    rows: dict[str, InboundMessage] = {}
+    duplicates = rejected = 0
+    for item in items:
+        external_id = str(item.external_id if item.external_id is not None else "").strip()
+        if not external_id or len(external_id) > 200:
+            rejected += 1
+            log.warning("channel %s: payload without a usable external id rejected", config.code)
+            continue
+        if external_id in rows:
+            duplicates += 1
+            continue
+        rows[external_id] = InboundMessage(
+            channel=config, external_id=external_id, kind=(item.kind or "message")[:16], raw=item.payload, received_at=now
+        )
+    known: set[str] = set()
+    for chunk in _chunks(list(rows), 500):
+        known.update(InboundMessage.objects.filter(channel=config, external_id__in=chunk).values_list("external_id", flat=True))
+    new = [row for ext, row in rows.items() if ext not in known]
+    duplicates += len(rows) - len(new)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                InboundMessage.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+        except (TypeError, ValueError, DatabaseError):
+            # One payload the database refuses must not lose the others: store them one by one.
+            new, refused = _store_one_by_one(config, new)
+            rejected += refused
+        if process and new:
+            tasks = min(math.ceil(len(new) / batch_size()), 50)  # the sweeper picks up the rest
+            transaction.on_commit(lambda: _schedule_processing(tasks))
+    return {"received": len(new), "duplicates": duplicates, "rejected": rejected}
+
+
+def _store_one_by_one(config: ChannelConfig, rows: list[InboundMessage]) -> tuple[list[InboundMessage], int]:
+    stored, refused = [], 0
+    for row in rows:
+        try:
+            row.raw, note = _storable(row.raw)
+            row.decision = note
+            with transaction.atomic():
+                InboundMessage.objects.bulk_create([row], ignore_conflicts=True)
+            stored.append(row)
+        except (ChannelError, DatabaseError) as exc:
+            refused += 1
+            reason = exc.args[0] if isinstance(exc, ChannelError) else type(exc).__name__
+            log.warning("channel %s: payload %s refused by the database: %s", config.code, row.external_id[:40], reason)
+    return stored, refused
+
+
+def _schedule_processing(count: int) -> None:
+    from tsur.channels import tasks
+
+    for _ in range(count):
+        tasks.enqueue("process_inbound")
+
+
+# --- processing ---------------------------------------------------------------------------------
+
+
+def claimable(now: dt.datetime) -> Q:
+    return Q(state=State.PENDING, attempts__lt=MAX_INBOUND_ATTEMPTS) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def claim_inbound(limit: int) -> tuple[str, list[InboundMessage]]:
+    """Claim up to `limit` pending rows for this worker until the lease runs out.
+
+    The UPDATE re-checks the claimable condition, so of two workers racing for a row only one
+    gets it (PostgreSQL re-evaluates the WHERE on the locked row; SQLite serialises writers);
+    SKIP LOCKED keeps PostgreSQL workers from queueing behind each other's candidates."""
+    now = clock.now()
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(claimable(now))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return token, []
+        InboundMessage.objects.filter(claimable(now), pk__in=ids).update(
+            claimed_until=now + lease(), claim_token=token, attempts=F("attempts") + 1
+        )
+    return token, _claimed(ids, token)
+
+
+def _claimed(ids: list[int], token: str) -> list[InboundMessage]:
+    return list(InboundMessage.objects.filter(pk__in=ids, claim_token=token, state=State.PENDING).select_related("channel").order_by("pk"))
+
+
+def claim_rows(ids: Iterable[int]) -> list[InboundMessage]:
+    """Claim the given rows (those still pending and not claimed by a live worker)."""
+    now = clock.now()
+    token = uuid.uuid4().hex
+    ids = list(ids)
+    InboundMessage.objects.filter(claimable(now), pk__in=ids).update(
+        claimed_until=now + lease(), claim_token=token, attempts=F("attempts") + 1
+    )
+    return _claimed(ids, token)
+
+
+@dataclass
+class Outcome:
+    """What processing decided for one row."""
+
+    row: InboundMessage
+    message: NormalisedMessage | None = None
+    state: str = State.PENDING
+    decision: str = ""
+    error: str = ""
+    retry_in: float | None = None  # keep pending, try again after this many seconds
+    probability: float | None = None
+    appeal_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def process_pending(limit: int | None = None) -> dict[str, int]:
+    """Claim a batch of pending rows and process it. Returns counts per outcome."""
+    _token, rows = claim_inbound(limit or batch_size())
+    return process_rows(rows)
+
+
+def process_rows(rows: list[InboundMessage]) -> dict[str, int]:
+    """normalise -> screen public posts -> create appeals -> mark every row (one bulk update)."""
+    if not rows:
+        return {}
+    plugins: dict[int, ChannelPlugin | str] = {}
+    outcomes = [_normalise(row, plugins) for row in rows]
+    _screen([o for o in outcomes if o.message is not None and o.message.is_public and o.state == State.PENDING])
+    for outcome in outcomes:
+        if outcome.state == State.APPEAL and outcome.appeal_id is None:
+            _create_appeal(outcome)
+    _mark(outcomes)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        key = "retry" if o.state == State.PENDING else o.state
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _plugin_for(config: ChannelConfig, cache: dict[int, ChannelPlugin | str]) -> ChannelPlugin | str:
+    """The configured plugin, or the reason it cannot be built (unknown kind, invalid settings)."""
+    if config.pk not in cache:
+        try:
+            cache[config.pk] = config.plugin()
+        except KeyError:
+            cache[config.pk] = f"нет модуля канала вида «{config.kind}»"
+        except Exception as exc:  # pydantic.ValidationError and plugin constructors
+            cache[config.pk] = f"настройки канала не прошли проверку ({type(exc).__name__})"
+    return cache[config.pk]
+
+
+def _normalise(row: InboundMessage, plugins: dict) -> Outcome:
+    outcome = Outcome(row=row)
+    plugin = _plugin_for(row.channel, plugins)
+    if isinstance(plugin, str):
+        return _fail(outcome, plugin)
+    if appeal_channel(row.channel) not in Channel.values:
+        return _fail(outcome, f"вид канала «{row.channel.kind}» не является каналом обращений")
+    try:
+        message = plugin.normalise(RawItem(external_id=row.external_id, payload=row.raw, kind=row.kind))
+    except ChannelError as exc:
+        if getattr(exc, "retryable", False):
+            return _retry(outcome, str(exc), getattr(exc, "retry_after", None))
+        return _fail(outcome, str(exc) or "данные сообщения не разобраны")
+    except Exception as exc:  # a plugin bug or a network error while fetching attachments
+        return _retry(outcome, f"ошибка разбора сообщения ({type(exc).__name__})")
+    if message is None:
+        outcome.state = State.IGNORED
+        outcome.decision = "нечего обрабатывать: удалённое или служебное сообщение"
+        return outcome
+    outcome.message = message
+    if not (message.text or "").strip():
+        return _fail(outcome, "в сообщении нет текста")
+    if not message.is_public:
+        outcome.state = State.APPEAL
+        outcome.decision = "личное сообщение: обращение без отбора"
+    return outcome
+
+
+def _fail(outcome: Outcome, reason: str) -> Outcome:
+    outcome.state = State.FAILED
+    outcome.error = reason[:1000]
+    log.warning("inbound %s (%s) failed: %s", outcome.row.pk, outcome.row.channel.code, reason)
+    return outcome
+
+
+def _retry(outcome: Outcome, reason: str, retry_after: float | None = None) -> Outcome:
+    if outcome.row.attempts >= MAX_INBOUND_ATTEMPTS:
+        return _fail(outcome, f"{reason}; попыток: {outcome.row.attempts}")
+    outcome.state = State.PENDING
+    outcome.error = reason[:1000]
+    outcome.retry_in = backoff(outcome.row.attempts, base=30, cap=3600, retry_after=retry_after)
+    log.warning("inbound %s (%s) will be retried: %s", outcome.row.pk, outcome.row.channel.code, reason)
+    return outcome
+
+
+# --- complaint screening ------------------------------------------------------------------------
+
+
+class _ScreenHolder:
+    """The complaint-screening model, loaded once per process. When it is missing or broken every
+    post is treated as a complaint (a missed complaint costs more than an extra appeal for an
+    operator to reject), the reason is recorded on each row, and loading is retried later."""
+
+    RETRY_SECONDS = 300
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.screen = None
+        self.reason = ""
+        self.checked_at = -math.inf
+
+    def get(self):
+        with self.lock:
+            if self.screen is None and time.monotonic() - self.checked_at > self.RETRY_SECONDS:
+                self.checked_at = time.monotonic()
+                self.screen, self.reason = _load_screen()
+            return self.screen, self.reason
+
+    def reset(self) -> None:
+        with self.lock:
+            self.screen, self.reason, self.checked_at = None, "", -math.inf
+
+
+def screening_model_dir() -> Path:
+    configured = setting("TSUR_SCREENING_MODEL_DIR", "")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "triage" / "models" / "default" / "screening"
+
+
+def _load_screen():
+    directory = screening_model_dir()
+    try:
+        from tsur.triage.engine.screening import ComplaintScreen
+    except ImportError as exc:
+        log.warning("complaint screening unavailable: %s", exc)
+        return None, "модуль отбора жалоб не установлен"
+    try:
+        screen = ComplaintScreen.load(directory)
+    except Exception as exc:  # ScreeningModelError, or anything a broken model raises
+        log.warning("complaint screening model not loaded from %s: %s", directory, exc)
+        return None, f"модель отбора жалоб не загружена ({type(exc).__name__})"
+    log.info("complaint screening model loaded from %s", directory)
+    return screen, ""
+
+
+SCREEN = _ScreenHolder()
+
+
+def _screen(outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    screen, reason = SCREEN.get()
+    verdicts = None
+    if screen is not None:
+        try:
+            verdicts = screen.predict([o.message.text for o in outcomes])
+        except Exception as exc:
+            log.exception("complaint screening failed on a batch of %d posts", len(outcomes))
+            reason = f"ошибка модели отбора жалоб ({type(exc).__name__})"
+    if verdicts is None:
+        for o in outcomes:
+            o.state = State.APPEAL
+            o.decision = f"{reason}: пост считается жалобой"[:300]
+        return
+    threshold = getattr(screen, "threshold", 0.5)
+    for o, (is_complaint, probability) in zip(outcomes, verdicts, strict=True):
+        o.probability = float(probability)
+        verdict = "жалоба" if is_complaint else "не жалоба"
+        o.decision = f"{verdict}: вероятность жалобы {probability:.2f} (порог {threshold:.2f})"
+        o.state = State.APPEAL if is_complaint else State.SIGNAL
+
+
+# --- appeals ------------------------------------------------------------------------------------
+
+
+def appeal_channel(config: ChannelConfig) -> str:
+    """The appeal's channel: the plugin kind, unless the plugin says otherwise with an
+    `appeal_channel` class attribute (e.g. a monitoring service that relays VK posts)."""
+    try:
+        return getattr(registry.get(config.kind), "appeal_channel", "") or config.kind
+    except KeyError:
+        return config.kind
+
+
+def appeal_external_id(config: ChannelConfig, external_id: str) -> str:
+    return f"{config.code}:{external_id}"[:200]
+
+
+def new_appeal_from(config: ChannelConfig, row: InboundMessage, message: NormalisedMessage):
+    """The NewAppeal for a message (personal data goes to Resident through create_appeal)."""
+    from tsur.appeals.services import NewAppeal
+
+    text = message.text.strip()
+    limit = settings.TSUR_MAX_TEXT_CHARS
+    if len(text) > limit:  # the raw keeps the whole text; the appeal gets what fits
+        text = text[: limit - 1] + "…"
+    contact = (message.author_contact or "").strip()
+    received = message.created_at
+    now = clock.now()
+    if received is None or received > now:
+        received = row.received_at or now
+    return NewAppeal(
+        channel=appeal_channel(config),
+        text=text.replace("\x00", ""),
+        category_code=message.category_code,
+        address=message.address[:300],
+        lat=message.lat,
+        lon=message.lon,
+        external_id=appeal_external_id(config, row.external_id),
+        received_at=received,
+        name=message.author_name[:200],
+        email=contact if "@" in contact else "",
+        phone=contact[:32] if contact and "@" not in contact else "",
+        account_link=message.author_link[:300],
+        photos=_photos(message.photos),
+    )
+
+
+def _photos(contents: list[bytes]) -> list:
+    if not contents:
+        return []
+    from tsur.intake.photos import read_photo
+
+    photos = []
+    for i, content in enumerate(contents[: settings.TSUR_MAX_PHOTOS], start=1):
+        try:
+            photos.append(read_photo(content, label=f"Фото {i}"))
+        except ValidationFailed:
+            continue  # a broken picture does not lose the complaint
+    return photos
+
+
+def _create_appeal(outcome: Outcome) -> None:
+    from tsur.appeals.services import create_appeal
+
+    row, message = outcome.row, outcome.message
+    data = new_appeal_from(row.channel, row, message)
+    dropped: list[str] = []
+    for _ in range(2):
+        try:
+            appeal = create_appeal(data)
+            outcome.appeal_id = appeal.pk
+            if dropped:
+                outcome.decision = f"{outcome.decision}; не приняты поля: {', '.join(dropped)}"[:300]
+            return
+        except ValidationFailed as exc:
+            bad = [f for f in exc.field_errors if f in DROPPABLE_FIELDS]
+            if dropped or not bad or len(bad) != len(exc.field_errors):
+                _fail(outcome, _validation_reason(exc))
+                return
+            dropped = bad
+            _drop_fields(data, bad)
+        except IntegrityError:
+            # Another worker created it in the same instant: the appeal exists, find it.
+            existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).values_list("pk", flat=True).first()
+            if existing is None:
+                raise
+            outcome.appeal_id = existing
+            return
+        except DatabaseError:
+            raise  # the database is down or restarting: the whole batch is retried after the lease
+        except Exception as exc:  # a bug in a later step must not stop the rest of the batch
+            log.exception("inbound %s: appeal creation failed", row.pk)
+            _retry(outcome, f"ошибка при создании обращения ({type(exc).__name__})")
+            return
+
+
+def _drop_fields(data, names: list[str]) -> None:
+    for name in names:
+        if name == "category":
+            data.category_code = ""
+        elif name == "territory":
+            data.territory_code = ""
+        elif name == "location":
+            data.lat = data.lon = None
+        elif name == "address":
+            data.address = ""
+        elif name == "email":
+            data.email = ""
+        elif name == "photos":
+            data.photos = []
+
+
+def _validation_reason(exc: ValidationFailed) -> str:
+    details = "; ".join(m for messages in exc.field_errors.values() for m in messages)
+    return f"{exc.message} {details}".strip()
+
+
+def _mark(outcomes: list[Outcome]) -> None:
+    now = clock.now()
+    rows = []
+    for o in outcomes:
+        row = o.row
+        row.state = o.state
+        row.last_error = o.error
+        row.claim_token = ""
+        if o.state == State.PENDING:
+            row.claimed_until = now + dt.timedelta(seconds=o.retry_in or 0)
+        else:
+            row.claimed_until = None
+            row.processed_at = now
+        row.decision = (o.decision or row.decision)[:300]
+        row.complaint_probability = o.probability
+        row.appeal_id = o.appeal_id
+        if o.state == State.SIGNAL:
+            row.text = o.message.text[: settings.TSUR_MAX_TEXT_CHARS]
+        if o.state == State.APPEAL:
+            # Kept so an answer can be published back without normalising the raw again
+            # (normalising may fetch attachments from the network).
+            row.reply_to = o.message.reply_to or {}
+        rows.append(row)
+    _update_rows(rows, MARKED_FIELDS)
+
+
+MARKED_FIELDS = (
+    "state", "last_error", "claim_token", "claimed_until", "processed_at",
+    "decision", "complaint_probability", "appeal", "text", "reply_to",
+)
+
+
+def _update_rows(rows: list[InboundMessage], names: tuple[str, ...]) -> None:
+    """One parametrised UPDATE per row sent with executemany (pipelined by psycopg): the rows'
+    values differ, and Django's bulk_update builds a CASE per field and row, which costs more
+    Python time than the whole rest of processing a batch of signals."""
+    if not rows:
+        return
+    fields = [InboundMessage._meta.get_field(name) for name in names]
+    qn = connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(InboundMessage._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+        f"WHERE {qn(InboundMessage._meta.pk.column)} = %s"
+    )
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk] for row in rows]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def requeue_failed(ids: Iterable[int]) -> int:
+    """An operator's "try again" for failed rows (after fixing settings or a plugin)."""
+    return InboundMessage.objects.filter(pk__in=list(ids), state=State.FAILED).update(
+        state=State.PENDING, attempts=0, claimed_until=None, claim_token="", last_error=""
+    )
+
+
+# --- listening ----------------------------------------------------------------------------------
+
+
+def can_poll(config: ChannelConfig) -> bool:
+    try:
+        plugin = registry.get(config.kind)
+    except KeyError:
+        return False
+    return plugin.poll is not ChannelPlugin.poll
+
+
+def due_channels(now: dt.datetime) -> list[int]:
+    configs = ChannelConfig.objects.filter(enabled=True).filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+    return [c.pk for c in configs.only("pk", "kind") if can_poll(c)]
+
+
+def _poll_interval(plugin: ChannelPlugin) -> float:
+    for name in ("poll_interval", "poll_seconds"):
+        value = getattr(plugin.settings, name, None)
+        if isinstance(value, int | float) and value > 0:
+            return float(value)
+    return float(setting("TSUR_CHANNEL_POLL_SECONDS", 60))
+
+
+def poll_channel(config_id: int) -> dict[str, int | str]:
+    """Fetch what a listening channel has new, store it and move the cursor in one transaction
+    (a crash before commit re-polls from the old cursor, and receive() drops what it has)."""
+    now = clock.now()
+    claimed = ChannelConfig.objects.filter(pk=config_id, enabled=True).filter(
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+    ).update(next_poll_at=now + lease())
+    if not claimed:
+        return {"skipped": "не время или канал отключён"}
+    config = ChannelConfig.objects.get(pk=config_id)
+    try:
+        plugin = config.plugin()
+        items, cursor = plugin.poll(dict(config.cursor))
+        items = list(items)
+    except Exception as exc:
+        return _poll_failed(config, exc)
+    with transaction.atomic():
+        counts = receive(config, items)
+        ChannelConfig.objects.filter(pk=config.pk).update(
+            cursor=cursor, last_polled_at=now, last_error="", failures=0, next_poll_at=clock.now() + dt.timedelta(seconds=_poll_interval(plugin))
+        )
+    log.info("channel %s polled: %s", config.code, counts)
+    return counts
+
+
+def _poll_failed(config: ChannelConfig, exc: Exception) -> dict[str, int | str]:
+    if isinstance(exc, ChannelError | DeliveryError):
+        reason = str(exc) or type(exc).__name__
+    elif isinstance(exc, KeyError):
+        reason = f"нет модуля канала вида «{config.kind}»"
+    elif exc.__class__.__name__ == "ValidationError":
+        reason = "настройки канала не прошли проверку: исправьте их в администрировании"
+    else:
+        reason = f"ошибка опроса ({type(exc).__name__})"
+    failures = config.failures + 1
+    delay = backoff(failures, base=60, cap=3600, retry_after=getattr(exc, "retry_after", None))
+    ChannelConfig.objects.filter(pk=config.pk).update(
+        last_error=reason[:1000], failures=failures, next_poll_at=clock.now() + dt.timedelta(seconds=delay)
+    )
+    log.warning("channel %s poll failed (%d in a row), next try in %.0f s: %s", config.code, failures, delay, reason)
+    return {"error": reason}
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def purge_signals(now: dt.datetime | None = None) -> int:
+    """Empty the text and raw payload of signals older than TSUR_SIGNAL_RETENTION_DAYS; the rows
+    (channel, time, probability) stay so counts for analytics survive. Each run is recorded."""
+    now = now or clock.now()
+    cutoff = now - dt.timedelta(days=int(setting("TSUR_SIGNAL_RETENTION_DAYS", 90)))
+    due = InboundMessage.objects.filter(state=State.SIGNAL, processed_at__lt=cutoff, purged_at__isnull=True)
+    by_channel = {r["channel__code"]: r["n"] for r in due.values("channel__code").annotate(n=Count("pk"))}
+    if not by_channel:
+        return 0
+    with transaction.atomic():
+        purged = due.update(text="", raw={}, purged_at=now)
+        SignalPurge.objects.create(at=now, cutoff=cutoff, purged=purged, by_channel=by_channel)
+    log.info("retention: purged the text of %d signals processed before %s", purged, cutoff.isoformat())
+    return purged
+
+
+# --- what the appeal card shows -----------------------------------------------------------------
+
+
+def deliveries_for(appeal: Appeal) -> list:
+    """Rows for the appeal card: every answer or notice sent to the channel the appeal came from."""
+    from tsur.channels.deliveries import deliveries_for as rows
+
+    return rows(appeal)

@@ -1,0 +1,1 @@
+"""VK (ВКонтакте) channel: listening to public posts and comments, replying in the thread."""
