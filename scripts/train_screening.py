@@ -3,28 +3,27 @@
 
 Usage (from the repository root):
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python scripts/train_screening.py [--data ../shared/data]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python scripts/train_screening.py [--data ../shared/data] [--out DIR]
 
 Inputs (read only): Kursk ``train.csv``, SPb ``appeals.csv.gz`` (texts and official answers),
 VK ``community_posts.csv.gz`` and the hand labels in
-``tsur/triage/models/default/screening_labels.csv`` (ids and labels only). What is trained on:
+``tsur/triage/models/default/screening_labels.csv`` (ids and labels only). Trained on:
 
-* positives — residents' complaints: Kursk letters (plus their first 5–25 words, so a short
-  complaint and a long letter both look like complaints), a 6,000-text sample of SPb portal
-  messages, and VK posts pseudo-labelled as complaints (see below);
-* negatives — VK community posts the cue rules call noise (plus one random 3–30-word crop of each,
-  so short posts are not all "complaints"), and 5,000 SPb official answers: same topics and the
-  same portal as the complaints, but not a complaint, so the model cannot win on topic or source
-  style alone.
+* complaints — Kursk letters (plus their first 5–25 words, so a short complaint and a long letter
+  both look like complaints), 6,000 SPb portal messages of at least 3 words, VK posts
+  pseudo-labelled as complaints (below) and the hand-labelled ``split=train`` complaints (weight 3);
+* non-complaints — VK posts the cue rules call noise (plus one random 3–30-word crop of each, so
+  short posts are not all "complaints"), 5,000 SPb official answers (same topics and portal as the
+  complaints, so neither topic nor source style alone wins) and the ``split=train`` non-complaints.
 
-Never trained on: every hand-labelled VK post (dev and test), the VK test pool (15 % of posts by id
-hash, from which the test labels are drawn), and 15 % of portal texts by normalised-text hash
-(held out to measure recall on portal complaints). VK posts the rules call "unsure" are left out
-of the negatives.
+Never trained on: the ``tune`` and ``test`` labels and the whole VK test pool (15 % of posts by id
+hash) they were drawn from, and 15 % of portal texts by normalised-text hash (held out to measure
+recall on portal complaints). VK posts the rules call "unsure" are left out of the negatives.
 
 Two stages: a first model scores the unlabelled VK training posts; "unsure" posts it scores
-≥ 0.5 become pseudo-positives and "noise" posts it scores ≥ 0.5 are dropped from the negatives;
-the final model is trained on that. The decision threshold maximises F1 on the dev labels.
+≥ 0.5 become pseudo-complaints and "noise" posts it scores ≥ 0.5 are dropped from the negatives.
+The decision threshold maximises window-averaged F1 on the stratum-weighted ``tune`` labels.
+Seeds are fixed: a rerun reproduces the shipped weights byte for byte.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsur.settings")
 
 app = Celery("tsur")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tsur.core"])
+app.autodiscover_tasks(["tsur.core", "tsur.channels"])
 app.conf.beat_schedule = {
     "tick": {"task": "tsur.core.tasks.tick", "schedule": 60.0},
 }

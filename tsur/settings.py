@@ -197,6 +197,14 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Channels (docs/channels.md).
+TSUR_SIGNAL_RETENTION_DAYS = env_int("TSUR_SIGNAL_RETENTION_DAYS", 90)  # non-complaint posts' text kept this long
+TSUR_CHANNEL_LEASE_SECONDS = env_int("TSUR_CHANNEL_LEASE_SECONDS", 120)  # a claimed row is retried after this
+TSUR_CHANNEL_BATCH = env_int("TSUR_CHANNEL_BATCH", 200)
+TSUR_CHANNEL_POLL_SECONDS = env_int("TSUR_CHANNEL_POLL_SECONDS", 60)
+TSUR_DELIVERY_MAX_ATTEMPTS = env_int("TSUR_DELIVERY_MAX_ATTEMPTS", 8)
+TSUR_SCREENING_MODEL_DIR = env_str("TSUR_SCREENING_MODEL_DIR", "")
+
 # Lifecycle thresholds (configuration, PRODUCT.md defaults).
 TSUR_REOPEN_MAX_SCORE = env_int("TSUR_REOPEN_MAX_SCORE", 3)  # a rating at or below reopens the appeal
 TSUR_AUTO_CLOSE_DAYS = env_int("TSUR_AUTO_CLOSE_DAYS", 7)  # published and unrated this long -> closed

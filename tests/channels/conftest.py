@@ -125,7 +125,7 @@ class KeywordScreen:
 @pytest.fixture
 def complaint_screen(monkeypatch) -> KeywordScreen:
     """Install KeywordScreen as the loaded screening model for the test."""
-    from tsur.channels.services import SCREEN
+    from tsur.channels.screening import SCREEN
 
     screen = KeywordScreen()
     monkeypatch.setattr(SCREEN, "screen", screen)
@@ -136,7 +136,7 @@ def complaint_screen(monkeypatch) -> KeywordScreen:
 @pytest.fixture
 def no_screening_model(monkeypatch, settings, tmp_path):
     """The screening model is missing (an empty model directory)."""
-    from tsur.channels.services import SCREEN
+    from tsur.channels.screening import SCREEN
 
     settings.TSUR_SCREENING_MODEL_DIR = str(tmp_path / "no-model")
     SCREEN.reset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tsur.channels import services, tasks
+from tsur.channels import listening, services, tasks
 from tsur.channels.base import ChannelError, DeliveryError, RawItem
 from tsur.channels.models import ChannelConfig, InboundMessage, SignalPurge
 from tsur.core import clock
@@ -58,9 +58,9 @@ def test_it_polls_only_enabled_channels_that_can_be_polled(world, fake_channel, 
     enabled = fake_channel("vk")
     fake_channel("ok", enabled=False)
     channel_config("no-such-kind")
-    assert services.due_channels(clock.now()) == [enabled.pk]
+    assert listening.due_channels(clock.now()) == [enabled.pk]
     ChannelConfig.objects.filter(pk=enabled.pk).update(next_poll_at=clock.now() + dt.timedelta(minutes=1))
-    assert services.due_channels(clock.now()) == []
+    assert listening.due_channels(clock.now()) == []
 
 
 def test_the_sweeper_picks_up_what_a_lost_queue_left_behind(world, fake_channel, complaint_screen):
@@ -102,7 +102,7 @@ def test_it_purges_the_text_of_old_signals_and_keeps_the_counts(world, fake_chan
         services.receive(config, items("old", text="Продаю гараж") + items("complaint"))
     with clock.at(start - dt.timedelta(days=89)):
         services.receive(config, items("recent", text="Концерт в парке в субботу"))
-    assert services.purge_signals(start) == 1
+    assert listening.purge_signals(start) == 1
     old = InboundMessage.objects.get(external_id="old")
     assert old.state == State.SIGNAL and old.text == "" and old.raw == {} and old.purged_at == start
     assert InboundMessage.objects.get(external_id="recent").text == "Концерт в парке в субботу"
@@ -110,7 +110,7 @@ def test_it_purges_the_text_of_old_signals_and_keeps_the_counts(world, fake_chan
     purge = SignalPurge.objects.get()
     assert purge.purged == 1 and purge.by_channel == {config.code: 1}
     assert InboundMessage.objects.filter(state=State.SIGNAL).count() == 2  # counts survive
-    assert services.purge_signals(start) == 0
+    assert listening.purge_signals(start) == 0
     assert SignalPurge.objects.count() == 1
 
 

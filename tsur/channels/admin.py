@@ -3,6 +3,8 @@ listening health, stored inbound payloads, outbound deliveries and retention pur
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -13,8 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 # Connect the delivery hook and register the Celery tasks in every process that loads the admin
-# (web, workers, commands) until ChannelsConfig.ready() imports them itself.
-from tsur.channels import signals, tasks  # noqa: F401
+from tsur.channels import tasks
 from tsur.channels.forms import ChannelConfigForm, PosImportForm
 from tsur.channels.models import ChannelConfig, Delivery, InboundMessage, SignalPurge
 
@@ -29,11 +30,11 @@ class ChannelConfigAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind", "enabled", "last_polled_at", "failures", "error")
     list_filter = ("kind", "enabled")
     search_fields = ("name", "code")
-    readonly_fields = ("last_polled_at", "next_poll_at", "failures", "last_error", "cursor", "updated_at", "pos_import")
+    readonly_fields = ("last_polled_at", "next_poll_at", "failures", "last_error", "cursor_summary", "updated_at", "pos_import")
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "enabled", "pos_import")}),
         ("Настройки канала", {"fields": ("settings",)}),
-        ("Состояние опроса", {"fields": ("last_polled_at", "next_poll_at", "failures", "last_error", "cursor", "updated_at")}),
+        ("Состояние опроса", {"fields": ("last_polled_at", "next_poll_at", "failures", "last_error", "cursor_summary", "updated_at")}),
     )
     actions = ("enable", "disable", "poll_now")
 
@@ -42,6 +43,14 @@ class ChannelConfigAdmin(admin.ModelAdmin):
         return _short(obj.last_error) if obj.last_error else "—"
 
     @admin.display(description="импорт выгрузки")
+    @admin.display(description="позиция чтения")
+    def cursor_summary(self, obj: ChannelConfig) -> str:
+        """The listening cursor without what it may hold of residents (unfinished bot dialogues)."""
+        cursor = dict(obj.cursor or {})
+        if "conversations" in cursor:
+            cursor["conversations"] = f"незавершённых диалогов: {len(cursor['conversations'] or {})}"
+        return json.dumps(cursor, ensure_ascii=False)[:2000]
+
     def pos_import(self, obj: ChannelConfig) -> str:
         if obj.pk is None or obj.kind != "pos_import":
             return "—"
@@ -98,7 +107,7 @@ class ChannelConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description="Опросить сейчас")
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from tsur.channels.services import can_poll
+        from tsur.channels.listening import can_poll
 
         polled = 0
         for config in queryset.filter(enabled=True):

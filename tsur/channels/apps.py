@@ -8,6 +8,6 @@ class ChannelsConfig(AppConfig):
     verbose_name = "Каналы"
 
     def ready(self) -> None:
-        from tsur.channels import registry
+        from tsur.channels import registry, signals, tasks  # noqa: F401 - connect receivers, register tasks
 
         registry.autodiscover()

@@ -19,7 +19,7 @@ class ChannelConfig(models.Model):
     # Where listening stopped (e.g. the last seen post id / update offset), per plugin.
     cursor = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Listening schedule and health (tsur.channels.services.poll_channel): the next poll is claimed
+    # Listening schedule and health (tsur.channels.listening.poll_channel): the next poll is claimed
     # by moving this forward with a conditional update, so two pollers never fetch the same page.
     next_poll_at = models.DateTimeField("следующий опрос", null=True, blank=True)
     last_polled_at = models.DateTimeField("последний успешный опрос", null=True, blank=True)

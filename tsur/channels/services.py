@@ -19,21 +19,19 @@ import json
 import logging
 import math
 import random
-import threading
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 
 from tsur.appeals.models import Appeal, Channel
 from tsur.channels import registry
-from tsur.channels.base import ChannelError, ChannelPlugin, DeliveryError, NormalisedMessage, RawItem
-from tsur.channels.models import ChannelConfig, InboundMessage, SignalPurge
+from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, RawItem
+from tsur.channels.models import ChannelConfig, InboundMessage
+from tsur.channels.screening import SCREEN
 from tsur.core import clock
 from tsur.core.errors import ValidationFailed
 
@@ -296,53 +294,6 @@ def _retry(outcome: Outcome, reason: str, retry_after: float | None = None) -> O
 # --- complaint screening ------------------------------------------------------------------------
 
 
-class _ScreenHolder:
-    """The complaint-screening model, loaded once per process. When it is missing or broken every
-    post is treated as a complaint (a missed complaint costs more than an extra appeal for an
-    operator to reject), the reason is recorded on each row, and loading is retried later."""
-
-    RETRY_SECONDS = 300
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.screen = None
-        self.reason = ""
-        self.checked_at = -math.inf
-
-    def get(self):
-        with self.lock:
-            if self.screen is None and time.monotonic() - self.checked_at > self.RETRY_SECONDS:
-                self.checked_at = time.monotonic()
-                self.screen, self.reason = _load_screen()
-            return self.screen, self.reason
-
-    def reset(self) -> None:
-        with self.lock:
-            self.screen, self.reason, self.checked_at = None, "", -math.inf
-
-
-def screening_model_dir() -> Path:
-    configured = setting("TSUR_SCREENING_MODEL_DIR", "")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "triage" / "models" / "default" / "screening"
-
-
-def _load_screen():
-    directory = screening_model_dir()
-    try:
-        from tsur.triage.engine.screening import ComplaintScreen
-    except ImportError as exc:
-        log.warning("complaint screening unavailable: %s", exc)
-        return None, "модуль отбора жалоб не установлен"
-    try:
-        screen = ComplaintScreen.load(directory)
-    except Exception as exc:  # ScreeningModelError, or anything a broken model raises
-        log.warning("complaint screening model not loaded from %s: %s", directory, exc)
-        return None, f"модель отбора жалоб не загружена ({type(exc).__name__})"
-    log.info("complaint screening model loaded from %s", directory)
-    return screen, ""
-
-
-SCREEN = _ScreenHolder()
 
 
 def _screen(outcomes: list[Outcome]) -> None:
@@ -541,90 +492,14 @@ def requeue_failed(ids: Iterable[int]) -> int:
     )
 
 
-# --- listening ----------------------------------------------------------------------------------
-
-
-def can_poll(config: ChannelConfig) -> bool:
-    try:
-        plugin = registry.get(config.kind)
-    except KeyError:
-        return False
-    return plugin.poll is not ChannelPlugin.poll
-
-
-def due_channels(now: dt.datetime) -> list[int]:
-    configs = ChannelConfig.objects.filter(enabled=True).filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
-    return [c.pk for c in configs.only("pk", "kind") if can_poll(c)]
-
-
-def _poll_interval(plugin: ChannelPlugin) -> float:
-    for name in ("poll_interval", "poll_seconds"):
-        value = getattr(plugin.settings, name, None)
-        if isinstance(value, int | float) and value > 0:
-            return float(value)
-    return float(setting("TSUR_CHANNEL_POLL_SECONDS", 60))
+# --- entry points that live in their own modules --------------------------------------------------
 
 
 def poll_channel(config_id: int) -> dict[str, int | str]:
-    """Fetch what a listening channel has new, store it and move the cursor in one transaction
-    (a crash before commit re-polls from the old cursor, and receive() drops what it has)."""
-    now = clock.now()
-    claimed = ChannelConfig.objects.filter(pk=config_id, enabled=True).filter(
-        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
-    ).update(next_poll_at=now + lease())
-    if not claimed:
-        return {"skipped": "не время или канал отключён"}
-    config = ChannelConfig.objects.get(pk=config_id)
-    try:
-        plugin = config.plugin()
-        items, cursor = plugin.poll(dict(config.cursor))
-        items = list(items)
-    except Exception as exc:
-        return _poll_failed(config, exc)
-    with transaction.atomic():
-        counts = receive(config, items)
-        ChannelConfig.objects.filter(pk=config.pk).update(
-            cursor=cursor, last_polled_at=now, last_error="", failures=0, next_poll_at=clock.now() + dt.timedelta(seconds=_poll_interval(plugin))
-        )
-    log.info("channel %s polled: %s", config.code, counts)
-    return counts
+    """Poll one listening channel now (tsur.channels.listening.poll_channel)."""
+    from tsur.channels.listening import poll_channel as poll
 
-
-def _poll_failed(config: ChannelConfig, exc: Exception) -> dict[str, int | str]:
-    if isinstance(exc, ChannelError | DeliveryError):
-        reason = str(exc) or type(exc).__name__
-    elif isinstance(exc, KeyError):
-        reason = f"нет модуля канала вида «{config.kind}»"
-    elif exc.__class__.__name__ == "ValidationError":
-        reason = "настройки канала не прошли проверку: исправьте их в администрировании"
-    else:
-        reason = f"ошибка опроса ({type(exc).__name__})"
-    failures = config.failures + 1
-    delay = backoff(failures, base=60, cap=3600, retry_after=getattr(exc, "retry_after", None))
-    ChannelConfig.objects.filter(pk=config.pk).update(
-        last_error=reason[:1000], failures=failures, next_poll_at=clock.now() + dt.timedelta(seconds=delay)
-    )
-    log.warning("channel %s poll failed (%d in a row), next try in %.0f s: %s", config.code, failures, delay, reason)
-    return {"error": reason}
-
-
-# --- retention ----------------------------------------------------------------------------------
-
-
-def purge_signals(now: dt.datetime | None = None) -> int:
-    """Empty the text and raw payload of signals older than TSUR_SIGNAL_RETENTION_DAYS; the rows
-    (channel, time, probability) stay so counts for analytics survive. Each run is recorded."""
-    now = now or clock.now()
-    cutoff = now - dt.timedelta(days=int(setting("TSUR_SIGNAL_RETENTION_DAYS", 90)))
-    due = InboundMessage.objects.filter(state=State.SIGNAL, processed_at__lt=cutoff, purged_at__isnull=True)
-    by_channel = {r["channel__code"]: r["n"] for r in due.values("channel__code").annotate(n=Count("pk"))}
-    if not by_channel:
-        return 0
-    with transaction.atomic():
-        purged = due.update(text="", raw={}, purged_at=now)
-        SignalPurge.objects.create(at=now, cutoff=cutoff, purged=purged, by_channel=by_channel)
-    log.info("retention: purged the text of %d signals processed before %s", purged, cutoff.isoformat())
-    return purged
+    return poll(config_id)
 
 
 # --- what the appeal card shows -----------------------------------------------------------------

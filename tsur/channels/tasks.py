@@ -41,9 +41,9 @@ def process_inbound() -> dict:
 
 @shared_task(name="tsur.channels.tasks.poll_channel", acks_late=True)
 def poll_channel(config_id: int) -> dict:
-    from tsur.channels import services
+    from tsur.channels import listening
 
-    return services.poll_channel(config_id)
+    return listening.poll_channel(config_id)
 
 
 @shared_task(name="tsur.channels.tasks.send_delivery", acks_late=True)
@@ -82,7 +82,7 @@ def enqueue(name: str, *args: object) -> None:
 def sweep(now) -> dict:
     """Periodic: fail rows that exhausted their attempts, re-enqueue pending and expired-claim
     inbound rows, due deliveries and due polls, and purge old signals."""
-    from tsur.channels import deliveries, services
+    from tsur.channels import deliveries, listening, services
     from tsur.channels.models import InboundMessage
 
     State = InboundMessage.State
@@ -100,10 +100,10 @@ def sweep(now) -> dict:
     due = deliveries.due_ids(now)
     for pk in due:
         enqueue("send_delivery", pk)
-    polls = services.due_channels(now)
+    polls = listening.due_channels(now)
     for pk in polls:
         enqueue("poll_channel", pk)
-    purged = services.purge_signals(now)
+    purged = listening.purge_signals(now)
     return {
         "inbound_pending": pending,
         "inbound_failed": exhausted,

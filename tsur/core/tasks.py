@@ -50,6 +50,11 @@ def deliver_notification(notification_id: int) -> str:
             return "not pending"
     note = Notification.objects.select_related("appeal__resident").get(pk=notification_id)
     resident = note.appeal.resident
+    if hasattr(note, "delivery"):
+        # The appeal came through a channel that answers in its own thread (social post, e-mail
+        # reply with In-Reply-To): the channel delivery carries it, a second e-mail would duplicate it.
+        Notification.objects.filter(pk=note.pk).update(state=Notification.State.SKIPPED, last_error="доставляется через канал")
+        return "channel delivery"
     if resident is None or not resident.email:
         # The resident reads it on the status page (and in the channel once channels deliver).
         Notification.objects.filter(pk=note.pk).update(state=Notification.State.SKIPPED)
@@ -85,6 +90,9 @@ def tick() -> dict:
     for pk in pending:
         enqueue("deliver_notification", pk)
     result["requeued"] = len(stuck) + len(pending)
+    from tsur.channels.tasks import sweep as sweep_channels
+
+    result["channels"] = sweep_channels(now)
     return result
 
 

@@ -4,11 +4,15 @@ community noise (ads, vacancies, news reposts, events, thanks, lost pets, neighb
 Pure Python (numpy/scipy/scikit-learn), no Django. A linear model over hashed sparse features:
 
 * stems of the words (Snowball Russian, PyStemmer) and stem bigrams;
-* character 3–5-grams inside each word, so inflected and misspelt forms still meet.
+* character n-grams inside each word (3–4 in the shipped model), so inflected and misspelt forms
+  still meet;
+* two pooled lexicon features (words a resident uses to report a problem; words of ads and
+  events), which share evidence across rare words.
 
 Every text is normalised the same way before featurisation whatever its source (HTML stripped,
-scrubbing placeholders such as ``[телефон]`` or ``XXXX`` folded into one token each, links replaced,
-digits folded, social-network "Expand text" markers removed) and cut to its first
+scrubbing placeholders such as ``[телефон]`` and phone numbers folded into one token, the
+portal's ``XXXX`` redactions removed, links replaced, social-network "Expand text" markers removed;
+digits are folded to «0» inside the features) and cut to its first
 ``max_chars`` characters, so long letters, short portal notes and posts are compared on the same
 footing. Features are TF-IDF weighted (sublinear tf) and L2-normalised.
 
@@ -63,7 +67,13 @@ NOISE_PREFIXES: tuple[str, ...] = (
 )
 
 
-class ScreeningModelError(Exception):
+try:  # one error type for every triage model directory (the classifier's ModelError)
+    from tsur.triage.engine.model import ModelError as _ModelErrorBase
+except ImportError:  # pragma: no cover - only while model.py does not exist
+    _ModelErrorBase = Exception
+
+
+class ScreeningModelError(_ModelErrorBase):
     """The screening model directory is missing, corrupted or does not match this code."""
 
 
@@ -93,7 +103,7 @@ def _basic_clean(raw: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
 
 
-def normalise(raw: str, max_chars: int = 600) -> str:
+def normalise(raw: str, max_chars: int = 500) -> str:
     """The text the screening model sees: cleaned, placeholders and contacts folded into fixed
     tokens, links replaced, glued sentences split, lower-cased, «ё» folded, digits folded to «0»,
     cut to ``max_chars`` characters at a word boundary."""
@@ -134,9 +144,9 @@ class FeatureConfig:
     """How texts become hashed sparse features; stored in the manifest."""
 
     n_bits: int = 20
-    max_chars: int = 600
+    max_chars: int = 500
     char_min: int = 3
-    char_max: int = 5
+    char_max: int = 4
     stem_bigrams: bool = True
     lexicon: bool = True
     hash_seed: int = 20211

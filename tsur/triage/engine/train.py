@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from tsur.triage.engine import text as textmod
 from tsur.triage.engine.features import FeatureParams, FeatureSpace
-from tsur.triage.engine.model import TextModel, softmax
+from tsur.triage.engine.model import Head, TextModel, softmax
 
 csv.field_size_limit(10_000_000)
 
@@ -170,63 +170,100 @@ def folds(y: np.ndarray, groups: Sequence[str] | None, k: int, seed: int = 0) ->
         return [test for _train, test in splitter.split(np.zeros(n), y, group_ids)]
 
 
-def train_text_model(
-    texts: Sequence[str],
-    labels: Sequence[str],
+def fit_head(
+    x: sp.csr_matrix,
+    labels: Sequence[str | None],
+    config: TrainConfig,
     *,
-    contexts: Sequence[Mapping[str, str] | None] | None = None,
     sample_weight: Sequence[float] | None = None,
-    config: TrainConfig | None = None,
+    primary: Sequence[bool] | None = None,
     groups: Sequence[str] | None = None,
+    label_names: Mapping[str, str] | None = None,
+    label_blocks: Mapping[str, str] | None = None,
     info: Mapping | None = None,
-    calibration_mask: Sequence[bool] | None = None,
-) -> TextModel:
-    """Fit features, the linear layer and its calibration on cleaned or raw `texts`.
+) -> Head:
+    """A calibrated linear head on feature rows `x`; rows whose label is None/"" are skipped.
 
-    `calibration_mask` limits which rows the temperature is fitted on (e.g. only the target
-    domain when auxiliary data are mixed in); all rows are used for the weights.
-    """
-    config = config or TrainConfig()
-    texts = [textmod.clean(t) for t in texts]
-    counts = Counter(labels)
-    keep_rows = [i for i, lab in enumerate(labels) if lab and counts[lab] >= config.min_class_count]
-    texts = [texts[i] for i in keep_rows]
-    labels = [labels[i] for i in keep_rows]
-    if contexts is not None:
-        contexts = [contexts[i] for i in keep_rows]
-    sw = np.asarray(sample_weight, dtype=np.float64)[keep_rows] if sample_weight is not None else None
-    grp = [groups[i] for i in keep_rows] if groups is not None else [textmod.normalise(t) for t in texts]
-    cal = np.asarray(calibration_mask, dtype=bool)[keep_rows] if calibration_mask is not None else np.ones(len(texts), dtype=bool)
-    label_list = sorted(set(labels))
+    `primary` marks the target-domain rows (default: all). Auxiliary rows (primary False) get an
+    extra "auxiliary source" indicator column while fitting, which absorbs their different label
+    prior; the column is dropped afterwards (it is 0 for every text the model will ever see).
+    Class weights and the calibration temperature come from primary rows only; the temperature is
+    fitted on out-of-fold scores of primary rows (folds grouped by `groups`)."""
+    n = x.shape[0]
+    counts = Counter(lab for lab in labels if lab)
+    rows = np.array([i for i, lab in enumerate(labels) if lab and counts[lab] >= config.min_class_count], dtype=np.int64)
+    label_list = sorted({labels[i] for i in rows})
     if len(label_list) < 2:
         raise ValueError("training needs at least two distinct labels")
     index = {lab: i for i, lab in enumerate(label_list)}
-    y = np.array([index[lab] for lab in labels], dtype=np.int64)
+    y = np.array([index[labels[i]] for i in rows], dtype=np.int64)
+    prim = (np.ones(n, dtype=bool) if primary is None else np.asarray(primary, dtype=bool))[rows]
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
+    xs = x[rows]
+    has_aux = not prim.all()
+    if has_aux:
+        xs = sp.hstack([xs, sp.csr_matrix((~prim).astype(np.float32)[:, None])], format="csr")
 
-    params = FeatureParams.from_json(config.features.to_json())
-    features = FeatureSpace(params).fit(texts, contexts)
-    x = features.transform(texts, contexts, canonical=True)
+    def fit(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w, b = fit_linear(xs[mask], y[mask], len(label_list), config, None if sw is None else sw[mask], prim[mask])
+        return (w[:-1] if has_aux else w), b
 
     temperature = 1.0
-    if config.calibration_folds >= 2 and cal.sum() >= 20:
-        oof = np.zeros((len(y), len(label_list)), dtype=np.float32)
-        covered = np.zeros(len(y), dtype=bool)
-        for test in folds(y, grp, config.calibration_folds):
-            train_mask = np.ones(len(y), dtype=bool)
-            train_mask[test] = False
-            w, b = fit_linear(x[train_mask], y[train_mask], len(label_list), config, None if sw is None else sw[train_mask])
-            oof[test] = (x[test] @ prune(w, config.keep_weights)).toarray() + b
-            covered[test] = True
-        use = covered & cal
-        temperature = fit_temperature(oof[use], y[use])
+    prim_rows = np.flatnonzero(prim)
+    if config.calibration_folds >= 2 and prim_rows.shape[0] >= 20:
+        grp = None if groups is None else [groups[rows[i]] for i in prim_rows]
+        oof = np.zeros((prim_rows.shape[0], len(label_list)), dtype=np.float32)
+        x_prim = x[rows[prim_rows]]
+        for test in folds(y[prim_rows], grp, config.calibration_folds):
+            mask = np.ones(len(y), dtype=bool)
+            mask[prim_rows[test]] = False
+            w, b = fit(mask)
+            oof[test] = (x_prim[test] @ prune(w, config.keep_weights)).toarray() + b
+        temperature = fit_temperature(oof, y[prim_rows])
 
-    w, b = fit_linear(x, y, len(label_list), config, sw)
+    w, b = fit(np.ones(len(y), dtype=bool))
+    head_info = dict(info or {})
+    head_info["train_config"] = config.to_json()
+    head_info["train_rows"] = int(len(y))
+    head_info["train_rows_primary"] = int(prim.sum())
+    head_info["label_counts"] = {lab: int(c) for lab, c in sorted(Counter(labels[i] for i in rows[prim]).items())}
+    return Head(label_list, prune(w, config.keep_weights), b, temperature=temperature, label_names=label_names, label_blocks=label_blocks, info=head_info)
+
+
+def train_text_model(
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    *,
+    contexts: Sequence[Mapping[str, str] | None] | None = None,
+    sample_weight: Sequence[float] | None = None,
+    primary: Sequence[bool] | None = None,
+    config: TrainConfig | None = None,
+    groups: Sequence[str] | None = None,
+    head: str = "category",
+    extra_heads: Mapping[str, Sequence[str | None]] | None = None,
+    label_names: Mapping[str, str] | None = None,
+    label_blocks: Mapping[str, str] | None = None,
+    info: Mapping | None = None,
+) -> TextModel:
+    """Fit the features on `texts` (raw or cleaned) and a calibrated head per label column.
+
+    `labels` feed the primary head `head`; `extra_heads` maps further head names to their label
+    lists (same rows; None where a row has no label for that head)."""
+    config = config or TrainConfig()
+    texts = [textmod.clean(t) for t in texts]
+    if groups is None:
+        groups = [textmod.normalise(t) for t in texts]
+    features = FeatureSpace(FeatureParams.from_json(config.features.to_json()))
+    used = [i for i, lab in enumerate(labels) if lab] if not extra_heads else list(range(len(texts)))
+    features.fit([texts[i] for i in used], None if contexts is None else [contexts[i] for i in used])
+    x = features.transform(texts, contexts, canonical=True)
+    common = {"sample_weight": sample_weight, "primary": primary, "groups": groups}
+    heads = {head: fit_head(x, labels, config, label_names=label_names, label_blocks=label_blocks, **common)}
+    for name, head_labels in (extra_heads or {}).items():
+        heads[name] = fit_head(x, head_labels, config, **common)
     info = dict(info or {})
     info.setdefault("trained_at", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    info["train_config"] = config.to_json()
-    info["train_rows"] = len(y)
-    info["label_counts"] = {lab: int(c) for lab, c in sorted(Counter(labels).items())}
-    return TextModel(features, label_list, prune(w, config.keep_weights), b, temperature=temperature, info=info)
+    return TextModel(features, heads, primary=head, info=info)
 
 
 # -- the default models' data sources --------------------------------------------------------
@@ -370,3 +407,128 @@ def spb_reason_target(category: str, reason: str) -> tuple[str | None, str | Non
         if (cat == "*" or cat == category) and (rea == "*" or _squash(rea) == reason):
             return block, (_squash(topic) if topic else None)
     return None, None
+
+
+# -- the default sector/category model -------------------------------------------------------
+@dataclass
+class LabelledSet:
+    """Rows for the default model: one text per row, its labels per head, weights and provenance."""
+
+    texts: list[str] = field(default_factory=list)
+    category: list[str | None] = field(default_factory=list)
+    block: list[str | None] = field(default_factory=list)
+    category_weight: list[float] = field(default_factory=list)
+    block_weight: list[float] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+
+    def add(self, text: str, category: str | None, block: str | None, cw: float, bw: float, source: str) -> None:
+        self.texts.append(text)
+        self.category.append(category)
+        self.block.append(block)
+        self.category_weight.append(cw)
+        self.block_weight.append(bw)
+        self.source.append(source)
+        self.groups.append(textmod.normalise(text))
+
+    def subset(self, rows: Sequence[int]) -> LabelledSet:
+        out = LabelledSet(sources=self.sources)
+        for i in rows:
+            out.add(self.texts[i], self.category[i], self.block[i], self.category_weight[i], self.block_weight[i], self.source[i])
+        return out
+
+
+@dataclass
+class DefaultRecipe:
+    """How the default model is trained (defaults chosen by Kursk cross-validation, see
+    docs/triage-evaluation.md)."""
+
+    config: TrainConfig = field(default_factory=TrainConfig)
+    names_weight: float = 1.0  # the rubricator's topic names as extra examples
+    spb_block_weight: float = 0.1  # St Petersburg rows, block head only
+    spb_category_weight: float = 0.0  # St Petersburg rows for the category head (0: not used)
+    vk_weight: float = 0.0  # VK posts with a sector tag, block head only
+    block_mix: float = 0.5  # block = mix·block head + (1-mix)·category head summed per block
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["config"] = self.config.to_json()
+        return data
+
+
+def load_taxonomy(path: str | os.PathLike) -> list[dict]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))["categories"]
+
+
+def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapping], recipe: DefaultRecipe) -> LabelledSet:
+    """Kursk train (primary) + rubricator topic names + St Petersburg (mapped) + VK (tagged) rows.
+
+    Only files the data README allows are read: kursk/train.csv, kursk/topic_blocks.csv,
+    spb/appeals.csv.gz (2020-10 … 2021-03), vk/community_posts.csv.gz."""
+    root = Path(shared_data)
+    code_of = {_squash(c["name"]): c["code"] for c in taxonomy}
+    data = LabelledSet()
+    kursk = read_table(root / "kursk" / "train.csv")
+    for row in kursk:
+        code = code_of.get(_squash(row["Тематика"]))
+        data.add(textmod.clean(row["Текст Сообщения"]), code, row["block"], 1.0, 1.0, "kursk")
+    data.sources["kursk/train.csv"] = len(kursk)
+    topics = read_table(root / "kursk" / "topic_blocks.csv")
+    if recipe.names_weight > 0:
+        for row in topics:
+            code = code_of.get(_squash(row["topic"]))
+            data.add(_squash(row["topic"]), code, row["block"], recipe.names_weight, recipe.names_weight, "topic_names")
+        data.sources["kursk/topic_blocks.csv"] = len(topics)
+    if recipe.spb_block_weight > 0 or recipe.spb_category_weight > 0:
+        spb = sorted(read_table(root / "spb" / "appeals.csv.gz"), key=lambda r: r["created_dt"])
+        seen: set[str] = set()
+        used = 0
+        for row in spb:
+            if row["created_dt"] >= "2021-04":  # never: the held-back month is not in this file
+                continue
+            key = textmod.normalise(row["text"])
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            block, topic = spb_reason_target(row["category"], row["reason"])
+            code = code_of.get(topic) if topic and recipe.spb_category_weight > 0 else None
+            if recipe.spb_block_weight <= 0:
+                block = None
+            if block is None and code is None:
+                continue
+            data.add(textmod.clean(row["text"]), code, block, recipe.spb_category_weight, recipe.spb_block_weight, "spb")
+            used += 1
+        data.sources["spb/appeals.csv.gz"] = used
+    if recipe.vk_weight > 0:
+        vk = read_table(root / "vk" / "community_posts.csv.gz")
+        used = 0
+        for row in vk:
+            block = VK_AREA_BLOCKS.get(row.get("life_areas") or "")
+            if block:
+                data.add(textmod.clean(row["text"]), None, block, 0.0, recipe.vk_weight, "vk")
+                used += 1
+        data.sources["vk/community_posts.csv.gz"] = used
+    return data
+
+
+def fit_default(data: LabelledSet, taxonomy: Sequence[Mapping], recipe: DefaultRecipe, *, info: Mapping | None = None) -> TextModel:
+    """The default model: shared features, a `category` head (taxonomy codes) and a `block` head."""
+    config = recipe.config
+    names = {c["code"]: c["name"] for c in taxonomy}
+    blocks = {c["code"]: c["block"] for c in taxonomy}
+    features = FeatureSpace(FeatureParams.from_json(config.features.to_json())).fit(data.texts)
+    x = features.transform(data.texts, canonical=True)
+    primary = [s == "kursk" for s in data.source]
+    cat_labels = [c if w > 0 else None for c, w in zip(data.category, data.category_weight, strict=True)]
+    block_labels = [b if w > 0 else None for b, w in zip(data.block, data.block_weight, strict=True)]
+    category = fit_head(
+        x, cat_labels, config, sample_weight=data.category_weight, primary=primary, groups=data.groups, label_names=names, label_blocks=blocks
+    )
+    block = fit_head(x, block_labels, config, sample_weight=data.block_weight, primary=primary, groups=data.groups)
+    info = dict(info or {})
+    info.setdefault("trained_at", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    info["block_mix"] = recipe.block_mix
+    info["recipe"] = recipe.to_json()
+    info["sources"] = dict(data.sources)
+    return TextModel(features, {"category": category, "block": block}, primary="category", info=info)

@@ -171,7 +171,7 @@ class Command(BaseCommand):
         from django.db import connection, connections
 
         from tsur.appeals.models import Appeal
-        from tsur.channels import services
+        from tsur.channels.screening import SCREEN
 
         if options["screening"] or os.environ.get("TSUR_SCREENING_MODEL_DIR"):
             settings.TSUR_SCREENING_MODEL_DIR = options["screening"] or os.environ["TSUR_SCREENING_MODEL_DIR"]
@@ -179,7 +179,7 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         if not options["force"] and Appeal.objects.exclude(external_id__startswith="bench-").exists():
             raise CommandError("В базе есть настоящие обращения: укажите отдельную базу (--database) или --force.")
-        screen, reason = services.SCREEN.get()  # loaded once, shared by the forked workers
+        screen, reason = SCREEN.get()  # loaded once, shared by the forked workers
         runs = []
         for number in range(options["runs"]):
             runs.append(self._one_run(options, number))
