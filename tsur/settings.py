@@ -204,6 +204,12 @@ TSUR_CHANNEL_BATCH = env_int("TSUR_CHANNEL_BATCH", 200)
 TSUR_CHANNEL_POLL_SECONDS = env_int("TSUR_CHANNEL_POLL_SECONDS", 60)
 TSUR_DELIVERY_MAX_ATTEMPTS = env_int("TSUR_DELIVERY_MAX_ATTEMPTS", 8)
 TSUR_SCREENING_MODEL_DIR = env_str("TSUR_SCREENING_MODEL_DIR", "")
+# Probability above which a listened post becomes an appeal (0 = the model's own threshold).
+TSUR_SCREENING_THRESHOLD = float(env_str("TSUR_SCREENING_THRESHOLD", "0.2"))
+
+# Triage runs on every new appeal (in the background); a model directory other than the shipped one.
+TSUR_TRIAGE_ENABLED = env_bool("TSUR_TRIAGE_ENABLED", True)
+TSUR_TRIAGE_MODEL_DIR = env_str("TSUR_TRIAGE_MODEL_DIR", "")
 
 # Lifecycle thresholds (configuration, PRODUCT.md defaults).
 TSUR_REOPEN_MAX_SCORE = env_int("TSUR_REOPEN_MAX_SCORE", 3)  # a rating at or below reopens the appeal

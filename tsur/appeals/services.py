@@ -634,7 +634,8 @@ def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
         if not a.address and proposal.address:
             a.address = proposal.address[:300]
             applied["address"] = a.address
-        if proposal.urgency_reason and a.urgency != Urgency.HIGH:
+        if proposal.urgency_reason and (a.urgency != Urgency.HIGH or a.urgency_reason == CATEGORY_DEFAULT_URGENCY):
+            # Raise it, or replace the category's generic reason with the concrete one found.
             a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
             applied["urgency"] = "high"
         a.queue = queue_for(a.territory, a.category)

@@ -53,6 +53,11 @@ def _load_screen():
         return None, "модуль отбора жалоб не установлен"
     try:
         screen = ComplaintScreen.load(directory)
+        if settings.TSUR_SCREENING_THRESHOLD:
+            # The center would rather read a few posts too many than miss a complaint: the shipped
+            # model catches ~0.8 of social-post complaints at 0.2 but ~0.2 at its own 0.45
+            # (docs/triage-evaluation-screening.md).
+            screen.threshold = settings.TSUR_SCREENING_THRESHOLD
     except Exception as exc:  # ScreeningModelError, or anything a broken model raises
         log.warning("complaint screening model not loaded from %s: %s", directory, exc)
         return None, f"модель отбора жалоб не загружена ({type(exc).__name__})"

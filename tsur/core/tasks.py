@@ -31,6 +31,14 @@ def process_new_appeal(appeal_id: int) -> str:
         return "already processed"
     from tsur.core.errors import TransitionNotAllowed
 
+    if settings.TSUR_TRIAGE_ENABLED:
+        try:
+            from tsur.triage.services import triage_appeal
+
+            triage_appeal(appeal_id)
+        except Exception:
+            log.exception("triage of appeal %s failed; it goes to moderation untriaged", appeal_id)
+
     try:
         take_to_moderation(appeal_id)
     except TransitionNotAllowed:

@@ -231,4 +231,27 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "action_groups": list(groups.items()),
         "has_actions": bool(action_rows),
         "route_preview": route_preview(appeal) if any(a.name == "route" for a in actions) else "",
+        "triage": triage_of(appeal),
+        "deliveries": deliveries_of(appeal),
     }
+
+
+def triage_of(appeal: Appeal) -> dict | None:
+    """What the automatic triage decided, with confidences and the evidence it used."""
+    result = appeal.triage_results.select_related("duplicate_of").first()
+    if result is None:
+        return None
+    pct = lambda v: round(v * 100) if v is not None else None  # noqa: E731
+    return {
+        "result": result,
+        "block_pct": pct(result.block_confidence),
+        "category_pct": pct(result.category_confidence),
+        "complaint_pct": pct(result.complaint_probability),
+        "applied": result.applied or {},
+    }
+
+
+def deliveries_of(appeal: Appeal) -> list:
+    from tsur.channels.services import deliveries_for
+
+    return deliveries_for(appeal)
