@@ -254,6 +254,10 @@ def create_appeal(data: NewAppeal, actor=None) -> Appeal:
     if territory is None and data.lat is not None:
         territory = territory_at(data.lat, data.lon)
     received = data.received_at or clock.now()
+    # The number is taken in its own short transaction when we are not already inside one, so
+    # the per-year counter row is locked for one statement, not for the whole creation; a failed
+    # creation leaves a gap in the numbering, which is harmless.
+    number = next_number(received) if not transaction.get_connection().in_atomic_block else None
     try:
         with transaction.atomic():
             resident = None
@@ -266,7 +270,7 @@ def create_appeal(data: NewAppeal, actor=None) -> Appeal:
                     user=data.user if getattr(data.user, "is_authenticated", False) else None,
                 )
             appeal = Appeal(
-                number=next_number(received),
+                number=number or next_number(received),
                 channel=data.channel,
                 external_id=data.external_id[:200],
                 regime=_regime_for(data.channel, category),
