@@ -21,6 +21,17 @@ class ChannelError(Exception):
     """A payload or a setting the plugin cannot work with (logged with its reason, kept for review)."""
 
 
+class ServiceError(ChannelError):
+    """A failure talking to an outside service; `retryable` says whether a later attempt can help."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None, code: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.code = code
+
+
 class DeliveryError(Exception):
     def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None):
         super().__init__(reason)

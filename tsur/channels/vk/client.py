@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tsur.channels.base import ChannelError
+from tsur.channels.base import ServiceError
 
 log = logging.getLogger("tsur.channels.vk")
 
@@ -65,15 +65,8 @@ OTHER: dict[int, str] = {
 }
 
 
-class VkError(ChannelError):
-    """Any failure talking to VK. `retryable` says whether a later attempt can help."""
-
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None, code: int | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.code = code
+class VkError(ServiceError):
+    """Any failure talking to VK."""
 
 
 class VkApiError(VkError):
