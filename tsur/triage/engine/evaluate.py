@@ -157,7 +157,10 @@ def evaluate_cv(
     ctx = _contexts(rows, context_columns)
     pred: list[str] = [""] * len(rows)
     conf = [0.0] * len(rows)
-    for test in folds(y, groups, k, seed):
+    splits = folds(y, groups, k, seed)
+    if not splits:
+        raise ValueError("too few distinct texts for cross-validation")
+    for test in splits:
         train = np.setdiff1d(np.arange(len(rows)), test)
         model = train_text_model(
             [texts[i] for i in train],

@@ -32,17 +32,21 @@ _NSALT = [np.uint64((n * 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF) for n in rang
 @dataclass
 class FeatureParams:
     char_min: int = 2
-    char_max: int = 5
+    char_max: int = 4
     char_bits: int = 21
     word_bigrams: bool = True
     min_df: int = 2
     max_df: float = 1.0
     word_weight: float = 1.0
     bigram_weight: float = 0.6
-    char_weight: float = 1.0
+    char_weight: float = 0.0  # character n-grams off by default: no measured gain, half the speed (docs/triage-evaluation.md)
     context_weight: float = 0.5
     context_columns: list[str] = field(default_factory=list)
     exact_tf: bool = True
+
+    @property
+    def uses_chars(self) -> bool:
+        return self.char_weight > 0 and self.char_max >= self.char_min >= 1
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -210,10 +214,11 @@ class FeatureSpace:
             self.bigram_keys = b_uniq[keep(b_df)]
             self.idf_bigram = _idf(b_df[keep(b_df)], n)
 
-        cdoc, cbuckets = _char_buckets(folded, p)
-        c_uniq, c_df = _doc_freq(cdoc, cbuckets)
-        self.char_keys = c_uniq[keep(c_df)]
-        self.idf_char = _idf(c_df[keep(c_df)], n)
+        if p.uses_chars:
+            cdoc, cbuckets = _char_buckets(folded, p)
+            c_uniq, c_df = _doc_freq(cdoc, cbuckets)
+            self.char_keys = c_uniq[keep(c_df)]
+            self.idf_char = _idf(c_df[keep(c_df)], n)
 
         values: set[str] = set()
         if contexts is not None and p.context_columns:
@@ -227,9 +232,10 @@ class FeatureSpace:
         return self
 
     def _prepare(self) -> None:
-        lookup = np.full(1 << self.params.char_bits, -1, dtype=np.int32)
-        lookup[self.char_keys] = np.arange(self.char_keys.shape[0], dtype=np.int32)
-        self._char_lookup = lookup
+        if self.params.uses_chars:
+            lookup = np.full(1 << self.params.char_bits, -1, dtype=np.int32)
+            lookup[self.char_keys] = np.arange(self.char_keys.shape[0], dtype=np.int32)
+            self._char_lookup = lookup
         self._context_index = {v: i for i, v in enumerate(self.context_values)}
         if not self.vocab and self.stems:
             self.vocab = {s: i for i, s in enumerate(self.stems)}
@@ -253,8 +259,10 @@ class FeatureSpace:
             pos_c = np.minimum(pos, max(nb - 1, 0))
             found = (pos < nb) & (self.bigram_keys[pos_c] == bcodes) if nb else np.zeros(bcodes.shape[0], dtype=bool)
             blocks.append(_block(bdoc, np.where(found, pos, -1), n, nb, self.idf_bigram, p.bigram_weight, exact))
-        cdoc, cbuckets = _char_buckets(folded, p)
-        blocks.append(_block(cdoc, self._char_lookup[cbuckets].astype(np.int64), n, self.char_keys.shape[0], self.idf_char, p.char_weight, exact))
+        if p.uses_chars:
+            cdoc, cbuckets = _char_buckets(folded, p)
+            cols = self._char_lookup[cbuckets].astype(np.int64)
+            blocks.append(_block(cdoc, cols, n, self.char_keys.shape[0], self.idf_char, p.char_weight, exact))
         if self.context_values:
             rows, cols = [], []
             for i in range(n):

@@ -333,23 +333,25 @@ def classify_features(model: TextModel, x: sp.csr_matrix, *, block_model: TextMo
         ext = block_model.heads["block"] if "block" in block_model.heads else block_model.heads[block_model.primary]
         blocks = ext.labels
         pb = ext.proba(block_x)
-    out = []
-    for i in range(x.shape[0]):
-        if pb is None:
-            j = int(pc[i].argmax())
-            label = cat_head.labels[j]
-            out.append(Classification(label, cat_head.label_name(label), float(pc[i, j]), None, None))
-            continue
-        b = int(pb[i].argmax())
-        block_p = float(pb[i, b])
-        if m is not None:
-            inside = pc[i] * m[:, b]
-            j = int(inside.argmax())
-            total = float(inside.sum())
-            conf = block_p * (float(inside[j]) / total if total > 0 else 0.0)
-        else:
-            j = int(pc[i].argmax())
-            conf = float(pc[i, j])
-        label = cat_head.labels[j]
-        out.append(Classification(label, cat_head.label_name(label), conf, blocks[b], block_p))
-    return out
+    labels = cat_head.labels
+    name = cat_head.label_name
+    rows = np.arange(x.shape[0])
+    if pb is None:
+        j = pc.argmax(axis=1)
+        conf = pc[rows, j]
+        return [Classification(labels[jj], name(labels[jj]), float(cc), None, None) for jj, cc in zip(j.tolist(), conf.tolist(), strict=True)]
+    b = pb.argmax(axis=1)
+    block_p = pb[rows, b]
+    if m is not None:
+        inside = pc * m.T[b]
+        j = inside.argmax(axis=1)
+        total = inside.sum(axis=1)
+        share = np.divide(inside[rows, j], total, out=np.zeros_like(total), where=total > 0)
+        conf = block_p * share
+    else:
+        j = pc.argmax(axis=1)
+        conf = pc[rows, j]
+    return [
+        Classification(labels[jj], name(labels[jj]), float(cc), blocks[bb], float(bp))
+        for jj, cc, bb, bp in zip(j.tolist(), conf.tolist(), b.tolist(), block_p.tolist(), strict=True)
+    ]

@@ -197,13 +197,13 @@ class Featurizer:
                 ids.append(self._h("L noise"))
         # Character n-grams of "<word>": CRC-32 of UTF-16 slices, seeded by n (no string building).
         units = f"<{folded}>".encode("utf-16-le")
-        count = len(units) // 2
+        end = len(units) + 1
         mask = self._mask
         crc = zlib.crc32
         for n in range(cfg.char_min, cfg.char_max + 1):
             seed = cfg.hash_seed + n
             width = 2 * n
-            ids.extend(crc(units[2 * i : 2 * i + width], seed) & mask for i in range(count - n + 1))
+            ids += [crc(units[i : i + width], seed) & mask for i in range(0, end - width, 2)]
         hit = (stem_key, array("i", ids).tobytes())
         if len(self._word_cache) >= self._CACHE_LIMIT:
             self._word_cache.clear()

@@ -103,6 +103,10 @@ def fit_linear(
     if sample_weight is not None:
         weights = weights * sample_weight
     present = np.unique(y)
+    if present.shape[0] < 2:  # e.g. a calibration fold that kept one label only
+        b = np.full(n_classes, -1e3, dtype=np.float32)
+        b[present] = 0.0
+        return np.zeros((x.shape[1], n_classes), dtype=np.float32), b
     if config.classifier == "logreg":
         from sklearn.linear_model import LogisticRegression
 
@@ -157,13 +161,16 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def folds(y: np.ndarray, groups: Sequence[str] | None, k: int, seed: int = 0) -> list[np.ndarray]:
-    """Fold index per row: stratified by label, rows sharing a group key kept in one fold."""
+    """Test-row indices of each fold: stratified by label, rows sharing a group key kept in one fold
+    (fewer folds when there are fewer groups; none when fewer than two are possible)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     n = len(y)
     group_ids = np.unique(np.asarray(groups if groups is not None else [str(i) for i in range(n)]), return_inverse=True)[1]
     counts = np.bincount(y)
-    k_eff = max(2, min(k, int(counts[counts > 0].max())))
+    k_eff = min(k, int(counts[counts > 0].max()), int(group_ids.max()) + 1 if n else 0)
+    if k_eff < 2:
+        return []
     splitter = StratifiedGroupKFold(n_splits=k_eff, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -444,12 +451,13 @@ class DefaultRecipe:
     """How the default model is trained (defaults chosen by Kursk cross-validation, see
     docs/triage-evaluation.md)."""
 
-    config: TrainConfig = field(default_factory=TrainConfig)
+    config: TrainConfig = field(default_factory=lambda: TrainConfig(balance=0.75))
     names_weight: float = 1.0  # the rubricator's topic names as extra examples
     spb_block_weight: float = 0.1  # St Petersburg rows, block head only
     spb_category_weight: float = 0.0  # St Petersburg rows for the category head (0: not used)
-    vk_weight: float = 0.0  # VK posts with a sector tag, block head only
+    vk_weight: float = 0.0  # VK posts with a sector tag, block head only (measured: no gain)
     block_mix: float = 0.5  # block = mix·block head + (1-mix)·category head summed per block
+    aux_vocabulary: bool = False  # True: St Petersburg/VK words join the vocabulary and idf (measured: worse)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -467,7 +475,7 @@ def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapp
     Only files the data README allows are read: kursk/train.csv, kursk/topic_blocks.csv,
     spb/appeals.csv.gz (2020-10 … 2021-03), vk/community_posts.csv.gz."""
     root = Path(shared_data)
-    code_of = {_squash(c["name"]): c["code"] for c in taxonomy}
+    code_of = {_squash(c["name"]): _squash(c["name"]) for c in taxonomy}  # labels are the topic names
     data = LabelledSet()
     kursk = read_table(root / "kursk" / "train.csv")
     for row in kursk:
@@ -513,17 +521,26 @@ def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapp
 
 
 def fit_default(data: LabelledSet, taxonomy: Sequence[Mapping], recipe: DefaultRecipe, *, info: Mapping | None = None) -> TextModel:
-    """The default model: shared features, a `category` head (taxonomy codes) and a `block` head."""
+    """The default model: shared features, a `category` head (the rubricator's topic names, with
+    their taxonomy codes and blocks) and a `block` head."""
     config = recipe.config
-    names = {c["code"]: c["name"] for c in taxonomy}
-    blocks = {c["code"]: c["block"] for c in taxonomy}
-    features = FeatureSpace(FeatureParams.from_json(config.features.to_json())).fit(data.texts)
+    codes = {_squash(c["name"]): c["code"] for c in taxonomy}
+    blocks = {_squash(c["name"]): c["block"] for c in taxonomy}
+    vocab_rows = data.texts if recipe.aux_vocabulary else [t for t, s in zip(data.texts, data.source, strict=True) if s in {"kursk", "topic_names"}]
+    features = FeatureSpace(FeatureParams.from_json(config.features.to_json())).fit(vocab_rows)
     x = features.transform(data.texts, canonical=True)
     primary = [s == "kursk" for s in data.source]
     cat_labels = [c if w > 0 else None for c, w in zip(data.category, data.category_weight, strict=True)]
     block_labels = [b if w > 0 else None for b, w in zip(data.block, data.block_weight, strict=True)]
     category = fit_head(
-        x, cat_labels, config, sample_weight=data.category_weight, primary=primary, groups=data.groups, label_names=names, label_blocks=blocks
+        x,
+        cat_labels,
+        config,
+        sample_weight=data.category_weight,
+        primary=primary,
+        groups=data.groups,
+        label_blocks=blocks,
+        info={"label_codes": codes},
     )
     block = fit_head(x, block_labels, config, sample_weight=data.block_weight, primary=primary, groups=data.groups)
     info = dict(info or {})

@@ -1,0 +1,38 @@
+"""`tsur bench triage [--data DIR] [--runs N]`: speed and memory of triage on the St Petersburg
+texts of ../shared/data (skipped with a message when they are absent). Prints medians over the
+runs with min and max, so the machine's noise is visible."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Benchmarks (subcommand: triage)."
+
+    def add_arguments(self, parser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        triage = sub.add_parser("triage", help="classification and full triage throughput, load time, memory")
+        triage.add_argument("--data", default="", help="the shared data folder (default ../shared/data)")
+        triage.add_argument("--model", default="", help="model directory (default: the shipped model)")
+        triage.add_argument("--runs", type=int, default=5)
+        triage.add_argument("--limit", type=int, default=0, help="use only the first N messages for classification")
+        triage.add_argument("--full-limit", type=int, default=10000, help="messages for the full-pipeline runs")
+
+    def handle(self, *args, **options) -> None:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from tsur.triage.engine.bench import bench_triage, spb_texts
+
+        env = os.environ.get("TSUR_SHARED_DATA")
+        shared = Path(options["data"] or env or Path(settings.BASE_DIR).parent / "shared" / "data")
+        records = spb_texts(shared, options["limit"] or None)
+        if records is None:
+            self.stdout.write(f"bench triage skipped: {shared / 'spb' / 'appeals.csv.gz'} not found (give --data DIR with spb/appeals.csv.gz)")
+            return
+        report = bench_triage(records, model_dir=options["model"] or None, runs=max(1, options["runs"]), full_limit=options["full_limit"] or None)
+        self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
