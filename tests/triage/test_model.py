@@ -55,8 +55,7 @@ def test_it_hashes_character_ngrams_the_same_in_every_process():
         "print(','.join(map(str, s.char_keys.tolist())))"
     )
     runs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
-        for seed in ("1", "2")
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")
     }
     assert len(runs) == 1  # our hash is arithmetic on code points, not Python's salted hash()
     params = FeatureParams(min_df=1, char_weight=1.0)

@@ -36,15 +36,17 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-@functools.lru_cache(maxsize=1)
-def _categories_by_name(version: int) -> dict[str, int]:
-    return {_norm(name): pk for pk, name in Category.objects.filter(is_active=True).values_list("pk", "name")}
-
-
 def category_for(name: str) -> Category | None:
-    """The configured category a model label names (the demo taxonomy uses the rubricator's names)."""
-    pk = _categories_by_name(Category.objects.count()).get(_norm(name or ""))
-    return Category.objects.filter(pk=pk).select_related("block").first() if pk else None
+    """The configured category a model label names (the demo taxonomy uses the rubricator's names).
+    Matched on whitespace- and case-folded names; a few hundred rows, read per call so an edit in
+    the admin is seen at once."""
+    wanted = _norm(name or "")
+    if not wanted:
+        return None
+    for pk, category_name in Category.objects.filter(is_active=True).values_list("pk", "name"):
+        if _norm(category_name) == wanted:
+            return Category.objects.select_related("block").get(pk=pk)
+    return None
 
 
 def triage_appeal(appeal_id: int) -> TriageResult | None:

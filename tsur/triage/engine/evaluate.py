@@ -49,8 +49,7 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[f
     true_labels = sorted(set(y_true))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     per_class = {
-        lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4), "support": int(s[i])}
-        for i, lab in enumerate(labels)
+        lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(labels)
     }
     out = {
         "n": len(y_true),
@@ -207,8 +206,8 @@ def evaluate_default_cv(
             pred_cat[j], conf_cat[j] = c.category, c.category_confidence
     cats = [data.category[i] or "" for i in kursk]
     return {
-        "protocol": f"Kursk train, {k}-fold cross-validation stratified by block and grouped by normalised text; "
-        "auxiliary sources (topic names, St Petersburg, VK) are in every training fold, never in a test fold",
+        "protocol": f"Kursk train, {k}-fold cross-validation (seed {seed}) stratified by block and grouped by normalised text; "
+        f"auxiliary rows ({', '.join(s for s in data.sources if s != 'kursk/train.csv') or 'none'}) are in every training fold, never in a test fold",
         "recipe": recipe.to_json(),
         "sources": dict(data.sources),
         "seconds": round(time.perf_counter() - started, 1),

@@ -241,9 +241,7 @@ class FeatureSpace:
             self.vocab = {s: i for i, s in enumerate(self.stems)}
 
     # -- transforming ------------------------------------------------------------------------
-    def transform(
-        self, texts: Sequence[str], contexts: Sequence[Mapping[str, str] | None] | None = None, *, canonical: bool = False
-    ) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str], contexts: Sequence[Mapping[str, str] | None] | None = None, *, canonical: bool = False) -> sp.csr_matrix:
         """Feature rows for `texts`. canonical=True sums duplicate entries and sorts them (for training)."""
         p = self.params
         exact = p.exact_tf
@@ -274,9 +272,7 @@ class FeatureSpace:
                     if j is not None:
                         rows.append(i)
                         cols.append(j)
-            ctx_mat = sp.csr_matrix(
-                (np.full(len(rows), p.context_weight, dtype=np.float32), (rows, cols)), shape=(n, len(self.context_values))
-            )
+            ctx_mat = sp.csr_matrix((np.full(len(rows), p.context_weight, dtype=np.float32), (rows, cols)), shape=(n, len(self.context_values)))
             blocks.append(ctx_mat)
         mat = sp.hstack(blocks, format="csr", dtype=np.float32)
         if canonical:

@@ -204,9 +204,7 @@ class TextModel:
         best = proba.argmax(axis=1) if proba.shape[0] else np.zeros(0, dtype=int)
         return [(labels[j], float(proba[i, j])) for i, j in enumerate(best)]
 
-    def classify(
-        self, texts: Sequence[str], context: Sequence[Mapping[str, str] | None] | None = None, *, cleaned: bool = False
-    ) -> list[Classification]:
+    def classify(self, texts: Sequence[str], context: Sequence[Mapping[str, str] | None] | None = None, *, cleaned: bool = False) -> list[Classification]:
         """Category and (when the model knows blocks) sector block per text; see `classify_features`."""
         if not texts:
             return []
