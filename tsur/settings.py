@@ -210,6 +210,9 @@ TSUR_SCREENING_THRESHOLD = float(env_str("TSUR_SCREENING_THRESHOLD", "0.2"))
 # Triage runs on every new appeal (in the background); a model directory other than the shipped one.
 TSUR_TRIAGE_ENABLED = env_bool("TSUR_TRIAGE_ENABLED", True)
 TSUR_TRIAGE_MODEL_DIR = env_str("TSUR_TRIAGE_MODEL_DIR", "")
+# An organisation suggester trained on this platform's routed history (`tsur triage train-orgs
+# --from-db`): shown to operators where no routing rule fits. Empty: no suggestions.
+TSUR_ORG_SUGGESTER_DIR = env_str("TSUR_ORG_SUGGESTER_DIR", "")
 
 # Lifecycle thresholds (configuration, PRODUCT.md defaults).
 TSUR_REOPEN_MAX_SCORE = env_int("TSUR_REOPEN_MAX_SCORE", 3)  # a rating at or below reopens the appeal

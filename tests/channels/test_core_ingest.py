@@ -137,7 +137,7 @@ def test_it_heals_a_crash_between_creating_the_appeal_and_marking_the_row(world,
     assert [r.external_id for r in rows] == ["1"]
     outcome = services.Outcome(row=rows[0])
     outcome.message = config.plugin().normalise(RawItem("1", rows[0].raw, "post"))
-    services._create_appeal(outcome)  # the appeal is committed, then the worker dies
+    services._create_appeals([outcome])  # the appeal is committed, then the worker dies
     assert Appeal.objects.count() == 1
     assert services.process_pending() == {}  # still claimed by the dead worker
     InboundMessage.objects.update(claimed_until=clock.now() - dt.timedelta(seconds=1))  # lease runs out

@@ -439,8 +439,8 @@ def test_it_turns_a_bot_conversation_into_an_appeal_and_sends_the_answer_back(wo
     row = InboundMessage.objects.get(channel=config)
     assert row.state == InboundMessage.State.APPEAL, row.last_error
     appeal = row.appeal
-    assert appeal.channel == "telegram"
-    assert appeal.regime == "incident"  # the core's default for Telegram (CHANNEL_REGIMES)
+    assert appeal.channel == "telegram_bot"
+    assert appeal.regime == "message"  # a resident writing to the bot, like the app: not a monitored post
     assert appeal.text.startswith("Во дворе дома на Тестовой улице яма")
     assert appeal.attachments.count() == 1
 

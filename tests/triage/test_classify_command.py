@@ -15,7 +15,18 @@ from django.core.management import CommandError, call_command
 from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR, MAX_LINE_BYTES, Triage
 from tsur.triage.engine.text import MAX_TEXT_CHARS
 
-REQUIRED = {"id", "block", "block_confidence", "category", "category_confidence", "territory", "urgency", "urgency_reason", "is_complaint", "duplicate_of"}
+REQUIRED = {
+    "id",
+    "block",
+    "block_confidence",
+    "category",
+    "category_confidence",
+    "territory",
+    "urgency",
+    "urgency_reason",
+    "is_complaint",
+    "duplicate_of",
+}
 
 
 def _classify(tmp_path, lines: list[str | bytes], *args: str) -> list[dict]:
@@ -123,7 +134,8 @@ def test_a_custom_model_predicts_its_column_into_category(tmp_path):
     rows = synthetic_rows()
     model = train_text_model([r["text"] for r in rows], [r["label"].upper() for r in rows], config=TrainConfig(calibration_folds=0))
     model.save(tmp_path / "m")
-    (o,) = _classify(tmp_path, [json.dumps({"id": 1, "text": "Переполнены контейнеры, не вывозят мусор"})], "--model", str(tmp_path / "m"), "--no-place")
+    line = json.dumps({"id": 1, "text": "Переполнены контейнеры, не вывозят мусор"})
+    (o,) = _classify(tmp_path, [line], "--model", str(tmp_path / "m"), "--no-place")
     assert o["category"] == "WASTE"
     assert o["block"] == "waste"  # the block still comes from the default model
 

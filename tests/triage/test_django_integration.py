@@ -90,6 +90,17 @@ def test_it_joins_a_near_duplicate_at_the_same_place(world, with_engine):
     assert Correction.objects.get(appeal=second, field="duplicate").predicted == first.number
 
 
+def test_duplicates_are_sought_at_the_same_place_not_across_the_territory(world, with_engine):
+    text = "Снег не убран у дома, машины буксуют, пройти нельзя"
+    first = new_appeal(world, category_code="", territory_code="", address="улица Ленина, дом 1", text=text)
+    elsewhere = new_appeal(world, category_code="", territory_code="", address="ул. Гагарина, д. 7", text=text)
+    same = new_appeal(world, category_code="", territory_code="", address="ул. Ленина, д. 1", text=text + "!")
+    elsewhere.refresh_from_db()
+    same.refresh_from_db()
+    assert elsewhere.status == Status.MODERATION and elsewhere.problem is None  # same city, other house
+    assert same.status == Status.JOINED and same.problem.lead == first  # the address written differently
+
+
 def test_it_records_operator_corrections_as_training_examples(world, with_engine):
     a = new_appeal(world, category_code="", text="Иван Петров, тел. +7 900 123-45-67: снег у дома")
     services.reclassify(a.pk, world.operator, category_code="pothole", reason="на фото яма")
@@ -123,3 +134,100 @@ def test_it_exports_corrections_for_training(world, with_engine, tmp_path):
     call_command("triage_corrections", "--out", str(out))
     [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert row["id"] == a.number and row["category"] == "Ямы на дороге"
+
+
+# --- a batch of appeals created together ------------------------------------------------------
+
+
+def _batch(world, *texts_and_addresses, received_at=None):
+    """Appeals created with one `create_appeals` call, so their follow-up is one batch."""
+    from tsur.appeals.models import Channel
+    from tsur.appeals.services import NewAppeal, create_appeals
+
+    items = [
+        NewAppeal(
+            channel=Channel.WIDGET, text=text, address=address, name="Иван Петров", email="ivan@example.org",
+            phone="+7 900 000-00-00", received_at=received_at,
+        )
+        for text, address in texts_and_addresses
+    ]
+    created = create_appeals(items)
+    for a in created:
+        a.refresh_from_db()
+    return created
+
+
+class CountingEngine(FixedEngine):
+    """Counts its calls, and raises on any call that includes a record with `poison` in its text."""
+
+    def __init__(self, poison="", **out):
+        super().__init__(**out)
+        self.poison, self.calls = poison, 0
+
+    def process(self, records):
+        records = list(records)
+        self.calls += 1
+        if self.poison and any(self.poison in r["text"] for r in records):
+            raise RuntimeError("the engine cannot read this record")
+        yield from super().process(records)
+
+
+def test_a_batch_is_triaged_with_one_engine_call(world, settings, monkeypatch):
+    settings.TSUR_TRIAGE_ENABLED = True
+    fake = CountingEngine(**DECISION)
+    monkeypatch.setattr(triage, "engine", lambda: fake)
+    appeals = _batch(world, ("Снег у дома на Ленина 1", ""), ("Яма на Гагарина 7", ""), ("Нет света на Кирова 3", ""))
+    assert fake.calls == 1
+    assert {a.status for a in appeals} == {Status.MODERATION}
+    assert TriageResult.objects.filter(appeal__in=appeals).count() == 3
+
+
+def test_one_appeal_breaking_the_engine_does_not_hold_back_its_batch(world, settings, monkeypatch):
+    settings.TSUR_TRIAGE_ENABLED = True
+    fake = CountingEngine(poison="СБОЙ", **DECISION)
+    monkeypatch.setattr(triage, "engine", lambda: fake)
+    good1, bad, good2 = _batch(world, ("Снег у дома на Ленина 1", ""), ("СБОЙ в тексте", ""), ("Яма на Гагарина 7", ""))
+    assert {a.status for a in (good1, bad, good2)} == {Status.MODERATION}  # nobody is held back
+    for a in (good1, good2):
+        assert a.category == world.snow and TriageResult.objects.get(appeal=a).applied["category"] == "snow"
+    assert not TriageResult.objects.filter(appeal=bad).exists() and bad.category is None  # untriaged, for an operator
+
+
+def test_an_appeal_that_cannot_be_moved_stays_received_and_the_others_go_on(world, settings, monkeypatch):
+    from tsur.appeals import services as appeal_services
+
+    settings.TSUR_TRIAGE_ENABLED = True
+    monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))
+    real = appeal_services.take_to_moderation
+
+    def flaky(appeal, actor=None):
+        from tsur.appeals.models import Appeal
+
+        if "СБОЙ" in Appeal.objects.get(pk=appeal).text:
+            raise RuntimeError("database hiccup")
+        return real(appeal, actor)
+
+    monkeypatch.setattr(appeal_services, "take_to_moderation", flaky)
+    first, stuck, last = _batch(world, ("Снег у дома на Ленина 1", ""), ("СБОЙ при передаче", ""), ("Яма на Гагарина 7", ""))
+    assert (first.status, stuck.status, last.status) == (Status.MODERATION, Status.RECEIVED, Status.MODERATION)
+    # The sweeper's retry finds it triaged already and only moves it on.
+    from tsur.core import tasks
+
+    monkeypatch.setattr(appeal_services, "take_to_moderation", real)
+    assert tasks.process_new_appeal.run(stuck.pk) == "moderation"
+    stuck.refresh_from_db()
+    assert stuck.status == Status.MODERATION and TriageResult.objects.filter(appeal=stuck).count() == 1
+
+
+def test_near_duplicates_within_one_batch_join_the_earlier_one(world, with_engine):
+    from tsur.core import clock
+
+    text = "Снег не убран у дома на Ленина 1, машины буксуют"
+    # The same receipt time for all three, as a channel batch can have: the order of creation decides.
+    first, elsewhere, same = _batch(
+        world, (text, "ул. Ленина, д. 1"), (text, "ул. Гагарина, д. 7"), (text + "!!", "улица Ленина, дом 1"), received_at=clock.now()
+    )
+    assert first.status == Status.MODERATION
+    assert elsewhere.status == Status.MODERATION and elsewhere.problem is None
+    assert same.status == Status.JOINED and same.problem.lead == first
+    assert TriageResult.objects.get(appeal=same).duplicate_of == first

@@ -37,7 +37,8 @@ def synthetic_rows(n_per_class: int = 40, seed: int = 0) -> list[dict]:
         for i in range(n_per_class):
             text = f"{rng.choice(subjects).capitalize()} {rng.choice(_PLACES)}. {rng.choice(_TAILS)}".strip()
             month = "2021-03" if i % 4 == 0 else f"2021-0{1 + i % 2}"
-            rows.append({"id": f"{label}-{i}", "text": text, "label": label, "created_dt": f"{month}-1{i % 10}T10:00:00", "kind": "Двор" if i % 2 else "Дом"})
+            created = f"{month}-1{i % 10}T10:00:00"
+            rows.append({"id": f"{label}-{i}", "text": text, "label": label, "created_dt": created, "kind": "Двор" if i % 2 else "Дом"})
     rng.shuffle(rows)
     return rows
 
@@ -55,7 +56,8 @@ def test_it_hashes_character_ngrams_the_same_in_every_process():
         "print(','.join(map(str, s.char_keys.tolist())))"
     )
     runs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
     }
     assert len(runs) == 1  # our hash is arithmetic on code points, not Python's salted hash()
     params = FeatureParams(min_df=1, char_weight=1.0)
@@ -153,7 +155,8 @@ def test_the_shipped_default_model_loads_and_knows_the_rubricator():
     category = model.heads["category"]
     assert len(category.labels) == 161
     assert set(category.label_blocks.values()) <= set(model.heads["block"].labels)
-    assert set(model.heads["block"].labels) == {"health", "education", "social", "housing", "waste", "roads", "transport", "energy", "services", "ecology", "other"}
+    blocks = {"health", "education", "social", "housing", "waste", "roads", "transport", "energy", "services", "ecology", "other"}
+    assert set(model.heads["block"].labels) == blocks
     assert sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir()) < 25 * 2**20
     (c,) = model.classify(["Огромная яма на дороге, машины бьют колёса"])
     assert c.block == "roads" and 0 < c.category_confidence <= c.block_confidence <= 1

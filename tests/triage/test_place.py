@@ -267,10 +267,41 @@ def test_natasha_is_only_a_fallback(monkeypatch):
     monkeypatch.setattr(gaz, "_natasha_locate", lambda text: (calls.append(text), ("ugra", ["natasha:LOC «Угра»"]))[1])
     assert gaz.locate("В Калуге яма")["code"] == "kaluga"  # the gazetteer found it
     assert gaz.locate("Мусор не вывозят") is None  # no address cue
+    assert gaz.locate("Обнинско нет света") is None  # a possible place, but no address cue
     assert calls == []
-    found = gaz.locate("деревня Заболотье, дом 3, мусор")  # unknown village, address cues
+    found = gaz.locate("Обнинско, д. 5, нет света")  # an unforeseen form of a known name, address cues
     assert found["code"] == "ugra" and found["evidence"] == ["natasha:LOC «Угра»"]
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "деревня Заболотье, дом 3, мусор",  # an unknown village: no LOC span could name a territory
+        "Санкт-Петербург, Невский пр., д. 5, яма",  # another city
+        "пр. Маршала Жукова, д. 3, яма",  # a place-like name inside a street
+        "ул. Кирова, дом 3, нет воды",  # a street not in the list: «Кирова» is not a town here
+        "у дома 5 по улице Садовой прорвало трубу",  # address cues, no name at all
+    ],
+)
+def test_natasha_is_not_asked_when_no_token_could_name_a_territory(monkeypatch, text):
+    gaz = Gazetteer.from_files()
+    calls = []
+    monkeypatch.setattr(gaz, "_natasha_locate", lambda text: (calls.append(text), (None, []))[1])
+    gaz.locate(text)
+    assert calls == []
+
+
+def test_the_ner_trigger_sees_names_outside_streets_only(gaz):
+    def may_add(text: str) -> bool:
+        return gaz._names.ner_may_add(gaz._names.scan(text))
+
+    assert may_add("Обнинско, д. 5")  # the lemma path of the NER lookup would accept it
+    assert may_add("Жуков, ул. Садовая, д. 3")  # a surname-like town name
+    assert not may_add("ул. Жукова, д. 3")
+    assert not may_add("памятник маршала Жукова, д. 3")
+    assert not may_add("деревня Заболотье, дом 3")
+    assert not may_add("Заречье, дом 3")  # a common word: NER cannot make it a place
 
 
 def test_natasha_settles_a_surname_like_name_before_a_street_decides():

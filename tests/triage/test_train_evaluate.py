@@ -100,7 +100,8 @@ def test_cross_validation_keeps_identical_texts_in_one_fold():
 
 def test_the_evaluate_command_prints_a_summary_and_writes_the_full_report(tmp_path, capsys):
     data = _write_csv(tmp_path / "data.csv", synthetic_rows())
-    call_command("triage", "evaluate", "--data", str(data), "--text", "text", "--label", "label", "--time-column", "created_dt", "--json", str(tmp_path / "r.json"))
+    args = ["--data", str(data), "--text", "text", "--label", "label", "--time-column", "created_dt", "--json", str(tmp_path / "r.json")]
+    call_command("triage", "evaluate", *args)
     summary = json.loads(capsys.readouterr().out)
     assert {"accuracy", "macro_f1", "ece"} <= set(summary)
     full = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -161,3 +162,44 @@ def test_every_st_petersburg_topic_is_a_rubricator_topic():
         if topic:
             assert _squash(topic) in topics, (category, reason)
             assert block is None or topics[_squash(topic)] == block, (category, reason)
+
+
+def test_operators_corrections_join_the_default_training_set(tmp_path):
+    from tsur.triage.engine.train import CORRECTIONS, LabelledSet, add_corrections
+
+    taxonomy = [
+        {"code": "roads-pits", "name": "Ямы  на дорогах", "block": "roads"},
+        {"code": "waste-yard", "name": "Мусор во дворе", "block": "waste"},
+    ]
+    rows = [
+        {"text": "<b>Яма</b> на Ленина", "category": "Ямы на дорогах", "block": "roads"},  # name squashed, HTML cleaned
+        {"text": "Газом пахнет в подъезде", "category": "Газоснабжение", "block": "waste"},  # not a topic: block only
+        {"text": "Что-то непонятное", "category": "Нет такой", "block": "nowhere"},  # neither: skipped
+        {"text": "   ", "category": "Мусор во дворе", "block": "waste"},  # empty text: skipped
+    ]
+    path = tmp_path / "corrections.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    data = LabelledSet()
+    assert add_corrections(data, path, taxonomy) == 2
+    assert data.texts == ["Яма на Ленина", "Газом пахнет в подъезде"]
+    assert data.category == ["Ямы на дорогах", None] and data.block == ["roads", "waste"]
+    assert data.category_weight == [1.0, 0.0] and data.block_weight == [1.0, 1.0]
+    assert data.source == [CORRECTIONS, CORRECTIONS] and data.sources == {"corrections:corrections.jsonl": 2}
+
+
+@pytest.mark.skipif(not (SHARED / "kursk" / "train.csv").is_file(), reason="../shared/data is absent")
+def test_build_default_trains_on_the_corrections_too(tmp_path):
+    import io
+
+    corrections = tmp_path / "corrections.jsonl"
+    topic = "Неудовлетворительное содержание детской (спортивной) площадки на территории многоквартирных домов"
+    row = {"text": "Во дворе дома 5 сломали качели", "category": topic, "block": "housing"}
+    corrections.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("triage", "build-default", "--shared", str(SHARED), "--out", str(tmp_path / "model"), "--corrections", str(corrections), stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["sources"]["corrections:corrections.jsonl"] == 1
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text(encoding="utf-8"))
+    assert "corrections:corrections.jsonl" in json.dumps(manifest, ensure_ascii=False)
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("triage", "build-default", "--shared", str(SHARED), "--corrections", str(tmp_path / "missing.jsonl"))

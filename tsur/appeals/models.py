@@ -38,6 +38,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Электронная почта"
     VK = "vk", "ВКонтакте"
     TELEGRAM = "telegram", "Telegram"
+    TELEGRAM_BOT = "telegram_bot", "Telegram-бот"
     OK = "ok", "Одноклассники"
     POS_IMPORT = "pos_import", "Импорт из ПОС"
     OPERATOR = "operator", "Введено оператором"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -45,6 +46,9 @@ CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
 CHANNEL_REGIMES: dict[str, str] = {
     Channel.VK: Regime.INCIDENT,
     Channel.TELEGRAM: Regime.INCIDENT,
+    # A resident writing to the center's bot is like the app or the widget, not a post found by
+    # monitoring: the message regime (PRODUCT.md, the three regimes).
+    Channel.TELEGRAM_BOT: Regime.MESSAGE,
     Channel.OK: Regime.INCIDENT,
     Channel.EMAIL: Regime.APPEAL,
     Channel.OPERATOR: Regime.APPEAL,
@@ -162,12 +166,19 @@ def log_event(appeal: Appeal, kind: str, actor=None, *, reason: str = "", data: 
 
 
 def next_number(now: dt.datetime | None = None) -> str:
+    return next_numbers(1, now)[0]
+
+
+def next_numbers(count: int, now: dt.datetime | None = None) -> list[str]:
+    """`count` consecutive public numbers of the year of `now`, taken from the yearly counter row
+    with one update: a batch of appeals locks the row once, not once per appeal."""
     year = timezone.localtime(now or clock.now()).year
     with transaction.atomic():
         counter, _ = Counter.objects.select_for_update().get_or_create(key=f"appeal-{year}")
-        counter.value += 1
+        first = counter.value + 1
+        counter.value += count
         counter.save(update_fields=["value"])
-    return f"{year}-{counter.value:06d}"
+    return [f"{year}-{value:06d}" for value in range(first, first + count)]
 
 
 # --- intake -------------------------------------------------------------------------------------
@@ -198,7 +209,36 @@ def _regime_for(channel: str, category: Category | None) -> str:
     return CHANNEL_REGIMES.get(channel, Regime.MESSAGE)
 
 
-def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Category | None, Territory | None]:
+class _Directory:
+    """Directory rows a batch of new appeals refers to, read once for the whole batch: the
+    categories and territories named by code, territories found by point, and queues."""
+
+    def __init__(self, items: list[NewAppeal], *, staff: bool) -> None:
+        codes = {d.category_code for d in items if d.category_code}
+        categories = Category.objects.filter(is_active=True, code__in=codes)
+        if not staff:
+            categories = categories.filter(is_public=True)  # hidden ones are for operators and triage
+        self.categories = {c.code: c for c in categories.select_related("block")} if codes else {}
+        codes = {d.territory_code for d in items if d.territory_code}
+        self.territories = {t.code: t for t in Territory.objects.filter(code__in=codes)} if codes else {}
+        self._at: dict[tuple[float, float], Territory | None] = {}
+        self._queues: dict[tuple[int, int], object] = {}
+
+    def territory_at(self, lat: float, lon: float) -> Territory | None:
+        if (lat, lon) not in self._at:
+            self._at[lat, lon] = territory_at(lat, lon)
+        return self._at[lat, lon]
+
+    def queue_for(self, territory: Territory | None, category: Category | None):
+        if territory is None or category is None:
+            return None
+        key = (territory.pk, category.pk)
+        if key not in self._queues:
+            self._queues[key] = queue_for(territory, category)
+        return self._queues[key]
+
+
+def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, Territory | None]:
     errors: dict[str, list[str]] = {}
     text = (data.text or "").strip()
     if not text:
@@ -213,15 +253,12 @@ def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Catego
         errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
     category = None
     if data.category_code:
-        categories = Category.objects.filter(is_active=True)
-        if not staff:
-            categories = categories.filter(is_public=True)  # hidden ones are for operators and triage
-        category = categories.filter(code=data.category_code).select_related("block").first()
+        category = directory.categories.get(data.category_code)
         if category is None:
             errors.setdefault("category", []).append("Такой категории нет в классификаторе.")
     territory = None
     if data.territory_code:
-        territory = Territory.objects.filter(code=data.territory_code).first()
+        territory = directory.territories.get(data.territory_code)
         if territory is None:
             errors.setdefault("territory", []).append("Такой территории нет в справочнике.")
     if (data.lat is None) != (data.lon is None):
@@ -242,86 +279,240 @@ def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Catego
     return category, territory
 
 
+def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Category | None, Territory | None]:
+    """Check a new appeal as create_appeal would (raises ValidationFailed); writes nothing."""
+    return _validate(data, _Directory([data], staff=staff))
+
+
 def create_appeal(data: NewAppeal, actor=None) -> Appeal:
     """Register a new appeal from any channel. Idempotent on (channel, external_id)."""
+    result = create_appeals([data], actor)[0]
+    if isinstance(result, ValidationFailed):
+        raise result
+    return result
+
+
+@dataclass
+class _Accepted:
+    """A valid new appeal of a batch, with what validation found for it."""
+
+    index: int
+    data: NewAppeal
+    category: Category | None
+    territory: Territory | None
+    received: dt.datetime | None = None
+    number: str | None = None
+
+
+def create_appeals(items: list[NewAppeal], actor=None) -> list[Appeal | ValidationFailed]:
+    """Register many new appeals at once; `create_appeal` is the case of one, so both behave alike.
+
+    Returns one result per item, in order: the appeal (created, or the one that already exists for
+    the item's channel and external id, also when the same item appears twice in `items`), or the
+    ValidationFailed that refused it. Directory rows are read once per batch, the numbers are
+    taken from the yearly counter in one update, and the rows are written with one insert per
+    table in one transaction. Each appeal gets its own "created" event, the resident's
+    notification and, after commit, its intake pipeline run (`process_new_appeal`).
+    """
     if actor is not None:
         access.require(actor, "create")
-    if data.external_id:
-        existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).first()
-        if existing is not None:
-            return existing
-    category, territory = validate_new_appeal(data, staff=actor is not None and access.is_staff_role(actor))
-    if territory is None and data.lat is not None:
-        territory = territory_at(data.lat, data.lon)
-    received = data.received_at or clock.now()
-    # The number is taken in its own short transaction when we are not already inside one, so
-    # the per-year counter row is locked for one statement, not for the whole creation; a failed
-    # creation leaves a gap in the numbering, which is harmless.
-    number = next_number(received) if not transaction.get_connection().in_atomic_block else None
+    results: list[Appeal | ValidationFailed | None] = [None] * len(items)
+    first_of: dict[tuple[str, str], int] = {}  # (channel, external id) -> the first item carrying it
+    repeats: dict[int, int] = {}
+    for i, data in enumerate(items):
+        if data.external_id:
+            key = (data.channel, data.external_id)
+            if key in first_of:
+                repeats[i] = first_of[key]
+            else:
+                first_of[key] = i
+    for key, appeal in _existing([key for key in first_of]).items():
+        results[first_of[key]] = appeal
+    directory = _Directory([d for i, d in enumerate(items) if results[i] is None and i not in repeats], staff=_staff(actor))
+    accepted: list[_Accepted] = []
+    for i, data in enumerate(items):
+        if results[i] is not None or i in repeats:
+            continue
+        try:
+            category, territory = _validate(data, directory)
+        except ValidationFailed as exc:
+            results[i] = exc
+            continue
+        if territory is None and data.lat is not None:
+            territory = directory.territory_at(data.lat, data.lon)
+        accepted.append(_Accepted(i, data, category, territory))
+    if accepted:
+        for item, appeal in zip(accepted, _write(accepted, directory, actor), strict=True):
+            results[item.index] = appeal
+    for i, first in repeats.items():
+        results[i] = results[first]
+    return results  # type: ignore[return-value]
+
+
+def _staff(actor) -> bool:
+    return actor is not None and access.is_staff_role(actor)
+
+
+def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Appeal]:
+    """The appeals already registered under these (channel, external id) pairs."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in keys:
+        by_channel.setdefault(channel, []).append(external_id[:200])
+    found: dict[tuple[str, str], Appeal] = {}
+    for channel, external_ids in by_channel.items():
+        for start in range(0, len(external_ids), 500):
+            for appeal in Appeal.objects.filter(channel=channel, external_id__in=external_ids[start : start + 500]):
+                found[channel, appeal.external_id] = appeal
+    # Keys longer than the column were cut when stored: look them up the way they were stored.
+    return {(c, e): found[c, e[:200]] for c, e in keys if (c, e[:200]) in found}
+
+
+def _write(accepted: list[_Accepted], directory: _Directory, actor) -> list[Appeal]:
+    """Insert the accepted appeals with their residents, events and notifications.
+
+    When another worker registers one of the same (channel, external id) pairs at the same
+    instant, the unique constraint refuses the whole insert; the batch is then written item by
+    item, and the item that lost the race returns the other worker's appeal."""
+    # Outside a transaction the numbers are taken in their own short one, so the counter row is
+    # locked for one statement, not for the whole creation; a failed creation leaves a gap in the
+    # numbering, which is harmless.
+    outside = not transaction.get_connection().in_atomic_block
+    if outside:
+        _number(accepted)
     try:
         with transaction.atomic():
-            resident = None
-            if data.name or data.phone or data.email or data.account_link or data.user is not None:
-                resident = Resident.objects.create(
-                    name=data.name.strip()[:200],
-                    phone=data.phone.strip()[:32],
-                    email=data.email.strip(),
-                    account_link=data.account_link.strip()[:300],
-                    user=data.user if getattr(data.user, "is_authenticated", False) else None,
-                )
-            appeal = Appeal(
-                number=number or next_number(received),
-                channel=data.channel,
-                external_id=data.external_id[:200],
-                regime=_regime_for(data.channel, category),
-                text=data.text.strip(),
-                resident=resident,
-                territory=territory,
-                address=data.address.strip(),
-                lat=data.lat,
-                lon=data.lon,
-                place_source=ClassificationSource.RESIDENT if (territory or data.address or data.lat is not None) else "",
-                category=category,
-                block=category.block if category else None,
-                classification_source=ClassificationSource.RESIDENT if category else "",
-                urgency=category.default_urgency if category else Urgency.NORMAL,
-                urgency_reason=CATEGORY_DEFAULT_URGENCY if category and category.default_urgency == Urgency.HIGH else "",
-                queue=queue_for(territory, category),
-                received_at=received,
-                status=Status.RECEIVED,
-            )
-            appeal.refresh_search_text()
-            from tsur.deadlines.services import apply_deadlines
+            if not outside:
+                _number(accepted)
+            return _insert(accepted, directory, actor)
+    except IntegrityError:
+        if len(accepted) > 1:
+            return [_write([item], directory, actor)[0] for item in accepted]
+        data = accepted[0].data
+        if data.external_id:
+            existing = _existing([(data.channel, data.external_id)]).get((data.channel, data.external_id))
+            if existing is not None:
+                return [existing]
+        raise
 
-            apply_deadlines(appeal)
-            appeal.save()
-            for photo in data.photos:
-                photo.save_to(appeal)
-            Event.objects.create(
+
+def _number(accepted: list[_Accepted]) -> None:
+    """Consecutive numbers in the order of the items, per year of receipt."""
+    by_year: dict[int, list[_Accepted]] = {}
+    for item in accepted:
+        item.received = item.data.received_at or clock.now()
+        by_year.setdefault(timezone.localtime(item.received).year, []).append(item)
+    for group in by_year.values():
+        for item, number in zip(group, next_numbers(len(group), group[0].received), strict=True):
+            item.number = number
+
+
+def _insert(accepted: list[_Accepted], directory: _Directory, actor) -> list[Appeal]:
+    from tsur.deadlines.services import DeadlineRules, apply_deadlines
+
+    residents: dict[int, Resident] = {}
+    for item in accepted:
+        d = item.data
+        if d.name or d.phone or d.email or d.account_link or d.user is not None:
+            residents[item.index] = Resident(
+                name=d.name.strip()[:200],
+                phone=d.phone.strip()[:32],
+                email=d.email.strip(),
+                account_link=d.account_link.strip()[:300],
+                user=d.user if getattr(d.user, "is_authenticated", False) else None,
+            )
+    Resident.objects.bulk_create(list(residents.values()))
+    rules = DeadlineRules()
+    appeals = []
+    for item in accepted:
+        d, category, territory = item.data, item.category, item.territory
+        appeal = Appeal(
+            number=item.number,
+            channel=d.channel,
+            external_id=d.external_id[:200],
+            regime=_regime_for(d.channel, category),
+            text=d.text.strip(),
+            resident=residents.get(item.index),
+            territory=territory,
+            address=d.address.strip(),
+            lat=d.lat,
+            lon=d.lon,
+            place_source=ClassificationSource.RESIDENT if (territory or d.address or d.lat is not None) else "",
+            category=category,
+            block=category.block if category else None,
+            classification_source=ClassificationSource.RESIDENT if category else "",
+            urgency=category.default_urgency if category else Urgency.NORMAL,
+            urgency_reason=CATEGORY_DEFAULT_URGENCY if category and category.default_urgency == Urgency.HIGH else "",
+            queue=directory.queue_for(territory, category),
+            received_at=item.received,
+            status=Status.RECEIVED,
+        )
+        appeal.refresh_search_text()
+        apply_deadlines(appeal, rules=rules)
+        appeals.append(appeal)
+    Appeal.objects.bulk_create(appeals)
+    label = actor_label(actor) if actor else "житель"
+    events = []
+    for item, appeal in zip(accepted, appeals, strict=True):
+        for photo in item.data.photos:
+            photo.save_to(appeal)
+        events.append(
+            Event(
                 appeal=appeal,
                 kind="created",
                 actor=actor,
-                actor_label=actor_label(actor) if actor else "житель",
+                actor_label=label,
                 to_status=Status.RECEIVED,
-                data={"channel": data.channel, "regime": appeal.regime, "photos": len(data.photos)},
+                data={"channel": appeal.channel, "regime": appeal.regime, "photos": len(item.data.photos)},
             )
-            notify_resident(
+        )
+    Event.objects.bulk_create(events)
+    notify_residents(
+        [
+            (
                 appeal,
-                "created",
                 f"Обращение {appeal.number} зарегистрировано",
                 f"Ваше обращение зарегистрировано под номером {appeal.number}. "
                 f"Следить за ним можно по ссылке: {status_url(appeal)}",
             )
-            from tsur.core import tasks
+            for appeal in appeals
+        ],
+        "created",
+    )
+    from tsur.core import tasks
 
-            transaction.on_commit(lambda: tasks.enqueue("process_new_appeal", appeal.pk))
-    except IntegrityError:
-        if data.external_id:
-            existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).first()
-            if existing is not None:
-                return existing
-        raise
-    return appeal
+    ids = [appeal.pk for appeal in appeals]
+    transaction.on_commit(lambda: tasks.enqueue_ids("process_new_appeals", ids))
+    return appeals
+
+
+RESIDENT_MESSAGE_EVENT = "resident_message"
+
+
+def add_resident_message(appeal: Appeal | int, *, text: str, photos: list, source: str, external_id: str = "") -> Event:
+    """A resident wrote again about an existing appeal (a reply in the same e-mail thread): the
+    text goes to the appeal's log, the photos to its attachments; the status does not change.
+
+    Idempotent on `external_id`: a message processed twice (a worker died before its row was
+    marked) is recorded once."""
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    text = (text or "").strip()[: settings.TSUR_MAX_TEXT_CHARS]
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise NotFound("Обращение не найдено.")
+        if external_id:
+            known = Event.objects.filter(appeal=locked, kind=RESIDENT_MESSAGE_EVENT, data__external_id=external_id).first()
+            if known is not None:
+                return known
+        for photo in photos:
+            photo.save_to(locked)
+        return log_event(
+            locked,
+            RESIDENT_MESSAGE_EVENT,
+            label="житель",
+            reason=text,
+            data={"text": text, "attachments": len(photos), "channel": source, "external_id": external_id},
+        )
 
 
 def status_url(appeal: Appeal) -> str:
@@ -330,11 +521,24 @@ def status_url(appeal: Appeal) -> str:
 
 def notify_resident(appeal: Appeal, kind: str, subject: str, body: str) -> Notification:
     """Record a notification; it is delivered after commit and retried by the sweeper."""
-    note = Notification.objects.create(appeal=appeal, kind=kind, subject=subject, body=body)
+    return notify_residents([(appeal, subject, body)], kind)[0]
+
+
+def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list[Notification]:
+    """Record notifications of one kind (appeal, subject, body) with one insert; each is delivered
+    after commit and retried by the sweeper."""
+    notes = Notification.objects.bulk_create(
+        [Notification(appeal=appeal, kind=kind, subject=subject, body=body) for appeal, subject, body in messages]
+    )
+    # A bulk insert sends no post_save; receivers (a channel turning an answer into a delivery in
+    # the same transaction) must still see every notification, as after a save().
+    for note in notes:
+        post_save.send(sender=Notification, instance=note, created=True, update_fields=None, raw=False, using=note._state.db)
     from tsur.core import tasks
 
-    transaction.on_commit(lambda: tasks.enqueue("deliver_notification", note.pk))
-    return note
+    ids = [note.pk for note in notes]
+    transaction.on_commit(lambda: tasks.enqueue_ids("deliver_notifications", ids))
+    return notes
 
 
 def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:
@@ -609,6 +813,7 @@ class AutoTriage:
 
     category: Category | None = None
     block_key: str = ""
+    block: object | None = None  # the Block of block_key when the caller has it (read otherwise)
     confidence: float | None = None
     territory: Territory | None = None
     address: str = ""
@@ -618,6 +823,12 @@ class AutoTriage:
 
 def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
     """Apply what triage found, without overriding anything the resident or an operator set."""
+    return auto_triage(appeal, proposal)[0]
+
+
+def auto_triage(appeal: Appeal | int, proposal: AutoTriage, *, rules=None) -> tuple[Appeal, dict]:
+    """`apply_auto_triage`, also returning what it applied (as recorded in the event's data).
+    `rules`: a `DeadlineRules` shared by the appeals of a batch."""
     from tsur.directory.models import Block
 
     with changing(appeal, "auto_triage", None, label="автоматический разбор") as ch:
@@ -627,7 +838,7 @@ def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
             _apply_classification(a, proposal.category, ClassificationSource.AUTO, proposal.confidence)
             applied["category"] = proposal.category.code
         elif a.block_id is None and proposal.block_key:
-            block = Block.objects.filter(key=proposal.block_key).first()
+            block = proposal.block if proposal.block is not None else Block.objects.filter(key=proposal.block_key).first()
             if block is not None:
                 a.block, a.classification_source, a.classification_confidence = block, ClassificationSource.AUTO, proposal.confidence
                 applied["block"] = block.key
@@ -645,7 +856,7 @@ def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
         a.queue = queue_for(a.territory, a.category)
         from tsur.deadlines.services import apply_deadlines
 
-        apply_deadlines(a)
+        apply_deadlines(a, rules=rules)
         ch.data = {"applied": applied, **proposal.summary}
         ch.reason = ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
-    return ch.appeal
+    return ch.appeal, applied

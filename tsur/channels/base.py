@@ -67,6 +67,13 @@ class NormalisedMessage:
     lon: float | None = None
     category_code: str = ""
     photos: list[bytes] = field(default_factory=list)
+    # A message that continues a conversation names the external id (as in RawItem) of the
+    # conversation's first message in this channel: if that one became an appeal, this message is
+    # added to it instead of becoming a new appeal.
+    thread_of: str = ""
+    # A message that replies to one of our answers names that delivery's external id (as
+    # Delivery.external_id stores it): used when the message names no known thread first message.
+    answers_delivery: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -76,6 +83,9 @@ class ChannelPlugin(abc.ABC):
     kind: ClassVar[str]
     label: ClassVar[str]
     settings_model: ClassVar[type[BaseModel]]
+    # The appeal channel of private conversations, when it differs from the plugin kind (and so
+    # may bring another deadline regime); empty: the same as public posts.
+    private_appeal_channel: ClassVar[str] = ""
 
     def __init__(self, settings: BaseModel):
         self.settings = settings

@@ -6,7 +6,7 @@ channel + external id) before anything else happens to it. `process_pending` cla
 with a conditional update and a lease, so two workers never process the same row and a row
 whose worker died is claimed again when the lease runs out. The appeal's external id is
 "<channel code>:<external id>", so a crash between creating the appeal and marking the row is
-healed by create_appeal's idempotency: the retry finds the appeal instead of making a second one.
+healed by create_appeals' idempotency: the retry finds the appeal instead of making a second one.
 
 Nothing here logs personal data: log lines carry row ids, channel codes and reasons, never
 texts or authors.
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 
 from tsur.appeals.models import Appeal, Channel
@@ -181,7 +181,22 @@ def claim_inbound(limit: int) -> tuple[str, list[InboundMessage]]:
 
 
 def _claimed(ids: list[int], token: str) -> list[InboundMessage]:
-    return list(InboundMessage.objects.filter(pk__in=ids, claim_token=token, state=State.PENDING).select_related("channel").order_by("pk"))
+    """The claimed rows, each with its channel.
+
+    Rows are read by primary key only and the claim is checked here: with the state in the WHERE
+    clause PostgreSQL also scans the state index, whose "pending" range holds an entry for every
+    row version that was ever pending until VACUUM removes them (thousands within one burst).
+    The channels are read once per batch, not joined to every row (a join builds one
+    ChannelConfig per row, settings JSON included)."""
+    rows = [
+        row
+        for row in InboundMessage.objects.filter(pk__in=ids).order_by("pk")
+        if row.claim_token == token and row.state == State.PENDING
+    ]
+    configs = ChannelConfig.objects.in_bulk({row.channel_id for row in rows})
+    for row in rows:
+        row.channel = configs[row.channel_id]
+    return rows
 
 
 def claim_rows(ids: Iterable[int]) -> list[InboundMessage]:
@@ -223,9 +238,17 @@ def process_rows(rows: list[InboundMessage]) -> dict[str, int]:
     plugins: dict[int, ChannelPlugin | str] = {}
     outcomes = [_normalise(row, plugins) for row in rows]
     _screen([o for o in outcomes if o.message is not None and o.message.is_public and o.state == State.PENDING])
-    for outcome in outcomes:
-        if outcome.state == State.APPEAL and outcome.appeal_id is None:
-            _create_appeal(outcome)
+    threads = [o for o in outcomes if o.state == State.APPEAL and o.message.thread_of]
+    _continue_threads(threads)
+    # A reply that arrived in the same batch as its thread's first message waits for that
+    # message's appeal to be created, then joins it.
+    in_batch = {(o.row.channel_id, o.row.external_id) for o in outcomes if o.state == State.APPEAL}
+    later = {id(o) for o in threads if o.appeal_id is None and (o.row.channel_id, o.message.thread_of) in in_batch}
+    _create_appeals([o for o in outcomes if o.state == State.APPEAL and o.appeal_id is None and id(o) not in later])
+    if later:
+        waiting = [o for o in threads if id(o) in later and o.state == State.APPEAL]
+        _continue_threads(waiting)
+        _create_appeals([o for o in waiting if o.state == State.APPEAL and o.appeal_id is None])
     _mark(outcomes)
     counts: dict[str, int] = {}
     for o in outcomes:
@@ -323,13 +346,17 @@ def _screen(outcomes: list[Outcome]) -> None:
 # --- appeals ------------------------------------------------------------------------------------
 
 
-def appeal_channel(config: ChannelConfig) -> str:
+def appeal_channel(config: ChannelConfig, *, public: bool = True) -> str:
     """The appeal's channel: the plugin kind, unless the plugin says otherwise with an
-    `appeal_channel` class attribute (e.g. a monitoring service that relays VK posts)."""
+    `appeal_channel` class attribute (e.g. a monitoring service that relays VK posts), or, for a
+    private conversation, a `private_appeal_channel` one (Telegram's bot: the message regime)."""
     try:
-        return getattr(registry.get(config.kind), "appeal_channel", "") or config.kind
+        plugin = registry.get(config.kind)
     except KeyError:
         return config.kind
+    if not public and getattr(plugin, "private_appeal_channel", ""):
+        return plugin.private_appeal_channel
+    return getattr(plugin, "appeal_channel", "") or config.kind
 
 
 def appeal_external_id(config: ChannelConfig, external_id: str) -> str:
@@ -350,7 +377,7 @@ def new_appeal_from(config: ChannelConfig, row: InboundMessage, message: Normali
     if received is None or received > now:
         received = row.received_at or now
     return NewAppeal(
-        channel=appeal_channel(config),
+        channel=appeal_channel(config, public=message.is_public),
         text=text.replace("\x00", ""),
         category_code=message.category_code,
         address=message.address[:300],
@@ -380,39 +407,108 @@ def _photos(contents: list[bytes]) -> list:
     return photos
 
 
-def _create_appeal(outcome: Outcome) -> None:
-    from tsur.appeals.services import create_appeal
+def _continue_threads(outcomes: list[Outcome]) -> None:
+    """Messages that continue a conversation whose first message became an appeal (a resident's
+    reply in an e-mail thread), or that reply to an answer we delivered, are added to that appeal,
+    not made into new ones. When neither is known here, the message becomes an appeal of its own."""
+    from tsur.appeals.services import add_resident_message
+    from tsur.channels.models import Delivery
 
-    row, message = outcome.row, outcome.message
-    data = new_appeal_from(row.channel, row, message)
-    dropped: list[str] = []
-    for _ in range(2):
+    found: dict[int, tuple[int, str]] = {}  # id(outcome) -> (appeal id, number)
+    wanted: dict[tuple[str, str], list[Outcome]] = {}
+    for o in outcomes:
+        if o.message.thread_of and o.message.thread_of != o.row.external_id:
+            key = (appeal_channel(o.row.channel, public=o.message.is_public), appeal_external_id(o.row.channel, o.message.thread_of))
+            wanted.setdefault(key, []).append(o)
+    for channel in {channel for channel, _ in wanted}:
+        external_ids = [ext for c, ext in wanted if c == channel]
+        for appeal_id, number, external_id in Appeal.objects.filter(channel=channel, external_id__in=external_ids).values_list(
+            "pk", "number", "external_id"
+        ):
+            for o in wanted[channel, external_id]:
+                found[id(o)] = (appeal_id, number)
+    # A reply to our answer whose mail client kept only In-Reply-To (our letter's id): the
+    # delivery that sent that letter knows the appeal.
+    answering: dict[tuple[int, str], list[Outcome]] = {}
+    for o in outcomes:
+        if id(o) not in found and o.message.answers_delivery:
+            answering.setdefault((o.row.channel_id, o.message.answers_delivery[:200]), []).append(o)
+    for channel_id in {channel_id for channel_id, _ in answering}:
+        external_ids = [ext for c, ext in answering if c == channel_id]
+        for appeal_id, number, external_id in Delivery.objects.filter(channel_id=channel_id, external_id__in=external_ids).values_list(
+            "appeal_id", "appeal__number", "external_id"
+        ):
+            for o in answering.pop((channel_id, external_id), []):
+                found[id(o)] = (appeal_id, number)
+    for o in outcomes:
+        if id(o) not in found:
+            continue
+        appeal_id, number = found[id(o)]
         try:
-            appeal = create_appeal(data)
-            outcome.appeal_id = appeal.pk
-            if dropped:
-                outcome.decision = f"{outcome.decision}; не приняты поля: {', '.join(dropped)}"[:300]
-            return
-        except ValidationFailed as exc:
-            bad = [f for f in exc.field_errors if f in DROPPABLE_FIELDS]
-            if dropped or not bad or len(bad) != len(exc.field_errors):
-                _fail(outcome, _validation_reason(exc))
-                return
-            dropped = bad
-            _drop_fields(data, bad)
-        except IntegrityError:
-            # Another worker created it in the same instant: the appeal exists, find it.
-            existing = Appeal.objects.filter(channel=data.channel, external_id=data.external_id).values_list("pk", flat=True).first()
-            if existing is None:
-                raise
-            outcome.appeal_id = existing
-            return
+            add_resident_message(
+                appeal_id, text=o.message.text, photos=_photos(o.message.photos), source=appeal_channel(o.row.channel, public=o.message.is_public),
+                external_id=appeal_external_id(o.row.channel, o.row.external_id),
+            )
         except DatabaseError:
-            raise  # the database is down or restarting: the whole batch is retried after the lease
-        except Exception as exc:  # a bug in a later step must not stop the rest of the batch
-            log.exception("inbound %s: appeal creation failed", row.pk)
-            _retry(outcome, f"ошибка при создании обращения ({type(exc).__name__})")
+            raise  # the whole batch is retried after the lease
+        except Exception as exc:  # a bug here must not stop the rest of the batch
+            log.exception("inbound %s: adding the message to appeal %s failed", o.row.pk, appeal_id)
+            _retry(o, f"ошибка при добавлении сообщения к обращению ({type(exc).__name__})")
+            continue
+        o.appeal_id = appeal_id
+        o.decision = f"продолжение переписки по обращению №{number}"
+
+
+def _create_appeals(outcomes: list[Outcome]) -> None:
+    """Create the batch's appeals with one create_appeals call (and a second for the items that
+    lost only droppable fields). If the batch call fails on something other than the database,
+    each appeal is created on its own, so one bad message cannot hold back the others."""
+    if not outcomes:
+        return
+    pending = [(o, new_appeal_from(o.row.channel, o.row, o.message)) for o in outcomes]
+    try:
+        _create_batch(pending)
+    except DatabaseError:
+        raise  # the database is down or restarting: the whole batch is retried after the lease
+    except Exception:
+        log.exception("a batch of %d appeals failed; creating them one by one", len(pending))
+        for outcome, data in pending:
+            if outcome.appeal_id is None and outcome.state == State.APPEAL:
+                try:
+                    _create_batch([(outcome, data)])
+                except DatabaseError:
+                    raise
+                except Exception as exc:  # a bug in a later step must not stop the rest of the batch
+                    log.exception("inbound %s: appeal creation failed", outcome.row.pk)
+                    _retry(outcome, f"ошибка при создании обращения ({type(exc).__name__})")
+
+
+def _create_batch(pending: list[tuple[Outcome, object]]) -> None:
+    """create_appeals, then once more for the appeals whose only faults were droppable fields (a
+    place outside the region, an unknown category, a broken photo): they are created without them
+    and the decision lists what was dropped."""
+    from tsur.appeals.services import create_appeals
+
+    dropped: dict[int, list[str]] = {}
+    for _ in range(2):
+        again = []
+        for (outcome, data), result in zip(pending, create_appeals([data for _, data in pending]), strict=True):
+            if not isinstance(result, ValidationFailed):
+                outcome.appeal_id = result.pk
+                if outcome.row.pk in dropped:
+                    names = ", ".join(dropped[outcome.row.pk])
+                    outcome.decision = f"{outcome.decision}; не приняты поля: {names}"[:300]
+                continue
+            bad = [f for f in result.field_errors if f in DROPPABLE_FIELDS]
+            if outcome.row.pk in dropped or not bad or len(bad) != len(result.field_errors):
+                _fail(outcome, _validation_reason(result))
+                continue
+            dropped[outcome.row.pk] = bad
+            _drop_fields(data, bad)
+            again.append((outcome, data))
+        if not again:
             return
+        pending = again
 
 
 def _drop_fields(data, names: list[str]) -> None:

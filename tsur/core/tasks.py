@@ -24,26 +24,66 @@ MAX_NOTIFICATION_ATTEMPTS = 5
 
 @shared_task(name="tsur.core.tasks.process_new_appeal", acks_late=True)
 def process_new_appeal(appeal_id: int) -> str:
+    counts = _process_new([appeal_id])
+    return next(iter(counts))
+
+
+@shared_task(name="tsur.core.tasks.process_new_appeals", acks_late=True)
+def process_new_appeals(appeal_ids: list[int]) -> dict[str, int]:
+    """The intake pipeline for a batch of appeals created together (one queue message for many
+    appeals): triage for all of them at once, then each is taken to moderation. One appeal's
+    failure does not stop the others: it stays received, and `tick` enqueues it again."""
+    return _process_new(appeal_ids)
+
+
+def _process_new(appeal_ids: list[int]) -> dict[str, int]:
     from tsur.appeals.models import Appeal, Status
     from tsur.appeals.services import take_to_moderation
-
-    if not Appeal.objects.filter(pk=appeal_id, status=Status.RECEIVED).exists():
-        return "already processed"
     from tsur.core.errors import TransitionNotAllowed
 
-    if settings.TSUR_TRIAGE_ENABLED:
+    received = set(Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED).values_list("pk", flat=True))
+    if received and settings.TSUR_TRIAGE_ENABLED:
         try:
-            from tsur.triage.services import triage_appeal
+            from tsur.triage.services import triage_appeals
 
-            triage_appeal(appeal_id)
+            triage_appeals([pk for pk in appeal_ids if pk in received])
         except Exception:
-            log.exception("triage of appeal %s failed; it goes to moderation untriaged", appeal_id)
+            # Triage guards each appeal itself; this is a failure of the whole batch (the
+            # database, the model not loading): the appeals go to moderation untriaged.
+            log.exception("triage of appeals %s failed; they go to moderation untriaged", sorted(received))
+    counts: dict[str, int] = {}
+    for pk in appeal_ids:
+        if pk not in received:
+            outcome = "already processed"
+        else:
+            try:
+                take_to_moderation(pk)
+                outcome = "moderation"
+            except TransitionNotAllowed:
+                outcome = "already processed"  # joined to a problem by triage, or taken by an operator
+            except Exception:
+                log.exception("appeal %s was not taken to moderation; the sweeper will retry it", pk)
+                outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
-    try:
-        take_to_moderation(appeal_id)
-    except TransitionNotAllowed:
-        return "already processed"
-    return "moderation"
+
+@shared_task(name="tsur.core.tasks.deliver_notifications", acks_late=True)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """`deliver_notification` for each notification of a batch; a failed one stays pending for `tick`."""
+    return _each(deliver_notification, notification_ids)
+
+
+def _each(task, ids: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for pk in ids:
+        try:
+            outcome = task.run(pk)
+        except Exception:
+            log.exception("task %s(%s) failed; the sweeper will retry it", task.name, pk)
+            outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 @shared_task(name="tsur.core.tasks.deliver_notification", acks_late=True)
@@ -104,7 +144,16 @@ def tick() -> dict:
     return result
 
 
-TASKS = {"process_new_appeal": process_new_appeal, "deliver_notification": deliver_notification, "tick": tick}
+TASKS = {
+    "process_new_appeal": process_new_appeal,
+    "process_new_appeals": process_new_appeals,
+    "deliver_notification": deliver_notification,
+    "deliver_notifications": deliver_notifications,
+    "tick": tick,
+}
+# Work for a batch travels in messages of at most this many ids: a broker round trip per message
+# costs about as much as creating an appeal, while several workers can still share a large batch.
+IDS_PER_MESSAGE = 25
 
 
 def enqueue(name: str, *args: object) -> None:
@@ -118,6 +167,13 @@ def enqueue(name: str, *args: object) -> None:
             task.delay(*args)
     except Exception:
         log.exception("task %s(%s) failed; the sweeper will retry it", name, args)
+
+
+def enqueue_ids(name: str, ids: list[int]) -> None:
+    """Enqueue a batch task (`process_new_appeals`, `deliver_notifications`) for these ids, in
+    messages of at most IDS_PER_MESSAGE ids."""
+    for start in range(0, len(ids), IDS_PER_MESSAGE):
+        enqueue(name, ids[start : start + IDS_PER_MESSAGE])
 
 
 class InProcessScheduler(threading.Thread):

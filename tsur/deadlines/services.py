@@ -12,6 +12,7 @@ from tsur.core import clock
 from tsur.deadlines.compute import calendar_for, compute_due, policy_for_regime
 from tsur.deadlines.models import DeadlinePolicy
 from tsur.directory.models import Regime
+from tsur.lib.workcal import WorkCalendar
 
 
 def policy_for(regime: str) -> DeadlinePolicy | None:
@@ -22,19 +23,40 @@ def policy_for(regime: str) -> DeadlinePolicy | None:
         return None
 
 
-def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None) -> None:
+class DeadlineRules:
+    """The policies and working calendars deadlines are computed from, read from the database once
+    and reused: a batch of new appeals shares them instead of reading them again per appeal."""
+
+    def __init__(self) -> None:
+        self._policies: dict[str, DeadlinePolicy | None] = {}
+        self._calendars: dict[int | None, WorkCalendar] = {}
+
+    def policy(self, regime: str) -> DeadlinePolicy | None:
+        if regime not in self._policies:
+            self._policies[regime] = policy_for(regime)
+        return self._policies[regime]
+
+    def calendar(self, appeal: Appeal) -> WorkCalendar:
+        key = appeal.organisation_id
+        if key not in self._calendars:
+            self._calendars[key] = calendar_for(appeal.organisation if key else None)
+        return self._calendars[key]
+
+
+def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None, rules: DeadlineRules | None = None) -> None:
     """Set the appeal's due dates from its regime, urgency, organisation calendar and extensions.
 
     The clock runs from receipt; 59-FZ appeals count their 30 days from registration. A reopened
     appeal passes `start` (the moment of reopening) to get a fresh clock. Does not save: the
-    caller's transition saves.
+    caller's transition saves. `rules` shares the policies and calendars among many appeals.
     """
-    policy = policy_for(appeal.regime)
+    rules = rules or DeadlineRules()
+    policy = rules.policy(appeal.regime)
     if policy is None:
         appeal.due_at = None
         appeal.due_explain = "Регламент сроков не настроен"
         return
-    calendar = calendar_for(appeal.organisation if appeal.organisation_id else None)
+    calendar = rules.calendar(appeal)
     due = compute_due(
         policy,
         appeal.urgency,

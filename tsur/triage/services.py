@@ -14,12 +14,18 @@ from django.db.models import Q
 from tsur.appeals import services as appeal_services
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Event, Status
 from tsur.core.errors import DomainError
-from tsur.directory.models import Category, Regime, Territory
+from tsur.deadlines.services import DeadlineRules
+from tsur.directory.models import Block, Category, Organisation, Regime, Territory
 from tsur.triage.models import Correction, TriageResult
 
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = dt.timedelta(days=14)
+# The most recent candidates compared per new appeal (the detector compares them pairwise too).
+DUPLICATE_CANDIDATES = 200
+# Places read per new appeal to find those candidates.
+DUPLICATE_SCAN = 5000
+DUPLICATE_RADIUS_M = 150.0  # one radius for the place prefilter and the detector
 # Below this the suggested category is stored and shown, but not applied to the appeal.
 APPLY_MIN_CONFIDENCE = 0.5
 
@@ -32,29 +38,99 @@ def engine():
     return Triage.load(getattr(settings, "TSUR_TRIAGE_MODEL_DIR", "") or None)
 
 
+@functools.lru_cache(maxsize=2)
+def _suggester(directory: str):
+    from tsur.triage.engine.orgs import OrgSuggester
+
+    return OrgSuggester.load(directory)
+
+
+def organisation_suggestions(appeal: Appeal, k: int = 3) -> list[tuple[Organisation, float]]:
+    """Up to k active organisations the history-trained suggester proposes for the appeal (text,
+    category, territory), most probable first; [] when none is configured or it cannot be read."""
+    directory = getattr(settings, "TSUR_ORG_SUGGESTER_DIR", "")
+    if not directory:
+        return []
+    try:
+        suggester = _suggester(directory)
+        ranked = suggester.suggest(
+            appeal.text, appeal.category.code if appeal.category_id else None, appeal.territory.code if appeal.territory_id else None, k=k
+        )
+    except Exception as exc:  # a missing or corrupted model must not break the card
+        log.warning("organisation suggester %s unusable: %s", directory, exc)
+        return []
+    active = {o.code: o for o in Organisation.objects.filter(code__in=[code for code, _ in ranked], is_active=True)}
+    return [(active[code], p) for code, p in ranked if code in active]
+
+
+def routing_history(since: dt.datetime | None = None):
+    """(text with personal data masked, category code, territory code, organisation code) of every
+    appeal that was routed to an organisation: the training rows of the organisation suggester."""
+    from tsur.lib.pdmask import mask_personal_data
+
+    qs = Appeal.objects.filter(organisation__isnull=False).exclude(organisation__code="")
+    if since is not None:
+        qs = qs.filter(received_at__gte=since)
+    rows = qs.order_by("received_at", "pk").values_list("text", "category__code", "territory__code", "organisation__code")
+    for text, category, territory, organisation in rows.iterator(chunk_size=2000):
+        yield mask_personal_data(text), category, territory, organisation
+
+
 def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+class _Directory:
+    """The active categories (by folded name) and the territories a batch needs, read once per
+    batch rather than per appeal; a batch is short-lived, so an edit in the admin is seen by the
+    next one."""
+
+    def __init__(self) -> None:
+        self._categories: dict[str, Category] | None = None
+        self._territories: dict[str, Territory | None] = {}
+        self._blocks: dict[str, Block] | None = None
+
+    def category(self, name: str) -> Category | None:
+        wanted = _norm(name or "")
+        if not wanted:
+            return None
+        if self._categories is None:
+            self._categories = {}
+            for category in Category.objects.filter(is_active=True).select_related("block").order_by("pk"):
+                self._categories.setdefault(_norm(category.name), category)
+        return self._categories.get(wanted)
+
+    def block(self, key: str) -> Block | None:
+        if self._blocks is None:
+            self._blocks = {b.key: b for b in Block.objects.all()}
+        return self._blocks.get(key)
+
+    def territories(self, codes: set[str]) -> None:
+        wanted = codes - set(self._territories)
+        if wanted:
+            found = {t.code: t for t in Territory.objects.filter(code__in=wanted)}
+            self._territories.update({code: found.get(code) for code in wanted})
+
+    def territory(self, code: str | None) -> Territory | None:
+        if not code:
+            return None
+        self.territories({code})
+        return self._territories[code]
+
+
 def category_for(name: str) -> Category | None:
     """The configured category a model label names (the demo taxonomy uses the rubricator's names).
-    Matched on whitespace- and case-folded names; a few hundred rows, read per call so an edit in
-    the admin is seen at once."""
-    wanted = _norm(name or "")
-    if not wanted:
-        return None
-    for pk, category_name in Category.objects.filter(is_active=True).values_list("pk", "name"):
-        if _norm(category_name) == wanted:
-            return Category.objects.select_related("block").get(pk=pk)
-    return None
+    Matched on whitespace- and case-folded names."""
+    return _Directory().category(name)
 
 
 def triage_appeal(appeal_id: int) -> TriageResult | None:
     """Run the pipeline on a received appeal; idempotent (a second run does nothing)."""
-    appeal = Appeal.objects.select_related("territory").filter(pk=appeal_id).first()
-    if appeal is None or appeal.status != Status.RECEIVED or appeal.triage_results.exists():
-        return None
-    record = {
+    return triage_appeals([appeal_id]).get(appeal_id)
+
+
+def _record(appeal: Appeal) -> dict:
+    return {
         "id": appeal.number,
         "text": appeal.text,
         "lat": appeal.lat,
@@ -63,60 +139,178 @@ def triage_appeal(appeal_id: int) -> TriageResult | None:
         "channel": appeal.channel,
         "created_at": appeal.received_at.isoformat(),
     }
-    out = next(iter(engine().process([record])))
-    if "error" in out:
-        result = TriageResult.objects.create(appeal=appeal, model_version=_version(), warnings=[out["error"]])
-        return result
-    category = category_for(out.get("category") or "")
-    territory_info = out.get("territory") or None
-    territory = Territory.objects.filter(code=territory_info["code"]).first() if territory_info else None
+
+
+def _engine_outputs(appeals: list[Appeal]) -> dict[int, dict]:
+    """The engine's decision per appeal, from one `process` call over the batch. Should that call
+    raise, each appeal is tried on its own, so one record that breaks the engine costs only its
+    own triage; an appeal the engine fails on is left out (it goes to moderation untriaged)."""
+    if not appeals:
+        return {}
+    try:
+        outs = list(engine().process([_record(a) for a in appeals]))
+        if len(outs) == len(appeals):
+            return {a.pk: out for a, out in zip(appeals, outs, strict=True)}
+        log.warning("triage engine returned %s decisions for %s appeals; retrying one by one", len(outs), len(appeals))
+    except Exception:
+        if len(appeals) == 1:
+            raise
+        log.exception("triage of a batch of %s appeals failed; retrying one by one", len(appeals))
+    decided: dict[int, dict] = {}
+    for appeal in appeals:
+        try:
+            decided[appeal.pk] = next(iter(engine().process([_record(appeal)])))
+        except Exception:
+            log.exception("triage of appeal %s failed; it goes to moderation untriaged", appeal.pk)
+    return decided
+
+
+def triage_appeals(appeal_ids: list[int]) -> dict[int, TriageResult]:
+    """Triage a batch of received appeals: one engine call for all of them, their results inserted
+    together, then, one appeal at a time in the order they came, what nobody decided is applied
+    and a near-duplicate is joined. Idempotent: appeals no longer received, or already triaged, are
+    skipped. Returns the results by appeal id; an appeal whose triage failed has none (the failure
+    is logged and the others go on).
+
+    The engine's own `duplicate_of` (a match among the records of this one call) is not used: the
+    database search below is the only judge of duplicates. It runs after the earlier appeals of the
+    batch have their places applied and sees them as candidates, so an appeal is joined to the same
+    lead whether its near-duplicate came in the same batch or an earlier one, and against the
+    appeals of earlier batches too."""
     from tsur.lib.pdmask import find_personal_data
 
-    result = TriageResult.objects.create(
-        appeal=appeal,
-        model_version=_version(),
-        block=out.get("block") or "",
-        block_confidence=out.get("block_confidence"),
-        category=(out.get("category") or "")[:300],
-        category_code=category.code if category else "",
-        category_confidence=out.get("category_confidence"),
-        territory_code=territory.code if territory else "",
-        place_evidence=(territory_info or {}).get("evidence", []),
-        address=((territory_info or {}).get("address") or "")[:300],
-        urgency=out.get("urgency") or "",
-        urgency_reason=(out.get("urgency_reason") or "")[:300],
-        is_complaint=out.get("is_complaint"),
-        complaint_probability=out.get("complaint_probability"),
-        personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
-        warnings=out.get("warnings") or [],
+    appeals = list(
+        Appeal.objects.select_related("territory")
+        .filter(pk__in=appeal_ids, status=Status.RECEIVED)
+        .exclude(pk__in=TriageResult.objects.values("appeal_id"))
+        .order_by("received_at", "pk")
     )
+    outs = _engine_outputs(appeals)
+    directory = _Directory()
+    directory.territories({(o.get("territory") or {}).get("code") for o in outs.values() if o.get("territory")} - {None})
+    version = _version()
+    pending: list[tuple[Appeal, TriageResult, dict, Category | None, Territory | None]] = []
+    for appeal in appeals:
+        out = outs.get(appeal.pk)
+        if out is None:
+            continue
+        if "error" in out:
+            pending.append((appeal, TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]]), out, None, None))
+            continue
+        category = directory.category(out.get("category") or "")
+        territory_info = out.get("territory") or None
+        territory = directory.territory(territory_info.get("code")) if territory_info else None
+        result = TriageResult(
+            appeal=appeal,
+            model_version=version,
+            block=out.get("block") or "",
+            block_confidence=out.get("block_confidence"),
+            category=(out.get("category") or "")[:300],
+            category_code=category.code if category else "",
+            category_confidence=out.get("category_confidence"),
+            territory_code=territory.code if territory else "",
+            place_evidence=(territory_info or {}).get("evidence", []),
+            address=((territory_info or {}).get("address") or "")[:300],
+            urgency=out.get("urgency") or "",
+            urgency_reason=(out.get("urgency_reason") or "")[:300],
+            is_complaint=out.get("is_complaint"),
+            complaint_probability=out.get("complaint_probability"),
+            personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
+            warnings=out.get("warnings") or [],
+        )
+        pending.append((appeal, result, out, category, territory))
+    TriageResult.objects.bulk_create([item[1] for item in pending])
+    results: dict[int, TriageResult] = {}
+    changed: list[TriageResult] = []
+    candidates, rules = _Candidates(), DeadlineRules()
+    for appeal, result, out, category, territory in pending:
+        results[appeal.pk] = result
+        if "error" in out:
+            continue
+        try:
+            _apply(appeal, result, out, category, territory, directory, candidates, rules)
+        except Exception:
+            log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.pk)
+        changed.append(result)
+    if changed:
+        TriageResult.objects.bulk_update(changed, ["applied", "duplicate_of"])
+    return results
+
+
+def _apply(
+    appeal: Appeal,
+    result: TriageResult,
+    out: dict,
+    category: Category | None,
+    territory: Territory | None,
+    directory: _Directory,
+    candidates: _Candidates,
+    rules: DeadlineRules,
+) -> None:
+    """Apply one appeal's stored decision where nobody has decided yet, then join it to the
+    problem of a near-duplicate."""
     confident = (out.get("category_confidence") or 0) >= APPLY_MIN_CONFIDENCE
+    block_key = (out.get("block") or "") if (out.get("block_confidence") or 0) >= APPLY_MIN_CONFIDENCE else ""
     proposal = appeal_services.AutoTriage(
         category=category if confident else None,
-        block_key=(out.get("block") or "") if (out.get("block_confidence") or 0) >= APPLY_MIN_CONFIDENCE else "",
+        block_key=block_key,
+        block=directory.block(block_key) if block_key else None,
         confidence=out.get("category_confidence") if confident else out.get("block_confidence"),
         territory=territory,
         address=result.address,
         urgency_reason=result.urgency_reason if out.get("urgency") == "high" else "",
         summary={"triage_result": result.pk, "model": result.model_version},
     )
-    appeal = appeal_services.apply_auto_triage(appeal.pk, proposal)
-    result.applied = appeal.events.filter(kind="auto_triage").last().data.get("applied", {})
-    lead = find_duplicate_lead(appeal)
+    appeal, result.applied = appeal_services.auto_triage(appeal.pk, proposal, rules=rules)
+    lead = find_duplicate_lead(appeal, candidates)
     if lead is not None:
         result.duplicate_of = lead
         _join_duplicate(appeal, lead)
-    result.save(update_fields=["applied", "duplicate_of"])
-    return result
 
 
 def _version() -> str:
     return str(getattr(engine(), "version", "") or "default")[:120]
 
 
-def find_duplicate_lead(appeal: Appeal) -> Appeal | None:
-    """An open appeal about the same problem at the same place within the window, or None."""
-    from tsur.triage.engine.duplicates import DuplicateDetector
+class _Candidates:
+    """What the duplicate detector needs of the candidate appeals, kept for one batch: the
+    candidates of its appeals overlap (same place, same window), so each is read and its text
+    cut into n-grams once per batch instead of once per new appeal."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, dict] = {}
+
+    def get(self, pks: list[int]) -> list[dict]:
+        from tsur.triage.engine.duplicates import DuplicateDetector
+
+        missing = [pk for pk in pks if pk not in self._seen]
+        if missing:
+            for c in (
+                Appeal.objects.filter(pk__in=missing)
+                .select_related("territory", "block")
+                .only("number", "text", "territory__code", "block__key", "address", "lat", "lon", "received_at")
+            ):
+                self._seen[c.pk] = {
+                    "id": c.number,
+                    "grams": DuplicateDetector.text_grams(c.text),
+                    "territory": c.territory.code if c.territory_id else None,
+                    "address": c.address or None,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "created_at": c.received_at,
+                    "block": c.block.key if c.block_id else None,
+                    "pk": c.pk,
+                }
+        found = [self._seen[pk] for pk in pks if pk in self._seen]
+        return sorted(found, key=lambda c: (c["created_at"], c["pk"]))  # in the order they came
+
+
+def find_duplicate_lead(appeal: Appeal, candidates: _Candidates | None = None) -> Appeal | None:
+    """An open appeal about the same problem at the same place within the window, or None.
+    Earlier means received earlier, or at the same moment with a smaller id (the appeals of one
+    batch can share their receipt time)."""
+    from tsur.lib.geo import distance_km
+    from tsur.triage.engine.duplicates import DuplicateDetector, normalise_address
 
     since = appeal.received_at - DUPLICATE_WINDOW
     place = Q()
@@ -128,16 +322,36 @@ def find_duplicate_lead(appeal: Appeal) -> Appeal | None:
         place |= Q(lat__range=(appeal.lat - 0.003, appeal.lat + 0.003), lon__range=(appeal.lon - 0.005, appeal.lon + 0.005))
     if not place:
         return None
-    candidates = (
-        Appeal.objects.filter(place, received_at__gte=since, received_at__lt=appeal.received_at, status__in=OPEN_STATUSES)
-        .exclude(pk=appeal.pk)
-        .order_by("received_at")[:500]
-    )
-    detector = DuplicateDetector(window=DUPLICATE_WINDOW)
-    for c in candidates:
+    earlier = Q(received_at__lt=appeal.received_at) | Q(received_at=appeal.received_at, pk__lt=appeal.pk)
+    candidates_qs = Appeal.objects.filter(place, earlier, received_at__gte=since, status__in=OPEN_STATUSES)
+    if appeal.block_id:  # the detector never joins messages of two different blocks
+        candidates_qs = candidates_qs.filter(Q(block_id=appeal.block_id) | Q(block__isnull=True))
+    # Only the places are read for the whole territory; texts are read for the messages the
+    # detector would compare (same normalised address, a point within its radius, or the territory
+    # when one of the two has no finer place), newest first and bounded, so a city with thousands
+    # of open appeals costs one light query, not thousands of text comparisons.
+    wanted = normalise_address(appeal.address) if appeal.address else ""
+    coarse = not wanted and appeal.lat is None
+    keep: list[int] = []
+    for pk, address, lat, lon, territory_id in (
+        candidates_qs.order_by("-received_at", "-pk").values_list("pk", "address", "lat", "lon", "territory_id")[:DUPLICATE_SCAN]
+    ):
+        same_territory = appeal.territory_id is not None and territory_id == appeal.territory_id
+        if (
+            (wanted and address and normalise_address(address) == wanted)
+            or (appeal.lat is not None and lat is not None and distance_km(appeal.lat, appeal.lon, lat, lon) * 1000 <= DUPLICATE_RADIUS_M)
+            or (same_territory and (coarse or (not address and lat is None)))
+        ):
+            keep.append(pk)
+            if len(keep) >= DUPLICATE_CANDIDATES:
+                break
+    if not keep:
+        return None
+    detector = DuplicateDetector(window=DUPLICATE_WINDOW, radius_m=DUPLICATE_RADIUS_M)  # the prefilter above uses the same radius
+    for c in (candidates or _Candidates()).get(keep):
         detector.check_and_add(
-            c.number, c.text, territory=c.territory.code if c.territory_id else None, address=c.address or None,
-            lat=c.lat, lon=c.lon, created_at=c.received_at, block=c.block.key if c.block_id else None,
+            c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
+            created_at=c["created_at"], block=c["block"], grams=c["grams"],
         )
     lead_number = detector.check_and_add(
         appeal.number, appeal.text, territory=appeal.territory.code if appeal.territory_id else None,
@@ -146,7 +360,7 @@ def find_duplicate_lead(appeal: Appeal) -> Appeal | None:
     )
     if not lead_number:
         return None
-    lead = Appeal.objects.filter(number=lead_number).first()
+    lead = Appeal.objects.select_related("problem__lead").filter(number=lead_number).first()
     if lead is not None and lead.problem_id and lead.problem.lead_id != lead.pk:
         lead = lead.problem.lead
     return lead

@@ -11,7 +11,7 @@ from tsur.accounts import access
 from tsur.answers.models import Answer
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
-from tsur.appeals.services import PD_VIEW_EVENT, record_personal_data_view
+from tsur.appeals.services import PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, record_personal_data_view
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
@@ -22,6 +22,7 @@ EVENT_LABELS = {
     PD_VIEW_EVENT: "Просмотр персональных данных",
     "reminder": "Напоминание о сроке",
     "escalation": "Эскалация: срок нарушен",
+    RESIDENT_MESSAGE_EVENT: "Дополнение от жителя",
 }
 MUNICIPAL_LEVELS = ("city_district", "municipal_district")
 
@@ -82,6 +83,8 @@ def event_detail(e: Event, names: _Names) -> str:
         return f"{names('organisation', data.get('from'))} → {names('organisation', data.get('to'))}"
     if e.kind in ("grant_extension", "request_extension") and data.get("days"):
         return f"на {data['days']} дн."
+    if e.kind == RESIDENT_MESSAGE_EVENT and data.get("attachments"):
+        return f"вложений: {data['attachments']}"
     return ""
 
 
@@ -196,7 +199,15 @@ def route_preview(appeal: Appeal) -> str:
         decision = decide(appeal)
     except Organisation.DoesNotExist:
         return "Правила не настроены и организация-ЦУР не задана: выберите организацию вручную."
-    return f"{decision.organisation.short_name}: {decision.reason}"
+    preview = f"{decision.organisation.short_name}: {decision.reason}"
+    if decision.rule_id is None:
+        from tsur.triage.services import organisation_suggestions
+
+        suggested = organisation_suggestions(appeal)
+        if suggested:
+            names = ", ".join(f"{org.short_name} ({p:.0%})" for org, p in suggested)
+            preview += f". Подсказка по истории обращений: {names}"
+    return preview
 
 
 def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action: str = "") -> dict:

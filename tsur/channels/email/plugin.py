@@ -3,7 +3,8 @@ the core from the channel kind); answers go back as replies in the same thread.
 
 Inbound: IMAP, new UIDs only (see imap.py); the raw letter is stored byte for byte. A letter that
 continues an existing thread names the thread's first letter in `extra["thread_root"]` and in
-`reply_to["thread_root"]`, so the core can attach it to the appeal that thread belongs to.
+`reply_to["thread_root"]`, and its external id in `thread_of`, so the core adds the letter to the
+appeal that thread belongs to.
 Outbound: SMTP (see smtp.py).
 """
 
@@ -129,6 +130,8 @@ class EmailPlugin(ChannelPlugin):
             },
             is_public=False,
             photos=letter.photos,
+            thread_of=external_id_for(letter.thread_root) if letter.is_reply and letter.thread_root else "",
+            answers_delivery=letter.in_reply_to if letter.is_reply else "",
             extra={
                 "subject": letter.subject,
                 "body": letter.text,
@@ -157,6 +160,11 @@ def _external_id(raw: bytes, uidvalidity: int | None, uid: int) -> str:
     message_id = (message_ids(str(headers.get("Message-ID") or "")) or [""])[0]
     if not message_id:
         return f"uid:{uidvalidity}:{uid}"
+    return external_id_for(message_id)
+
+
+def external_id_for(message_id: str) -> str:
+    """The external id a letter with this Message-ID is stored under."""
     external_id = f"mid:{message_id}"
     if len(external_id) > _MAX_EXTERNAL_ID:
         external_id = f"mid-sha256:{hashlib.sha256(message_id.encode()).hexdigest()}"

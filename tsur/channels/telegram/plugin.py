@@ -78,6 +78,7 @@ class TelegramSettings(BaseModel):
 class TelegramPlugin(ChannelPlugin):
     kind: ClassVar[str] = "telegram"
     label: ClassVar[str] = "Telegram"
+    private_appeal_channel: ClassVar[str] = "telegram_bot"  # a resident writing to the bot: message regime
     settings_model: ClassVar[type[BaseModel]] = TelegramSettings
     settings: TelegramSettings
 

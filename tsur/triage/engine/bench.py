@@ -1,17 +1,23 @@
-"""Speed and memory of triage: model load, classification alone, the full pipeline.
+"""Speed and memory of triage: model load, first pipeline load, classification alone, the full
+pipeline on one process and on several.
 
 Pure Python (no Django). Every figure is the median of `runs` repetitions, with the min and max
-beside it so the machine's noise is visible. Throughput counts messages per second of wall time in
-this one process (set OPENBLAS_NUM_THREADS=1: the benchmark is meant to be single-threaded).
+beside it so the machine's noise is visible. Throughput counts messages per second of wall time
+(set OPENBLAS_NUM_THREADS=1: each process is meant to be single-threaded). "Full triage" is
+`Triage.process` (classification, place, urgency, screening, duplicates, personal data) on one
+process, and `ParallelTriage.process` with `workers` processes (duplicates in the parent).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -19,6 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from tsur.triage.engine.train import read_table
+
+_REPO = Path(__file__).resolve().parents[3]
+
+# Run in a fresh interpreter: everything a first `tsur classify` pays before its first answer
+# (imports, model, gazetteer, screening model, the first records).
+_FIRST_LOAD = """
+import json, sys, time
+started = time.perf_counter()
+from tsur.triage.engine.pipeline import Triage
+triage = Triage.load(sys.argv[1] or None)
+list(triage.process([{"id": 1, "text": "В Калуге на ул. Ленина, д. 5 яма на дороге"}]))
+print(json.dumps(time.perf_counter() - started))
+"""
 
 
 def spb_texts(shared_data: str | os.PathLike, limit: int | None = None) -> list[dict] | None:
@@ -61,9 +80,24 @@ def _peak_traced(fn: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
-def bench_triage(records: Sequence[dict], *, model_dir: str | None = None, runs: int = 5, full_limit: int | None = 10000, batch: int = 512) -> dict:
+def _first_load_seconds(model_dir: str | None) -> float:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", _FIRST_LOAD, model_dir or ""], env=env, capture_output=True, text=True, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def bench_triage(
+    records: Sequence[dict],
+    *,
+    model_dir: str | None = None,
+    runs: int = 5,
+    full_limit: int | None = 10000,
+    batch: int = 512,
+    workers: int = 2,
+) -> dict:
     """Benchmark on `records` (dicts with id, text, created_at)."""
     from tsur.triage.engine.model import TextModel
+    from tsur.triage.engine.parallel import ParallelTriage
     from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR, Triage
 
     directory = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
@@ -76,30 +110,42 @@ def bench_triage(records: Sequence[dict], *, model_dir: str | None = None, runs:
         for start in range(0, len(texts), batch):
             model.classify(texts[start : start + batch])
 
-    classify_all()  # warm-up (stemmer cache, lazy imports)
+    classify_all()  # warm-up (token cache, dense weights, lazy imports)
     class_rates = [len(texts) / _timed(classify_all) for _ in range(runs)]
     class_peak = _peak_traced(classify_all)
 
     full = list(records[: full_limit or len(records)])
-    first_load = 0.0
-    full_rates: dict[str, list[float]] = {}
+    started = time.perf_counter()
+    list(Triage.load(model_dir).process(full[:1]))  # the first load in this process (numpy and scipy already imported)
+    first_in_process = time.perf_counter() - started
+    rates: dict[str, dict] = {}
     peaks: dict[str, float] = {}
+    pool_start: dict[str, float] = {}
     fallbacks: dict[str, str] = {}
-    for label, ner in (("place_with_ner_fallback", True), ("place_without_ner", False)):
-        started = time.perf_counter()
+    for ner in (True, False):
+        label = "ner_on" if ner else "ner_off"
         triage = Triage.load(model_dir, place_ner=ner)
-        list(triage.process(records[:10]))  # first use builds lazy parts (gazetteer, screen)
-        if not first_load:
-            first_load = time.perf_counter() - started
         fallbacks = dict(triage.fallbacks)
 
-        def run_full(t: Triage = triage) -> None:
+        def run_single(t: Triage = triage) -> None:
             for _ in t.process(full):
                 pass
 
-        run_full()
-        full_rates[label] = [len(full) / _timed(run_full) for _ in range(runs)]
-        peaks[label] = round(_peak_traced(run_full), 1)
+        run_single()  # warm-up: lazy parts (gazetteer caches, NER when a text needs it)
+        rates[f"1_process_{label}"] = _summary([len(full) / _timed(run_single) for _ in range(runs)], 0)
+        peaks[f"1_process_{label}"] = round(_peak_traced(run_single), 1)
+        started = time.perf_counter()
+        with ParallelTriage(triage, workers, batch=batch) as parallel:
+            pool_start[label] = round(time.perf_counter() - started, 2)
+
+            def run_parallel(p: ParallelTriage = parallel) -> None:
+                for _ in p.process(full):
+                    pass
+
+            run_parallel()  # warm-up: every worker has seen batches
+            rates[f"{workers}_processes_{label}"] = _summary([len(full) / _timed(run_parallel) for _ in range(runs)], 0)
+    children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the pool workers (all joined by now)
+    first_loads = [_first_load_seconds(model_dir) for _ in range(runs)]
 
     return {
         "machine": {
@@ -107,17 +153,53 @@ def bench_triage(records: Sequence[dict], *, model_dir: str | None = None, runs:
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
             "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         },
         "model_dir": str(directory),
         "model_bytes": size,
         "messages_classification": len(texts),
         "messages_full": len(full),
+        "workers": workers,
         "model_load_seconds": _summary(load_times, 3),
-        "pipeline_first_load_seconds_incl_gazetteer_and_screen": round(first_load, 3),
+        "pipeline_first_load_seconds_in_process": round(first_in_process, 2),
+        "pipeline_first_load_seconds_fresh_process": _summary(first_loads, 2),
         "classification_msgs_per_second": _summary(class_rates, 0),
-        "full_triage_msgs_per_second": {k: _summary(v, 0) for k, v in full_rates.items()},
+        "full_triage_msgs_per_second": rates,
+        "pool_start_seconds": pool_start,
         "peak_traced_mib_classification": round(class_peak, 1),
         "peak_traced_mib_full": peaks,
-        "max_rss_mib_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "max_rss_mib_main_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "max_rss_mib_worker": round(children_rss, 1),
         "fallbacks": fallbacks,
     }
+
+
+def markdown(report: dict) -> str:
+    """The report as a Markdown table (medians, min–max in brackets)."""
+
+    def cell(s: dict, unit: str = "") -> str:
+        return f"**{s['median']:g}**{unit} ({s['min']:g}–{s['max']:g})"
+
+    workers = report["workers"]
+    full = report["full_triage_msgs_per_second"]
+    pools, peaks = report["pool_start_seconds"], report["peak_traced_mib_full"]
+    first_load = report["pipeline_first_load_seconds_fresh_process"]
+    first_in_process = report["pipeline_first_load_seconds_in_process"]
+    class_peak = report["peak_traced_mib_classification"]
+    rows = [
+        ("model load (`TextModel.load`)", cell(report["model_load_seconds"], " s")),
+        ("pipeline first load in the benchmark process (models, gazetteer, screening; one run)", f"{first_in_process:g} s"),
+        ("pipeline first load, fresh process (+ Python, numpy, scipy imports, first record)", cell(first_load, " s")),
+        (f"classification alone, 1 process ({report['messages_classification']:,} texts)", cell(report["classification_msgs_per_second"], " msg/s")),
+        (f"full triage, 1 process, NER fallback on ({report['messages_full']:,} texts)", cell(full["1_process_ner_on"], " msg/s")),
+        ("full triage, 1 process, NER fallback off", cell(full["1_process_ner_off"], " msg/s")),
+        (f"full triage, {workers} processes (`--workers {workers}`), NER fallback on", cell(full[f"{workers}_processes_ner_on"], " msg/s")),
+        (f"full triage, {workers} processes, NER fallback off", cell(full[f"{workers}_processes_ner_off"], " msg/s")),
+        (f"start of the {workers}-process pool (NER on / off)", f"{pools['ner_on']:g} s / {pools['ner_off']:g} s"),
+        ("peak traced heap: classification / full triage (NER on)", f"{class_peak:g} MiB / {peaks['1_process_ner_on']:g} MiB"),
+        ("max RSS: main process / a worker", f"{report['max_rss_mib_main_process']:g} MiB / {report['max_rss_mib_worker']:g} MiB"),
+        ("shipped model size", f"{report['model_bytes'] / 2**20:.1f} MiB ({report['model_bytes']:,} bytes)"),
+    ]
+    lines = ["| what | median (min–max) |", "|---|---|"]
+    lines += [f"| {what} | {value} |" for what, value in rows]
+    return "\n".join(lines)

@@ -229,6 +229,12 @@ class DuplicateDetector:
 
     # -- API --------------------------------------------------------------------------------------
 
+    @staticmethod
+    def text_grams(text: str) -> frozenset[int]:
+        """What :meth:`check_and_add` compares texts by. It depends on the text alone, so a worker
+        process can compute it ahead of the stateful check (``grams=``)."""
+        return shingles(text)
+
     def check_and_add(
         self,
         id: Hashable,
@@ -240,9 +246,11 @@ class DuplicateDetector:
         lon: float | None = None,
         created_at: datetime | None = None,
         block: str | None = None,
+        grams: frozenset[int] | None = None,
     ) -> Hashable | None:
         """Compare the message with the earlier ones at the same place inside the window and add
-        it. Returns the lead id of the problem it joins, or ``None`` (it is a new problem's lead)."""
+        it. Returns the lead id of the problem it joins, or ``None`` (it is a new problem's lead).
+        ``grams``: :meth:`text_grams` of ``text`` when already computed (by a worker process)."""
         if created_at is None:
             created_at = self._latest
         if created_at is not None and (self._latest is None or created_at > self._latest):
@@ -252,8 +260,11 @@ class DuplicateDetector:
         norm_address = normalise_address(address)
         has_point = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
         cell = self._cell(lat, lon) if has_point else None
-        grams = shingles(text)
         territory = territory or None
+        if grams is None:
+            # A message without a place is in no candidate index, so its text is never compared:
+            # skip the n-grams (most of this method's cost).
+            grams = shingles(text) if norm_address or cell is not None or territory else frozenset()
 
         best: _Entry | None = None
         best_sim = 0.0

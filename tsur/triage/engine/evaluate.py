@@ -49,7 +49,8 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[f
     true_labels = sorted(set(y_true))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     per_class = {
-        lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(labels)
+        lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4), "support": int(s[i])}
+        for i, lab in enumerate(labels)
     }
     out = {
         "n": len(y_true),
@@ -172,7 +173,9 @@ def evaluate_cv(
         for i, (lab, c) in zip(test, out, strict=True):
             pred[i], conf[i] = lab, c
     report = metrics(labels, pred, conf)
-    report.update({"protocol": f"{k}-fold stratified cross-validation, grouped by normalised text", "label": label_column, "config": config.to_json()})
+    report.update(
+        {"protocol": f"{k}-fold stratified cross-validation, grouped by normalised text", "label": label_column, "config": config.to_json()}
+    )
     return report
 
 

@@ -16,6 +16,8 @@ never seen in training cost nothing at prediction time.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -101,6 +103,50 @@ def _word_ids(texts: Sequence[str], vocab: Mapping[str, int] | None) -> tuple[np
     return doc, ids, stems
 
 
+_BREAK = "\x00"  # joins a batch's texts into one string; never part of a token
+_TOKEN_OR_BREAK = re.compile(f"{textmod.TOKEN_PATTERN}|{_BREAK}")  # textmod.tokens' pattern, plus the joint
+_BREAK_ID = -2
+_TOKEN_CACHE_LIMIT = 300_000
+"""Most distinct tokens a feature space remembers the column of (≈ 30 MB); beyond that, new
+tokens are still stemmed, only not remembered. Typos and numbers make the set unbounded."""
+
+
+class _TokenColumns(dict):
+    """Word token -> vocabulary column of its stem (-1 when unknown), filled on first sight.
+
+    One dict lookup per token replaces stemming plus a vocabulary lookup: prediction-time texts
+    repeat a few thousand words, and stemming was a third of the classification time. A missing
+    token is stemmed alone (the Snowball stemmer is per word, so this equals batch stemming)."""
+
+    def __init__(self, vocab: Mapping[str, int]) -> None:
+        super().__init__({_BREAK: _BREAK_ID})
+        self.vocab = vocab
+
+    def __missing__(self, token: str) -> int:
+        column = self.vocab.get(textmod.stem(token), -1)
+        if len(self) < _TOKEN_CACHE_LIMIT:
+            self[token] = column
+        return column
+
+
+def _word_columns(texts: Sequence[str], columns: _TokenColumns) -> tuple[np.ndarray, np.ndarray]:
+    """(doc index per token, vocabulary column per token or -1) for raw (unfolded) texts — what
+    `_word_ids` gives for the folded texts, from one regex pass and one fold over the whole batch
+    joined by NUL characters. A text that contains a NUL itself would shift the document count,
+    so such a batch takes the per-text path."""
+    joined = _BREAK.join(texts)
+    if joined.count(_BREAK) != max(len(texts) - 1, 0):
+        doc, _, stems = _word_ids([textmod.fold(t) for t in texts], None)
+        return doc, np.fromiter(map(columns.vocab.get, stems, itertools.repeat(-1)), dtype=np.int64, count=len(stems))
+    # Lower-casing the joined batch equals lower-casing each text for these tokens: the only
+    # context-dependent lower-casing (Greek final sigma) concerns letters no token contains.
+    flat = _TOKEN_OR_BREAK.findall(textmod.fold(joined))
+    ids = np.fromiter(map(columns.__getitem__, flat), dtype=np.int64, count=len(flat))
+    breaks = ids == _BREAK_ID
+    words = ~breaks
+    return np.cumsum(breaks)[words], ids[words]
+
+
 def _bigram_codes(doc: np.ndarray, ids: np.ndarray, n_vocab: int) -> tuple[np.ndarray, np.ndarray]:
     if ids.shape[0] < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -180,6 +226,7 @@ class FeatureSpace:
         self.idf_char = np.zeros(0, dtype=np.float32)
         self._char_lookup: np.ndarray | None = None
         self._context_index: dict[str, int] = {}
+        self._columns = _TokenColumns(self.vocab)
 
     # -- sizes -------------------------------------------------------------------------------
     @property
@@ -239,16 +286,18 @@ class FeatureSpace:
         self._context_index = {v: i for i, v in enumerate(self.context_values)}
         if not self.vocab and self.stems:
             self.vocab = {s: i for i, s in enumerate(self.stems)}
+        self._columns = _TokenColumns(self.vocab)
 
     # -- transforming ------------------------------------------------------------------------
-    def transform(self, texts: Sequence[str], contexts: Sequence[Mapping[str, str] | None] | None = None, *, canonical: bool = False) -> sp.csr_matrix:
+    def transform(
+        self, texts: Sequence[str], contexts: Sequence[Mapping[str, str] | None] | None = None, *, canonical: bool = False
+    ) -> sp.csr_matrix:
         """Feature rows for `texts`. canonical=True sums duplicate entries and sorts them (for training)."""
         p = self.params
         exact = p.exact_tf
-        folded = [textmod.fold(t) for t in texts]
-        n = len(folded)
+        n = len(texts)
         blocks = []
-        doc, ids, _ = _word_ids(folded, self.vocab)
+        doc, ids = _word_columns(texts, self._columns)
         blocks.append(_block(doc, ids, n, len(self.stems), self.idf_word, p.word_weight, exact))
         if p.word_bigrams:
             bdoc, bcodes = _bigram_codes(doc, ids, len(self.stems))
@@ -258,7 +307,7 @@ class FeatureSpace:
             found = (pos < nb) & (self.bigram_keys[pos_c] == bcodes) if nb else np.zeros(bcodes.shape[0], dtype=bool)
             blocks.append(_block(bdoc, np.where(found, pos, -1), n, nb, self.idf_bigram, p.bigram_weight, exact))
         if p.uses_chars:
-            cdoc, cbuckets = _char_buckets(folded, p)
+            cdoc, cbuckets = _char_buckets([textmod.fold(t) for t in texts], p)
             cols = self._char_lookup[cbuckets].astype(np.int64)
             blocks.append(_block(cdoc, cols, n, self.char_keys.shape[0], self.idf_char, p.char_weight, exact))
         if self.context_values:

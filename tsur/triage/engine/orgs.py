@@ -56,7 +56,9 @@ class OrgSuggester:
         info: Mapping | None = None,
     ) -> OrgSuggester:
         contexts = [_context(c, t) for c, t in zip(categories, territories, strict=True)]
-        model = train_text_model(texts, organisations, contexts=contexts, config=config or default_config(), head="organisation", info={**(info or {}), "kind": "orgs"})
+        model = train_text_model(
+            texts, organisations, contexts=contexts, config=config or default_config(), head="organisation", info={**(info or {}), "kind": "orgs"}
+        )
         return cls(model)
 
     @classmethod
@@ -66,7 +68,9 @@ class OrgSuggester:
     def save(self, directory: str | os.PathLike) -> Path:
         return self.model.save(directory)
 
-    def suggest_many(self, texts: Sequence[str], categories: Sequence[str | None], territories: Sequence[str | None], k: int = 3) -> list[list[tuple[str, float]]]:
+    def suggest_many(
+        self, texts: Sequence[str], categories: Sequence[str | None], territories: Sequence[str | None], k: int = 3
+    ) -> list[list[tuple[str, float]]]:
         contexts = [_context(c, t) for c, t in zip(categories, territories, strict=True)]
         proba = self.model.predict_proba(list(texts), contexts)
         labels = self.model.labels
@@ -99,7 +103,11 @@ def evaluate_orgs_time_split(
     test = [r for r in deduped if str(r[time_column])[:7] == month]
     started = time.perf_counter()
     suggester = OrgSuggester.train(
-        [r[text_column] for r in train], [r[category_column] for r in train], [r[territory_column] for r in train], [r[org_column] for r in train], config=config
+        [r[text_column] for r in train],
+        [r[category_column] for r in train],
+        [r[territory_column] for r in train],
+        [r[org_column] for r in train],
+        config=config,
     )
     fit_seconds = time.perf_counter() - started
     out = suggester.suggest_many([r[text_column] for r in test], [r[category_column] for r in test], [r[territory_column] for r in test], k=3)

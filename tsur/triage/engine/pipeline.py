@@ -114,6 +114,7 @@ class Triage:
         self.duplicate_factory = duplicate_factory
         self.find_personal_data = find_personal_data
         self.fallbacks = dict(fallbacks or {})
+        self.load_options: dict[str, Any] | None = None
         info = model.info
         self.version = f"{Path(info.get('directory', 'model')).name}@{info.get('trained_at', '?')}"
 
@@ -168,7 +169,7 @@ class Triage:
         except ImportError:
             find_personal_data = None
             fallbacks["personal_data"] = "personal-data detector unavailable: personal_data is []"
-        return cls(
+        triage = cls(
             model,
             block_model=block_model,
             gazetteer=gazetteer,
@@ -178,6 +179,9 @@ class Triage:
             find_personal_data=find_personal_data,
             fallbacks=fallbacks,
         )
+        # How to load the same pipeline again (a worker process that cannot inherit it).
+        triage.load_options = {"model_dir": model_dir, "with_place": with_place, "place_ner": place_ner, "with_screening": with_screening}
+        return triage
 
     # -- validation --------------------------------------------------------------------------
     def _validate(self, record: Any) -> dict:
@@ -287,22 +291,29 @@ class Triage:
             try:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
-                yield _Broken(broken_line_id(data), f"malformed JSON: {exc.msg} at column {exc.colno}")
+                yield _Broken(broken_line_id(data), f"malformed JSON: {exc.msg} (column {exc.colno})")
             except RecursionError:
                 yield _Broken(broken_line_id(data), "malformed JSON: nested too deeply")
 
     def _batch(self, records: list[Any], detector: Any, seen_texts: dict[str, Any]) -> list[dict]:
-        out: list[dict | None] = [None] * len(records)
+        return link_duplicates(self.analyse(records), detector, seen_texts)
+
+    def analyse(self, records: list[Any]) -> list[tuple[dict, dict | None]]:
+        """Every stage except duplicate detection, for one batch: per record, its output dict
+        (`duplicate_of` still null) and what `link_duplicates` needs to fill that in (None for
+        an error line or a record without an id). Depends on nothing but the records, so batches
+        can be analysed in any process and order; see tsur.triage.engine.parallel."""
+        out: list[tuple[dict, dict | None] | None] = [None] * len(records)
         valid: list[tuple[int, dict]] = []
         for i, record in enumerate(records):
             if isinstance(record, _Broken):
-                out[i] = {"id": record.id, "error": record.error}
+                out[i] = ({"id": record.id, "error": record.error}, None)
                 continue
             try:
                 valid.append((i, self._validate(record)))
             except RecordError as exc:
                 rid = record.get("id") if isinstance(record, Mapping) else None
-                out[i] = {"id": rid if isinstance(rid, (str, int, float)) else None, "error": str(exc)}
+                out[i] = ({"id": rid if isinstance(rid, (str, int, float)) else None, "error": str(exc)}, None)
         if valid:
             items = [v for _, v in valid]
             texts = [v["text"] for v in items]
@@ -313,10 +324,10 @@ class Triage:
             screened = self.screen.predict(texts) if self.screen is not None else [(None, None)] * len(items)
             codes = self.model.heads[self.model.primary].info.get("label_codes") or {}
             for (i, item), c, (is_complaint, p_complaint) in zip(valid, classes, screened, strict=True):
-                out[i] = self._decide(item, c, is_complaint, p_complaint, codes, detector, seen_texts)
+                out[i] = self._decide(item, c, is_complaint, p_complaint, codes)
         return out  # type: ignore[return-value]
 
-    def _decide(self, item: dict, c: Any, is_complaint: Any, p_complaint: Any, codes: Mapping, detector: Any, seen_texts: dict) -> dict:
+    def _decide(self, item: dict, c: Any, is_complaint: Any, p_complaint: Any, codes: Mapping) -> tuple[dict, dict | None]:
         warnings = list(item["warnings"])
         block_conf, cat_conf = c.block_confidence, c.category_confidence
         share = item["cyrillic"]
@@ -334,30 +345,29 @@ class Triage:
             urgency, reason = self.assess_urgency(text, block=c.block, category=c.category, when=item["created_at"])
         else:
             urgency, reason = "normal", ""
-        duplicate_of = None
         rid = item["id"]
-        if detector is not None and rid is not None:
-            duplicate_of = detector.check_and_add(
-                rid,
-                text,
-                territory=(territory or {}).get("code"),
-                address=address or None,
-                lat=item["lat"],
-                lon=item["lon"],
-                created_at=item["created_at"],
-                block=c.block,
-            )
-        elif detector is None and rid is not None:
-            key = textmod.normalise(text)
-            duplicate_of = seen_texts.get(key)
-            if duplicate_of is None:
-                seen_texts[key] = rid
-        if isinstance(duplicate_of, Hashable) and duplicate_of == rid:
-            duplicate_of = None
+        probe = None
+        if rid is not None:
+            probe = {
+                "id": rid,
+                "text": text,
+                "territory": (territory or {}).get("code"),
+                "address": address or None,
+                "lat": item["lat"],
+                "lon": item["lon"],
+                "created_at": item["created_at"],
+                "block": c.block,
+                "grams": None,
+            }
+            text_grams = getattr(self.duplicate_factory, "text_grams", None)
+            if text_grams is not None and (probe["territory"] or address or item["lat"] is not None):
+                # The text's n-grams depend on it alone: computed here, where batches may run in
+                # worker processes, not in the one process that links duplicates in order.
+                probe["grams"] = text_grams(text)
         personal = []
         if self.find_personal_data is not None:
             personal = sorted({f["kind"] for f in self.find_personal_data(item["raw"])})
-        return {
+        decision = {
             "id": rid,
             "block": c.block,
             "block_confidence": _round(block_conf),
@@ -370,10 +380,44 @@ class Triage:
             "urgency_reason": reason,
             "is_complaint": is_complaint,
             "complaint_probability": _round(p_complaint),
-            "duplicate_of": duplicate_of,
+            "duplicate_of": None,  # filled in by link_duplicates, in input order
             "personal_data": personal,
             "warnings": warnings,
         }
+        return decision, probe
+
+
+def link_duplicates(analysed: Iterable[tuple[dict, dict | None]], detector: Any, seen_texts: dict[str, Any]) -> list[dict]:
+    """The output dicts of `Triage.analyse` with `duplicate_of` set. Stateful across the stream
+    (`detector` and `seen_texts` belong to it), so it must see the batches in input order: a
+    duplicate always refers to an earlier line."""
+    out = []
+    for decision, probe in analysed:
+        if probe is not None:
+            rid = probe["id"]
+            duplicate_of = None
+            if detector is not None:
+                duplicate_of = detector.check_and_add(
+                    rid,
+                    probe["text"],
+                    territory=probe["territory"],
+                    address=probe["address"],
+                    lat=probe["lat"],
+                    lon=probe["lon"],
+                    created_at=probe["created_at"],
+                    block=probe["block"],
+                    grams=probe["grams"],
+                )
+            else:
+                key = textmod.normalise(probe["text"])
+                duplicate_of = seen_texts.get(key)
+                if duplicate_of is None:
+                    seen_texts[key] = rid
+            if isinstance(duplicate_of, Hashable) and duplicate_of == rid:
+                duplicate_of = None
+            decision["duplicate_of"] = duplicate_of
+        out.append(decision)
+    return out
 
 
 class StreamSession:
@@ -390,6 +434,11 @@ class StreamSession:
         for start in range(0, len(records), BATCH):
             out.extend(self.triage._batch(records[start : start + BATCH], self.detector, self.seen_texts))
         return out
+
+    def finish(self) -> list[dict]:
+        """Output still owed at the end of the stream: none, this session answers each chunk at
+        once (the same call as `ParallelSession.finish`, which may have batches in flight)."""
+        return []
 
 
 def too_long_line(head: bytes, size: int) -> _Broken:

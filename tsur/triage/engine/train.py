@@ -234,7 +234,8 @@ def fit_head(
     head_info["train_rows"] = int(len(y))
     head_info["train_rows_primary"] = int(prim.sum())
     head_info["label_counts"] = {lab: int(c) for lab, c in sorted(Counter(labels[i] for i in rows[prim]).items())}
-    return Head(label_list, prune(w, config.keep_weights), b, temperature=temperature, label_names=label_names, label_blocks=label_blocks, info=head_info)
+    weights = prune(w, config.keep_weights)
+    return Head(label_list, weights, b, temperature=temperature, label_names=label_names, label_blocks=label_blocks, info=head_info)
 
 
 def train_text_model(
@@ -328,7 +329,8 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
     ("*", "Ненадлежащее состояние дорожных и газонных ограждений", None, None),
     (
         "*",
-        "Ненадлежащее состояние малых архитектурных форм, уличной мебели и хозяйственно-бытового оборудования, необходимого для благоустройства территории",
+        "Ненадлежащее состояние малых архитектурных форм, уличной мебели и хозяйственно-бытового оборудования, "
+        "необходимого для благоустройства территории",
         "housing",
         "Сломанные малые архитектурные формы в районах многоквартирных домов",
     ),
@@ -341,7 +343,12 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
         "housing",
         "Незаконная наружная реклама",
     ),
-    ("*", "Несанкционированные надписи / объявления на сооружениях (в т.ч. заборах, гаражах, торговых павильонах)", "housing", "Незаконная наружная реклама"),
+    (
+        "*",
+        "Несанкционированные надписи / объявления на сооружениях (в т.ч. заборах, гаражах, торговых павильонах)",
+        "housing",
+        "Незаконная наружная реклама",
+    ),
     ("*", "Несанкционированные надписи / объявления на стенах дома", "housing", "Незаконная наружная реклама"),
     (
         "*",
@@ -351,7 +358,12 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
     ),
     ("*", "Несанкционированные надписи /объявления в подземном переходе", "housing", "Незаконная наружная реклама"),
     ("*", "Несанкционированные надписи /объявления на опорах освещения", "housing", "Незаконная наружная реклама"),
-    ("*", "Несанкционированные надписи /объявления на остановочных павильонах, совмещенных с рекламными конструкциями", "housing", "Незаконная наружная реклама"),
+    (
+        "*",
+        "Несанкционированные надписи /объявления на остановочных павильонах, совмещенных с рекламными конструкциями",
+        "housing",
+        "Незаконная наружная реклама",
+    ),
     ("Благоустройство", "Неубранный снег", None, None),  # houses and bridges mixed
     (
         "*",
@@ -359,7 +371,12 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
         "roads",
         "Очистка от снега и наледи дорог в границах городских округов и сельских поселений",
     ),
-    ("*", "Неубранный снег на пешеходных дорожках в парках, садах, бульварах и скверах", "housing", "Неудовлетворительное содержание парков и скверов"),
+    (
+        "*",
+        "Неубранный снег на пешеходных дорожках в парках, садах, бульварах и скверах",
+        "housing",
+        "Неудовлетворительное содержание парков и скверов",
+    ),
     (
         "*",
         "Неубранный снег, требуется обработка территории пескосоляной смесью",
@@ -398,7 +415,8 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
     ("*", "Предложения по установке искусственных неровностей на проездах и въездах", "roads", f"Искусственные неровности на {_ROADS_CITY}"),
     (
         "*",
-        "Предложения по установке малых архитектурных форм, уличной мебели и хозяйственно-бытового оборудования, необходимого для благоустройства территории",
+        "Предложения по установке малых архитектурных форм, уличной мебели и хозяйственно-бытового оборудования, "
+        "необходимого для благоустройства территории",
         "housing",
         None,
     ),
@@ -412,7 +430,12 @@ SPB_REASON_MAP: list[tuple[str, str, str | None, str | None]] = [
     ("*", "Угроза падения дерева или его части", "housing", "Аварийные деревья"),
     ("*", "Угроза падения дерева на проезжую часть, тротуар", "housing", "Аварийные деревья"),
     ("*", "Упавшее дерево", "housing", "Аварийные деревья"),
-    ("*", "Утрата жизнеспособности, декоративной ценности зеленых насаждений, неухоженный вид деревьев и кустарников", "housing", "Аварийные деревья"),
+    (
+        "*",
+        "Утрата жизнеспособности, декоративной ценности зеленых насаждений, неухоженный вид деревьев и кустарников",
+        "housing",
+        "Аварийные деревья",
+    ),
     ("*", "Утратившие жизнеспособность деревья и кустарники, угроза падения деревьев", "housing", "Аварийные деревья"),
     ("Водоотведение", "*", "housing", "Водоотведение"),
     ("Водоснабжение", "*", "housing", "Некачественное водоснабжение многоквартирного дома"),
@@ -541,18 +564,18 @@ def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapp
     Only files the data README allows are read: kursk/train.csv, kursk/topic_blocks.csv,
     spb/appeals.csv.gz (2020-10 … 2021-03), vk/community_posts.csv.gz."""
     root = Path(shared_data)
-    code_of = {_squash(c["name"]): _squash(c["name"]) for c in taxonomy}  # labels are the topic names
+    topic_of = {_squash(c["name"]): _squash(c["name"]) for c in taxonomy}  # category labels: the topic names
     data = LabelledSet()
     kursk = read_table(root / "kursk" / "train.csv")
     for row in kursk:
-        code = code_of.get(_squash(row["Тематика"]))
-        data.add(textmod.clean(row["Текст Сообщения"]), code, row["block"], 1.0, 1.0, "kursk")
+        topic = topic_of.get(_squash(row["Тематика"]))
+        data.add(textmod.clean(row["Текст Сообщения"]), topic, row["block"], 1.0, 1.0, "kursk")
     data.sources["kursk/train.csv"] = len(kursk)
     topics = read_table(root / "kursk" / "topic_blocks.csv")
     if recipe.names_weight > 0:
         for row in topics:
-            code = code_of.get(_squash(row["topic"]))
-            data.add(_squash(row["topic"]), code, row["block"], recipe.names_weight, recipe.names_weight, "topic_names")
+            topic = topic_of.get(_squash(row["topic"]))
+            data.add(_squash(row["topic"]), topic, row["block"], recipe.names_weight, recipe.names_weight, "topic_names")
         data.sources["kursk/topic_blocks.csv"] = len(topics)
     if recipe.spb_block_weight > 0 or recipe.spb_category_weight > 0:
         spb = sorted(read_table(root / "spb" / "appeals.csv.gz"), key=lambda r: r["created_dt"])
@@ -565,13 +588,13 @@ def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapp
             if not key or key in seen:
                 continue
             seen.add(key)
-            block, topic = spb_reason_target(row["category"], row["reason"])
-            code = code_of.get(topic) if topic and recipe.spb_category_weight > 0 else None
+            block, mapped = spb_reason_target(row["category"], row["reason"])
+            topic = topic_of.get(mapped) if mapped and recipe.spb_category_weight > 0 else None
             if recipe.spb_block_weight <= 0:
                 block = None
-            if block is None and code is None:
+            if block is None and topic is None:
                 continue
-            data.add(textmod.clean(row["text"]), code, block, recipe.spb_category_weight, recipe.spb_block_weight, "spb")
+            data.add(textmod.clean(row["text"]), topic, block, recipe.spb_category_weight, recipe.spb_block_weight, "spb")
             used += 1
         data.sources["spb/appeals.csv.gz"] = used
     if recipe.vk_weight > 0:
@@ -586,16 +609,39 @@ def default_training_set(shared_data: str | os.PathLike, taxonomy: Sequence[Mapp
     return data
 
 
+CORRECTIONS = "corrections"
+
+
+def add_corrections(data: LabelledSet, path: str | os.PathLike, taxonomy: Sequence[Mapping], weight: float = 1.0) -> int:
+    """Add operators' corrections (the JSONL `tsur triage_corrections` writes: `text`, `category`
+    name, `block` key) to a training set. A category outside the taxonomy still teaches its block;
+    a row with neither is skipped. Returns the rows added; `data.sources` records them by file."""
+    topic_of = {_squash(c["name"]): _squash(c["name"]) for c in taxonomy}
+    blocks = {c["block"] for c in taxonomy}
+    used = 0
+    for row in read_table(path):
+        text = textmod.clean(str(row.get("text") or ""))
+        topic = topic_of.get(_squash(str(row.get("category") or "")))
+        block = row.get("block") if row.get("block") in blocks else None
+        if not text or (topic is None and block is None):
+            continue
+        data.add(text, topic, block, weight if topic else 0.0, weight if block else 0.0, CORRECTIONS)
+        used += 1
+    data.sources[f"corrections:{Path(path).name}"] = used
+    return used
+
+
 def fit_default(data: LabelledSet, taxonomy: Sequence[Mapping], recipe: DefaultRecipe, *, info: Mapping | None = None) -> TextModel:
     """The default model: shared features, a `category` head (the rubricator's topic names, with
     their taxonomy codes and blocks) and a `block` head."""
     config = recipe.config
     codes = {_squash(c["name"]): c["code"] for c in taxonomy}
     blocks = {_squash(c["name"]): c["block"] for c in taxonomy}
-    vocab_rows = data.texts if recipe.aux_vocabulary else [t for t, s in zip(data.texts, data.source, strict=True) if s in {"kursk", "topic_names"}]
+    in_domain = {"kursk", "topic_names", CORRECTIONS}
+    vocab_rows = data.texts if recipe.aux_vocabulary else [t for t, s in zip(data.texts, data.source, strict=True) if s in in_domain]
     features = FeatureSpace(FeatureParams.from_json(config.features.to_json())).fit(vocab_rows)
     x = features.transform(data.texts, canonical=True)
-    primary = [s == "kursk" for s in data.source]
+    primary = [s in {"kursk", CORRECTIONS} for s in data.source]  # in-domain rows: calibration
     cat_labels = [c if w > 0 else None for c, w in zip(data.category, data.category_weight, strict=True)]
     block_labels = [b if w > 0 else None for b, w in zip(data.block, data.block_weight, strict=True)]
     category = fit_head(

@@ -1,6 +1,6 @@
-"""`tsur bench triage [--data DIR] [--runs N]`: speed and memory of triage on the St Petersburg
-texts of ../shared/data (skipped with a message when they are absent). Prints medians over the
-runs with min and max, so the machine's noise is visible."""
+"""`tsur bench triage [--data DIR] [--runs N] [--workers N] [--markdown]`: speed and memory of
+triage on the St Petersburg texts of ../shared/data (skipped with a message when they are
+absent). Prints medians over the runs with min and max, so the machine's noise is visible."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ class Command(BaseCommand):
         triage.add_argument("--runs", type=int, default=5)
         triage.add_argument("--limit", type=int, default=0, help="use only the first N messages for classification")
         triage.add_argument("--full-limit", type=int, default=10000, help="messages for the full-pipeline runs")
+        triage.add_argument("--workers", type=int, default=2, help="processes for the parallel full-pipeline figure (default 2)")
+        triage.add_argument("--markdown", action="store_true", help="print a Markdown table instead of JSON")
 
     def handle(self, *args, **options) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from tsur.triage.engine.bench import bench_triage, spb_texts
+        from tsur.triage.engine.bench import bench_triage, markdown, spb_texts
 
         env = os.environ.get("TSUR_SHARED_DATA")
         shared = Path(options["data"] or env or Path(settings.BASE_DIR).parent / "shared" / "data")
@@ -34,5 +36,11 @@ class Command(BaseCommand):
         if records is None:
             self.stdout.write(f"bench triage skipped: {shared / 'spb' / 'appeals.csv.gz'} not found (give --data DIR with spb/appeals.csv.gz)")
             return
-        report = bench_triage(records, model_dir=options["model"] or None, runs=max(1, options["runs"]), full_limit=options["full_limit"] or None)
-        self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
+        report = bench_triage(
+            records,
+            model_dir=options["model"] or None,
+            runs=max(1, options["runs"]),
+            full_limit=options["full_limit"] or None,
+            workers=max(1, options["workers"]),
+        )
+        self.stdout.write(markdown(report) if options["markdown"] else json.dumps(report, ensure_ascii=False, indent=1))

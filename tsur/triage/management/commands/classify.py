@@ -1,27 +1,46 @@
-"""`tsur classify [--model DIR]`: JSON lines in (stdin), one triage decision per line out (stdout),
-in input order. The schema is in docs/classify.md; the work is done by
-`tsur.triage.engine.pipeline.Triage` (this command only reads and writes lines)."""
+"""`tsur classify [--model DIR] [--workers N]`: JSON lines in (stdin), one triage decision per
+line out (stdout), in input order. The schema is in docs/classify.md; the work is done by
+`tsur.triage.engine.pipeline.Triage`, on N processes by `tsur.triage.engine.parallel` (this
+command only reads and writes lines)."""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tsur.triage.engine.model import ModelError
+from tsur.triage.engine.parallel import ParallelTriage
 from tsur.triage.engine.pipeline import MAX_LINE_BYTES, Triage, too_long_line
+
+
+def _idle(fd: int) -> bool:
+    """True when a read of `fd` would block (nothing typed or piped in yet)."""
+    try:
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not ready
 
 
 def _chunks_from_fd(fd: int):
     """Lists of complete lines as they arrive (a pipe gives many per read, a terminal one), so a
     batch is classified as soon as its lines are there. A line longer than MAX_LINE_BYTES is not
-    kept in memory: it is reported as too long (with its id when the start shows one)."""
+    kept in memory: it is reported as too long (with its id when the start shows one).
+
+    An empty list means "no more input for now": with --workers the batches in flight are then
+    finished and written, so a line typed at a terminal is answered before the next one comes."""
     pending = b""
     skipped = 0  # bytes of an over-long line dropped so far (0: not inside one)
     head = b""
+    busy = False  # lines handed out since the last empty list
     while True:
+        if busy and _idle(fd):
+            yield []
+            busy = False
         data = os.read(fd, 1 << 16)
         if not data:
             break
@@ -37,6 +56,7 @@ def _chunks_from_fd(fd: int):
             skipped += len(pending)
             pending = b""
         if lines:
+            busy = True
             yield lines
     if skipped:
         yield [too_long_line(head, skipped)]
@@ -64,8 +84,17 @@ class Command(BaseCommand):
         parser.add_argument("--no-place", action="store_true", help="skip the place lookup (territory is null)")
         parser.add_argument("--no-ner", action="store_true", help="place lookup without the natasha NER fallback (faster)")
         parser.add_argument("--no-screening", action="store_true", help="skip complaint screening (is_complaint is null)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes for everything but duplicate detection, which stays in this process in input order; the output is the same as with 1",
+        )
 
     def handle(self, *args, **options) -> None:
+        workers = options["workers"]
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
         try:
             triage = Triage.load(
                 options["model"] or None,
@@ -77,7 +106,13 @@ class Command(BaseCommand):
             raise CommandError(f"cannot load the model: {exc}") from exc
         for field, why in triage.fallbacks.items():
             self.stderr.write(f"note: {field}: {why}")
-        session = triage.stream()
+        if workers == 1:
+            self._read(triage.stream(), options)
+            return
+        with ParallelTriage(triage, workers) as parallel:
+            self._read(parallel.stream(), options)
+
+    def _read(self, session, options) -> None:
         out = self.stdout
         if options["input"] != "-":
             with open(options["input"], "rb") as fh:
@@ -94,7 +129,11 @@ class Command(BaseCommand):
 
     @staticmethod
     def _run(session, chunks, out) -> None:
-        for lines in chunks:
-            for result in session.process_lines(lines):
+        def write(results) -> None:
+            for result in results:
                 out.write(json.dumps(result, ensure_ascii=False, default=str))
             out.flush()
+
+        for lines in chunks:
+            write(session.process_lines(lines) if lines else session.finish())
+        write(session.finish())

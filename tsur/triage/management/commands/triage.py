@@ -5,8 +5,8 @@
                          (--time-column COLUMN | --cv K) [--json FILE]
     tsur triage evaluate --default [--shared DIR] [--cv K] [--json FILE]      # Kursk CV of the default model recipe
     tsur triage evaluate --orgs --data FILE [--text …] [--category …] [--territory …] [--org …] [--time-column …]
-    tsur triage train-orgs --data FILE --text COLUMN --category COLUMN --territory COLUMN --org COLUMN --out DIR
-    tsur triage build-default [--shared DIR] [--out DIR] [--evaluation FILE]
+    tsur triage train-orgs (--data FILE [--text COLUMN --category COLUMN --territory COLUMN --org COLUMN] | --from-db) --out DIR
+    tsur triage build-default [--shared DIR] [--out DIR] [--corrections FILE ...] [--evaluation FILE]
 
 The engine (tsur.triage.engine) does the work; this command parses arguments and prints JSON.
 """
@@ -72,7 +72,9 @@ class Command(BaseCommand):
         ev.add_argument("--balance", type=float, default=None)
 
         orgs = sub.add_parser("train-orgs", help="train the organisation suggester")
-        orgs.add_argument("--data", required=True)
+        source = orgs.add_mutually_exclusive_group(required=True)
+        source.add_argument("--data", help="CSV, CSV.gz or JSONL file of a history")
+        source.add_argument("--from-db", action="store_true", help="this platform's routed appeals (text masked)")
         orgs.add_argument("--text", default="text")
         orgs.add_argument("--category", default="category")
         orgs.add_argument("--territory", default="district")
@@ -83,6 +85,9 @@ class Command(BaseCommand):
         build.add_argument("--shared", default="", help="the shared data folder (default ../shared/data)")
         build.add_argument("--out", default="", help="model directory (default: tsur/triage/models/default/sector)")
         build.add_argument("--taxonomy", default="", help="taxonomy JSON (default: tsur/demo/data/taxonomy.json)")
+        build.add_argument(
+            "--corrections", nargs="*", default=[], help="operators' corrections (JSONL from `tsur triage_corrections`) to train on too"
+        )
         build.add_argument("--evaluation", default="", help="JSON report of `evaluate --default` to record in the manifest")
 
     def handle(self, *args, **options) -> None:
@@ -115,7 +120,12 @@ class Command(BaseCommand):
             [v or None for v in iter_column(rows, options["label"])],
             contexts=contexts,
             config=_config(options),
-            info={"kind": "text", "label_column": options["label"], "text_column": options["text"], "data": {"file": Path(options["data"]).name, "rows": len(rows)}},
+            info={
+                "kind": "text",
+                "label_column": options["label"],
+                "text_column": options["text"],
+                "data": {"file": Path(options["data"]).name, "rows": len(rows)},
+            },
         )
         model.save(options["out"])
         head = model.heads[model.primary]
@@ -172,7 +182,9 @@ class Command(BaseCommand):
                 )
                 summary = {k: report[k] for k in ("protocol", "train_rows", "test_rows", "label", "context_columns")} | _short(report)
             elif options["cv"]:
-                report = ev.evaluate_cv(rows, options["text"], options["label"], k=options["cv"], context_columns=options["context"], config=_config(options))
+                report = ev.evaluate_cv(
+                    rows, options["text"], options["label"], k=options["cv"], context_columns=options["context"], config=_config(options)
+                )
                 summary = {"protocol": report["protocol"], "label": report["label"]} | _short(report)
             else:
                 raise CommandError("choose --time-column COLUMN, --cv K, --orgs or --default")
@@ -185,21 +197,33 @@ class Command(BaseCommand):
         from tsur.triage.engine.orgs import OrgSuggester
         from tsur.triage.engine.train import read_table
 
-        rows = [r for r in read_table(options["data"]) if r.get(options["org"])]
-        suggester = OrgSuggester.train(
-            [r[options["text"]] for r in rows],
-            [r.get(options["category"]) for r in rows],
-            [r.get(options["territory"]) for r in rows],
-            [r[options["org"]] for r in rows],
-            info={"data": {"file": Path(options["data"]).name, "rows": len(rows)}},
-        )
+        if options["from_db"]:
+            from tsur.triage.services import routing_history
+
+            history = list(routing_history())
+            texts = [text for text, _, _, _ in history]
+            categories = [category for _, category, _, _ in history]
+            territories = [territory for _, _, territory, _ in history]
+            orgs = [org for _, _, _, org in history]
+            source = {"database": "routed appeals", "rows": len(texts)}
+        else:
+            rows = [r for r in read_table(options["data"]) if r.get(options["org"])]
+            texts = [r[options["text"]] for r in rows]
+            categories = [r.get(options["category"]) for r in rows]
+            territories = [r.get(options["territory"]) for r in rows]
+            orgs = [r[options["org"]] for r in rows]
+            source = {"file": Path(options["data"]).name, "rows": len(rows)}
+        if len(set(orgs)) < 2:
+            raise CommandError(f"the history names {len(set(orgs))} organisation(s) in {len(orgs)} rows: at least two are needed to learn a choice")
+        suggester = OrgSuggester.train(texts, categories, territories, orgs, info={"data": source})
         suggester.save(options["out"])
-        self.stdout.write(json.dumps({"out": options["out"], "organisations": len(suggester.model.labels), "train_rows": len(rows)}, ensure_ascii=False))
+        summary = {"out": options["out"], "organisations": len(suggester.model.labels), "train_rows": len(texts)}
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))
 
     # -- the default model -------------------------------------------------------------------
     def _build_default(self, options: dict) -> None:
         from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR
-        from tsur.triage.engine.train import DefaultRecipe, default_training_set, fit_default, load_taxonomy
+        from tsur.triage.engine.train import DefaultRecipe, add_corrections, default_training_set, fit_default, load_taxonomy
 
         shared = Path(options["shared"]) if options["shared"] else default_shared()
         if not (shared / "kursk" / "train.csv").is_file():
@@ -208,6 +232,13 @@ class Command(BaseCommand):
         taxonomy = load_taxonomy(taxonomy_path)
         recipe = DefaultRecipe()
         data = default_training_set(shared, taxonomy, recipe)
+        for path in options["corrections"]:
+            if not Path(path).is_file():
+                raise CommandError(f"{path}: the corrections file does not exist")
+            try:
+                add_corrections(data, path, taxonomy)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise CommandError(f"{path}: not a corrections file ({exc})") from None
         info: dict = {"kind": "sector", "data_root": "../shared/data (see PROVENANCE.md for commits)", "taxonomy": taxonomy_path.name}
         if options["evaluation"]:
             report = json.loads(Path(options["evaluation"]).read_text(encoding="utf-8"))
@@ -216,7 +247,8 @@ class Command(BaseCommand):
         out = Path(options["out"]) if options["out"] else DEFAULT_MODEL_DIR
         model.save(out)
         total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
-        self.stdout.write(json.dumps({"out": str(out), "bytes": total, "sources": data.sources, "features": model.features.n_features}, ensure_ascii=False))
+        summary = {"out": str(out), "bytes": total, "sources": data.sources, "features": model.features.n_features}
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))
 
 
 def _short(report: dict) -> dict:

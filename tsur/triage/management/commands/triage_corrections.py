@@ -1,7 +1,7 @@
 """Export operators' corrections as labelled examples (JSONL) for the next training run:
 `tsur triage_corrections --out corrections.jsonl`, then
-`tsur triage train --data corrections.jsonl --text text --label category --out DIR` (with the
-original training data)."""
+`tsur triage build-default --corrections corrections.jsonl` retrains the default model with them
+added to its training data (docs/classify.md, "Operators' corrections")."""
 
 from __future__ import annotations
 
