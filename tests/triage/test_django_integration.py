@@ -193,30 +193,57 @@ def test_one_appeal_breaking_the_engine_does_not_hold_back_its_batch(world, sett
     assert not TriageResult.objects.filter(appeal=bad).exists() and bad.category is None  # untriaged, for an operator
 
 
-def test_an_appeal_that_cannot_be_moved_stays_received_and_the_others_go_on(world, settings, monkeypatch):
-    from tsur.appeals import services as appeal_services
+def test_a_proposal_that_cannot_be_applied_leaves_that_appeal_as_it_came_and_the_others_go_on(world, settings, monkeypatch):
+    from tsur.appeals import batch
+    from tsur.appeals.models import Event
 
     settings.TSUR_TRIAGE_ENABLED = True
     monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))
-    real = appeal_services.take_to_moderation
+    real = batch.apply_proposal
 
-    def flaky(appeal, actor=None):
-        from tsur.appeals.models import Appeal
+    def flaky(appeal, proposal, **kwargs):
+        if "СБОЙ" in appeal.text:
+            appeal.category = world.snow  # half-applied, then the failure: none of it may be written
+            raise RuntimeError("a bug in applying")
+        return real(appeal, proposal, **kwargs)
 
-        if "СБОЙ" in Appeal.objects.get(pk=appeal).text:
-            raise RuntimeError("database hiccup")
-        return real(appeal, actor)
+    monkeypatch.setattr(batch, "apply_proposal", flaky)
+    first, bad, last = _batch(world, ("Снег у дома на Ленина 1", ""), ("СБОЙ при разборе", ""), ("Яма на Гагарина 7", ""))
+    assert (first.status, bad.status, last.status) == (Status.MODERATION,) * 3
+    assert first.category == world.snow and last.category == world.snow
+    assert bad.category is None and TriageResult.objects.get(appeal=bad).applied == {}
+    assert list(Event.objects.filter(appeal=bad).values_list("kind", flat=True)) == ["created", "take_to_moderation"]
+    assert list(Event.objects.filter(appeal=first).values_list("kind", flat=True)) == ["created", "auto_triage", "take_to_moderation"]
+    assert first.version == 3 and bad.version == 2
 
-    monkeypatch.setattr(appeal_services, "take_to_moderation", flaky)
-    first, stuck, last = _batch(world, ("Снег у дома на Ленина 1", ""), ("СБОЙ при передаче", ""), ("Яма на Гагарина 7", ""))
-    assert (first.status, stuck.status, last.status) == (Status.MODERATION, Status.RECEIVED, Status.MODERATION)
-    # The sweeper's retry finds it triaged already and only moves it on.
+
+def test_a_failed_batch_write_leaves_every_appeal_received_and_the_sweeper_finishes_it_once(world, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from tsur.appeals import batch
+    from tsur.appeals.models import Event
     from tsur.core import tasks
 
-    monkeypatch.setattr(appeal_services, "take_to_moderation", real)
-    assert tasks.process_new_appeal.run(stuck.pk) == "moderation"
-    stuck.refresh_from_db()
-    assert stuck.status == Status.MODERATION and TriageResult.objects.filter(appeal=stuck).count() == 1
+    settings.TSUR_TRIAGE_ENABLED = True
+    monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))
+    real = batch.update_rows
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(batch, "update_rows", broken)
+    appeals = _batch(world, ("Снег у дома на Ленина 1", ""), ("Яма на Гагарина 7", ""))
+    assert {a.status for a in appeals} == {Status.RECEIVED}
+    assert not TriageResult.objects.filter(appeal__in=appeals).exists()  # rolled back with the rest
+    monkeypatch.setattr(batch, "update_rows", real)
+    ids = [a.pk for a in appeals]
+    assert tasks.process_new_appeals.run(ids) == {"moderation": 2}
+    assert tasks.process_new_appeals.run(ids) == {"already processed": 2}  # a second delivery of the message
+    for a in appeals:
+        a.refresh_from_db()
+        assert a.status == Status.MODERATION and a.category == world.snow
+        assert TriageResult.objects.filter(appeal=a).count() == 1
+        assert list(Event.objects.filter(appeal=a).values_list("kind", flat=True)) == ["created", "auto_triage", "take_to_moderation"]
 
 
 def test_near_duplicates_within_one_batch_join_the_earlier_one(world, with_engine):

@@ -35,7 +35,7 @@ from tsur.appeals.models import (
 from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
-from tsur.directory.services import queue_for, region_contains, territory_at
+from tsur.directory.services import QueueLookup, queue_for, region_contains, territory_at
 
 appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
 
@@ -222,20 +222,12 @@ class _Directory:
         codes = {d.territory_code for d in items if d.territory_code}
         self.territories = {t.code: t for t in Territory.objects.filter(code__in=codes)} if codes else {}
         self._at: dict[tuple[float, float], Territory | None] = {}
-        self._queues: dict[tuple[int, int], object] = {}
+        self.queue_for = QueueLookup()
 
     def territory_at(self, lat: float, lon: float) -> Territory | None:
         if (lat, lon) not in self._at:
             self._at[lat, lon] = territory_at(lat, lon)
         return self._at[lat, lon]
-
-    def queue_for(self, territory: Territory | None, category: Category | None):
-        if territory is None or category is None:
-            return None
-        key = (territory.pk, category.pk)
-        if key not in self._queues:
-            self._queues[key] = queue_for(territory, category)
-        return self._queues[key]
 
 
 def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, Territory | None]:
@@ -551,7 +543,7 @@ def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:
 # --- moderation, classification, routing ----------------------------------------------------
 
 
-def _apply_classification(a: Appeal, category: Category, source: str, confidence: float | None = None) -> dict:
+def _apply_classification(a: Appeal, category: Category, source: str, confidence: float | None = None, queues=queue_for) -> dict:
     before = {"category": a.category.code if a.category_id else None, "regime": a.regime}
     a.category = category
     a.block = category.block
@@ -562,7 +554,7 @@ def _apply_classification(a: Appeal, category: Category, source: str, confidence
     a.classification_source = source
     a.classification_confidence = confidence
     a.regime = _regime_for(a.channel, category)
-    a.queue = queue_for(a.territory, category)
+    a.queue = queues(a.territory, category)
     return {"before": before, "after": {"category": category.code, "regime": a.regime}}
 
 
@@ -829,34 +821,48 @@ def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
 def auto_triage(appeal: Appeal | int, proposal: AutoTriage, *, rules=None) -> tuple[Appeal, dict]:
     """`apply_auto_triage`, also returning what it applied (as recorded in the event's data).
     `rules`: a `DeadlineRules` shared by the appeals of a batch."""
+    with changing(appeal, "auto_triage", None, label=AUTO_TRIAGE_LABEL) as ch:
+        applied = apply_proposal(ch.appeal, proposal, rules=rules)
+        ch.data = {"applied": applied, **proposal.summary}
+        ch.reason = auto_triage_reason(applied)
+    return ch.appeal, applied
+
+
+AUTO_TRIAGE_LABEL = "автоматический разбор"
+
+
+def auto_triage_reason(applied: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
+
+
+def apply_proposal(a: Appeal, proposal: AutoTriage, *, rules=None, queues=queue_for) -> dict:
+    """Change the (locked) appeal in memory as triage proposes, without overriding anything the
+    resident or an operator set; the queue and the deadlines follow. Returns what was applied.
+    The caller saves the appeal and logs the `auto_triage` event. `rules` (a DeadlineRules) and
+    `queues` (a QueueLookup) may be shared by the appeals of a batch."""
+    from tsur.deadlines.services import apply_deadlines
     from tsur.directory.models import Block
 
-    with changing(appeal, "auto_triage", None, label="автоматический разбор") as ch:
-        a = ch.appeal
-        applied: dict = {}
-        if a.category_id is None and proposal.category is not None:
-            _apply_classification(a, proposal.category, ClassificationSource.AUTO, proposal.confidence)
-            applied["category"] = proposal.category.code
-        elif a.block_id is None and proposal.block_key:
-            block = proposal.block if proposal.block is not None else Block.objects.filter(key=proposal.block_key).first()
-            if block is not None:
-                a.block, a.classification_source, a.classification_confidence = block, ClassificationSource.AUTO, proposal.confidence
-                applied["block"] = block.key
-        if a.territory_id is None and proposal.territory is not None:
-            a.territory = proposal.territory
-            a.place_source = ClassificationSource.AUTO
-            applied["territory"] = proposal.territory.code
-        if not a.address and proposal.address:
-            a.address = proposal.address[:300]
-            applied["address"] = a.address
-        if proposal.urgency_reason and (a.urgency != Urgency.HIGH or a.urgency_reason == CATEGORY_DEFAULT_URGENCY):
-            # Raise it, or replace the category's generic reason with the concrete one found.
-            a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
-            applied["urgency"] = "high"
-        a.queue = queue_for(a.territory, a.category)
-        from tsur.deadlines.services import apply_deadlines
-
-        apply_deadlines(a, rules=rules)
-        ch.data = {"applied": applied, **proposal.summary}
-        ch.reason = ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
-    return ch.appeal, applied
+    applied: dict = {}
+    if a.category_id is None and proposal.category is not None:
+        _apply_classification(a, proposal.category, ClassificationSource.AUTO, proposal.confidence, queues=queues)
+        applied["category"] = proposal.category.code
+    elif a.block_id is None and proposal.block_key:
+        block = proposal.block if proposal.block is not None else Block.objects.filter(key=proposal.block_key).first()
+        if block is not None:
+            a.block, a.classification_source, a.classification_confidence = block, ClassificationSource.AUTO, proposal.confidence
+            applied["block"] = block.key
+    if a.territory_id is None and proposal.territory is not None:
+        a.territory = proposal.territory
+        a.place_source = ClassificationSource.AUTO
+        applied["territory"] = proposal.territory.code
+    if not a.address and proposal.address:
+        a.address = proposal.address[:300]
+        applied["address"] = a.address
+    if proposal.urgency_reason and (a.urgency != Urgency.HIGH or a.urgency_reason == CATEGORY_DEFAULT_URGENCY):
+        # Raise it, or replace the category's generic reason with the concrete one found.
+        a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
+        applied["urgency"] = "high"
+    a.queue = queues(a.territory, a.category)
+    apply_deadlines(a, rules=rules)
+    return applied

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
 from tsur.appeals.models import Appeal, Channel
@@ -33,6 +33,7 @@ from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, R
 from tsur.channels.models import ChannelConfig, InboundMessage
 from tsur.channels.screening import SCREEN
 from tsur.core import clock
+from tsur.core.db import update_rows
 from tsur.core.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -565,20 +566,7 @@ MARKED_FIELDS = (
 
 
 def _update_rows(rows: list[InboundMessage], names: tuple[str, ...]) -> None:
-    """One parametrised UPDATE per row sent with executemany (pipelined by psycopg): the rows'
-    values differ, and Django's bulk_update builds a CASE per field and row, which costs more
-    Python time than the whole rest of processing a batch of signals."""
-    if not rows:
-        return
-    fields = [InboundMessage._meta.get_field(name) for name in names]
-    qn = connection.ops.quote_name
-    sql = (
-        f"UPDATE {qn(InboundMessage._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-        f"WHERE {qn(InboundMessage._meta.pk.column)} = %s"
-    )
-    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk] for row in rows]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    update_rows(InboundMessage, rows, names)
 
 
 def requeue_failed(ids: Iterable[int]) -> int:

@@ -31,84 +31,85 @@ def process_new_appeal(appeal_id: int) -> str:
 @shared_task(name="tsur.core.tasks.process_new_appeals", acks_late=True)
 def process_new_appeals(appeal_ids: list[int]) -> dict[str, int]:
     """The intake pipeline for a batch of appeals created together (one queue message for many
-    appeals): triage for all of them at once, then each is taken to moderation. One appeal's
-    failure does not stop the others: it stays received, and `tick` enqueues it again."""
+    appeals): triage for all of them at once, then all are taken to moderation in one transaction
+    (tsur.appeals.batch). Should that transaction fail, every appeal stays received and `tick`
+    enqueues it again; an appeal triage cannot read goes to moderation untriaged."""
     return _process_new(appeal_ids)
 
 
 def _process_new(appeal_ids: list[int]) -> dict[str, int]:
-    from tsur.appeals.models import Appeal, Status
-    from tsur.appeals.services import take_to_moderation
-    from tsur.core.errors import TransitionNotAllowed
+    from tsur.appeals.batch import finish_intake
 
-    received = set(Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED).values_list("pk", flat=True))
-    if received and settings.TSUR_TRIAGE_ENABLED:
+    batch = None
+    if settings.TSUR_TRIAGE_ENABLED:
         try:
-            from tsur.triage.services import triage_appeals
+            from tsur.triage.services import TriageBatch
 
-            triage_appeals([pk for pk in appeal_ids if pk in received])
+            batch = TriageBatch(appeal_ids)
         except Exception:
             # Triage guards each appeal itself; this is a failure of the whole batch (the
             # database, the model not loading): the appeals go to moderation untriaged.
-            log.exception("triage of appeals %s failed; they go to moderation untriaged", sorted(received))
-    counts: dict[str, int] = {}
-    for pk in appeal_ids:
-        if pk not in received:
-            outcome = "already processed"
-        else:
-            try:
-                take_to_moderation(pk)
-                outcome = "moderation"
-            except TransitionNotAllowed:
-                outcome = "already processed"  # joined to a problem by triage, or taken by an operator
-            except Exception:
-                log.exception("appeal %s was not taken to moderation; the sweeper will retry it", pk)
-                outcome = "failed"
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+            log.exception("triage of appeals %s failed; they go to moderation untriaged", sorted(appeal_ids))
+    try:
+        done = finish_intake(appeal_ids, batch.proposals if batch else None, batch.after if batch else None)
+    except Exception:
+        log.exception("appeals %s were not taken to moderation; the sweeper will retry them", sorted(appeal_ids))
+        return {"failed": len(appeal_ids)}
+    moved = len(done.appeals)
+    counts = {"moderation": moved, "already processed": len(set(appeal_ids)) - moved}
+    return {k: v for k, v in counts.items() if v}
 
 
 @shared_task(name="tsur.core.tasks.deliver_notifications", acks_late=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """`deliver_notification` for each notification of a batch; a failed one stays pending for `tick`."""
-    return _each(deliver_notification, notification_ids)
+    """Deliver a batch of notifications. They are claimed together in one short transaction
+    (a pending one another worker holds is left to it); those the resident reads on the status
+    page or gets through the channel's own delivery are settled with one update per kind; only
+    e-mails are sent one by one. A failed e-mail stays pending for `tick` until its attempts run
+    out."""
+    from tsur.appeals.models import Notification
 
-
-def _each(task, ids: list[int]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for pk in ids:
-        try:
-            outcome = task.run(pk)
-        except Exception:
-            log.exception("task %s(%s) failed; the sweeper will retry it", task.name, pk)
-            outcome = "failed"
+    with transaction.atomic():
+        notes = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=notification_ids, state=Notification.State.PENDING, attempts__lt=MAX_NOTIFICATION_ATTEMPTS)
+            .select_related("appeal__resident")
+            .order_by("pk")
+        )
+        if not notes:
+            return {"not pending": len(set(notification_ids))}
+        ids = [note.pk for note in notes]
+        Notification.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1)
+        # The appeal came through a channel that answers in its own thread (social post, e-mail
+        # reply with In-Reply-To): the channel delivery carries it, a second e-mail would duplicate it.
+        in_channel = set(Notification.objects.filter(pk__in=ids, delivery__isnull=False).values_list("pk", flat=True))
+        # Without an e-mail address the resident reads it on the status page (and in the channel).
+        no_address = {n.pk for n in notes if n.pk not in in_channel and (n.appeal.resident is None or not n.appeal.resident.email)}
+        if in_channel:
+            Notification.objects.filter(pk__in=in_channel).update(state=Notification.State.SKIPPED, last_error="доставляется через канал")
+        if no_address:
+            Notification.objects.filter(pk__in=no_address).update(state=Notification.State.SKIPPED)
+    counts = {"channel delivery": len(in_channel), "no address": len(no_address), "not pending": len(set(notification_ids)) - len(notes)}
+    for note in notes:
+        if note.pk in in_channel or note.pk in no_address:
+            continue
+        note.attempts += 1
+        outcome = _send(note)
         counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+    return {k: v for k, v in counts.items() if v}
 
 
 @shared_task(name="tsur.core.tasks.deliver_notification", acks_late=True)
 def deliver_notification(notification_id: int) -> str:
+    counts = deliver_notifications.run([notification_id])
+    return next(iter(counts))
+
+
+def _send(note) -> str:
     from tsur.appeals.models import Notification
 
-    with transaction.atomic():
-        claimed = Notification.objects.filter(
-            pk=notification_id, state=Notification.State.PENDING, attempts__lt=MAX_NOTIFICATION_ATTEMPTS
-        ).update(attempts=F("attempts") + 1)
-        if not claimed:
-            return "not pending"
-    note = Notification.objects.select_related("appeal__resident").get(pk=notification_id)
-    resident = note.appeal.resident
-    if hasattr(note, "delivery"):
-        # The appeal came through a channel that answers in its own thread (social post, e-mail
-        # reply with In-Reply-To): the channel delivery carries it, a second e-mail would duplicate it.
-        Notification.objects.filter(pk=note.pk).update(state=Notification.State.SKIPPED, last_error="доставляется через канал")
-        return "channel delivery"
-    if resident is None or not resident.email:
-        # The resident reads it on the status page (and in the channel once channels deliver).
-        Notification.objects.filter(pk=note.pk).update(state=Notification.State.SKIPPED)
-        return "no address"
     try:
-        send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [resident.email])
+        send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.appeal.resident.email])
     except Exception as exc:
         state = Notification.State.FAILED if note.attempts >= MAX_NOTIFICATION_ATTEMPTS else Notification.State.PENDING
         Notification.objects.filter(pk=note.pk).update(state=state, last_error=f"{type(exc).__name__}: {exc}"[:500])
@@ -130,13 +131,11 @@ def tick() -> dict:
     result["auto_closed"] = auto_close_due(now)
     stale = now - dt.timedelta(minutes=1)
     stuck = list(Appeal.objects.filter(status=Status.RECEIVED, created_at__lt=stale).values_list("pk", flat=True)[:500])
-    for pk in stuck:
-        enqueue("process_new_appeal", pk)
+    enqueue_ids("process_new_appeals", stuck)
     pending = list(
         Notification.objects.filter(state=Notification.State.PENDING, created_at__lt=stale).values_list("pk", flat=True)[:500]
     )
-    for pk in pending:
-        enqueue("deliver_notification", pk)
+    enqueue_ids("deliver_notifications", pending)
     result["requeued"] = len(stuck) + len(pending)
     from tsur.channels.tasks import sweep as sweep_channels
 

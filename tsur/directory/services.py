@@ -45,6 +45,21 @@ def queue_for(territory: Territory | None, category: Category | None) -> Queue |
     return None
 
 
+class QueueLookup:
+    """`queue_for` remembered per (territory, category) for one batch of appeals."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, int], Queue | None] = {}
+
+    def __call__(self, territory: Territory | None, category: Category | None) -> Queue | None:
+        if territory is None or category is None:
+            return None
+        key = (territory.pk, category.pk)
+        if key not in self._found:
+            self._found[key] = queue_for(territory, category)
+        return self._found[key]
+
+
 def center() -> Organisation:
     org = Organisation.objects.filter(kind=Organisation.Kind.CENTER, is_active=True).order_by("pk").first()
     if org is None:

@@ -14,7 +14,6 @@ from django.db.models import Q
 from tsur.appeals import services as appeal_services
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Event, Status
 from tsur.core.errors import DomainError
-from tsur.deadlines.services import DeadlineRules
 from tsur.directory.models import Block, Category, Organisation, Regime, Territory
 from tsur.triage.models import Correction, TriageResult
 
@@ -124,11 +123,6 @@ def category_for(name: str) -> Category | None:
     return _Directory().category(name)
 
 
-def triage_appeal(appeal_id: int) -> TriageResult | None:
-    """Run the pipeline on a received appeal; idempotent (a second run does nothing)."""
-    return triage_appeals([appeal_id]).get(appeal_id)
-
-
 def _record(appeal: Appeal) -> dict:
     return {
         "id": appeal.number,
@@ -165,93 +159,102 @@ def _engine_outputs(appeals: list[Appeal]) -> dict[int, dict]:
     return decided
 
 
-def triage_appeals(appeal_ids: list[int]) -> dict[int, TriageResult]:
-    """Triage a batch of received appeals: one engine call for all of them, their results inserted
-    together, then, one appeal at a time in the order they came, what nobody decided is applied
-    and a near-duplicate is joined. Idempotent: appeals no longer received, or already triaged, are
-    skipped. Returns the results by appeal id; an appeal whose triage failed has none (the failure
-    is logged and the others go on).
+class TriageBatch:
+    """Triage of a batch of received appeals, in the two halves the intake pipeline
+    (`tsur.appeals.batch.finish_intake`) needs. Creating it runs the engine once for the whole
+    batch, outside any transaction. Then, inside the transaction that takes the appeals to
+    moderation, `proposals` stores each locked appeal's result and says what to apply where nobody
+    has decided yet, and `after` joins near-duplicates once the batch's places are written.
 
-    The engine's own `duplicate_of` (a match among the records of this one call) is not used: the
-    database search below is the only judge of duplicates. It runs after the earlier appeals of the
-    batch have their places applied and sees them as candidates, so an appeal is joined to the same
-    lead whether its near-duplicate came in the same batch or an earlier one, and against the
-    appeals of earlier batches too."""
-    from tsur.lib.pdmask import find_personal_data
+    Idempotent: appeals no longer received, or already triaged, get no new result. An appeal the
+    engine fails on gets none (logged) and goes to moderation untriaged; the others go on.
 
-    appeals = list(
-        Appeal.objects.select_related("territory")
-        .filter(pk__in=appeal_ids, status=Status.RECEIVED)
-        .exclude(pk__in=TriageResult.objects.values("appeal_id"))
-        .order_by("received_at", "pk")
-    )
-    outs = _engine_outputs(appeals)
-    directory = _Directory()
-    directory.territories({(o.get("territory") or {}).get("code") for o in outs.values() if o.get("territory")} - {None})
-    version = _version()
-    pending: list[tuple[Appeal, TriageResult, dict, Category | None, Territory | None]] = []
-    for appeal in appeals:
-        out = outs.get(appeal.pk)
-        if out is None:
-            continue
-        if "error" in out:
-            pending.append((appeal, TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]]), out, None, None))
-            continue
-        category = directory.category(out.get("category") or "")
-        territory_info = out.get("territory") or None
-        territory = directory.territory(territory_info.get("code")) if territory_info else None
-        result = TriageResult(
-            appeal=appeal,
-            model_version=version,
-            block=out.get("block") or "",
-            block_confidence=out.get("block_confidence"),
-            category=(out.get("category") or "")[:300],
-            category_code=category.code if category else "",
-            category_confidence=out.get("category_confidence"),
-            territory_code=territory.code if territory else "",
-            place_evidence=(territory_info or {}).get("evidence", []),
-            address=((territory_info or {}).get("address") or "")[:300],
-            urgency=out.get("urgency") or "",
-            urgency_reason=(out.get("urgency_reason") or "")[:300],
-            is_complaint=out.get("is_complaint"),
-            complaint_probability=out.get("complaint_probability"),
-            personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
-            warnings=out.get("warnings") or [],
+    The engine's own `duplicate_of` (a match among the records of one call) is not used: the
+    database search is the only judge of duplicates. It runs in the order the appeals came, after
+    the whole batch's places are applied, and sees the earlier appeals of the batch as candidates,
+    so an appeal is joined to the same lead whether its near-duplicate came in the same batch or
+    an earlier one."""
+
+    def __init__(self, appeal_ids: list[int]) -> None:
+        self.appeals = list(
+            Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED)
+            .exclude(pk__in=TriageResult.objects.values("appeal_id"))
+            .order_by("received_at", "pk")
         )
-        pending.append((appeal, result, out, category, territory))
-    TriageResult.objects.bulk_create([item[1] for item in pending])
-    results: dict[int, TriageResult] = {}
-    changed: list[TriageResult] = []
-    candidates, rules = _Candidates(), DeadlineRules()
-    for appeal, result, out, category, territory in pending:
-        results[appeal.pk] = result
-        if "error" in out:
-            continue
-        try:
-            _apply(appeal, result, out, category, territory, directory, candidates, rules)
-        except Exception:
-            log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.pk)
-        changed.append(result)
-    if changed:
-        TriageResult.objects.bulk_update(changed, ["applied", "duplicate_of"])
-    return results
+        self.outs = _engine_outputs(self.appeals)
+        self.results: dict[int, TriageResult] = {}
+        self._decided: dict[int, tuple[dict, Category | None, Territory | None]] = {}
+
+    def proposals(self, locked: list[Appeal]) -> dict[int, appeal_services.AutoTriage]:
+        """Store the results of the locked appeals (one insert) and return what to apply."""
+        from tsur.lib.pdmask import find_personal_data
+
+        wanted = [a for a in locked if a.pk in self.outs]
+        done = set(TriageResult.objects.filter(appeal_id__in=[a.pk for a in wanted]).values_list("appeal_id", flat=True))
+        wanted = [a for a in wanted if a.pk not in done]
+        directory = _Directory()
+        directory.territories({(self.outs[a.pk].get("territory") or {}).get("code") for a in wanted} - {None})
+        version = _version()
+        proposals: dict[int, appeal_services.AutoTriage] = {}
+        for appeal in wanted:
+            out = self.outs[appeal.pk]
+            if "error" in out:
+                self.results[appeal.pk] = TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]])
+                continue
+            category = directory.category(out.get("category") or "")
+            territory_info = out.get("territory") or None
+            territory = directory.territory(territory_info.get("code")) if territory_info else None
+            self.results[appeal.pk] = TriageResult(
+                appeal=appeal,
+                model_version=version,
+                block=out.get("block") or "",
+                block_confidence=out.get("block_confidence"),
+                category=(out.get("category") or "")[:300],
+                category_code=category.code if category else "",
+                category_confidence=out.get("category_confidence"),
+                territory_code=territory.code if territory else "",
+                place_evidence=(territory_info or {}).get("evidence", []),
+                address=((territory_info or {}).get("address") or "")[:300],
+                urgency=out.get("urgency") or "",
+                urgency_reason=(out.get("urgency_reason") or "")[:300],
+                is_complaint=out.get("is_complaint"),
+                complaint_probability=out.get("complaint_probability"),
+                personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
+                warnings=out.get("warnings") or [],
+            )
+            self._decided[appeal.pk] = (out, category, territory)
+        TriageResult.objects.bulk_create(list(self.results.values()))
+        for pk, (out, category, territory) in self._decided.items():
+            proposals[pk] = _proposal(self.results[pk], out, category, territory, directory)
+        return proposals
+
+    def after(self, done) -> None:
+        """Record what was applied, then join each appeal to the problem of a near-duplicate."""
+        from django.db.models import prefetch_related_objects
+
+        triaged = [a for a in done.appeals if a.pk in self._decided]
+        prefetch_related_objects(triaged, "territory", "block")
+        candidates = _Candidates()
+        changed = []
+        for appeal in triaged:
+            result = self.results[appeal.pk]
+            result.applied = done.applied.get(appeal.pk, {})
+            lead = find_duplicate_lead(appeal, candidates)
+            if lead is not None:
+                result.duplicate_of = lead
+                _join_duplicate(appeal, lead)
+            changed.append(result)
+        if changed:
+            TriageResult.objects.bulk_update(changed, ["applied", "duplicate_of"])
 
 
-def _apply(
-    appeal: Appeal,
-    result: TriageResult,
-    out: dict,
-    category: Category | None,
-    territory: Territory | None,
-    directory: _Directory,
-    candidates: _Candidates,
-    rules: DeadlineRules,
-) -> None:
-    """Apply one appeal's stored decision where nobody has decided yet, then join it to the
-    problem of a near-duplicate."""
+def _proposal(
+    result: TriageResult, out: dict, category: Category | None, territory: Territory | None, directory: _Directory
+) -> appeal_services.AutoTriage:
+    """What to apply of a stored decision: the category and the block only when confident."""
     confident = (out.get("category_confidence") or 0) >= APPLY_MIN_CONFIDENCE
     block_key = (out.get("block") or "") if (out.get("block_confidence") or 0) >= APPLY_MIN_CONFIDENCE else ""
-    proposal = appeal_services.AutoTriage(
+    return appeal_services.AutoTriage(
         category=category if confident else None,
         block_key=block_key,
         block=directory.block(block_key) if block_key else None,
@@ -261,11 +264,6 @@ def _apply(
         urgency_reason=result.urgency_reason if out.get("urgency") == "high" else "",
         summary={"triage_result": result.pk, "model": result.model_version},
     )
-    appeal, result.applied = appeal_services.auto_triage(appeal.pk, proposal, rules=rules)
-    lead = find_duplicate_lead(appeal, candidates)
-    if lead is not None:
-        result.duplicate_of = lead
-        _join_duplicate(appeal, lead)
 
 
 def _version() -> str:
