@@ -120,3 +120,23 @@ def test_it_backs_off_exponentially_with_jitter_and_a_cap():
     assert 120 <= delays[2] <= 240
     assert all(d <= 3600 for d in delays)
     assert services.backoff(1, base=60, cap=3600, retry_after=7200) == 7200
+
+
+def test_the_card_shows_what_screening_decided_about_the_post(world, fake_channel, complaint_screen, settings, monkeypatch):
+    """Screening runs once, in the channel; the appeal's triage does not repeat it, and the card's
+    triage panel shows the channel's decision instead."""
+    from tests.triage.test_django_integration import DECISION, FixedEngine
+    from tsur.triage import services as triage
+    from tsur.triage.models import TriageResult
+    from tsur.workspace.card import triage_of
+
+    settings.TSUR_TRIAGE_ENABLED = True
+    monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**{**DECISION, "is_complaint": None, "complaint_probability": None}))
+    config = fake_channel("vk")
+    services.receive(config, items("wall-1_7", text="Яма на дороге у школы"))
+    appeal = InboundMessage.objects.get().appeal
+    assert TriageResult.objects.get(appeal=appeal).complaint_probability is None
+    assert triage_of(appeal)["screening"] == "жалоба: вероятность жалобы 0.90 (порог 0.50)"
+    from tests.factories import new_appeal
+
+    assert triage_of(new_appeal(world))["screening"] == ""  # a form's appeal was never screened: nothing to show

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, Event, Status
@@ -81,8 +81,9 @@ def finish_intake(
             proposal = proposed.get(appeal.pk)
             if proposal is not None:
                 try:
-                    with transaction.atomic():  # a savepoint: a query that fails here spoils nothing else
-                        applied = apply_proposal(appeal, proposal, rules=rules, queues=queues)
+                    applied = apply_proposal(appeal, proposal, rules=rules, queues=queues)
+                except DatabaseError:
+                    raise  # the transaction is spoilt: the whole batch stays received for the sweeper
                 except Exception:
                     log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.pk)
                     appeal = locked[i] = Appeal.objects.get(pk=appeal.pk)  # drop what was half-applied

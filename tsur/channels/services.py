@@ -594,3 +594,11 @@ def deliveries_for(appeal: Appeal) -> list:
     from tsur.channels.deliveries import deliveries_for as rows
 
     return rows(appeal)
+
+
+def screening_of(appeal: Appeal) -> str:
+    """What complaint screening decided about the post the appeal came from («жалоба: вероятность
+    жалобы 0.83 (порог 0.20)»), or "" for an appeal that was not screened (a form, a letter, a
+    private message)."""
+    row = InboundMessage.objects.filter(appeal=appeal, complaint_probability__isnull=False).order_by("pk").first()
+    return row.decision if row is not None else ""

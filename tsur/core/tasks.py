@@ -170,7 +170,13 @@ def enqueue(name: str, *args: object) -> None:
 
 def enqueue_ids(name: str, ids: list[int]) -> None:
     """Enqueue a batch task (`process_new_appeals`, `deliver_notifications`) for these ids, in
-    messages of at most IDS_PER_MESSAGE ids."""
+    messages of at most IDS_PER_MESSAGE ids. Run in-process (the embedded default), the whole
+    batch is one call: there is no other worker to share it with."""
+    if not ids:
+        return
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        enqueue(name, list(ids))
+        return
     for start in range(0, len(ids), IDS_PER_MESSAGE):
         enqueue(name, ids[start : start + IDS_PER_MESSAGE])
 

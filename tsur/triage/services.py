@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from tsur.appeals import services as appeal_services
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Event, Status
+from tsur.core.db import update_rows
 from tsur.core.errors import DomainError
 from tsur.directory.models import Block, Category, Organisation, Regime, Territory
 from tsur.triage.models import Correction, TriageResult
@@ -31,10 +32,12 @@ APPLY_MIN_CONFIDENCE = 0.5
 
 @functools.cache
 def engine():
-    """The triage pipeline, loaded once per process (the shipped default model unless configured)."""
+    """The triage pipeline, loaded once per process (the shipped default model unless configured).
+    Without complaint screening: an appeal is a complaint by how it came (a form, a letter), or
+    the channel that heard the post screened it already and keeps that decision on its row."""
     from tsur.triage.engine.pipeline import Triage
 
-    return Triage.load(getattr(settings, "TSUR_TRIAGE_MODEL_DIR", "") or None)
+    return Triage.load(getattr(settings, "TSUR_TRIAGE_MODEL_DIR", "") or None, with_screening=False)
 
 
 @functools.lru_cache(maxsize=2)
@@ -244,8 +247,7 @@ class TriageBatch:
                 result.duplicate_of = lead
                 _join_duplicate(appeal, lead)
             changed.append(result)
-        if changed:
-            TriageResult.objects.bulk_update(changed, ["applied", "duplicate_of"])
+        update_rows(TriageResult, changed, ("applied", "duplicate_of"))
 
 
 def _proposal(
@@ -254,10 +256,11 @@ def _proposal(
     """What to apply of a stored decision: the category and the block only when confident."""
     confident = (out.get("category_confidence") or 0) >= APPLY_MIN_CONFIDENCE
     block_key = (out.get("block") or "") if (out.get("block_confidence") or 0) >= APPLY_MIN_CONFIDENCE else ""
+    block = directory.block(block_key) if block_key else None
     return appeal_services.AutoTriage(
         category=category if confident else None,
-        block_key=block_key,
-        block=directory.block(block_key) if block_key else None,
+        block_key=block_key if block is not None else "",  # a block the directory does not have is not applied
+        block=block,
         confidence=out.get("category_confidence") if confident else out.get("block_confidence"),
         territory=territory,
         address=result.address,

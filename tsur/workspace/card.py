@@ -258,8 +258,17 @@ def triage_of(appeal: Appeal) -> dict | None:
         "block_pct": pct(result.block_confidence),
         "category_pct": pct(result.category_confidence),
         "complaint_pct": pct(result.complaint_probability),
+        "screening": screening_of(appeal) if result.complaint_probability is None else "",
         "applied": result.applied or {},
     }
+
+
+def screening_of(appeal: Appeal) -> str:
+    """Complaint screening is done once, by the channel that heard the post (the appeal's triage
+    does not repeat it): its decision, for the card."""
+    from tsur.channels.services import screening_of as decision
+
+    return decision(appeal)
 
 
 def deliveries_of(appeal: Appeal) -> list:

@@ -159,7 +159,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _warm_up() -> None:
+def _warm_up(followups: str) -> None:
     """Once-per-process work that a long-running worker does on its first batch, done here so the
     workers forked for each run share it instead of paying it inside the measured seconds (each
     worker paid ~0.3 s for the production calendar and ~0.3 s for setting up Celery per run of
@@ -175,6 +175,16 @@ def _warm_up() -> None:
         production_is_working_day(day)
     for task in tasks.TASKS.values():
         getattr(task, "name", None)  # evaluates Celery's lazy task proxy (finalises the app)
+    from django.conf import settings
+
+    if followups == "inline" and settings.TSUR_TRIAGE_ENABLED:
+        # The triage pipeline and its NER fallback (≈ 1.4 s and ≈ 1 s), loaded once as by a
+        # long-running worker, not per forked worker per run.
+        from tsur.triage.services import engine
+
+        triage = engine()
+        if triage.gazetteer is not None:
+            triage.gazetteer.prepare_ner()
 
 
 def _worker(batch: int, feeding_done, deadline: float) -> None:
@@ -223,6 +233,13 @@ class Command(BaseCommand):
             "inline as the embedded default runs it, or queued for other Celery workers as in production "
             "(an in-memory broker; the queued work is not done in this measurement)",
         )
+        parser.add_argument(
+            "--directory",
+            choices=("kaluga", "empty"),
+            default="kaluga",
+            help="reference data of the scratch database: the Kaluga demo configuration (default; triage then applies "
+            "categories, territories, queues and deadlines as in production) or none (nothing to apply)",
+        )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument("--force", action="store_true", help="run even if the database holds real appeals")
 
@@ -257,7 +274,8 @@ class Command(BaseCommand):
 
     def _in_child(self, options: dict, url: str) -> None:
         argv = [sys.executable, "-m", "tsur", "bench_ingest"]
-        for name in ("count", "runs", "workers", "batch", "chunk", "rate", "complaint_share", "screening", "followups", "source", "data"):
+        names = ("count", "runs", "workers", "batch", "chunk", "rate", "complaint_share", "screening", "followups", "source", "data", "directory")
+        for name in names:
             if options[name] not in ("", None):
                 argv += [f"--{name.replace('_', '-')}", str(options[name])]
         argv += ["--json"] * options["json"] + ["--force"] * options["force"]
@@ -280,10 +298,14 @@ class Command(BaseCommand):
             settings.TSUR_SCREENING_MODEL_DIR = options["screening"] or os.environ["TSUR_SCREENING_MODEL_DIR"]
         _register()
         call_command("migrate", verbosity=0)
+        if options["directory"] == "kaluga":
+            from tsur.demo.loader import load_reference
+
+            load_reference()  # territories, categories, queues, deadline policies: what triage applies and routes by
         if not options["force"] and Appeal.objects.exclude(external_id__startswith="bench-").exists():
             raise CommandError("В базе есть настоящие обращения: укажите отдельную базу (--database) или --force.")
         screen, reason = SCREEN.get()  # loaded once, shared by the forked workers
-        _warm_up()
+        _warm_up(options["followups"])
         source = options["source"] or "synthetic"
         texts = load_real(Path(options["data"]) if options["data"] else shared_data()) if source == "real" else None
         runs = []
@@ -298,6 +320,7 @@ class Command(BaseCommand):
             "rate": options["rate"] or "max",
             "workers": options["workers"],
             "followups": options["followups"],
+            "directory": options["directory"],
             "screening": "модель загружена" if screen is not None else f"{reason}: каждый пост считается жалобой",
             "runs": runs,
             "median": {
@@ -312,7 +335,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"База: {result['database']}; сообщений за прогон: {result['count']}; подача: {result['rate']} сообщ./с; "
             f"процессов: {result['workers']}; "
-            f"последующие задачи: {followups}"
+            f"последующие задачи: {followups}; "
+            f"справочник: {'демо-конфигурация Калужской области' if result['directory'] == 'kaluga' else 'пустой'}"
         )
         kind = "реальные (посты сообществ ВКонтакте и жалобы из набора Курска)" if source == "real" else "синтетические (шаблоны)"
         self.stdout.write(f"Посты: {kind}; доля жалоб в потоке {result['complaint_share']:.0%}")
