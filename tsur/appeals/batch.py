@@ -1,19 +1,28 @@
-"""The end of the background intake pipeline, for a batch of new appeals at once.
+"""The end of the intake pipeline, for a batch of new appeals at once.
 
 `take_to_moderation` and `auto_triage` change one appeal in a transaction of its own (lock, save,
 event). The pipeline that follows a channel's batch or a busy widget does the same for tens of
-appeals: locking them together, writing them and their events with a statement per table, in one
-transaction, costs a few per cent of doing each on its own. Every appeal still gets the events
-the one-by-one transitions write (`auto_triage` where triage proposed something, then
+appeals, with a statement per table, in one transaction. Every appeal still gets the events the
+one-by-one transitions write (`auto_triage` where triage proposed something, then
 `take_to_moderation`), with the same data, and the same `appeal_changed` signal for each.
+
+Two ways in:
+
+* `finish_intake(ids)`: appeals already stored as received (a widget's, the API's): lock them,
+  triage, move them on, write them back. The background task `process_new_appeals` runs it.
+* `IntakeAtCreation`: a channel's batch (`create_appeals(..., intake=IntakeAtCreation())`): the
+  appeals are triaged and taken to moderation before they are first inserted, so each row is
+  written once, not inserted and then updated; the channel's stored inbound rows are the record
+  of the work in flight until then.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from tsur.appeals.lifecycle import TRANSITIONS
@@ -41,30 +50,52 @@ MODERATION_REASON = "Первичная обработка завершена"
 
 @dataclass
 class Finished:
-    """What `finish_intake` did: the appeals it took to moderation (in the order they came) and,
-    by appeal id, what triage applied to each."""
+    """What the pipeline did: the appeals it took to moderation (in the order they came) and, by
+    appeal number, what triage applied to each."""
 
     appeals: list[Appeal] = field(default_factory=list)
-    applied: dict[int, dict] = field(default_factory=dict)
+    applied: dict[str, dict] = field(default_factory=dict)
 
 
-def finish_intake(
-    appeal_ids: list[int],
-    proposals: Callable[[list[Appeal]], dict[int, AutoTriage]] | None = None,
-    after: Callable[[Finished], None] | None = None,
-) -> Finished:
-    """In one transaction: lock the batch's appeals that are still received (those another
-    transaction holds, e.g. an operator taking one by hand, are skipped: it decides them), apply
-    to each what `proposals(locked appeals)` proposes (the `auto_triage` event), take them to
-    moderation (the `take_to_moderation` event), write them, then call `after` (still inside the
-    transaction: the duplicate search and joins see the batch's places).
+class Triage(Protocol):
+    """What the pipeline needs of triage (tsur.triage.services.TriageBatch)."""
+
+    def proposals(self, appeals: list[Appeal]) -> dict[str, AutoTriage]:
+        """What to apply, by appeal number; the decisions are kept, not yet stored."""
+
+    def store(self) -> None:
+        """Store the decisions (the appeals have ids now) and fill the proposals' summaries."""
+
+    def after(self, done: Finished) -> None:
+        """Work that needs the batch written (the duplicate search and joins)."""
+
+
+def triage_for(appeals: list[Appeal]) -> Triage | None:
+    """The triage of a batch, or None when triage is off or cannot run at all (the model does not
+    load, the database fails): the appeals then go to moderation untriaged."""
+    if not settings.TSUR_TRIAGE_ENABLED or not appeals:
+        return None
+    try:
+        from tsur.triage.services import TriageBatch
+
+        return TriageBatch(appeals)
+    except Exception:
+        log.exception("triage of %s appeals failed; they go to moderation untriaged", len(appeals))
+        return None
+
+
+def finish_intake(appeal_ids: list[int]) -> Finished:
+    """Triage and take to moderation the batch's appeals that are still received. The engine runs
+    first, outside any transaction; then, in one transaction, the appeals are locked (those
+    another transaction holds, e.g. an operator taking one by hand, are skipped: it decides them),
+    what triage proposes is applied where nobody has decided, they are moved on and written, and
+    the duplicate search runs with the batch's places in place.
 
     An appeal whose proposal cannot be applied goes to moderation as it was received (logged);
     a database error rolls the whole batch back, so every appeal stays received for the sweeper.
     Running it twice does nothing the second time: only received appeals are taken."""
-    from tsur.deadlines.services import DeadlineRules
-    from tsur.directory.services import QueueLookup
-
+    received = list(Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED).order_by("received_at", "pk"))
+    triage = triage_for(received)
     done = Finished()
     with transaction.atomic():
         locked = list(
@@ -74,40 +105,102 @@ def finish_intake(
         )
         if not locked:
             return done
-        proposed = proposals(locked) if proposals is not None else {}
-        rules, queues = DeadlineRules(), QueueLookup()
-        events: list[Event] = []
-        for i, appeal in enumerate(locked):
-            proposal = proposed.get(appeal.pk)
-            if proposal is not None:
-                try:
-                    applied = apply_proposal(appeal, proposal, rules=rules, queues=queues)
-                except DatabaseError:
-                    raise  # the transaction is spoilt: the whole batch stays received for the sweeper
-                except Exception:
-                    log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.pk)
-                    appeal = locked[i] = Appeal.objects.get(pk=appeal.pk)  # drop what was half-applied
-                else:
-                    appeal.version += 1
-                    done.applied[appeal.pk] = applied
-                    data = {"applied": applied, **proposal.summary}
-                    events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
-            appeal.status = TRANSITIONS["take_to_moderation"].target
-            appeal.version += 1
-            appeal.refresh_search_text()
-            events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
+        proposals = triage.proposals(locked) if triage is not None else {}
+        done = advance(locked, proposals)
+        if triage is not None:
+            triage.store()
         update_rows(Appeal, locked, WRITTEN_FIELDS)
-        Event.objects.bulk_create(events)
-        by_pk = {a.pk: a for a in locked}
-        for event in events:
-            appeal_changed.send(sender=Appeal, appeal=by_pk[event.appeal_id], event=event)
-        done.appeals = locked
-        if after is not None:
-            after(done)
+        record(done, proposals)
+        if triage is not None:
+            triage.after(done)
     return done
+
+
+class IntakeAtCreation:
+    """The pipeline for appeals about to be inserted by `create_appeals`: `prepare` triages the
+    unsaved appeals and takes them to moderation in memory; once they are inserted, `finish`
+    stores the decisions, logs the events and joins duplicates, in the creation's transaction."""
+
+    def __init__(self) -> None:
+        self.triage: Triage | None = None
+        self.proposals: dict[str, AutoTriage] = {}
+        self.done = Finished()
+
+    def prepare(self, appeals: list[Appeal]) -> None:
+        self.triage = triage_for(appeals)
+        try:
+            self.proposals = self.triage.proposals(appeals) if self.triage is not None else {}
+        except DatabaseError:
+            raise
+        except Exception:
+            log.exception("triage of %s new appeals failed; they go to moderation untriaged", len(appeals))
+            self.triage, self.proposals = None, {}
+        self.done = advance(appeals, self.proposals)
+
+    def finish(self) -> None:
+        if self.triage is not None:
+            self.triage.store()
+        record(self.done, self.proposals)
+        if self.triage is not None:
+            self.triage.after(self.done)
+
+
+def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage]) -> Finished:
+    """In memory: apply each appeal's proposal (where nobody has decided) and move it to
+    moderation. An appeal whose proposal fails to apply is put back as it was and moves on
+    untriaged; a database error is raised (the caller's transaction is spoilt)."""
+    from tsur.deadlines.services import DeadlineRules
+    from tsur.directory.services import QueueLookup
+
+    rules, queues = DeadlineRules(), QueueLookup()
+    done = Finished(appeals=appeals)
+    for appeal in appeals:
+        proposal = proposals.get(appeal.number)
+        if proposal is not None:
+            before = _snapshot(appeal)
+            try:
+                applied = apply_proposal(appeal, proposal, rules=rules, queues=queues)
+            except DatabaseError:
+                raise
+            except Exception:
+                log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.number)
+                _restore(appeal, before)
+            else:
+                appeal.version += 1
+                done.applied[appeal.number] = applied
+        appeal.status = TRANSITIONS["take_to_moderation"].target
+        appeal.version += 1
+        appeal.refresh_search_text()
+    return done
+
+
+def record(done: Finished, proposals: dict[str, AutoTriage]) -> None:
+    """Insert the events of a stored batch (one statement) and send `appeal_changed` for each."""
+    events: list[Event] = []
+    for appeal in done.appeals:
+        if appeal.number in done.applied:
+            applied = done.applied[appeal.number]
+            data = {"applied": applied, **proposals[appeal.number].summary}
+            events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
+        events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
+    Event.objects.bulk_create(events)
+    by_pk = {a.pk: a for a in done.appeals}
+    for event in events:
+        appeal_changed.send(sender=Appeal, appeal=by_pk[event.appeal_id], event=event)
 
 
 def _event(appeal: Appeal, kind: str, to_status: str, reason: str, data: dict, label: str) -> Event:
     return Event(
         appeal=appeal, kind=kind, actor=None, actor_label=label, from_status=Status.RECEIVED, to_status=to_status, reason=reason, data=data
     )
+
+
+def _snapshot(appeal: Appeal) -> tuple[dict, dict]:
+    return appeal.__dict__.copy(), dict(appeal._state.fields_cache)
+
+
+def _restore(appeal: Appeal, snapshot: tuple[dict, dict]) -> None:
+    values, cache = snapshot
+    appeal.__dict__.clear()
+    appeal.__dict__.update(values)
+    appeal._state.fields_cache = cache

@@ -296,7 +296,7 @@ class _Accepted:
     number: str | None = None
 
 
-def create_appeals(items: list[NewAppeal], actor=None) -> list[Appeal | ValidationFailed]:
+def create_appeals(items: list[NewAppeal], actor=None, *, intake=None) -> list[Appeal | ValidationFailed]:
     """Register many new appeals at once; `create_appeal` is the case of one, so both behave alike.
 
     Returns one result per item, in order: the appeal (created, or the one that already exists for
@@ -304,7 +304,11 @@ def create_appeals(items: list[NewAppeal], actor=None) -> list[Appeal | Validati
     ValidationFailed that refused it. Directory rows are read once per batch, the numbers are
     taken from the yearly counter in one update, and the rows are written with one insert per
     table in one transaction. Each appeal gets its own "created" event, the resident's
-    notification and, after commit, its intake pipeline run (`process_new_appeal`).
+    notification and, after commit, its intake pipeline run (`process_new_appeals`).
+
+    `intake` (a tsur.appeals.batch.IntakeAtCreation, for a channel's batch, whose stored inbound
+    rows are the record of the work): the pipeline runs before the appeals are first inserted, in
+    the same transaction, and nothing is scheduled after commit but the notifications.
     """
     if actor is not None:
         access.require(actor, "create")
@@ -334,7 +338,7 @@ def create_appeals(items: list[NewAppeal], actor=None) -> list[Appeal | Validati
             territory = directory.territory_at(data.lat, data.lon)
         accepted.append(_Accepted(i, data, category, territory))
     if accepted:
-        for item, appeal in zip(accepted, _write(accepted, directory, actor), strict=True):
+        for item, appeal in zip(accepted, _write(accepted, directory, actor, intake), strict=True):
             results[item.index] = appeal
     for i, first in repeats.items():
         results[i] = results[first]
@@ -359,7 +363,7 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Appeal]:
     return {(c, e): found[c, e[:200]] for c, e in keys if (c, e[:200]) in found}
 
 
-def _write(accepted: list[_Accepted], directory: _Directory, actor) -> list[Appeal]:
+def _write(accepted: list[_Accepted], directory: _Directory, actor, intake=None) -> list[Appeal]:
     """Insert the accepted appeals with their residents, events and notifications.
 
     When another worker registers one of the same (channel, external id) pairs at the same
@@ -375,10 +379,10 @@ def _write(accepted: list[_Accepted], directory: _Directory, actor) -> list[Appe
         with transaction.atomic():
             if not outside:
                 _number(accepted)
-            return _insert(accepted, directory, actor)
+            return _insert(accepted, directory, actor, intake)
     except IntegrityError:
         if len(accepted) > 1:
-            return [_write([item], directory, actor)[0] for item in accepted]
+            return [_write([item], directory, actor, intake)[0] for item in accepted]
         data = accepted[0].data
         if data.external_id:
             existing = _existing([(data.channel, data.external_id)]).get((data.channel, data.external_id))
@@ -398,7 +402,7 @@ def _number(accepted: list[_Accepted]) -> None:
             item.number = number
 
 
-def _insert(accepted: list[_Accepted], directory: _Directory, actor) -> list[Appeal]:
+def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None) -> list[Appeal]:
     from tsur.deadlines.services import DeadlineRules, apply_deadlines
 
     residents: dict[int, Resident] = {}
@@ -441,10 +445,13 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor) -> list[App
         appeal.refresh_search_text()
         apply_deadlines(appeal, rules=rules)
         appeals.append(appeal)
+    regimes = [appeal.regime for appeal in appeals]  # as received, for the "created" events
+    if intake is not None:
+        intake.prepare(appeals)  # triaged and taken to moderation before the first insert
     Appeal.objects.bulk_create(appeals)
     label = actor_label(actor) if actor else "житель"
     events = []
-    for item, appeal in zip(accepted, appeals, strict=True):
+    for item, appeal, regime in zip(accepted, appeals, regimes, strict=True):
         for photo in item.data.photos:
             photo.save_to(appeal)
         events.append(
@@ -454,7 +461,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor) -> list[App
                 actor=actor,
                 actor_label=label,
                 to_status=Status.RECEIVED,
-                data={"channel": appeal.channel, "regime": appeal.regime, "photos": len(item.data.photos)},
+                data={"channel": appeal.channel, "regime": regime, "photos": len(item.data.photos)},
             )
         )
     Event.objects.bulk_create(events)
@@ -470,10 +477,13 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor) -> list[App
         ],
         "created",
     )
-    from tsur.core import tasks
+    if intake is not None:
+        intake.finish()  # its events, triage results and duplicate joins, after the "created" ones
+    if intake is None:
+        from tsur.core import tasks
 
-    ids = [appeal.pk for appeal in appeals]
-    transaction.on_commit(lambda: tasks.enqueue_ids("process_new_appeals", ids))
+        ids = [appeal.pk for appeal in appeals]
+        transaction.on_commit(lambda: tasks.enqueue_ids("process_new_appeals", ids))
     return appeals
 
 

@@ -488,12 +488,16 @@ def _create_batch(pending: list[tuple[Outcome, object]]) -> None:
     """create_appeals, then once more for the appeals whose only faults were droppable fields (a
     place outside the region, an unknown category, a broken photo): they are created without them
     and the decision lists what was dropped."""
+    from tsur.appeals.batch import IntakeAtCreation
     from tsur.appeals.services import create_appeals
 
     dropped: dict[int, list[str]] = {}
     for _ in range(2):
         again = []
-        for (outcome, data), result in zip(pending, create_appeals([data for _, data in pending]), strict=True):
+        # Triage and the move to moderation run before the appeals are first written: the
+        # claimed inbound rows are the record of this work until they are marked.
+        created = create_appeals([data for _, data in pending], intake=IntakeAtCreation())
+        for (outcome, data), result in zip(pending, created, strict=True):
             if not isinstance(result, ValidationFailed):
                 outcome.appeal_id = result.pk
                 if outcome.row.pk in dropped:

@@ -40,18 +40,8 @@ def process_new_appeals(appeal_ids: list[int]) -> dict[str, int]:
 def _process_new(appeal_ids: list[int]) -> dict[str, int]:
     from tsur.appeals.batch import finish_intake
 
-    batch = None
-    if settings.TSUR_TRIAGE_ENABLED:
-        try:
-            from tsur.triage.services import TriageBatch
-
-            batch = TriageBatch(appeal_ids)
-        except Exception:
-            # Triage guards each appeal itself; this is a failure of the whole batch (the
-            # database, the model not loading): the appeals go to moderation untriaged.
-            log.exception("triage of appeals %s failed; they go to moderation untriaged", sorted(appeal_ids))
     try:
-        done = finish_intake(appeal_ids, batch.proposals if batch else None, batch.after if batch else None)
+        done = finish_intake(appeal_ids)
     except Exception:
         log.exception("appeals %s were not taken to moderation; the sweeper will retry them", sorted(appeal_ids))
         return {"failed": len(appeal_ids)}

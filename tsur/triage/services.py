@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from tsur.appeals import services as appeal_services
-from tsur.appeals.models import OPEN_STATUSES, Appeal, Event, Status
+from tsur.appeals.models import OPEN_STATUSES, Appeal, Event
 from tsur.core.db import update_rows
 from tsur.core.errors import DomainError
 from tsur.directory.models import Block, Category, Organisation, Regime, Territory
@@ -138,8 +138,8 @@ def _record(appeal: Appeal) -> dict:
     }
 
 
-def _engine_outputs(appeals: list[Appeal]) -> dict[int, dict]:
-    """The engine's decision per appeal, from one `process` call over the batch. Should that call
+def _engine_outputs(appeals: list[Appeal]) -> dict[str, dict]:
+    """The engine's decision per appeal number, from one `process` call over the batch. Should that call
     raise, each appeal is tried on its own, so one record that breaks the engine costs only its
     own triage; an appeal the engine fails on is left out (it goes to moderation untriaged)."""
     if not appeals:
@@ -147,30 +147,30 @@ def _engine_outputs(appeals: list[Appeal]) -> dict[int, dict]:
     try:
         outs = list(engine().process([_record(a) for a in appeals]))
         if len(outs) == len(appeals):
-            return {a.pk: out for a, out in zip(appeals, outs, strict=True)}
+            return {a.number: out for a, out in zip(appeals, outs, strict=True)}
         log.warning("triage engine returned %s decisions for %s appeals; retrying one by one", len(outs), len(appeals))
     except Exception:
         if len(appeals) == 1:
             raise
         log.exception("triage of a batch of %s appeals failed; retrying one by one", len(appeals))
-    decided: dict[int, dict] = {}
+    decided: dict[str, dict] = {}
     for appeal in appeals:
         try:
-            decided[appeal.pk] = next(iter(engine().process([_record(appeal)])))
+            decided[appeal.number] = next(iter(engine().process([_record(appeal)])))
         except Exception:
-            log.exception("triage of appeal %s failed; it goes to moderation untriaged", appeal.pk)
+            log.exception("triage of appeal %s failed; it goes to moderation untriaged", appeal.number)
     return decided
 
 
 class TriageBatch:
-    """Triage of a batch of received appeals, in the two halves the intake pipeline
-    (`tsur.appeals.batch.finish_intake`) needs. Creating it runs the engine once for the whole
-    batch, outside any transaction. Then, inside the transaction that takes the appeals to
-    moderation, `proposals` stores each locked appeal's result and says what to apply where nobody
-    has decided yet, and `after` joins near-duplicates once the batch's places are written.
+    """Triage of a batch of new appeals, in the parts the intake pipeline (tsur.appeals.batch)
+    needs. Creating it runs the engine once for the whole batch, outside any transaction (the
+    appeals may not be stored yet). Then, in the pipeline's transaction: `proposals` decides what
+    to apply where nobody has decided yet, `store` inserts the results once the appeals have ids,
+    and `after` joins near-duplicates once the batch's places are written.
 
-    Idempotent: appeals no longer received, or already triaged, get no new result. An appeal the
-    engine fails on gets none (logged) and goes to moderation untriaged; the others go on.
+    Idempotent: an appeal already triaged gets no second result. An appeal the engine fails on
+    gets none (logged) and goes to moderation untriaged; the others go on.
 
     The engine's own `duplicate_of` (a match among the records of one call) is not used: the
     database search is the only judge of duplicates. It runs in the order the appeals came, after
@@ -178,36 +178,33 @@ class TriageBatch:
     so an appeal is joined to the same lead whether its near-duplicate came in the same batch or
     an earlier one."""
 
-    def __init__(self, appeal_ids: list[int]) -> None:
-        self.appeals = list(
-            Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED)
-            .exclude(pk__in=TriageResult.objects.values("appeal_id"))
-            .order_by("received_at", "pk")
-        )
-        self.outs = _engine_outputs(self.appeals)
-        self.results: dict[int, TriageResult] = {}
-        self._decided: dict[int, tuple[dict, Category | None, Territory | None]] = {}
+    def __init__(self, appeals: list[Appeal]) -> None:
+        self.outs = _engine_outputs(appeals)  # by appeal number
+        self.results: dict[str, TriageResult] = {}
+        self._decided: dict[str, tuple[dict, Category | None, Territory | None]] = {}
+        self._proposals: dict[str, appeal_services.AutoTriage] = {}
 
-    def proposals(self, locked: list[Appeal]) -> dict[int, appeal_services.AutoTriage]:
-        """Store the results of the locked appeals (one insert) and return what to apply."""
+    def proposals(self, appeals: list[Appeal]) -> dict[str, appeal_services.AutoTriage]:
+        """The results of these appeals (kept until `store`) and what to apply, by number."""
         from tsur.lib.pdmask import find_personal_data
 
-        wanted = [a for a in locked if a.pk in self.outs]
-        done = set(TriageResult.objects.filter(appeal_id__in=[a.pk for a in wanted]).values_list("appeal_id", flat=True))
-        wanted = [a for a in wanted if a.pk not in done]
+        wanted = [a for a in appeals if a.number in self.outs]
+        stored = [a.pk for a in wanted if a.pk is not None]
+        done = set(TriageResult.objects.filter(appeal_id__in=stored).values_list("appeal__number", flat=True)) if stored else set()
+        wanted = [a for a in wanted if a.number not in done]
         directory = _Directory()
-        directory.territories({(self.outs[a.pk].get("territory") or {}).get("code") for a in wanted} - {None})
+        directory.territories({(self.outs[a.number].get("territory") or {}).get("code") for a in wanted} - {None})
         version = _version()
-        proposals: dict[int, appeal_services.AutoTriage] = {}
+        self.results, self._decided, self._proposals = {}, {}, {}
         for appeal in wanted:
-            out = self.outs[appeal.pk]
+            out = self.outs[appeal.number]
             if "error" in out:
-                self.results[appeal.pk] = TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]])
+                self.results[appeal.number] = TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]])
                 continue
             category = directory.category(out.get("category") or "")
             territory_info = out.get("territory") or None
             territory = directory.territory(territory_info.get("code")) if territory_info else None
-            self.results[appeal.pk] = TriageResult(
+            result = self.results[appeal.number] = TriageResult(
                 appeal=appeal,
                 model_version=version,
                 block=out.get("block") or "",
@@ -225,23 +222,29 @@ class TriageBatch:
                 personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
                 warnings=out.get("warnings") or [],
             )
-            self._decided[appeal.pk] = (out, category, territory)
+            self._decided[appeal.number] = (out, category, territory)
+            self._proposals[appeal.number] = _proposal(result, out, category, territory, directory)
+        return dict(self._proposals)
+
+    def store(self) -> None:
+        """Insert the results (one statement); the proposals' event data then name them."""
+        for result in self.results.values():
+            result.appeal_id = result.appeal.pk  # set when the appeal was inserted after the result was built
         TriageResult.objects.bulk_create(list(self.results.values()))
-        for pk, (out, category, territory) in self._decided.items():
-            proposals[pk] = _proposal(self.results[pk], out, category, territory, directory)
-        return proposals
+        for number, proposal in self._proposals.items():
+            proposal.summary["triage_result"] = self.results[number].pk
 
     def after(self, done) -> None:
         """Record what was applied, then join each appeal to the problem of a near-duplicate."""
         from django.db.models import prefetch_related_objects
 
-        triaged = [a for a in done.appeals if a.pk in self._decided]
+        triaged = [a for a in done.appeals if a.number in self._decided]
         prefetch_related_objects(triaged, "territory", "block")
         candidates = _Candidates()
         changed = []
         for appeal in triaged:
-            result = self.results[appeal.pk]
-            result.applied = done.applied.get(appeal.pk, {})
+            result = self.results[appeal.number]
+            result.applied = done.applied.get(appeal.number, {})
             lead = find_duplicate_lead(appeal, candidates)
             if lead is not None:
                 result.duplicate_of = lead
@@ -265,7 +268,7 @@ def _proposal(
         territory=territory,
         address=result.address,
         urgency_reason=result.urgency_reason if out.get("urgency") == "high" else "",
-        summary={"triage_result": result.pk, "model": result.model_version},
+        summary={"triage_result": result.pk, "model": result.model_version},  # the pk is filled in by `store`
     )
 
 
