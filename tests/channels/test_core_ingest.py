@@ -196,3 +196,15 @@ def test_it_marks_rows_of_a_channel_without_a_plugin_failed(world, channel_confi
     row = InboundMessage.objects.get()
     assert row.state == State.FAILED
     assert row.last_error == "нет модуля канала вида «no-such-kind»"
+
+
+def test_a_post_another_receiver_stored_meanwhile_is_skipped_and_the_rest_kept(world, fake_channel, monkeypatch):
+    """Two receivers of one channel store the same post at once: the bulk write (COPY on
+    PostgreSQL) hits the unique key and falls back to an insert that skips what is there."""
+    config = fake_channel("vk")
+    InboundMessage.objects.create(channel=config, external_id="2", raw={"text": "первый приёмник"})
+    monkeypatch.setattr(services, "_stored", lambda config, ids: set())  # stored after the check, as in a race
+    counts = services.receive(config, [post("1"), post("2"), post("3")], process=False)
+    assert counts["rejected"] == 0
+    assert sorted(InboundMessage.objects.values_list("external_id", flat=True)) == ["1", "2", "3"]
+    assert InboundMessage.objects.get(external_id="2").raw == {"text": "первый приёмник"}  # the first one stays

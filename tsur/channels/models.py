@@ -7,7 +7,6 @@ from django.db import models
 
 from tsur.appeals.models import Appeal, Notification
 from tsur.core import clock
-from tsur.core.db import InsertedAsValuesJSONField
 
 
 class ChannelConfig(models.Model):
@@ -55,7 +54,7 @@ class InboundMessage(models.Model):
     channel = models.ForeignKey(ChannelConfig, on_delete=models.PROTECT, related_name="inbound")
     external_id = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, default="message")
-    raw = InsertedAsValuesJSONField()
+    raw = models.JSONField()
     received_at = models.DateTimeField(default=clock.now, db_index=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
