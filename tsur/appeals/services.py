@@ -536,11 +536,40 @@ def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list
     # the same transaction) must still see every notification, as after a save().
     for note in notes:
         post_save.send(sender=Notification, instance=note, created=True, update_fields=None, raw=False, using=note._state.db)
+    # What nothing will send (the resident has no e-mail, or the channel delivers it) is settled
+    # here, as the delivery task would settle it right after commit; only e-mails are scheduled.
+    settled = settle_unsendable(notes)
     from tsur.core import tasks
 
-    ids = [note.pk for note in notes]
-    transaction.on_commit(lambda: tasks.enqueue_ids("deliver_notifications", ids))
+    ids = [note.pk for note in notes if note.pk not in settled]
+    if ids:
+        transaction.on_commit(lambda: tasks.enqueue_ids("deliver_notifications", ids))
     return notes
+
+
+def settle_unsendable(notes: list[Notification]) -> dict[int, str]:
+    """Mark skipped the notifications nothing will send by e-mail: those a channel delivery
+    carries (the appeal came through a channel that answers in its own thread: a social post, an
+    e-mail reply with In-Reply-To; a second e-mail would duplicate it) and those of residents
+    without an e-mail address (they read them on the status page). One query and at most two
+    updates for the lot. Returns {notification id: why} for those it settled."""
+    if not notes:
+        return {}
+    ids = [note.pk for note in notes]
+    settled = dict.fromkeys(
+        Notification.objects.filter(pk__in=ids, delivery__isnull=False).values_list("pk", flat=True), "channel delivery"
+    )
+    for note in notes:
+        resident = note.appeal.resident
+        if note.pk not in settled and (resident is None or not resident.email):
+            settled[note.pk] = "no address"
+    in_channel = [pk for pk, why in settled.items() if why == "channel delivery"]
+    no_address = [pk for pk, why in settled.items() if why == "no address"]
+    if in_channel:
+        Notification.objects.filter(pk__in=in_channel).update(state=Notification.State.SKIPPED, last_error="доставляется через канал")
+    if no_address:
+        Notification.objects.filter(pk__in=no_address).update(state=Notification.State.SKIPPED)
+    return settled
 
 
 def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:

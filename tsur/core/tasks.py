@@ -54,10 +54,11 @@ def _process_new(appeal_ids: list[int]) -> dict[str, int]:
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     """Deliver a batch of notifications. They are claimed together in one short transaction
     (a pending one another worker holds is left to it); those the resident reads on the status
-    page or gets through the channel's own delivery are settled with one update per kind; only
-    e-mails are sent one by one. A failed e-mail stays pending for `tick` until its attempts run
-    out."""
+    page or gets through the channel's own delivery are settled (`settle_unsendable`; usually
+    done already when they were recorded); only e-mails are sent one by one. A failed e-mail
+    stays pending for `tick` until its attempts run out."""
     from tsur.appeals.models import Notification
+    from tsur.appeals.services import settle_unsendable
 
     with transaction.atomic():
         notes = list(
@@ -70,18 +71,12 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
             return {"not pending": len(set(notification_ids))}
         ids = [note.pk for note in notes]
         Notification.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1)
-        # The appeal came through a channel that answers in its own thread (social post, e-mail
-        # reply with In-Reply-To): the channel delivery carries it, a second e-mail would duplicate it.
-        in_channel = set(Notification.objects.filter(pk__in=ids, delivery__isnull=False).values_list("pk", flat=True))
-        # Without an e-mail address the resident reads it on the status page (and in the channel).
-        no_address = {n.pk for n in notes if n.pk not in in_channel and (n.appeal.resident is None or not n.appeal.resident.email)}
-        if in_channel:
-            Notification.objects.filter(pk__in=in_channel).update(state=Notification.State.SKIPPED, last_error="доставляется через канал")
-        if no_address:
-            Notification.objects.filter(pk__in=no_address).update(state=Notification.State.SKIPPED)
-    counts = {"channel delivery": len(in_channel), "no address": len(no_address), "not pending": len(set(notification_ids)) - len(notes)}
+        settled = settle_unsendable(notes)
+    counts = {"not pending": len(set(notification_ids)) - len(notes)}
+    for why in settled.values():
+        counts[why] = counts.get(why, 0) + 1
     for note in notes:
-        if note.pk in in_channel or note.pk in no_address:
+        if note.pk in settled:
             continue
         note.attempts += 1
         outcome = _send(note)
