@@ -135,21 +135,24 @@ class IntakeAtCreation:
         except Exception:
             log.exception("triage of %s new appeals failed; they go to moderation untriaged", len(appeals))
             self.triage, self.proposals = None, {}
-        self.done = advance(appeals, self.proposals)
+        self.done = advance(appeals, self.proposals, new=True)
 
-    def finish(self) -> None:
+    def finish(self, created: list[Event]) -> None:
+        """`created`: the appeals' "created" events, inserted first in the same statement."""
         if self.triage is not None:
             self.triage.store()
-        record(self.done, self.proposals)
+        record(self.done, self.proposals, created)
         if self.triage is not None:
             self.triage.after(self.done)
 
 
-def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage]) -> Finished:
+def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage], *, new: bool = False) -> Finished:
     """In memory: apply each appeal's proposal (where nobody has decided) and move it to
     moderation. An appeal whose proposal fails to apply is put back as it was and moves on
-    untriaged; a database error is raised (the caller's transaction is spoilt)."""
-    from tsur.deadlines.services import DeadlineRules
+    untriaged; a database error is raised (the caller's transaction is spoilt). `new`: the
+    appeals are not stored yet and have no deadlines: those triage did not touch get them here
+    (apply_proposal sets them for the others)."""
+    from tsur.deadlines.services import DeadlineRules, apply_deadlines
     from tsur.directory.services import QueueLookup
 
     rules, queues = DeadlineRules(), QueueLookup()
@@ -168,14 +171,17 @@ def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage]) -> Finished
             else:
                 appeal.version += 1
                 done.applied[appeal.number] = applied
+        if new and appeal.number not in done.applied:
+            apply_deadlines(appeal, rules=rules)
         appeal.status = TRANSITIONS["take_to_moderation"].target
         appeal.version += 1
         appeal.refresh_search_text()
     return done
 
 
-def record(done: Finished, proposals: dict[str, AutoTriage]) -> None:
-    """Insert the events of a stored batch (one statement) and send `appeal_changed` for each."""
+def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event] | None = None) -> None:
+    """Insert the events of a stored batch, after `leading` ones, in one statement, and send
+    `appeal_changed` for each of the batch's own."""
     events: list[Event] = []
     for appeal in done.appeals:
         if appeal.number in done.applied:
@@ -183,7 +189,7 @@ def record(done: Finished, proposals: dict[str, AutoTriage]) -> None:
             data = {"applied": applied, **proposals[appeal.number].summary}
             events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
         events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
-    Event.objects.bulk_create(events)
+    Event.objects.bulk_create([*(leading or []), *events])
     by_pk = {a.pk: a for a in done.appeals}
     for event in events:
         appeal_changed.send(sender=Appeal, appeal=by_pk[event.appeal_id], event=event)

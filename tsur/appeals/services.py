@@ -443,11 +443,12 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             status=Status.RECEIVED,
         )
         appeal.refresh_search_text()
-        apply_deadlines(appeal, rules=rules)
+        if intake is None:
+            apply_deadlines(appeal, rules=rules)  # with an intake, once its triage is applied
         appeals.append(appeal)
     regimes = [appeal.regime for appeal in appeals]  # as received, for the "created" events
     if intake is not None:
-        intake.prepare(appeals)  # triaged and taken to moderation before the first insert
+        intake.prepare(appeals)  # triaged, given deadlines and taken to moderation before the first insert
     Appeal.objects.bulk_create(appeals)
     label = actor_label(actor) if actor else "житель"
     events = []
@@ -464,7 +465,8 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
                 data={"channel": appeal.channel, "regime": regime, "photos": len(item.data.photos)},
             )
         )
-    Event.objects.bulk_create(events)
+    if intake is None:
+        Event.objects.bulk_create(events)
     notify_residents(
         [
             (
@@ -478,7 +480,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
         "created",
     )
     if intake is not None:
-        intake.finish()  # its events, triage results and duplicate joins, after the "created" ones
+        intake.finish(events)  # the "created" events with its own, its triage results and duplicate joins
     if intake is None:
         from tsur.core import tasks
 

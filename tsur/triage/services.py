@@ -219,7 +219,7 @@ class TriageBatch:
                 urgency_reason=(out.get("urgency_reason") or "")[:300],
                 is_complaint=out.get("is_complaint"),
                 complaint_probability=out.get("complaint_probability"),
-                personal_data_kinds=sorted({f["kind"] for f in find_personal_data(appeal.text)}),
+                personal_data_kinds=out["personal_data"] if "personal_data" in out else sorted({f["kind"] for f in find_personal_data(appeal.text)}),
                 warnings=out.get("warnings") or [],
             )
             self._decided[appeal.number] = (out, category, territory)
