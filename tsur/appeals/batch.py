@@ -35,7 +35,7 @@ from tsur.appeals.services import (
     apply_proposal,
     auto_triage_reason,
 )
-from tsur.core.db import update_rows
+from tsur.core.db import copy_rows, update_rows
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event
             data = {"applied": applied, **proposals[appeal.number].summary}
             events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
         events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
-    Event.objects.bulk_create([*(leading or []), *events])
+    copy_rows(Event, [*(leading or []), *events])
     by_pk = {a.pk: a for a in done.appeals}
     for event in events:
         appeal_changed.send(sender=Appeal, appeal=by_pk[event.appeal_id], event=event)

@@ -44,6 +44,10 @@ class Channel(models.TextChoices):
     OPERATOR = "operator", "Введено оператором"
 
 
+# The channel codes as a set (TextChoices.values builds a new list from the enum on every access).
+CHANNEL_CODES = frozenset(Channel.values)
+
+
 class CloseReason(models.TextChoices):
     SATISFIED = "satisfied", "Житель удовлетворён"
     AUTO = "auto", "Закрыто автоматически (нет оценки)"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from tsur.accounts import access
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import (
+    CHANNEL_CODES,
     Appeal,
     Channel,
     ClassificationSource,
@@ -33,6 +34,7 @@ from tsur.appeals.models import (
     Status,
 )
 from tsur.core import clock
+from tsur.core.db import copy_rows
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.directory.services import QueueLookup, queue_for, region_contains, territory_at
@@ -241,7 +243,7 @@ def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, 
         )
     elif "\x00" in text:
         errors.setdefault("text", []).append("Текст содержит недопустимые символы.")
-    if data.channel not in Channel.values:
+    if data.channel not in CHANNEL_CODES:
         errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
     category = None
     if data.category_code:
@@ -416,7 +418,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
                 account_link=d.account_link.strip()[:300],
                 user=d.user if getattr(d.user, "is_authenticated", False) else None,
             )
-    Resident.objects.bulk_create(list(residents.values()))
+    copy_rows(Resident, list(residents.values()), with_ids=True)
     rules = DeadlineRules()
     appeals = []
     for item in accepted:
@@ -449,7 +451,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
     regimes = [appeal.regime for appeal in appeals]  # as received, for the "created" events
     if intake is not None:
         intake.prepare(appeals)  # triaged, given deadlines and taken to moderation before the first insert
-    Appeal.objects.bulk_create(appeals)
+    copy_rows(Appeal, appeals, with_ids=True)
     label = actor_label(actor) if actor else "житель"
     events = []
     for item, appeal, regime in zip(accepted, appeals, regimes, strict=True):
@@ -466,7 +468,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             )
         )
     if intake is None:
-        Event.objects.bulk_create(events)
+        copy_rows(Event, events)
     notify_residents(
         [
             (
@@ -531,9 +533,8 @@ def notify_resident(appeal: Appeal, kind: str, subject: str, body: str) -> Notif
 def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list[Notification]:
     """Record notifications of one kind (appeal, subject, body) with one insert; each is delivered
     after commit and retried by the sweeper."""
-    notes = Notification.objects.bulk_create(
-        [Notification(appeal=appeal, kind=kind, subject=subject, body=body) for appeal, subject, body in messages]
-    )
+    notes = [Notification(appeal=appeal, kind=kind, subject=subject, body=body) for appeal, subject, body in messages]
+    copy_rows(Notification, notes, with_ids=True)
     # A bulk insert sends no post_save; receivers (a channel turning an answer into a delivery in
     # the same transaction) must still see every notification, as after a save().
     for note in notes:

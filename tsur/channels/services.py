@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
-from tsur.appeals.models import Appeal, Channel
+from tsur.appeals.models import CHANNEL_CODES, Appeal
 from tsur.channels import registry
 from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, RawItem
 from tsur.channels.models import ChannelConfig, InboundMessage
@@ -286,7 +286,7 @@ def _normalise(row: InboundMessage, plugins: dict) -> Outcome:
     plugin = _plugin_for(row.channel, plugins)
     if isinstance(plugin, str):
         return _fail(outcome, plugin)
-    if appeal_channel(row.channel) not in Channel.values:
+    if appeal_channel(row.channel) not in CHANNEL_CODES:
         return _fail(outcome, f"вид канала «{row.channel.kind}» не является каналом обращений")
     try:
         message = plugin.normalise(RawItem(external_id=row.external_id, payload=row.raw, kind=row.kind))

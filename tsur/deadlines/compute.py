@@ -15,6 +15,7 @@ from django.conf import settings
 
 from tsur.deadlines.models import DeadlinePolicy, Unit
 from tsur.directory.models import (
+    URGENCY_CODES,
     CalendarException,
     Organisation,
     Regime,
@@ -104,7 +105,7 @@ def _fmt(moment: dt.datetime, tz: ZoneInfo, *, with_time: bool = True) -> str:
 
 
 def _check_urgency(urgency: str) -> None:
-    if urgency not in Urgency.values:
+    if urgency not in URGENCY_CODES:
         raise ValueError(f"unknown urgency: {urgency!r}")
 
 

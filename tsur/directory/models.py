@@ -138,6 +138,9 @@ class Urgency(models.TextChoices):
     NORMAL = "normal", "Обычное"
 
 
+URGENCY_CODES = frozenset(Urgency.values)  # as a set: TextChoices.values is rebuilt on every access
+
+
 class Block(models.Model):
     """A sector block (Дороги, ЖКХ, ...). Keys are fixed by the product; names are data."""
 

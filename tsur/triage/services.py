@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from tsur.appeals import services as appeal_services
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Event
-from tsur.core.db import update_rows
+from tsur.core.db import copy_rows, update_rows
 from tsur.core.errors import DomainError
 from tsur.directory.models import Block, Category, Organisation, Regime, Territory
 from tsur.triage.models import Correction, TriageResult
@@ -230,7 +230,7 @@ class TriageBatch:
         """Insert the results (one statement); the proposals' event data then name them."""
         for result in self.results.values():
             result.appeal_id = result.appeal.pk  # set when the appeal was inserted after the result was built
-        TriageResult.objects.bulk_create(list(self.results.values()))
+        copy_rows(TriageResult, list(self.results.values()), with_ids=True)
         for number, proposal in self._proposals.items():
             proposal.summary["triage_result"] = self.results[number].pk
 
