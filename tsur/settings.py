@@ -200,7 +200,8 @@ LOGGING = {
 # Channels (docs/channels.md).
 TSUR_SIGNAL_RETENTION_DAYS = env_int("TSUR_SIGNAL_RETENTION_DAYS", 90)  # non-complaint posts' text kept this long
 TSUR_CHANNEL_LEASE_SECONDS = env_int("TSUR_CHANNEL_LEASE_SECONDS", 120)  # a claimed row is retried after this
-TSUR_CHANNEL_BATCH = env_int("TSUR_CHANNEL_BATCH", 200)
+# Rows claimed per processing batch: 500 measured ~10 % faster than 200 on two cores (docs/channels.md).
+TSUR_CHANNEL_BATCH = env_int("TSUR_CHANNEL_BATCH", 500)
 TSUR_CHANNEL_POLL_SECONDS = env_int("TSUR_CHANNEL_POLL_SECONDS", 60)
 TSUR_DELIVERY_MAX_ATTEMPTS = env_int("TSUR_DELIVERY_MAX_ATTEMPTS", 8)
 TSUR_SCREENING_MODEL_DIR = env_str("TSUR_SCREENING_MODEL_DIR", "")

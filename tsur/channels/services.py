@@ -57,7 +57,7 @@ def lease() -> dt.timedelta:
 
 
 def batch_size() -> int:
-    return int(setting("TSUR_CHANNEL_BATCH", 200))
+    return int(setting("TSUR_CHANNEL_BATCH", 500))
 
 
 def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:

@@ -207,6 +207,22 @@ def split_warm(texts: tuple[list[str], list[str]]) -> tuple[tuple[list[str], lis
     return keep, warm  # type: ignore[return-value]
 
 
+def _empty_scratch() -> None:
+    """Empty the scratch database's appeals, posts and all that hangs on them (PostgreSQL:
+    TRUNCATE … CASCADE, which also leaves no dead rows behind for the next run). The directory
+    stays. On SQLite the runs share what earlier runs wrote."""
+    from django.db import connection
+
+    from tsur.appeals.models import Resident
+    from tsur.channels.models import InboundMessage
+
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Resident, InboundMessage))
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+
+
 def _worker(batch: int, feeding_done, deadline: float) -> None:
     from django.db import connections
 
@@ -230,7 +246,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported (default 3)")
         parser.add_argument("--database", default="", help="postgres://… of a scratch database (migrated, then written to)")
         parser.add_argument("--workers", type=int, default=2, help="processing processes (default 2: one per core)")
-        parser.add_argument("--batch", type=int, default=200, help="rows claimed per processing batch (default 200)")
+        parser.add_argument("--batch", type=int, default=0, help="rows claimed per processing batch (default: TSUR_CHANNEL_BATCH, 500)")
         parser.add_argument("--chunk", type=int, default=500, help="posts per receive() call (default 500)")
         parser.add_argument(
             "--rate", type=float, default=0, help="feed at this many posts per second (default 0: as fast as possible)"
@@ -259,6 +275,13 @@ class Command(BaseCommand):
             default="kaluga",
             help="reference data of the scratch database: the Kaluga demo configuration (default; triage then applies "
             "categories, territories, queues and deadlines as in production) or none (nothing to apply)",
+        )
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="keep each run's appeals and posts for the next run (default on PostgreSQL: every run starts from the "
+            "directory alone, so runs are comparable and a run does not meet the previous run's copies of the same real "
+            "posts as duplicates)",
         )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument("--force", action="store_true", help="run even if the database holds real appeals")
@@ -298,7 +321,7 @@ class Command(BaseCommand):
         for name in names:
             if options[name] not in ("", None):
                 argv += [f"--{name.replace('_', '-')}", str(options[name])]
-        argv += ["--json"] * options["json"] + ["--force"] * options["force"]
+        argv += ["--json"] * options["json"] + ["--force"] * options["force"] + ["--keep"] * options["keep"]
         broker = "memory://" if options["followups"] == "queued" else ""
         env = {**os.environ, "TSUR_DATABASE_URL": url, "TSUR_CELERY_BROKER_URL": broker, "TSUR_BENCH_CHILD": "1", "TSUR_LOG_LEVEL": "WARNING"}
         if options["screening"]:
@@ -312,6 +335,7 @@ class Command(BaseCommand):
         from django.db import connection, connections
 
         from tsur.appeals.models import Appeal
+        from tsur.channels import services
         from tsur.channels.screening import SCREEN
 
         if options["screening"] or os.environ.get("TSUR_SCREENING_MODEL_DIR"):
@@ -334,6 +358,8 @@ class Command(BaseCommand):
         _warm_up(warm)
         runs = []
         for number in range(options["runs"]):
+            if number and not options["keep"]:
+                _empty_scratch()
             runs.append(self._one_run(options, number, texts))
             connections.close_all()
         result = {
@@ -343,8 +369,10 @@ class Command(BaseCommand):
             "count": options["count"],
             "rate": options["rate"] or "max",
             "workers": options["workers"],
+            "batch": options["batch"] or services.batch_size(),
             "followups": options["followups"],
             "directory": options["directory"],
+            "runs_share_data": bool(options["keep"]) or connection.vendor != "postgresql",
             "screening": "модель загружена" if screen is not None else f"{reason}: каждый пост считается жалобой",
             "runs": runs,
             "median": {
@@ -358,7 +386,7 @@ class Command(BaseCommand):
         followups = "в этом же процессе" if result["followups"] == "inline" else "в очередь Celery (не выполняются)"
         self.stdout.write(
             f"База: {result['database']}; сообщений за прогон: {result['count']}; подача: {result['rate']} сообщ./с; "
-            f"процессов: {result['workers']}; "
+            f"процессов: {result['workers']}; пакет: {result['batch']}; "
             f"последующие задачи: {followups}; "
             f"справочник: {'демо-конфигурация Калужской области' if result['directory'] == 'kaluga' else 'пустой'}"
         )
@@ -395,7 +423,8 @@ class Command(BaseCommand):
         ctx = multiprocessing.get_context("fork")
         feeding_done = ctx.Event()
         deadline = time.time() + 1800
-        workers = [ctx.Process(target=_worker, args=(options["batch"], feeding_done, deadline)) for _ in range(options["workers"])]
+        batch = options["batch"] or services.batch_size()
+        workers = [ctx.Process(target=_worker, args=(batch, feeding_done, deadline)) for _ in range(options["workers"])]
         for w in workers:
             w.start()
         started = time.time()
