@@ -258,3 +258,18 @@ def test_near_duplicates_within_one_batch_join_the_earlier_one(world, with_engin
     assert elsewhere.status == Status.MODERATION and elsewhere.problem is None
     assert same.status == Status.JOINED and same.problem.lead == first
     assert TriageResult.objects.get(appeal=same).duplicate_of == first
+
+
+def test_a_triage_that_cannot_decide_sends_the_batch_to_moderation_untriaged(world, settings, monkeypatch):
+    """Not the database's failure (a bug, an output it cannot read): retrying would meet it again,
+    so the appeals move on untriaged instead of staying received for the sweeper."""
+    settings.TSUR_TRIAGE_ENABLED = True
+    monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))
+
+    def broken(self, appeals):
+        raise KeyError("category")
+
+    monkeypatch.setattr(triage.TriageBatch, "proposals", broken)
+    appeals = _batch(world, ("Снег у дома на Ленина 1", ""), ("Яма на Гагарина 7", ""))
+    assert {a.status for a in appeals} == {Status.MODERATION} and {a.category for a in appeals} == {None}
+    assert not TriageResult.objects.filter(appeal__in=appeals).exists()

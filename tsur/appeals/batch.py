@@ -10,6 +10,9 @@ Two ways in:
 
 * `finish_intake(ids)`: appeals already stored as received (a widget's, the API's): lock them,
   triage, move them on, write them back. The background task `process_new_appeals` runs it.
+
+Either way near-duplicates are joined after the batch has committed, one join per transaction
+(`join_duplicates`).
 * `IntakeAtCreation`: a channel's batch (`create_appeals(..., intake=IntakeAtCreation())`): the
   appeals are triaged and taken to moderation before they are first inserted, so each row is
   written once, not inserted and then updated; the channel's stored inbound rows are the record
@@ -67,7 +70,7 @@ class Triage(Protocol):
         """Store the decisions (the appeals have ids now) and fill the proposals' summaries."""
 
     def after(self, done: Finished) -> None:
-        """Work that needs the batch written (the duplicate search and joins)."""
+        """Work that needs the batch committed (the duplicate search and joins)."""
 
 
 def triage_for(appeals: list[Appeal]) -> Triage | None:
@@ -88,8 +91,8 @@ def finish_intake(appeal_ids: list[int]) -> Finished:
     """Triage and take to moderation the batch's appeals that are still received. The engine runs
     first, outside any transaction; then, in one transaction, the appeals are locked (those
     another transaction holds, e.g. an operator taking one by hand, are skipped: it decides them),
-    what triage proposes is applied where nobody has decided, they are moved on and written, and
-    the duplicate search runs with the batch's places in place.
+    what triage proposes is applied where nobody has decided, and they are moved on and written;
+    after the commit the duplicate search runs with the batch's places in place.
 
     An appeal whose proposal cannot be applied goes to moderation as it was received (logged);
     a database error rolls the whole batch back, so every appeal stays received for the sweeper.
@@ -105,14 +108,13 @@ def finish_intake(appeal_ids: list[int]) -> Finished:
         )
         if not locked:
             return done
-        proposals = triage.proposals(locked) if triage is not None else {}
+        triage, proposals = _proposals(triage, locked)
         done = advance(locked, proposals)
         if triage is not None:
             triage.store()
         update_rows(Appeal, locked, WRITTEN_FIELDS)
         record(done, proposals)
-        if triage is not None:
-            triage.after(done)
+    join_duplicates(triage, done)
     return done
 
 
@@ -127,23 +129,47 @@ class IntakeAtCreation:
         self.done = Finished()
 
     def prepare(self, appeals: list[Appeal]) -> None:
-        self.triage = triage_for(appeals)
-        try:
-            self.proposals = self.triage.proposals(appeals) if self.triage is not None else {}
-        except DatabaseError:
-            raise
-        except Exception:
-            log.exception("triage of %s new appeals failed; they go to moderation untriaged", len(appeals))
-            self.triage, self.proposals = None, {}
+        self.triage, self.proposals = _proposals(triage_for(appeals), appeals)
         self.done = advance(appeals, self.proposals, new=True)
 
     def finish(self, created: list[Event]) -> None:
-        """`created`: the appeals' "created" events, inserted first in the same statement."""
+        """`created`: the appeals' "created" events, inserted first in the same statement. The
+        duplicate search and joins run once the creation has committed."""
         if self.triage is not None:
             self.triage.store()
         record(self.done, self.proposals, created)
-        if self.triage is not None:
-            self.triage.after(self.done)
+        triage, done = self.triage, self.done
+        transaction.on_commit(lambda: join_duplicates(triage, done))
+
+
+def join_duplicates(triage: Triage | None, done: Finished) -> None:
+    """Join the batch's appeals to the problems of their near-duplicates, once the batch is
+    committed: each join is a transition of its own (a short transaction, as an operator's), so
+    two workers joining appeals to the same leads wait for each other briefly instead of
+    deadlocking inside their batches' long transactions (a batch held its joins' locks to the
+    end, and two such batches crossing each other on two leads deadlocked). A failure here leaves
+    the appeals in moderation, unjoined (logged): an operator can still join them."""
+    if triage is None or not done.appeals:
+        return
+    try:
+        triage.after(done)
+    except Exception:
+        log.exception("the duplicate search of %s appeals failed; they stay in moderation unjoined", len(done.appeals))
+
+
+def _proposals(triage: Triage | None, appeals: list[Appeal]) -> tuple[Triage | None, dict[str, AutoTriage]]:
+    """What triage proposes for these appeals. A failure that is not the database's (a bug, a
+    decision it cannot read) sends the batch to moderation untriaged rather than leaving it
+    received for a sweeper that would meet the same failure again."""
+    if triage is None:
+        return None, {}
+    try:
+        return triage, triage.proposals(appeals)
+    except DatabaseError:
+        raise
+    except Exception:
+        log.exception("triage of %s appeals failed; they go to moderation untriaged", len(appeals))
+        return None, {}
 
 
 def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage], *, new: bool = False) -> Finished:

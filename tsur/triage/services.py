@@ -166,8 +166,9 @@ class TriageBatch:
     """Triage of a batch of new appeals, in the parts the intake pipeline (tsur.appeals.batch)
     needs. Creating it runs the engine once for the whole batch, outside any transaction (the
     appeals may not be stored yet). Then, in the pipeline's transaction: `proposals` decides what
-    to apply where nobody has decided yet, `store` inserts the results once the appeals have ids,
-    and `after` joins near-duplicates once the batch's places are written.
+    to apply where nobody has decided yet and `store` inserts the results once the appeals have
+    ids; once that transaction has committed, `after` joins near-duplicates (one transaction per
+    join).
 
     Idempotent: an appeal already triaged gets no second result. An appeal the engine fails on
     gets none (logged) and goes to moderation untriaged; the others go on.
