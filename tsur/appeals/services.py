@@ -310,7 +310,7 @@ def create_appeals(items: list[NewAppeal], actor=None, *, intake=None) -> list[A
 
     `intake` (a tsur.appeals.batch.IntakeAtCreation, for a channel's batch, whose stored inbound
     rows are the record of the work): the pipeline runs before the appeals are first inserted, in
-    the same transaction, and nothing is scheduled after commit but the notifications.
+    the same transaction; after commit only the duplicate joins and the e-mails remain.
     """
     if actor is not None:
         access.require(actor, "create")
@@ -482,8 +482,8 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
         "created",
     )
     if intake is not None:
-        intake.finish(events)  # the "created" events with its own, its triage results and duplicate joins
-    if intake is None:
+        intake.finish(events)  # the "created" events with its own and its triage results; joins after commit
+    else:
         from tsur.core import tasks
 
         ids = [appeal.pk for appeal in appeals]
