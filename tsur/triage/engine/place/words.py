@@ -1,5 +1,6 @@
 """The words place extraction reads: settlement markers, street types, prepositions, other
-regions' names, the token pattern and the address cues. Pure data, no logic beyond `fold`."""
+regions' names, the token pattern and the address cues. Pure data, no logic beyond `fold`
+and `_by_word`, which turns a table of word forms around."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ HAS_ORDINAL = re.compile(r"\d-?[йяе]")
 ORDINAL = re.compile(r"^(\d+)-?(?:й|я|е|ий|ый|ой|ая|ое|го|ого|му|ому|м|ом|ю|ую|ей|х|ых)$")
 PAREN = re.compile(r"\s*\(([^)]*)\)\s*")
 
+
+def _by_word(forms: dict[str, str]) -> dict[str, str]:
+    """{kind: "its word forms, space-separated"} -> {word form: kind}."""
+    return {word: kind for kind, words in forms.items() for word in words.split()}
+
+
 # Settlement markers: token -> settlement type. Single letters count only with a dot after them.
-MARKERS: dict[str, str] = {}
-for _kind, _words in {
+MARKERS = _by_word({
     "город": "г гор город города городе городу городом",
     "посёлок": "п пос поселок поселка поселке поселку поселком пгт рп кп",
     "село": "с село села селе селу селом",
@@ -26,9 +32,7 @@ for _kind, _words in {
     "станция": "ст станция станции станцию",
     "хутор": "х хутор хутора хуторе",
     "населённый пункт": "нп",
-}.items():
-    for _w in _words.split():
-        MARKERS[_w] = _kind
+})
 DOT_REQUIRED = frozenset({"г", "п", "с", "д", "ст", "х"})
 PREPOSITIONS = frozenset({"в", "во", "из", "под", "около", "возле", "близ", "до", "через", "от", "на", "к"})
 # Prepositions of a trip's ends («из Калуги», «до Калуги», «на Калугу»): the place is named,
@@ -40,8 +44,7 @@ PERSON_CONTEXT = frozenset({"им", "имени", "маршала", "генер�
 RIVER = frozenset({"река", "реки", "реке", "реку", "рекой", "р"})
 
 # Street types: token -> full type. «пр» is both проспект and проезд in Russian usage.
-STREET_TYPES: dict[str, str] = {}
-for _kind, _words in {
+STREET_TYPES = _by_word({
     "улица": "ул улица улицы улице улицу улицей",
     "проспект": "пр-т пр-кт просп проспект проспекта проспекте проспекту проспектом пр",
     "переулок": "пер переулок переулка переулке переулку переулком",
@@ -52,9 +55,7 @@ for _kind, _words in {
     "тупик": "туп тупик тупика тупике",
     "набережная": "наб набережная набережной набережную",
     "микрорайон": "мкр мкрн микрорайон микрорайона микрорайоне",
-}.items():
-    for _w in _words.split():
-        STREET_TYPES[_w] = _kind
+})
 STREET_DOT_REQUIRED = frozenset({"ш"})
 STREET_OR_IM = frozenset(STREET_TYPES) | {"им", "имени"}
 STREET_ABBR = {
