@@ -571,17 +571,13 @@ def _mark(outcomes: list[Outcome]) -> None:
             # (normalising may fetch attachments from the network).
             row.reply_to = o.message.reply_to or {}
         rows.append(row)
-    _update_rows(rows, MARKED_FIELDS)
+    update_rows(InboundMessage, rows, MARKED_FIELDS)
 
 
 MARKED_FIELDS = (
     "state", "last_error", "claim_token", "claimed_until", "processed_at",
     "decision", "complaint_probability", "appeal", "text", "reply_to",
 )
-
-
-def _update_rows(rows: list[InboundMessage], names: tuple[str, ...]) -> None:
-    update_rows(InboundMessage, rows, names)
 
 
 def requeue_failed(ids: Iterable[int]) -> int:
