@@ -19,6 +19,17 @@ def _media_and_mail(settings, tmp_path):
     settings.TSUR_TRIAGE_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and other cached values start empty in every test: a test's requests
+    never count against the next one's limits."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     from tests.factories import build_world

@@ -6,7 +6,10 @@ on a malformed value instead of silently falling back.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
+import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -76,11 +79,40 @@ def database_from_url(url: str) -> dict:
 
 
 DEBUG = env_bool("TSUR_DEBUG", False)
-SECRET_KEY = env_str("TSUR_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("TSUR_REQUIRE_SECRET", False):
-        raise ImproperlyConfigured("TSUR_SECRET_KEY must be set in production")
-    SECRET_KEY = "tsur-insecure-development-key-change-me"
+
+
+def secret_key() -> str:
+    """TSUR_SECRET_KEY, or the first line of the file named by TSUR_SECRET_KEY_FILE. Without either
+    the platform refuses to start: a key everybody knows lets anyone forge the signed links to
+    attachments and sessions. Only with TSUR_DEBUG on does it make (once) a random key of its own
+    in the var folder, so a developer's sessions survive restarts."""
+    key = env_str("TSUR_SECRET_KEY", "").strip()
+    path = env_str("TSUR_SECRET_KEY_FILE", "").strip()
+    if not key and path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"TSUR_SECRET_KEY_FILE: cannot read {path}: {exc.strerror}") from exc
+    if not key and DEBUG:
+        dev = VAR_DIR / "dev-secret-key"
+        if not dev.exists():
+            dev.touch(mode=0o600)
+            dev.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        key = dev.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ImproperlyConfigured(
+            "TSUR_SECRET_KEY is not set. Set it to a long random value (e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`) or point TSUR_SECRET_KEY_FILE "
+            "at a file holding one; TSUR_DEBUG=1 (development only) makes a random key in the var folder."
+        )
+    if not DEBUG and (len(key) < 32 or key in KNOWN_INSECURE_KEYS):
+        raise ImproperlyConfigured("TSUR_SECRET_KEY is too short or publicly known: use at least 32 random characters.")
+    return key
+
+
+# Keys that were ever printed in this repository: never accepted outside development.
+KNOWN_INSECURE_KEYS = frozenset({"tsur-insecure-development-key-change-me"})
+SECRET_KEY = secret_key()
 ALLOWED_HOSTS = [h for h in env_str("TSUR_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("TSUR_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = env_str("TSUR_SITE_URL", "http://127.0.0.1:8000")
@@ -92,6 +124,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "tsur.core",
     "tsur.directory",
     "tsur.accounts",
@@ -115,8 +150,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "csp.middleware.CSPMiddleware",
     "tsur.core.middleware.FrameOptionsMiddleware",
     "tsur.core.middleware.RequestSizeLimitMiddleware",
+    # Last: it turns a lockout of the login form into our Russian page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tsur.urls"
@@ -142,7 +180,15 @@ DATABASES = {"default": database_from_url(env_str("TSUR_DATABASE_URL", f"sqlite:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": env_int("TSUR_PASSWORD_MIN_LENGTH", 10)}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/workspace/"
@@ -158,9 +204,20 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"  # filled by collectstatic in production; WhiteNoise uses the finders otherwise
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "tsur" / "static"]
-# Front-end libraries installed from the npm registry at set-up (see package.json); served locally.
-if (BASE_DIR / "node_modules").is_dir():
-    STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
+# Front-end libraries installed from the npm registry at set-up (see package.json) are served
+# locally under /static/vendor/, but only the files the pages use: never the whole node_modules.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "tsur.core.vendor.VendorFinder",
+]
+TSUR_NODE_MODULES = BASE_DIR / "node_modules"
+TSUR_VENDOR_FILES = (
+    "htmx.org/dist/htmx.min.js",
+    "leaflet/dist/leaflet.js",
+    "leaflet/dist/leaflet.css",
+    "leaflet/dist/images/*.png",
+)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("TSUR_MEDIA_ROOT", str(VAR_DIR / "media")))
 WHITENOISE_USE_FINDERS = True
@@ -176,6 +233,93 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "tsur.core.pages.csrf_failure"
+
+# --- HTTPS, cookies and headers -------------------------------------------------------------------
+# Production is served over HTTPS (behind a TLS-terminating proxy or not): secure cookies, HSTS and
+# the redirect to HTTPS are on unless TSUR_HTTPS=false (the demo on http://127.0.0.1 and the tests).
+TSUR_HTTPS = env_bool("TSUR_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = TSUR_HTTPS
+SECURE_SSL_REDIRECT = env_bool("TSUR_SSL_REDIRECT", TSUR_HTTPS)
+SECURE_HSTS_SECONDS = env_int("TSUR_HSTS_SECONDS", 31_536_000 if TSUR_HTTPS else 0)
+# Off by default: other sites under the same parent domain may still be plain HTTP (check W005).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TSUR_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("TSUR_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS: the header it sets, e.g. X-Forwarded-Proto (its value "https").
+if env_str("TSUR_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + env_str("TSUR_PROXY_SSL_HEADER", "").upper().replace("-", "_"), "https")
+# Proxies in front of the server that append to X-Forwarded-For (0: the peer address is the client).
+TSUR_PROXY_COUNT = env_int("TSUR_PROXY_COUNT", 0)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# Content-Security-Policy: scripts only from this server (no inline code on any page); inline
+# style attributes are allowed (Leaflet and the admin set them). The widget alone may be framed,
+# by the sites listed in TSUR_WIDGET_FRAME_ANCESTORS (default: any site, as the embed code is public).
+TSUR_WIDGET_FRAME_ANCESTORS = env_list("TSUR_WIDGET_FRAME_ANCESTORS", "*")
+# Optional raster tiles under the vector maps ({z}/{x}/{y} URL template) and their attribution.
+TSUR_MAP_TILE_URL = env_str("TSUR_MAP_TILE_URL", "")
+TSUR_MAP_TILE_ATTRIBUTION = env_str("TSUR_MAP_TILE_ATTRIBUTION", "")
+_tiles = urlparse(TSUR_MAP_TILE_URL)
+# A {s} subdomain placeholder becomes CSP's leftmost wildcard: https://{s}.tiles.example → *.tiles.example
+_TILE_ORIGIN = [f"{_tiles.scheme}://{re.sub(r'{[a-z]}', '*', _tiles.netloc)}"] if _tiles.netloc else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_TILE_ORIGIN],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# --- login throttling (django-axes) --------------------------------------------------------------
+# After TSUR_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is
+# locked for TSUR_LOGIN_COOLOFF_MINUTES (every further failure restarts the wait); the right
+# password does not get in meanwhile. Keyed on the pair, so a stranger cannot lock an official out
+# from another address; both the staff login and the admin login are covered.
+AXES_ENABLED = env_bool("TSUR_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("TSUR_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("TSUR_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tsur.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tsur.core.clients.client_ip"
+AXES_VERBOSE = False  # its log lines name the user and address of every failure: ours say less
+
+# --- rate limits of public intake (django-ratelimit) ---------------------------------------------
+# Per client address without an API key, per key with one; each a comma-separated list of
+# count/period limits (s, m, h, d), all of which apply. Counted in the cache below, which must be
+# shared by all web workers in production (TSUR_CACHE_URL=redis://…).
+TSUR_RATE_INTAKE_ANONYMOUS = env_list("TSUR_RATE_INTAKE_ANONYMOUS", "10/m,60/h")
+TSUR_RATE_INTAKE_KEY = env_list("TSUR_RATE_INTAKE_KEY", "600/m")
+RATELIMIT_ENABLE = env_bool("TSUR_RATE_LIMITS", True)
+RATELIMIT_FAIL_OPEN = True  # a broken cache must not stop residents' appeals
+TSUR_CACHE_URL = env_str("TSUR_CACHE_URL", "")
+if TSUR_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TSUR_CACHE_URL}}
+else:
+    # The embedded default is one process: its memory is the shared cache.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = [
+    # X-Frame-Options is set by tsur.core.middleware.FrameOptionsMiddleware (every page but the
+    # widget), and CSP frame-ancestors by django-csp: Django's own middleware would forbid the widget.
+    "security.W002",
+    # django-ratelimit knows only django-redis as a Redis cache; Django's own RedisCache increments
+    # atomically too (INCR). Local memory is shared within the embedded default's one process.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 
 # Background work. Without a broker URL tasks run in-process right after the transaction commits
 # (the embedded default); with TSUR_CELERY_BROKER_URL they go to Celery workers.

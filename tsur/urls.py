@@ -19,3 +19,8 @@ urlpatterns = [
     path("attachments/<int:pk>/", attachment, name="attachment"),
     path("", include("tsur.intake.urls")),
 ]
+
+handler400 = "tsur.core.pages.bad_request"
+handler403 = "tsur.core.pages.permission_denied"
+handler404 = "tsur.core.pages.page_not_found"
+handler500 = "tsur.core.pages.server_error"

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from tsur.accounts.models import ApiToken
+from tsur.accounts.models import ApiToken, Scope
 
 
 class ApiClient:
@@ -18,7 +18,8 @@ class ApiClient:
 
     def key(self, username: str) -> str:
         if username not in self._keys:
-            _token, raw = ApiToken.issue(getattr(self.world, username), f"тест: {username}")
+            # Every scope: these tests are about roles; tests/api/test_scopes.py is about scopes.
+            _token, raw = ApiToken.issue(getattr(self.world, username), f"тест: {username}", scopes=list(Scope.values))
             self._keys[username] = raw
         return self._keys[username]
 

@@ -10,10 +10,13 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.factories import build_world, make_user
 from tests.open311.conftest import PERSONAL, REPORT
 from tsur.accounts.models import ApiToken
+from tsur.appeals import services
+from tsur.appeals.models import Appeal
 
 
 @pytest.fixture
@@ -47,6 +50,10 @@ def test_it_serves_an_unchanged_http_client(live):
     status, _ctype, body = fetch(f"{base}/requests.json", dict(REPORT, api_key=key))
     assert status == 200
     number = json.loads(body)[0]["service_request_id"]
+    status, _ctype, body = fetch(f"{base}/requests/{number}.json")
+    assert status == 404  # in moderation: not public yet
+    world_operator = get_user_model().objects.get(username="operator")
+    services.route_appeal(Appeal.objects.get(number=number).pk, world_operator)
 
     status, ctype, body = fetch(f"{base}/requests/{number}.xml")
     assert status == 200 and ctype.startswith("text/xml")

@@ -122,6 +122,7 @@ def test_it_answers_404_for_an_unknown_request(client, world):
 
 def test_it_never_shows_personal_data_in_any_read(client, world, api_key):
     number = as_json(post_report(client, api_key))[0]["service_request_id"]
+    services.route_appeal(Appeal.objects.get(number=number).pk, world.operator)  # moderated: now public
     reads = [
         client.get(f"{BASE}/requests.{fmt}", params)
         for fmt in ("json", "xml")
@@ -145,8 +146,8 @@ def test_it_shows_the_first_photo_as_media_url(client, world):
     Image.new("RGB", (10, 10)).save(buf, "PNG")
     photos = read_photos([SimpleUploadedFile("a.png", buf.getvalue())])
     appeal = new_appeal(world, photos=photos)
-    [row] = as_json(client.get(f"{BASE}/requests/{appeal.number}.json"))
-    assert row["media_url"] == ""  # not public before the center has moderated the appeal
+    response = client.get(f"{BASE}/requests/{appeal.number}.json")
+    assert response.status_code == 404  # neither the appeal nor its photo before moderation
     services.route_appeal(appeal.pk, world.operator)
     [row] = as_json(client.get(f"{BASE}/requests/{appeal.number}.json"))
     att = appeal.attachments.get()
@@ -169,7 +170,11 @@ def several(world) -> dict[str, Appeal]:
         "letter": new_appeal(world, channel=Channel.EMAIL, text="Письмо по 59-ФЗ о дороге", received_at=now - dt.timedelta(days=4)),
         "old": new_appeal(world, text="Старая яма", received_at=now - dt.timedelta(days=200)),
         "member": new_appeal(world, text="Та же яма, что вчера", received_at=now - dt.timedelta(hours=5)),
+        # Nobody has moderated it yet: never public, whatever the filters.
+        "unmoderated": new_appeal(world, text="Ещё не прочитано", received_at=now - dt.timedelta(hours=6)),
     }
+    for key in ("open", "garbage", "letter", "old"):
+        services.route_appeal(a[key].pk, world.operator)
     services.reject_appeal(a["rejected"].pk, world.operator, reason_code="not_competence")
     services.reject_appeal(a["spam"].pk, world.operator, reason_code="spam")
     services.join_to_problem(a["member"].pk, world.operator, lead_number=a["open"].number)
@@ -212,7 +217,6 @@ def test_it_filters_by_status_and_joined_follow_their_problem(client, world, sev
     assert rejected["status_notes"] == "Отклонено: Не относится к компетенции органов власти региона"
 
     lead = s["open"]
-    services.route_appeal(lead.pk, world.operator)
     services.accept_appeal(lead.pk, world.coordinator)
     answers.prepare_answer(lead.pk, world.coordinator, text="Яма заделана 12.05.2025, работы выполнены.")
     answers.approve_answer(lead.pk, world.operator)

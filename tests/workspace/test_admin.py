@@ -76,10 +76,13 @@ def test_it_hides_appeals_from_non_superuser_staff(client, world):
 def test_it_shows_a_new_api_key_once_and_never_its_hash(client, world, superuser):
     client.force_login(superuser)
     response = client.post(
-        reverse("admin:accounts_apitoken_add"), {"name": "Мобильное приложение", "user": world.operator.pk}, follow=True
+        reverse("admin:accounts_apitoken_add"),
+        {"name": "Мобильное приложение", "user": world.operator.pk, "scopes": ["intake", "staff_read"]},
+        follow=True,
     )
     body = response.content.decode()
     token = ApiToken.objects.get(name="Мобильное приложение")
+    assert sorted(token.scopes) == ["intake", "staff_read"]
     raw = re.search(r"(tsur_[A-Za-z0-9_\-]+)", body).group(1)
     assert ApiToken.authenticate(raw) == world.operator
     assert token.key_hash not in body
@@ -101,6 +104,7 @@ def test_it_reissues_keys_by_an_admin_action(client, world, superuser):
     assert not old.is_active
     raw = re.search(r"(tsur_[A-Za-z0-9_\-]+)", response.content.decode()).group(1)
     assert ApiToken.authenticate(raw) == world.operator
+    assert ApiToken.find(raw).scopes == old.scopes  # the new key may do what the old one could
 
 
 def test_it_edits_a_users_platform_role_inline(client, world, superuser):

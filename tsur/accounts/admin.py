@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from tsur.accounts.models import ApiToken, Membership
+from tsur.accounts.models import ApiToken, Membership, Scope, default_scopes
 
 User = get_user_model()
 
@@ -64,10 +64,23 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "organisation", "queue")
 
 
-class ApiTokenAddForm(forms.ModelForm):
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label="Разрешено",
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=default_scopes,
+        help_text="Ключ действует только для отмеченного и только в пределах роли своего пользователя.",
+    )
+
     class Meta:
         model = ApiToken
-        fields = ("name", "user")
+        fields = ("name", "user", "scopes", "is_active")
+
+
+class ApiTokenAddForm(ApiTokenForm):
+    class Meta(ApiTokenForm.Meta):
+        fields = ("name", "user", "scopes")
 
 
 def _show_key_once(request: HttpRequest, token: ApiToken, raw: str) -> None:
@@ -84,7 +97,7 @@ def _show_key_once(request: HttpRequest, token: ApiToken, raw: str) -> None:
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix_display", "created_at", "last_used_at", "is_active")
+    list_display = ("name", "user", "scopes_display", "prefix_display", "created_at", "last_used_at", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "user__username", "prefix")
     list_select_related = ("user",)
@@ -92,19 +105,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("prefix_display", "created_at", "last_used_at")
     actions = ("reissue", "deactivate")
 
+    @admin.display(description="разрешено")
+    def scopes_display(self, obj: ApiToken) -> str:
+        return obj.scope_labels()
+
     @admin.display(description="префикс ключа")
     def prefix_display(self, obj: ApiToken) -> str:
         return f"{obj.prefix}…" if obj.prefix else "—"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiTokenAddForm
+        kwargs["form"] = ApiTokenAddForm if obj is None else ApiTokenForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "user")
-        return ("name", "user", "prefix_display", "is_active", "created_at", "last_used_at")
+            return ("name", "user", "scopes")
+        return ("name", "user", "scopes", "prefix_display", "is_active", "created_at", "last_used_at")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -115,7 +131,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = ApiToken.issue(obj.user, obj.name)
+        token, raw = ApiToken.issue(obj.user, obj.name, scopes=list(form.cleaned_data["scopes"]))
         # The admin continues with `obj` (log entry, redirect): make it the issued row.
         obj.pk = token.pk
         obj.prefix, obj.key_hash, obj.created_at = token.prefix, token.key_hash, token.created_at
@@ -125,7 +141,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Выпустить новый ключ взамен (старый перестанет действовать)")
     def reissue(self, request: HttpRequest, queryset: QuerySet) -> None:
         for old in queryset.select_related("user"):
-            token, raw = ApiToken.issue(old.user, old.name)
+            token, raw = ApiToken.issue(old.user, old.name, scopes=list(old.scopes))
             ApiToken.objects.filter(pk=old.pk).update(is_active=False)
             _show_key_once(request, token, raw)
 

@@ -106,6 +106,9 @@ class Appeal(models.Model):
     external_id = models.CharField("идентификатор в канале", max_length=200, blank=True)
     regime = models.CharField("режим", max_length=16, choices=Regime.choices)
     text = models.TextField("текст")
+    # The text with personal data masked (tsur.appeals.privacy), made once when the appeal is
+    # received: what analysts, the public feed and exports read, and what the search looks in.
+    text_masked = models.TextField("текст без персональных данных", blank=True, editable=False)
     resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals")
 
     # Place.
@@ -162,7 +165,8 @@ class Appeal(models.Model):
 
     # Optimistic concurrency: every transition bumps it; a stale one is refused.
     version = models.PositiveIntegerField(default=1)
-    # Case-folded text, number and address: search that behaves the same on SQLite and PostgreSQL.
+    # Case-folded number, masked text and address: search that behaves the same on SQLite and
+    # PostgreSQL and never finds an appeal by a resident's phone or name (analysts search too).
     search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -190,7 +194,7 @@ class Appeal(models.Model):
         return bool(self.is_open and self.due_at and self.due_at < clock.now())
 
     def refresh_search_text(self) -> None:
-        self.search_text = " ".join(filter(None, [self.number, self.text, self.address])).casefold()
+        self.search_text = " ".join(filter(None, [self.number, self.text_masked, self.address])).casefold()
 
 
 class Problem(models.Model):

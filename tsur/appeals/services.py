@@ -33,11 +33,13 @@ from tsur.appeals.models import (
     Resident,
     Status,
 )
+from tsur.appeals.privacy import masked
 from tsur.core import clock
 from tsur.core.db import copy_rows
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.directory.services import QueueLookup, queue_for, region_contains, territory_at
+from tsur.lib.safetext import BROKEN_TEXT, clean_text, is_broken
 
 appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
 
@@ -241,8 +243,9 @@ def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, 
         errors.setdefault("text", []).append(
             f"Текст слишком длинный: {len(text)} знаков, допускается не более {settings.TSUR_MAX_TEXT_CHARS}."
         )
-    elif "\x00" in text:
-        errors.setdefault("text", []).append("Текст содержит недопустимые символы.")
+    for name, value in (("text", text), ("address", data.address), ("name", data.name), ("phone", data.phone), ("email", data.email)):
+        if value and is_broken(value):
+            errors.setdefault(name, []).append(BROKEN_TEXT)
     if data.channel not in CHANNEL_CODES:
         errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
     category = None
@@ -428,10 +431,11 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             channel=d.channel,
             external_id=d.external_id[:200],
             regime=_regime_for(d.channel, category),
-            text=d.text.strip(),
+            text=clean_text(d.text.strip()),
+            text_masked=masked(clean_text(d.text.strip()), name=d.name, phone=d.phone, email=d.email, account=d.account_link),
             resident=residents.get(item.index),
             territory=territory,
-            address=d.address.strip(),
+            address=clean_text(d.address.strip()),
             lat=d.lat,
             lon=d.lon,
             place_source=ClassificationSource.RESIDENT if (territory or d.address or d.lat is not None) else "",

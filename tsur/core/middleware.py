@@ -37,7 +37,9 @@ class RequestSizeLimitMiddleware:
 
 
 class FrameOptionsMiddleware:
-    """Everything is SAMEORIGIN except the resident widget, which official sites embed in an iframe."""
+    """Pages may be framed only by this site, except the resident widget, which official sites
+    embed in an iframe: for it, CSP frame-ancestors lists the sites allowed
+    (TSUR_WIDGET_FRAME_ANCESTORS) and the older X-Frame-Options header is dropped."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -46,6 +48,8 @@ class FrameOptionsMiddleware:
         response = self.get_response(request)
         if request.path.startswith("/widget/"):
             response.headers.pop("X-Frame-Options", None)
+            # Read by the CSP middleware, which wraps this one.
+            response._csp_replace = {"frame-ancestors": list(settings.TSUR_WIDGET_FRAME_ANCESTORS)}
         else:
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response

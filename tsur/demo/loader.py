@@ -19,7 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from tsur.accounts.models import ApiToken, Membership, Role
+from tsur.accounts.models import ApiToken, Membership, Role, Scope
 from tsur.answers import services as answers
 from tsur.answers.models import AnswerTemplate, ExtensionRequest
 from tsur.appeals import services
@@ -35,6 +35,7 @@ TEMPLATES_FILE = Path(__file__).resolve().parent / "answer_templates.json"
 DEMO_PASSWORD = "tsur-demo-2026"
 # A fixed token so the demo's Open311 / app examples in the README work as printed.
 DEMO_API_KEY = "tsur_demo_open311_key_not_for_production"
+DEMO_API_KEY_NAME = "Демо: Open311 и мобильное приложение"
 
 
 def _read(name: str, data_dir: Path | None = None):
@@ -193,8 +194,17 @@ def create_users() -> DemoUsers:
     for org in Organisation.objects.exclude(kind=Organisation.Kind.CENTER).order_by("pk")[:3]:
         u.logins.append((f"coord-{org.code}", "Координатор", org.short_name))
         u.logins.append((f"exec-{org.code}", "Исполнитель", org.short_name))
-    if not ApiToken.objects.filter(name="Демо: Open311 и мобильное приложение").exists():
-        ApiToken.issue(u.by_role["operator"], "Демо: Open311 и мобильное приложение", raw=DEMO_API_KEY)
+    # The demo's key is printed for everybody: it belongs to an integration account with no staff
+    # role and may only submit appeals (Open311 and the API), never read cards or act on them.
+    client = _user("open311-client", "Демо-клиент", "Open311", None)
+    if client.has_usable_password():  # an account for a key, not for signing in
+        client.set_unusable_password()
+        client.save(update_fields=["password"])
+    token = ApiToken.objects.filter(name=DEMO_API_KEY_NAME).first()
+    if token is None:
+        ApiToken.issue(client, DEMO_API_KEY_NAME, raw=DEMO_API_KEY, scopes=[Scope.OPEN311, Scope.INTAKE])
+    elif token.user_id != client.pk or sorted(token.scopes) != sorted([Scope.OPEN311, Scope.INTAKE]):
+        ApiToken.objects.filter(pk=token.pk).update(user=client, scopes=[Scope.OPEN311, Scope.INTAKE])  # demo DBs made before scopes
     return u
 
 

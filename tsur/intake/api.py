@@ -10,10 +10,12 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from tsur.core.errors import DomainError
 from tsur.intake import api_actions, api_appeals, api_docs, api_public, api_reference
 from tsur.intake.api_docs import LocalSwagger
+from tsur.lib.safetext import BROKEN_TEXT
 
 DESCRIPTION = """API платформы ЦУР: приём обращений из мобильного приложения и интеграций, статус и оценка
 для жителя, справочники, список и карточка обращений и действия жизненного цикла для сотрудников.
@@ -22,13 +24,33 @@ DESCRIPTION = """API платформы ЦУР: приём обращений и
 изменяющих запросов — с CSRF-токеном). Без авторизации доступны только подача обращения, справочники
 категорий и территорий и статус обращения по ключу доступа жителя.
 
-Ошибки — JSON `{"code", "message", "fields"?}`: 401 — нет или неверный ключ, 403 — действие запрещено,
+Ключ выдаётся с разрешениями (`open311`, `intake`, `resident`, `staff_read`, `staff_write`) и действует
+только в их пределах и в пределах роли своего пользователя.
+
+Ошибки — JSON `{"code", "message", "fields"?}`: 400 — тело запроса не разобрано, 401 — нет или неверный
+ключ, 403 — действие запрещено (`access_denied`) или ключ без нужного разрешения (`scope_missing`),
 404 — обращение не найдено или вне вашей области видимости, 409 — `concurrent_update` (обращение уже
 изменил другой пользователь: обновите карточку) или `transition_not_allowed`, 413 — слишком большой
-запрос, 422 — `validation_failed` с ошибками по полям."""
+запрос, 415 — тело не JSON, 422 — `validation_failed` с ошибками по полям, 429 — `throttled`: слишком
+много обращений, повторите через `Retry-After` секунд. Каждая операция перечисляет коды, которые она
+может вернуть."""
+
+class UnsupportedMediaType(Exception):
+    """A JSON body sent under another content type (a form post, text/plain): refused with 415, so
+    a cross-site form cannot pass for an API client and a client learns its header is wrong."""
+
+
+class JsonParser(Parser):
+    def parse_body(self, request: HttpRequest):
+        content_type = request.content_type or ""
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise UnsupportedMediaType(content_type)
+        return super().parse_body(request)
+
 
 api = NinjaAPI(
     title="ЦУР API",
+    parser=JsonParser(),
     version="1",
     description=DESCRIPTION,
     docs=LocalSwagger(),
@@ -45,7 +67,10 @@ api.add_router("", api_docs.router)
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+    response = api.create_response(request, exc.as_dict(), status=exc.http_status)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 # Russian words for the usual pydantic complaints; anything else keeps pydantic's own message.
@@ -61,6 +86,8 @@ VALIDATION_MESSAGES = {
     "bool_parsing": "Ожидается true или false.",
     "literal_error": "Недопустимое значение.",
     "string_too_long": "Слишком длинное значение.",
+    "string_too_short": "Обязательное поле: значение не может быть пустым.",
+    "string_unicode": BROKEN_TEXT,
     "greater_than_equal": "Значение слишком мало.",
     "less_than_equal": "Значение слишком велико.",
     "greater_than": "Значение слишком мало.",
@@ -87,6 +114,8 @@ def _field_name(loc: list) -> str:
 def _message(error: dict) -> str:
     text = VALIDATION_MESSAGES.get(error.get("type", ""), error.get("msg", "Недопустимое значение."))
     ctx = error.get("ctx") or {}
+    if error.get("type") == "value_error" and ctx.get("error"):
+        return str(ctx["error"])  # our own validators' Russian message, without pydantic's prefix
     if error.get("type") == "literal_error" and "expected" in ctx:
         text = f"Недопустимое значение: ожидается {ctx['expected']}."
     elif error.get("type") == "string_too_long" and "max_length" in ctx:
@@ -106,7 +135,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     for error in exc.errors:
         fields.setdefault(_field_name(error.get("loc", [])), []).append(_message(error))
         # Ninja's own detail, minus the echoed input: it can be a whole text with contacts.
-        detail.append({k: v for k, v in error.items() if k in ("type", "loc", "msg", "ctx")})
+        item = {k: v for k, v in error.items() if k in ("type", "loc", "msg")}
+        if error.get("ctx"):  # a validator's exception object becomes its message
+            item["ctx"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in error["ctx"].items()}
+        detail.append(item)
     body = {"code": "validation_failed", "message": "Запрос не принят: исправьте отмеченные поля.", "fields": fields, "detail": detail}
     return api.create_response(request, body, status=422)
 
@@ -128,6 +160,9 @@ HTTP_ERROR_MESSAGES = {
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, UnsupportedMediaType):  # Ninja wraps every parser error in a 400
+        message = f"Тело запроса должно быть JSON с заголовком Content-Type: application/json (получено: {exc.__cause__.args[0] or 'без типа'})."
+        return api.create_response(request, {"code": "unsupported_media_type", "message": message}, status=415)
     code = {400: "bad_request", 403: "access_denied", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
     message = HTTP_ERROR_MESSAGES.get(str(exc), str(exc))
     return api.create_response(request, {"code": code.get(exc.status_code, "error"), "message": message}, status=exc.status_code)

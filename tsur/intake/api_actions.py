@@ -8,21 +8,19 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.responses import codes_4xx
 
 from tsur.accounts import access
 from tsur.answers import services as answers
 from tsur.appeals import services
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, ValidationFailed
-from tsur.intake.api_auth import AUTH, staff_caller, visible_appeal
+from tsur.intake.api_auth import STAFF_WRITE, staff_caller, visible_appeal
 from tsur.intake.api_present import ACTIONS, detail
 from tsur.intake.api_schemas import (
     AnswerIn,
     AppealDetail,
     AssignIn,
     ConfirmIn,
-    ErrorOut,
     ExtensionDecisionIn,
     ExtensionRequestIn,
     JoinIn,
@@ -37,10 +35,11 @@ from tsur.intake.api_schemas import (
     TransferIn,
     UrgencyIn,
     Versioned,
+    replies,
 )
 
 router = Router(tags=["Действия с обращением"])
-RESPONSES = {200: AppealDetail, codes_4xx: ErrorOut}
+RESPONSES = replies({200: AppealDetail}, 400, 401, 403, 404, 409, 413, 415, 422)
 
 
 def act(request: HttpRequest, number: str, name: str, call: Callable[[Appeal, object], object]) -> dict:
@@ -61,7 +60,7 @@ def act(request: HttpRequest, number: str, name: str, call: Callable[[Appeal, ob
 
 
 def _post(name: str, summary: str):
-    return router.post(f"/appeals/{{number}}/{name}", auth=AUTH, response=RESPONSES, summary=summary, url_name=f"appeal-{name}")
+    return router.post(f"/appeals/{{number}}/{name}", auth=STAFF_WRITE, response=RESPONSES, summary=summary, url_name=f"appeal-{name}")
 
 
 @_post("route", "Направить в организацию (по правилам или вручную)")

@@ -9,21 +9,27 @@ from django.utils import timezone
 from ninja import File, Form, Query, Router
 from ninja import Status as Reply
 from ninja.files import UploadedFile
-from ninja.responses import codes_4xx
 
 from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.appeals.models import Appeal, Channel, Status
-from tsur.appeals.services import NewAppeal, create_appeal, status_url
-from tsur.core.errors import ValidationFailed
+from tsur.appeals.search import search_q
+from tsur.appeals.services import NewAppeal, create_appeal, status_url, validate_new_appeal
+from tsur.core.errors import DomainError, ValidationFailed
+from tsur.core.throttle import check_intake
 from tsur.deadlines.services import due_soon_q, overdue_q
 from tsur.directory.models import Territory
-from tsur.intake.api_auth import AUTH, OPTIONAL_AUTH, caller, staff_caller, visible_appeal
+from tsur.intake.api_auth import INTAKE, STAFF_READ, caller, staff_caller, visible_appeal
 from tsur.intake.api_present import detail, summary
-from tsur.intake.api_schemas import AppealDetail, AppealFilters, AppealIn, AppealPage, CreatedOut, ErrorOut
+from tsur.intake.api_schemas import AppealDetail, AppealFilters, AppealIn, AppealPage, CreatedOut, replies
 from tsur.intake.photos import read_photos
 
 router = Router(tags=["Обращения"])
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    http_status = 409
 
 # Channels a resident or an anonymous client may claim; operators may register any channel
 # (a letter, a call), because the channel decides the legal regime of the deadline.
@@ -58,6 +64,8 @@ def _created(request: HttpRequest, appeal: Appeal) -> dict:
 
 def _intake(request: HttpRequest, payload: AppealIn, files: list) -> Reply:
     user = caller(request)
+    token = getattr(request, "api_token", None)
+    check_intake(request, key_id=token.pk if token is not None else None)
     role = access.role_of(user)
     channel = payload.channel or Channel.APP
     allowed = set(Channel.values) if role in access.OPERATOR_ROLES else RESIDENT_CHANNELS
@@ -66,39 +74,47 @@ def _intake(request: HttpRequest, payload: AppealIn, files: list) -> Reply:
         raise ValidationFailed("Обращение не принято: исправьте отмеченные поля.", field_errors={"channel": [msg]})
     external_id = _external_id(user, payload.external_id)
     photos = read_photos(files) if files else []  # all or nothing, before anything is written
-    replay = bool(external_id) and Appeal.objects.filter(channel=channel, external_id=external_id).exists()
     resident_user = user if role == Role.RESIDENT else None
-    appeal = create_appeal(
-        NewAppeal(
-            channel=channel,
-            text=payload.text,
-            category_code=payload.category.strip(),
-            territory_code=payload.territory.strip(),
-            address=payload.address,
-            lat=payload.lat,
-            lon=payload.lon,
-            external_id=external_id,
-            name=payload.name or (resident_user.get_full_name() if resident_user else ""),
-            phone=payload.phone,
-            email=payload.email or (resident_user.email if resident_user else ""),
-            user=resident_user,
-            photos=photos,
-        ),
-        # Operators entering an appeal are named in the log; residents are not (their name
-        # would sit in the append-only event log, out of reach of the retention policy).
-        actor=user if role in access.OPERATOR_ROLES else None,
+    data = NewAppeal(
+        channel=channel,
+        text=payload.text,
+        category_code=payload.category.strip(),
+        territory_code=payload.territory.strip(),
+        address=payload.address,
+        lat=payload.lat,
+        lon=payload.lon,
+        external_id=external_id,
+        name=payload.name or (resident_user.get_full_name() if resident_user else ""),
+        phone=payload.phone,
+        email=payload.email or (resident_user.email if resident_user else ""),
+        user=resident_user,
+        photos=photos,
     )
+    original = Appeal.objects.filter(channel=channel, external_id=external_id[:200]).first() if external_id else None
+    if original is not None:
+        # A replay returns the appeal it created; the same key with another text is a client bug
+        # that must not pass silently (the client would believe its second appeal was taken).
+        validate_new_appeal(data, staff=role in access.STAFF_ROLES)
+        if original.text != data.text.strip():
+            raise IdempotencyConflict(
+                f"external_id уже использован для обращения {original.number} с другим текстом: "
+                "для нового обращения нужен новый ключ идемпотентности."
+            )
+        return Reply(200, _created(request, original))
+    # Operators entering an appeal are named in the log; residents are not (their name would sit
+    # in the append-only event log, out of reach of the retention policy).
+    appeal = create_appeal(data, actor=user if role in access.OPERATOR_ROLES else None)
     appeal.refresh_from_db()
-    return Reply(200 if replay else 201, _created(request, appeal))
+    return Reply(201, _created(request, appeal))
 
 
 @router.post(
     "/appeals",
-    auth=OPTIONAL_AUTH,
-    response={200: CreatedOut, 201: CreatedOut, codes_4xx: ErrorOut},
+    auth=INTAKE,
+    response=replies({200: CreatedOut, 201: CreatedOut}, 400, 401, 403, 409, 413, 415, 422, 429),
     summary="Подать обращение (JSON)",
     description="Доступно без ключа. С API-ключом жителя обращение привязывается к его учётной записи. "
-    "Повтор с тем же external_id возвращает уже созданное обращение (код 200).",
+    "Повтор с тем же external_id возвращает уже созданное обращение (код 200); тот же external_id с другим текстом — 409.",
 )
 def create(request: HttpRequest, payload: AppealIn):
     return _intake(request, payload, [])
@@ -106,8 +122,8 @@ def create(request: HttpRequest, payload: AppealIn):
 
 @router.post(
     "/appeals/multipart",
-    auth=OPTIONAL_AUTH,
-    response={200: CreatedOut, 201: CreatedOut, codes_4xx: ErrorOut},
+    auth=INTAKE,
+    response=replies({200: CreatedOut, 201: CreatedOut}, 400, 401, 403, 409, 413, 422, 429),
     summary="Подать обращение с фотографиями (multipart/form-data)",
     description="Те же поля, что у JSON-варианта, и до TSUR_MAX_PHOTOS файлов `photos` (JPEG, PNG, WebP). "
     "Неверное фото отклоняет весь запрос: ничего не записывается.",
@@ -145,14 +161,12 @@ def filtered(user, f: AppealFilters):
         qs = qs.filter(overdue_q(now))
     if f.due_soon:
         qs = qs.filter(due_soon_q(now))
-    # search_text is case-folded at write time, so one case-sensitive LIKE behaves the same on
-    # SQLite and PostgreSQL; every word must occur.
-    for word in f.q.casefold().split():
-        qs = qs.filter(search_text__contains=word)
+    if f.q.strip():
+        qs = qs.filter(search_q(f.q, personal_data=access.can_see_personal_data(user)))
     return qs
 
 
-@router.get("/appeals", auth=AUTH, response={200: AppealPage, codes_4xx: ErrorOut}, summary="Список обращений (сотрудники)")
+@router.get("/appeals", auth=STAFF_READ, response=replies({200: AppealPage}, 401, 403, 422), summary="Список обращений (сотрудники)")
 def appeal_list(request: HttpRequest, filters: Query[AppealFilters]):
     user = staff_caller(request)
     qs = filtered(user, filters).select_related("category", "block", "territory", "organisation", "executor")
@@ -171,8 +185,8 @@ def appeal_list(request: HttpRequest, filters: Query[AppealFilters]):
 
 @router.get(
     "/appeals/{number}",
-    auth=AUTH,
-    response={200: AppealDetail, codes_4xx: ErrorOut},
+    auth=STAFF_READ,
+    response=replies({200: AppealDetail}, 401, 403, 404),
     summary="Карточка обращения (сотрудники)",
     description="Персональные данные жителя — только тем, кому они доступны; каждый просмотр записывается в журнал.",
 )

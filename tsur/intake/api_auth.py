@@ -11,20 +11,33 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from tsur.accounts import access
-from tsur.accounts.models import ApiToken
+from tsur.accounts.models import ApiToken, Scope
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, NotFound
 
 
 class BearerToken(HttpBearer):
     """`Authorization: Bearer <key>`. A key that is sent but not valid is refused outright (401)
-    rather than silently treated as anonymous: the client must learn its key was revoked."""
+    rather than silently treated as anonymous: the client must learn its key was revoked. A valid
+    key without the endpoint's scope is refused too (403): a key does only what it was issued for,
+    whatever its user's role allows."""
+
+    def __init__(self, scope: str | None) -> None:
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = ApiToken.authenticate(token.strip())
-        if user is None:
+        found = ApiToken.find(token.strip())
+        if found is None:
             raise AuthenticationError(message="API-ключ недействителен или отозван.")
-        return user
+        if self.scope is not None and not found.allows(self.scope):
+            raise AccessDenied(
+                f"API-ключ не даёт права на это действие: нужно разрешение «{Scope(self.scope).label}». "
+                "Разрешения ключа меняет администратор.",
+                code="scope_missing",
+            )
+        request.api_token = found
+        return found.user
 
 
 class Session(APIKeyCookie):
@@ -55,10 +68,14 @@ def anonymous(request: HttpRequest) -> AnonymousUser:
     return ANONYMOUS
 
 
-# Staff and resident endpoints: token or session, otherwise 401.
-AUTH = [BearerToken(), Session()]
-# Intake and reference data: also anonymous.
-OPTIONAL_AUTH = [*AUTH, anonymous]
+# Who may call which endpoints: a key with the named scope or a logged-in session; the intake and
+# the reference data also anybody.
+STAFF_READ = [BearerToken(Scope.STAFF_READ), Session()]
+STAFF_WRITE = [BearerToken(Scope.STAFF_WRITE), Session()]
+RESIDENT = [BearerToken(Scope.RESIDENT), Session()]
+INTAKE = [BearerToken(Scope.INTAKE), Session(), anonymous]
+# Open to everybody; a key, when sent, must still be valid (any scope).
+OPTIONAL_AUTH = [BearerToken(None), Session(), anonymous]
 
 
 def caller(request: HttpRequest):

@@ -15,9 +15,9 @@ from tsur.answers.services import answer_for
 from tsur.appeals import views as attachment_urls
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, CloseReason, Event, Status
+from tsur.appeals.privacy import appeal_text, visible
 from tsur.appeals.services import actor_label, record_personal_data_view, status_url
 from tsur.directory.models import Organisation
-from tsur.lib.pdmask import mask_contacts
 
 # API action (the last path segment of POST /api/appeals/{number}/...) -> (transition, access action).
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -76,13 +76,17 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value else None
 
 
-def _plain(text: str, pd: bool) -> str:
-    return text if pd else mask_contacts(text)
+# Event data keys that carry what people wrote (a resident's follow-up letter, a note).
+FREE_TEXT_KEYS = ("text", "reason", "note", "comment")
+
+
+def _masked_data(data: dict, appeal: Appeal) -> dict:
+    return {k: visible(v, appeal, pd=False) if k in FREE_TEXT_KEYS and isinstance(v, str) else v for k, v in (data or {}).items()}
 
 
 def summary(appeal: Appeal, user, *, pd: bool | None = None) -> dict:
     pd = access.can_see_personal_data(user) if pd is None else pd
-    text = _plain(appeal.text, pd)
+    text = appeal_text(appeal, pd=pd)
     return {
         "number": appeal.number,
         "status": appeal.status,
@@ -152,7 +156,7 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
     actions = available_actions(user, appeal) if in_scope else []
     data = summary(appeal, user, pd=pd)
     data.update(
-        text=_plain(appeal.text, pd),
+        text=appeal_text(appeal, pd=pd),
         address=appeal.address,
         lat=appeal.lat,
         lon=appeal.lon,
@@ -166,7 +170,7 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
         closed_at=_local(appeal.closed_at),
         close_reason=appeal.close_reason,
         rejection_reason=appeal.rejection_reason,
-        rejection_note=_plain(appeal.rejection_note, pd),
+        rejection_note=visible(appeal.rejection_note, appeal, pd=pd),
         extension_days=appeal.extension_days,
         reopened_count=appeal.reopened_count,
         problem=problem,
@@ -181,8 +185,8 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
                 "actor": e.actor_label,
                 "from_status": e.from_status,
                 "to_status": e.to_status,
-                "reason": _plain(e.reason, pd),
-                "data": e.data,
+                "reason": visible(e.reason, appeal, pd=pd),
+                "data": e.data if pd else _masked_data(e.data, appeal),
             }
             for e in appeal.events.order_by("at", "pk")
         ],
@@ -190,12 +194,12 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
             {
                 "id": a.pk,
                 "kind": a.kind,
-                "text": a.text,
+                "text": visible(a.text, appeal, pd=pd),
                 "author": actor_label(a.author) if a.author_id else "",
                 "organisation_name": a.organisation_name,
                 "created_at": _local(a.created_at),
                 "check_state": a.check_state,
-                "check_note": a.check_note,
+                "check_note": visible(a.check_note, appeal, pd=pd),
                 "formal_findings": a.formal_findings,
                 "published_at": _local(a.published_at),
             }
@@ -205,7 +209,7 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
             {
                 "id": x.pk,
                 "days": x.days,
-                "reason": x.reason,
+                "reason": visible(x.reason, appeal, pd=pd),
                 "state": x.state,
                 "requested_by": actor_label(x.requested_by),
                 "created_at": _local(x.created_at),
@@ -226,7 +230,7 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
             for att in appeal.attachments.order_by("pk")
         ],
         ratings=[
-            {"score": x.score, "comment": _plain(x.comment, pd), "at": _local(x.created_at)}
+            {"score": x.score, "comment": visible(x.comment, appeal, pd=pd), "at": _local(x.created_at)}
             for x in appeal.ratings.order_by("created_at", "pk")
         ],
     )

@@ -7,16 +7,15 @@ import secrets
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.responses import codes_4xx
 
 from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.answers.services import rate_appeal
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, NotFound
-from tsur.intake.api_auth import AUTH, OPTIONAL_AUTH, caller
+from tsur.intake.api_auth import OPTIONAL_AUTH, RESIDENT, caller
 from tsur.intake.api_present import my_appeal, public_view
-from tsur.intake.api_schemas import ErrorOut, MyAppealOut, PublicAppealOut, RatingIn
+from tsur.intake.api_schemas import MyAppealOut, PublicAppealOut, RatingIn, replies
 
 router = Router(tags=["Житель"])
 
@@ -34,7 +33,7 @@ def by_key(number: str, key: str) -> Appeal:
 @router.get(
     "/public/appeals/{number}",
     auth=OPTIONAL_AUTH,
-    response={200: PublicAppealOut, codes_4xx: ErrorOut},
+    response=replies({200: PublicAppealOut}, 401, 404),
     summary="Статус обращения по ключу доступа",
 )
 def public_status(request: HttpRequest, number: str, key: str = ""):
@@ -44,7 +43,7 @@ def public_status(request: HttpRequest, number: str, key: str = ""):
 @router.post(
     "/public/appeals/{number}/rating",
     auth=OPTIONAL_AUTH,
-    response={200: PublicAppealOut, codes_4xx: ErrorOut},
+    response=replies({200: PublicAppealOut}, 400, 401, 403, 404, 409, 413, 415, 422),
     summary="Оценить ответ (1–5)",
     description="Оценка 1–3 означает «не удовлетворён» и возобновляет обращение.",
 )
@@ -62,7 +61,7 @@ def _resident(request: HttpRequest):
     return user
 
 
-@router.get("/my/appeals", auth=AUTH, response={200: list[MyAppealOut], codes_4xx: ErrorOut}, summary="Мои обращения")
+@router.get("/my/appeals", auth=RESIDENT, response=replies({200: list[MyAppealOut]}, 401, 403), summary="Мои обращения")
 def my_appeals(request: HttpRequest):
     user = _resident(request)
     rows = access.appeals_for(user).select_related("category").order_by("-received_at", "-pk")[:200]
@@ -70,7 +69,7 @@ def my_appeals(request: HttpRequest):
 
 
 @router.get(
-    "/my/appeals/{number}", auth=AUTH, response={200: PublicAppealOut, codes_4xx: ErrorOut}, summary="Моё обращение"
+    "/my/appeals/{number}", auth=RESIDENT, response=replies({200: PublicAppealOut}, 401, 403, 404), summary="Моё обращение"
 )
 def my_appeal_detail(request: HttpRequest, number: str):
     user = _resident(request)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Router
-from ninja.responses import codes_4xx
 
 from tsur.accounts import access
 from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
 from tsur.directory.models import Category, Organisation, Territory
-from tsur.intake.api_auth import AUTH, OPTIONAL_AUTH, caller, staff_caller, visible_appeal
-from tsur.intake.api_schemas import CategoryOut, ErrorOut, OrganisationOut, TemplateOut, TerritoryOut
+from tsur.intake.api_auth import OPTIONAL_AUTH, STAFF_READ, caller, staff_caller, visible_appeal
+from tsur.intake.api_schemas import CategoryOut, OrganisationOut, TemplateOut, TerritoryOut, replies
 
 router = Router(tags=["Справочники"])
 
@@ -21,7 +20,7 @@ router = Router(tags=["Справочники"])
 @router.get(
     "/categories",
     auth=OPTIONAL_AUTH,
-    response={200: list[CategoryOut], codes_4xx: ErrorOut},
+    response=replies({200: list[CategoryOut]}, 401),
     summary="Категории",
     description="Жителям — только доступные для подачи; сотрудникам — все действующие.",
 )
@@ -45,7 +44,7 @@ def categories(request: HttpRequest):
 @router.get(
     "/territories",
     auth=OPTIONAL_AUTH,
-    response={200: list[TerritoryOut], codes_4xx: ErrorOut},
+    response=replies({200: list[TerritoryOut]}, 401, 422),
     summary="Территории",
     description="Границы (GeoJSON) — только с ?geometry=1: они тяжёлые.",
 )
@@ -69,7 +68,7 @@ def territories(request: HttpRequest, geometry: bool = False):
     return rows
 
 
-@router.get("/organisations", auth=AUTH, response={200: list[OrganisationOut], codes_4xx: ErrorOut}, summary="Организации (сотрудники)")
+@router.get("/organisations", auth=STAFF_READ, response=replies({200: list[OrganisationOut]}, 401, 403), summary="Организации (сотрудники)")
 def organisations(request: HttpRequest):
     staff_caller(request)
     qs = Organisation.objects.filter(is_active=True).select_related("parent").prefetch_related("territories")
@@ -88,8 +87,8 @@ def organisations(request: HttpRequest):
 
 @router.get(
     "/templates",
-    auth=AUTH,
-    response={200: list[TemplateOut], codes_4xx: ErrorOut},
+    auth=STAFF_READ,
+    response=replies({200: list[TemplateOut]}, 401, 403, 404),
     summary="Шаблоны ответов",
     description="С ?appeal=НОМЕР — шаблоны для блока обращения с подставленными номером, адресом, организацией и датой.",
 )

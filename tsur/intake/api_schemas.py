@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+
+from tsur.lib.safetext import clean_text
+
+# Free text as people type it: a lone surrogate or NUL is refused (422), control characters are
+# dropped (they would break the Open311 XML feed for every reader).
+CleanText = Annotated[str, AfterValidator(clean_text)]
 
 # --- errors --------------------------------------------------------------------------------------
 
@@ -18,21 +25,28 @@ class ErrorOut(Schema):
     detail: list[dict[str, Any]] | None = Field(None, description="Подробности проверки входных данных")
 
 
+def replies(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """An operation's responses for the OpenAPI: its success shapes and exactly the error codes it
+    can return (tests/api/test_contract.py holds every operation to its list)."""
+    return {**ok, **{code: ErrorOut for code in errors}}
+
+
+
 # --- intake --------------------------------------------------------------------------------------
 
 
 class AppealIn(Schema):
-    text: str = Field(description="Текст обращения")
-    category: str = Field("", description="Код категории (GET /api/categories)")
-    territory: str = Field("", description="Код территории (GET /api/territories)")
-    address: str = Field("", max_length=300)
+    text: CleanText = Field(min_length=1, max_length=settings.TSUR_MAX_TEXT_CHARS, description="Текст обращения")
+    category: str = Field("", max_length=64, description="Код категории (GET /api/categories)")
+    territory: str = Field("", max_length=64, description="Код территории (GET /api/territories)")
+    address: CleanText = Field("", max_length=300)
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
-    name: str = Field("", max_length=200)
-    phone: str = Field("", max_length=32)
-    email: str = Field("", max_length=254)
-    channel: str = Field("app", description="Канал: app или widget (операторы — любой)")
-    external_id: str = Field(
+    name: CleanText = Field("", max_length=200)
+    phone: CleanText = Field("", max_length=32)
+    email: CleanText = Field("", max_length=254)
+    channel: str = Field("app", max_length=16, description="Канал: app или widget (операторы — любой)")
+    external_id: CleanText = Field(
         "", max_length=150,
         description="Ключ идемпотентности: повтор запроса с тем же ключом не создаёт второе обращение. "
         "Без API-ключа — только случайный идентификатор (UUID).",
@@ -157,7 +171,7 @@ class MyAppealOut(Schema):
 
 class RatingIn(Schema):
     score: int = Field(ge=1, le=5, description="1–5; 1–3 означает «не удовлетворён» и возобновляет обращение")
-    comment: str = Field("", max_length=2000)
+    comment: CleanText = Field("", max_length=2000)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -294,7 +308,7 @@ class AppealFilters(Schema):
     channel: str = Field("", description="Канал или несколько через запятую")
     overdue: bool = False
     due_soon: bool = Field(False, description="Срок истекает в ближайшие 24 часа")
-    q: str = Field("", max_length=200, description="Поиск по номеру, тексту и адресу")
+    q: CleanText = Field("", max_length=200, description="Поиск по номеру, тексту и адресу")
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=100)
 
@@ -303,80 +317,80 @@ class AppealFilters(Schema):
 
 
 class Versioned(Schema):
-    version: int = Field(description="Версия обращения, которую видел пользователь (защита от одновременных изменений)")
+    version: int = Field(ge=1, description="Версия обращения, которую видел пользователь (защита от одновременных изменений)")
 
 
 class RouteIn(Versioned):
-    organisation: str = Field("", description="Код организации; пусто — по правилам маршрутизации")
-    reason: str = ""
+    organisation: str = Field("", max_length=64, description="Код организации; пусто — по правилам маршрутизации")
+    reason: CleanText = Field("", max_length=500)
 
 
 class TransferIn(Versioned):
-    organisation: str
-    reason: str
+    organisation: str = Field(max_length=64)
+    reason: CleanText = Field(min_length=1, max_length=1000)
 
 
 class ReasonIn(Versioned):
-    reason: str
+    reason: CleanText = Field(min_length=1, max_length=1000)
 
 
 class AssignIn(Versioned):
-    executor: int = Field(description="id пользователя-исполнителя")
+    executor: int = Field(ge=1, description="id пользователя-исполнителя")
 
 
 class RejectIn(Versioned):
     reason: Literal["spam", "not_competence", "no_content", "offensive", "test", "other"]
-    note: str = ""
+    note: CleanText = Field("", max_length=2000)
 
 
 class JoinIn(Versioned):
-    lead: str = Field(description="Номер ведущего обращения проблемы")
-    reason: str = ""
+    lead: str = Field(max_length=20, description="Номер ведущего обращения проблемы")
+    reason: CleanText = Field("", max_length=500)
 
 
 class ReclassifyIn(Versioned):
-    category: str
-    reason: str = ""
+    category: str = Field(max_length=64)
+    reason: CleanText = Field("", max_length=500)
 
 
 class PlaceIn(Versioned):
-    territory: str = ""
-    address: str | None = Field(None, max_length=300)
-    reason: str = ""
+    territory: str = Field("", max_length=64)
+    address: CleanText | None = Field(None, max_length=300)
+    reason: CleanText = Field("", max_length=500)
 
 
 class UrgencyIn(Versioned):
     urgency: Literal["high", "normal"]
-    reason: str
+    reason: CleanText = Field(min_length=1, max_length=300)
 
 
 class TextIn(Versioned):
-    text: str
+    text: CleanText = Field(min_length=1, max_length=20_000)
 
 
 class ExtensionRequestIn(Versioned):
-    days: int
-    reason: str
+    days: int = Field(ge=1, le=365)
+    reason: CleanText = Field(min_length=1, max_length=2000)
 
 
 class ExtensionDecisionIn(Versioned):
-    request: int = Field(description="id запроса продления (extension_requests в карточке)")
+    request: int = Field(ge=1, description="id запроса продления (extension_requests в карточке)")
     grant: bool
-    note: str = ""
+    note: CleanText = Field("", max_length=2000)
 
 
 class AnswerIn(Versioned):
-    text: str = ""
-    template: str = Field("", description="Код шаблона ответа, если текст не задан")
+    text: CleanText = Field("", max_length=20_000)
+    template: str = Field("", max_length=64, description="Код шаблона ответа, если текст не задан")
 
 
 class NoteIn(Versioned):
-    note: str = ""
+    note: CleanText = Field("", max_length=2000)
 
 
 class RequiredNoteIn(Versioned):
-    note: str
+    note: CleanText = Field(min_length=1, max_length=2000)
 
 
 class ConfirmIn(Versioned):
-    source: str = Field(description="Объективный источник подтверждения решения")
+    source: CleanText = Field(min_length=1, max_length=300, description="Объективный источник подтверждения решения")

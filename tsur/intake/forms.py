@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 
+from tsur.core.forms import CleanTextForm
 from tsur.directory.models import Category, Territory
 
 FORM_TOKEN_SALT = "tsur.intake.widget-form"
@@ -111,7 +112,7 @@ def _clean_text(value: str) -> str:
     return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-class WidgetForm(forms.Form):
+class WidgetForm(CleanTextForm, forms.Form):
     form_token = forms.CharField(required=False)
     text = forms.CharField(
         required=False, strip=False, widget=forms.Textarea,
@@ -223,7 +224,7 @@ class ErrorBag:
         return any(self.by_field.values())
 
 
-class LookupForm(forms.Form):
+class LookupForm(CleanTextForm, forms.Form):
     """Find one's appeal by number and key, or by pasting the whole private link."""
 
     link = forms.CharField(required=False, max_length=500)
@@ -253,7 +254,7 @@ class LookupForm(forms.Form):
         return data
 
 
-class RatingForm(forms.Form):
+class RatingForm(CleanTextForm, forms.Form):
     score = forms.TypedChoiceField(
         choices=[(str(i), str(i)) for i in range(1, 6)], coerce=int,
         error_messages={"required": "Выберите оценку от 1 до 5 звёзд.", "invalid_choice": "Оценка — от 1 до 5 звёзд."},

@@ -2,10 +2,13 @@
 unchanged: services, service definitions, service requests (read and create), JSON and XML.
 
 Public reads carry no personal data: the resident's name and contacts live in Resident and are
-never read here, and phones and e-mails typed into the text are masked. Which appeals are public:
-those with a public category, except spam-like rejections and formal 59-FZ appeals (the law
-forbids disclosing what a written appeal says without its author's consent), unless the author
-sent it through Open311 itself.
+never read here, and the text published is the copy masked when the appeal was received by the
+same personal-data engine as exports (names, phones, e-mails, documents, account links, and the
+author's own values wherever they appear). Which appeals are public: those the center has
+moderated (routed to an organisation, or rejected, or joined to a problem by an operator), with a
+public category, except spam-like rejections and formal 59-FZ appeals (the law forbids disclosing
+what a written appeal says without its author's consent), unless the author sent it through
+Open311 itself. Until moderation nobody has read what the resident wrote, so nothing of it is shown.
 """
 
 from __future__ import annotations
@@ -16,25 +19,34 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import wraps
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from tsur.accounts import access
-from tsur.accounts.models import ApiToken, Role
+from tsur.accounts.models import ApiToken, Role, Scope
 from tsur.appeals import views as attachment_urls
-from tsur.appeals.models import Appeal, Attachment, Channel, RejectionReason, Status
+from tsur.appeals.models import Appeal, Attachment, Channel, Event, RejectionReason, Status
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError
+from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Regime
-from tsur.lib.pdmask import mask_contacts
+from tsur.lib.pdmask import mask_personal_data
+from tsur.lib.safetext import BrokenText, clean_text, xml_safe
 
 FORMATS = ("json", "xml")
 MAX_RESULTS = 1000  # the spec's recommended cap on one response
 MAX_SPAN = dt.timedelta(days=90)  # start_date..end_date may not span more (spec)
 HIDDEN_REJECTIONS = (RejectionReason.SPAM, RejectionReason.OFFENSIVE, RejectionReason.TEST)
 CLOSED_STATUSES = (Status.CLOSED, Status.REJECTED)
+# Statuses an appeal reaches only through an operator's moderation.
+MODERATED_STATUSES = (
+    Status.ROUTED, Status.IN_PROGRESS, Status.ANSWER_PREPARED, Status.ANSWER_CHECKED, Status.PUBLISHED, Status.CLOSED, Status.REJECTED,
+)
+# The widest dates a client may ask for (datetime's own range, minus the 90-day span around it).
+EARLIEST, LATEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class Open311Error(Exception):
@@ -52,7 +64,7 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))  # a control character stored earlier must not break the feed
 
 
 def _xml_fill(parent: ET.Element, data: dict) -> None:
@@ -100,6 +112,10 @@ def endpoint(methods: tuple[str, ...]) -> Callable:
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as exc:
                 return error(fmt, exc.status, exc.description)
+            except Throttled as exc:
+                response = error(fmt, 429, exc.message)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             except DomainError as exc:
                 # Open311 has no 409/422: everything the client sent wrong is a 400.
                 status = exc.http_status if exc.http_status in (400, 403, 404) else 400
@@ -161,9 +177,16 @@ def closed_q() -> Q:
     return Q(status__in=CLOSED_STATUSES) | Q(status=Status.JOINED, problem__lead__status__in=CLOSED_STATUSES)
 
 
+def moderated_q() -> Q:
+    """Appeals an operator has moderated: routed or later, rejected, or joined to a problem by an
+    operator (the duplicate detector's joins are not a human's reading)."""
+    joined_by_operator = Exists(Event.objects.filter(appeal=OuterRef("pk"), kind="join_problem", actor__isnull=False))
+    return Q(status__in=MODERATED_STATUSES) | Q(status=Status.JOINED) & (Q(routed_at__isnull=False) | joined_by_operator)
+
+
 def public_requests() -> QuerySet:
     return (
-        Appeal.objects.filter(category__is_public=True)
+        Appeal.objects.filter(moderated_q(), category__is_public=True)
         .exclude(status=Status.REJECTED, rejection_reason__in=HIDDEN_REJECTIONS)
         .exclude(Q(regime=Regime.APPEAL) & ~Q(channel=Channel.OPEN311))
         .select_related("category", "organisation", "problem__lead")
@@ -193,13 +216,13 @@ def _request(request: HttpRequest, a: Appeal) -> dict:
         "status_notes": notes,
         "service_name": a.category.name,
         "service_code": a.category.service_code,
-        "description": mask_contacts(a.text),
+        "description": a.text_masked,
         "agency_responsible": a.organisation.short_name if a.organisation_id else "",
         "service_notice": a.due_explain if status == "open" else "",
         "requested_datetime": _when(a.received_at),
         "updated_datetime": _when(a.updated_at),
         "expected_datetime": _when(a.due_at),
-        "address": a.address,
+        "address": mask_personal_data(a.address),
         "address_id": "",
         "zipcode": "",
         "lat": a.lat,
@@ -214,9 +237,14 @@ def parse_w3c(value: str, name: str) -> dt.datetime:
     raw = re.sub(r" (\d\d:?\d\d)$", r"+\1", value.strip())
     try:
         parsed = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise Open311Error(400, f"{name}: неверная дата {value!r}, ожидается формат W3C, например 2025-05-12T10:00:00+03:00.") from None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+        parsed = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+        if not EARLIEST <= parsed <= LATEST:
+            raise ValueError("out of range")
+    except (ValueError, OverflowError):
+        raise Open311Error(
+            400, f"{name}: неверная дата {value!r}, ожидается формат W3C (1900–9000 годы), например 2025-05-12T10:00:00+03:00."
+        ) from None
+    return parsed
 
 
 def _codes(raw: str) -> list[str]:
@@ -276,11 +304,33 @@ def _float(params, name: str) -> float | None:
         raise Open311Error(400, f"{name}: ожидается число.") from None
 
 
+# Lengths of what Open311 clients send, as stored: longer values are refused, never cut.
+POST_LIMITS = {
+    "address_string": 300, "first_name": 100, "last_name": 100, "phone": 32, "email": 254, "description": None,
+}
+
+
+def _param(params, name: str) -> str:
+    """A POST parameter, stripped, checked for length and for characters that cannot be stored."""
+    value = (params.get(name) or "").strip()
+    limit = POST_LIMITS.get(name) or settings.TSUR_MAX_TEXT_CHARS
+    if len(value) > limit:
+        raise Open311Error(400, f"{name}: не более {limit} знаков (получено {len(value)}).")
+    try:
+        return clean_text(value)
+    except BrokenText as exc:
+        raise Open311Error(400, f"{name}: {exc}") from None
+
+
 def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
-    user = ApiToken.authenticate(p.get("api_key") or request.GET.get("api_key"))
-    if user is None:
+    token = ApiToken.find(p.get("api_key") or request.GET.get("api_key"))
+    if token is None:
         raise Open311Error(403, "Неверный или отсутствующий api_key.")
+    if not token.allows(Scope.OPEN311):
+        raise Open311Error(403, "Этот api_key не разрешает подачу заявок Open311: разрешения ключа меняет администратор.")
+    user = token.user
+    check_intake(request, key_id=token.pk)
     code = (p.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code: обязательный параметр.")
@@ -288,24 +338,34 @@ def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
     if category is None:
         raise Open311Error(404, f"Услуга {code!r} не найдена.")
     lat, lon = _float(p, "lat"), _float(p, "long")
-    address = (p.get("address_string") or "").strip()
-    if (lat is None or lon is None) and not address and not p.get("address_id"):
-        raise Open311Error(400, "Укажите место: lat и long или address_string.")
-    text = (p.get("description") or "").strip() or category.name  # description is optional in the spec
+    address = _param(p, "address_string")
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat и long указываются вместе.")
+    if lat is None and not address:
+        # The spec's address_id refers to a client's own address registry, which we cannot resolve.
+        hint = " address_id не поддерживается: передайте адрес строкой." if p.get("address_id") else ""
+        raise Open311Error(400, "Укажите место: lat и long или address_string." + hint)
+    text = _param(p, "description") or category.name  # description is optional in the spec
     media_url = (p.get("media_url") or "").strip()
-    if media_url.startswith(("http://", "https://")) and len(media_url) <= 1000:
+    if media_url and not (media_url.startswith(("http://", "https://")) and len(media_url) <= 1000):
+        raise Open311Error(400, "media_url: ожидается ссылка http(s) не длиннее 1000 знаков.")
+    if media_url:
         text = f"{text}\n\nФото: {media_url}"
+    name = " ".join(filter(None, [_param(p, "first_name"), _param(p, "last_name")]))
+    email = _param(p, "email")
+    if email and ("@" not in email or any(ch.isspace() for ch in email)):
+        raise Open311Error(400, "email: неверный адрес электронной почты.")
     appeal = create_appeal(
         NewAppeal(
             channel=Channel.OPEN311,
             text=text,
             category_code=category.code,
-            address=address[:300],
+            address=address,
             lat=lat,
             lon=lon,
-            name=" ".join(filter(None, [(p.get("first_name") or "").strip(), (p.get("last_name") or "").strip()])),
-            phone=(p.get("phone") or "").strip(),
-            email=(p.get("email") or "").strip(),
+            name=name,
+            phone=_param(p, "phone"),
+            email=email,
             user=user if access.role_of(user) == Role.RESIDENT else None,
         )
     )

@@ -24,6 +24,7 @@ from tsur.answers.services import answer_for, rate_appeal
 from tsur.appeals.models import Appeal, Channel, CloseReason, Event, Notification, RejectionReason, Status
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError, ValidationFailed
+from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Organisation, Territory
 from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
 from tsur.intake.photos import read_photos
@@ -130,8 +131,8 @@ def _map_context() -> dict:
         bounds = f"{region.lat - 0.5},{region.lon - 0.8},{region.lat + 0.5},{region.lon + 0.8}"
     return {
         "geojson_url": static(getattr(settings, "TSUR_MAP_BOUNDARIES", DEFAULT_BOUNDARIES)),
-        "tile_url": getattr(settings, "TSUR_MAP_TILE_URL", ""),
-        "tile_attribution": getattr(settings, "TSUR_MAP_TILE_ATTRIBUTION", ""),
+        "tile_url": settings.TSUR_MAP_TILE_URL,
+        "tile_attribution": settings.TSUR_MAP_TILE_ATTRIBUTION,
         "boundaries_attribution": getattr(settings, "TSUR_MAP_BOUNDARIES_ATTRIBUTION", DEFAULT_BOUNDARIES_ATTRIBUTION),
         "region_bounds": bounds or "",
     }
@@ -211,10 +212,14 @@ def widget(request: HttpRequest) -> HttpResponse:
         photos=photos,
     )
     try:
+        check_intake(request)
         appeal = create_appeal(data)
     except DomainError as exc:
         errors.add_service(exc.field_errors, exc.message)
-        return _render_widget(request, form, errors, photos_lost=bool(files), status=400)
+        response = _render_widget(request, form, errors, photos_lost=bool(files), status=exc.http_status if isinstance(exc, Throttled) else 400)
+        if isinstance(exc, Throttled):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     done = reverse("intake:widget_done", args=[appeal.number, appeal.access_key])
     return HttpResponseRedirect(done + ("?embed=1" if _is_embed(request) else ""))
 

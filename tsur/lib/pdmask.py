@@ -27,6 +27,10 @@ _PHONE = re.compile(
     r"(?!\d)"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Addresses written so robots miss them: ivan.petrov(at)mail.ru, ivan [at] mail [dot] ru, ivan собака mail.ru
+_AT = r"\s*(?:\(at\)|\[at\]|\{at\}|\(а\)|\s(?:at|собака|собачка)\s)\s*"
+_DOT = r"(?:\.|\s*(?:\(dot\)|\[dot\]|\{dot\}|\(точка\)|\s(?:dot|точка)\s)\s*)"
+_EMAIL_OBFUSCATED = re.compile(r"(?i)(?<![\w.+-])[a-z0-9][\w.+-]*" + _AT + r"[a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)*" + _DOT + r"[a-zа-я]{2,}\b")
 
 
 def mask_contacts(text: str) -> str:
@@ -77,6 +81,10 @@ _PHONE_EXTRA = re.compile(
     r"(?<![\w+])\(\d{3,5}\)" + _SEP + r"\d(?:" + _SEP + r"\d){4,6}(?!\d)"
     r"|(?<![\w+/.-])9\d{2}" + _D + r"\d{3}" + _D + r"\d{2}" + _D + r"\d{2}(?![\d/.-])"
     r"|(?<![\w+/.-])\d{3}-\d{2}-\d{2}(?![\d/.-])"
+    # a six-digit local number of a regional city: 56-78-90
+    r"|(?<![\w+/.:-])\d{2}-\d{2}-\d{2}(?![\d/.:-])"
+    # another country's number: +375 29 123-45-67, +998 (90) 123 45 67
+    r"|(?<![\w+])\+" + _SEP + r"[1-69]\d{0,2}(?:" + _SEP + r"\d){7,12}(?!\d)"
 )
 _PHONE_AFTER_WORD = re.compile(
     r"(?i)\b(?:тел|телефон\w*|моб|мобильн\w*|сот|сотов\w*|whatsapp|ватсап|вайбер|viber)\.?\s*:?\s*"
@@ -230,6 +238,34 @@ def _names_regex(text: str, out: list[tuple[str, int, int]]) -> None:
                 out.append(("name", start, end))
 
 
+# Words after which a person's name usually follows: «меня зовут Анна Смирнова», «С уважением,
+# Пётр Ильич», «Уважаемая Анна Сергеевна!», «ФИО: Иванов Иван», «заявитель Петрова».
+_CUE = re.compile(
+    r"(?i)(?:меня зовут|моё имя|мое имя|с уважением,?|уважаем(?:ый|ая|ые|ое)|ф\.?\s?и\.?\s?о\.?(?:\s*заявителя)?\s*:?|"
+    r"заявител(?:ь|я|ем)\s*:?|подпись\s*:?|от\s+(?:жител(?:я|ьницы)|гражданин(?:а|ки))\s*:?)\s*"
+)
+_CUE_HINTS = ("зовут", "имя", "уважаем", "уважени", "фио", "ф.и.о", "ф. и. о", "заявител", "подпись", "жител", "гражданин")
+_CAPITALISED = re.compile(rf"{_WORD}")
+
+
+def _names_after_cue(text: str, low: str, out: list[tuple[str, int, int]]) -> None:
+    """One to three capitalised words after a cue, as long as each can be a name or surname."""
+    if not any(hint in low for hint in _CUE_HINTS):
+        return
+    for cue in _CUE.finditer(text):
+        pos, start, end = cue.end(), cue.end(), None
+        for _ in range(3):
+            word = _CAPITALISED.match(text, pos)
+            if word is None or not (_is_person_word(word.group()) or _PATRONYMIC_RX.fullmatch(word.group())):
+                break
+            end = word.end()
+            pos = end
+            while pos < len(text) and text[pos] in " \u00a0":
+                pos += 1
+        if end is not None:
+            out.append(("name", start, end))
+
+
 _NER = None
 
 
@@ -298,6 +334,8 @@ def find_personal_data(text: str, *, names: bool = False) -> list[dict]:
     if "@" in text:
         found.extend(("email", m.start(), m.end()) for m in _EMAIL.finditer(text))
     low = text.lower()
+    if "at" in low or "собак" in low or "(а)" in low:
+        found.extend(("email", m.start(), m.end()) for m in _EMAIL_OBFUSCATED.finditer(text))
     if any(hint in low for hint in _ACCOUNT_HINTS):
         for m in _ACCOUNT.finditer(text):
             if m.group(2) is None or not _NOT_A_PROFILE.match(m.group(2)):
@@ -313,6 +351,7 @@ def find_personal_data(text: str, *, names: bool = False) -> list[dict]:
         found.extend(("phone", m.start(), m.end()) for m in _PHONE_EXTRA.finditer(text, ws, we))
         found.extend(("phone", m.start(1), m.end(1)) for m in _PHONE_AFTER_WORD.finditer(text, ws, we))
     _names_regex(text, found)
+    _names_after_cue(text, low, found)
     if names:
         _natasha_names(text, found)
     # Resolve overlaps (windows may find the same thing twice): the more specific kind first,
@@ -343,3 +382,40 @@ def mask_personal_data(text: str, *, names: bool = False) -> str:
         pos = f["end"]
     parts.append(text[pos:])
     return "".join(parts)
+
+
+_NAME_TOKEN = re.compile(r"[A-Za-zА-Яа-яЁё]{3,}")
+_CAPITAL_WORD = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][a-zа-яё]+(?:-[A-ZА-ЯЁ][a-zа-яё]+)?")
+
+
+def _lemmas(word: str) -> frozenset[str]:
+    try:
+        m = analyzer()
+    except ImportError:  # pragma: no cover - no pymorphy3: the word itself
+        return frozenset({word.lower()})
+    return frozenset({word.lower(), *(p.normal_form for p in m.parse(word.lower()))})
+
+
+def mask_known(text: str, *, name: str = "", phone: str = "", email: str = "", account: str = "") -> str:
+    """`text` with the personal data we know of its author masked wherever it appears, whatever
+    the patterns of `mask_personal_data` recognise: their e-mail and account link as written,
+    their phone in any grouping, each word of their name in any grammatical case («Сидорову»)."""
+    if not text:
+        return text
+    for literal, mask in ((email.strip(), EMAIL_MASK), (account.strip(), ACCOUNT_MASK)):
+        if len(literal) >= 5:
+            text = re.sub(re.escape(literal), mask, text, flags=re.IGNORECASE)
+    digits = re.sub(r"\D", "", phone)[-10:]
+    if len(digits) >= 5:
+        pattern = r"(?<!\d)(?:(?:\+\s?7|8)" + _SEP + r")?" + _SEP.join(digits) + r"(?!\d)"
+        text = re.sub(pattern, PHONE_MASK, text)
+    tokens = [t for t in _NAME_TOKEN.findall(name)]
+    if tokens:
+        wanted = frozenset().union(*(_lemmas(t) for t in tokens))
+
+        def replace(m: re.Match) -> str:
+            return NAME_MASK if _lemmas(m.group()) & wanted else m.group()
+
+        text = _CAPITAL_WORD.sub(replace, text)
+        text = re.sub(r"\[ФИО\](?:\s+\[ФИО\])+", NAME_MASK, text)  # «[ФИО] [ФИО]» reads as one name
+    return text

@@ -67,15 +67,13 @@ def organisation_suggestions(appeal: Appeal, k: int = 3) -> list[tuple[Organisat
 
 def routing_history(since: dt.datetime | None = None):
     """(text with personal data masked, category code, territory code, organisation code) of every
-    appeal that was routed to an organisation: the training rows of the organisation suggester."""
-    from tsur.lib.pdmask import mask_personal_data
-
+    appeal that was routed to an organisation: the training rows of the organisation suggester.
+    The text is the copy masked at intake (tsur.appeals.privacy), as in every export."""
     qs = Appeal.objects.filter(organisation__isnull=False).exclude(organisation__code="")
     if since is not None:
         qs = qs.filter(received_at__gte=since)
-    rows = qs.order_by("received_at", "pk").values_list("text", "category__code", "territory__code", "organisation__code")
-    for text, category, territory, organisation in rows.iterator(chunk_size=2000):
-        yield mask_personal_data(text), category, territory, organisation
+    rows = qs.order_by("received_at", "pk").values_list("text_masked", "category__code", "territory__code", "organisation__code")
+    yield from rows.iterator(chunk_size=2000)
 
 
 def _norm(name: str) -> str:
@@ -408,9 +406,7 @@ def record_correction(sender, appeal: Appeal, event: Event, **kwargs) -> None:
 
 
 def training_examples(since: dt.datetime | None = None):
-    """Corrected labels as rows for `tsur triage train` (text with personal data masked)."""
-    from tsur.lib.pdmask import mask_personal_data
-
+    """Corrected labels as rows for `tsur triage train` (the text masked at intake)."""
     qs = Correction.objects.filter(field=Correction.Field.CATEGORY).select_related("appeal__category__block")
     if since is not None:
         qs = qs.filter(created_at__gte=since)
@@ -420,7 +416,7 @@ def training_examples(since: dt.datetime | None = None):
             continue
         yield {
             "id": c.appeal.number,
-            "text": mask_personal_data(c.appeal.text),
+            "text": c.appeal.text_masked,
             "category": category.name,
             "block": category.block.key,
             "created_at": c.appeal.received_at.isoformat(),

@@ -11,6 +11,7 @@ from tsur.accounts import access
 from tsur.answers.models import Answer
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
+from tsur.appeals.privacy import appeal_text, visible
 from tsur.appeals.services import PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, record_personal_data_view
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
@@ -88,7 +89,7 @@ def event_detail(e: Event, names: _Names) -> str:
     return ""
 
 
-def timeline(appeal: Appeal) -> list[dict]:
+def timeline(appeal: Appeal, *, pd: bool = True) -> list[dict]:
     rows = []
     names = _Names()
     for e in Event.objects.filter(appeal=appeal).order_by("at", "pk"):
@@ -104,7 +105,7 @@ def timeline(appeal: Appeal) -> list[dict]:
                 "to_status": e.to_status,
                 "detail": event_detail(e, names),
                 "status_changed": changed,
-                "reason": e.reason,
+                "reason": visible(e.reason, appeal, pd=pd),
                 "audit": e.kind == PD_VIEW_EVENT,
             }
         )
@@ -155,13 +156,16 @@ def map_data(appeal: Appeal) -> dict | None:
     }
 
 
-def answers_of(appeal: Appeal, user) -> list[dict]:
+def answers_of(appeal: Appeal, user, *, pd: bool = True) -> list[dict]:
     checking = access.can(user, "check_answer", appeal)
     rows = []
     for ans in appeal.answers.select_related("author", "checked_by").order_by("created_at", "pk"):
         rows.append(
             {
                 "answer": ans,
+                # Answers address the resident by name: masked for those who may not see it.
+                "text": visible(ans.text, appeal, pd=pd),
+                "check_note": visible(ans.check_note, appeal, pd=pd),
                 "findings": ans.formal_findings or [],
                 # The checking operator must see the formal-reply hints before approving.
                 "highlight": checking and ans.kind == Answer.Kind.FINAL and ans.check_state == Answer.Check.PENDING,
@@ -177,17 +181,17 @@ def problem_of(appeal: Appeal, user) -> dict | None:
         problem = Problem.objects.filter(lead=appeal).first()
         if problem is None:
             return None
-    visible = set(access.appeals_for(user).filter(problem=problem).values_list("pk", flat=True))
-    visible |= set(access.appeals_for(user).filter(pk=problem.lead_id).values_list("pk", flat=True))
-    members = [
-        {"appeal": m, "linked": m.pk in visible, "is_self": m.pk == appeal.pk}
-        for m in problem.appeals.exclude(pk=problem.lead_id).order_by("received_at")
-    ]
+    # Members outside the user's scope are only counted, as the API does: their numbers, dates and
+    # statuses are another organisation's or territory's business.
+    in_scope = access.appeals_for(user, problem.appeals.exclude(pk=problem.lead_id)).order_by("received_at")
+    members = [{"appeal": m, "linked": True, "is_self": m.pk == appeal.pk} for m in in_scope]
+    total = problem.appeals.exclude(pk=problem.lead_id).count()
     return {
         "lead": problem.lead,
-        "lead_linked": problem.lead_id in visible,
+        "lead_linked": access.appeals_for(user).filter(pk=problem.lead_id).exists(),
         "is_lead": problem.lead_id == appeal.pk,
         "members": members,
+        "hidden_members": total - len(members),
     }
 
 
@@ -222,8 +226,12 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
     groups: dict[str, list[dict]] = {}
     for row in action_rows:
         groups.setdefault(row["action"].group, []).append(row)
+    pd = access.can_see_personal_data(user)
     return {
         "appeal": appeal,
+        # Free texts as this user may see them (analysts: personal data masked).
+        "text": appeal_text(appeal, pd=pd),
+        "rejection_note": visible(appeal.rejection_note, appeal, pd=pd),
         "now": now,
         "due_state": due_state(appeal, now),
         "is_appeal_regime": appeal.regime == Regime.APPEAL,
@@ -233,12 +241,15 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "photos": list(appeal.attachments.filter(content_type__startswith="image/").order_by("pk")),
         "map": map_data(appeal),
         "problem": problem_of(appeal, user),
-        "answers": answers_of(appeal, user),
-        "extensions": list(appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at")),
+        "answers": answers_of(appeal, user, pd=pd),
+        "extensions": [
+            {"request": x, "reason": visible(x.reason, appeal, pd=pd)}
+            for x in appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at")
+        ],
         "pending_extension": pending_extension(appeal),
-        "ratings": list(appeal.ratings.order_by("created_at")),
+        "ratings": [{"rating": r, "comment": visible(r.comment, appeal, pd=pd)} for r in appeal.ratings.order_by("created_at")],
         "pd": personal_data(appeal, user),
-        "timeline": timeline(appeal),
+        "timeline": timeline(appeal, pd=pd),
         "action_groups": list(groups.items()),
         "has_actions": bool(action_rows),
         "route_preview": route_preview(appeal) if any(a.name == "route" for a in actions) else "",

@@ -10,13 +10,14 @@ from django.urls import reverse
 from tsur.accounts.models import Role
 from tsur.answers.models import Answer, AnswerTemplate
 from tsur.appeals.models import Appeal, RejectionReason
+from tsur.core.forms import CleanTextForm
 from tsur.directory.models import Organisation, Urgency
 from tsur.workspace.queries import category_choices, territory_choices
 
 TEXTAREA = {"rows": 3}
 
 
-class ActionForm(forms.Form):
+class ActionForm(CleanTextForm, forms.Form):
     """Base: every action form knows the appeal it acts on (for choices and initial values)."""
 
     def __init__(self, *args, appeal: Appeal, **kwargs) -> None:

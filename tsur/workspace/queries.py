@@ -9,9 +9,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Channel, Status
+from tsur.appeals.search import search_q
 from tsur.core import clock
 from tsur.deadlines.services import due_soon_q, overdue_q
 from tsur.directory.models import Block, Category, Organisation, Territory
@@ -105,20 +106,12 @@ class QueueResult:
     sort: str
 
 
-def search_q(text: str) -> Q:
-    """Every word must occur in the case-folded search text; or the number matches exactly."""
-    text = text.strip()
-    words = text.casefold().split()
-    cond = Q()
-    for word in words:
-        cond &= Q(search_text__contains=word)
-    return cond | Q(number=text)
-
-
-def apply_filters(qs: QuerySet, form: QueueFilterForm, now: dt.datetime, *, with_status: bool = True) -> QuerySet:
+def apply_filters(
+    qs: QuerySet, form: QueueFilterForm, now: dt.datetime, *, with_status: bool = True, personal_data: bool = False
+) -> QuerySet:
     v = form.value
     if v("q"):
-        qs = qs.filter(search_q(v("q")))
+        qs = qs.filter(search_q(v("q"), personal_data=personal_data))
     if v("block"):
         qs = qs.filter(block__key=v("block"))
     if v("category"):
@@ -147,13 +140,13 @@ def current_status(form: QueueFilterForm) -> str:
     return form.value("status") or STATUS_OPEN
 
 
-def run_queue(scope: QuerySet, form: QueueFilterForm) -> QueueResult:
+def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = False) -> QueueResult:
     now = clock.now()
-    base = apply_filters(scope, form, now, with_status=False)
+    base = apply_filters(scope, form, now, with_status=False, personal_data=personal_data)
     by_status = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
     counters = [{"code": code, "label": label, "count": by_status.get(code, 0)} for code, label in Status.choices]
     sort = form.value("sort") or DEFAULT_SORT
-    qs = apply_filters(scope, form, now).select_related("block", "category", "territory", "organisation", "executor")
+    qs = apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
     qs = qs.order_by(*SORTS[sort][1])
     return QueueResult(
         queryset=qs,

@@ -20,6 +20,7 @@ from tsur.accounts.models import Role
 from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
 from tsur.appeals.models import Appeal
+from tsur.appeals.privacy import appeal_text
 from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, DomainError
 from tsur.deadlines.models import StaffAlert
@@ -75,10 +76,11 @@ def nav_context(request: HttpRequest, section: str) -> dict:
 def _queue_page(request: HttpRequest, scope: QuerySet, *, section: str, title: str, url: str) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     form.is_valid()
-    result = run_queue(scope, form)
+    pd = access.can_see_personal_data(request.user)
+    result = run_queue(scope, form, personal_data=pd)
     page = Paginator(result.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
-    rows = [{"appeal": a, "due_state": due_state(a, now)} for a in page.object_list]
+    rows = [{"appeal": a, "text": appeal_text(a, pd=pd), "due_state": due_state(a, now)} for a in page.object_list]
     ctx = {
         "form": form,
         "result": result,

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Пароль всех демо-пользователей: {DEMO_PASSWORD}")
         for username, role, scope in users.logins:
             self.stdout.write(f"  {username:<28} {role:<24} {scope}")
-        self.stdout.write(f"Демо-ключ API / Open311 api_key: {DEMO_API_KEY}")
+        self.stdout.write(f"Демо-ключ для подачи обращений (Open311 api_key и POST /api/appeals): {DEMO_API_KEY}")
         if options["no_serve"]:
             return
         interval = settings.TSUR_INPROCESS_TICK_SECONDS or 60

@@ -1,0 +1,16 @@
+"""Settings of the test suite: the platform's own settings, with what the tests need set
+explicitly instead of left to the production defaults.
+
+- A fixed secret key known only to the tests (production refuses to start without its own).
+- Plain HTTP: the test client and the live server speak http://, so no HTTPS redirect and no
+  secure-only cookies (tests/core/test_security_settings.py checks the production defaults).
+
+Subprocesses the tests start (workers, servers) inherit these through the environment.
+"""
+
+import os
+
+os.environ.setdefault("TSUR_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-000000")
+os.environ.setdefault("TSUR_HTTPS", "false")
+
+from tsur.settings import *  # noqa: F403
