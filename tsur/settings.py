@@ -124,7 +124,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "tsur.accounts.apps.LoginThrottleConfig",  # django-axes
     "csp",
     "django_ratelimit",
     "tsur.core",

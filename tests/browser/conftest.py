@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -18,6 +20,18 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# HTMX puts a response's HTML into the page at once but wires up its hx-* attributes only when it
+# settles (20 ms later by default, more on a busy machine): until then a select in the new HTML is
+# visible and can be changed, but its hx-get never fires. Pages mark each settle on <html> so a test
+# can wait for the one its action caused (`htmx_settled`). A marker attribute, not a script
+# predicate: the pages' Content-Security-Policy forbids the eval `page.wait_for_function` needs.
+SETTLED = "data-test-htmx-settled"
+MARK_HTMX_SETTLES = f"""
+document.addEventListener("htmx:afterSettle", function () {{
+  document.documentElement.setAttribute("{SETTLED}", "1");
+}});
+"""
 
 
 def _chromium_or_skip() -> str:
@@ -45,6 +59,7 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="ru-RU", timezone_id="Europe/Moscow", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
+    context.add_init_script(MARK_HTMX_SETTLES)
     pg = context.new_page()
     yield pg
     context.close()
@@ -56,3 +71,16 @@ def login(page, live_server, username: str, password: str = "pass-12345") -> Non
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+@contextmanager
+def htmx_settled(page) -> Iterator[None]:
+    """Wait, after the block, until HTMX has settled: the swap the block caused has then processed
+    its new content (its hx-* attributes work). Only for an action that ends in an HTMX swap: a
+    full page load brings no settle, and the wait times out."""
+    from playwright.sync_api import expect
+
+    html = page.locator("html")
+    html.evaluate(f"html => html.removeAttribute('{SETTLED}')")
+    yield
+    expect(html).to_have_attribute(SETTLED, "1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import login
+from tests.browser.conftest import htmx_settled, login
 from tests.factories import new_appeal
 from tsur.answers.models import AnswerTemplate
 from tsur.appeals import services
@@ -89,7 +89,7 @@ def test_it_walks_an_appeal_from_the_queue_to_closing(page, live_server, world):
     status_is(page, "Направлено в организацию")
     expect()(page.locator("[data-testid=organisation]")).to_have_text("Министерство дорог")
     expect()(page.locator(".flash")).to_contain_text("направлено: Миндор")
-    page.wait_for_function("document.querySelector('.appeal-map .leaflet-interactive') !== null")
+    expect()(page.locator(".appeal-map .leaflet-interactive").first).to_be_attached()  # the map has drawn
     page.screenshot(path=str(SCREENSHOTS / "workspace-card.png"), full_page=True)
     logout(page)
 
@@ -109,7 +109,10 @@ def test_it_walks_an_appeal_from_the_queue_to_closing(page, live_server, world):
     expect()(page.locator("h1")).to_contain_text(number)
     page.click("details[data-action=interim_answer] > summary")
     page.fill("#id_interim_answer-text", "Заявка передана подрядчику, выезд бригады запланирован на эту неделю.")
-    page.click("details[data-action=interim_answer] button[type=submit]")
+    # The card comes back as a new HTMX swap: its template select fills the text only once HTMX has
+    # wired the new HTML up, so wait for that before choosing a template.
+    with htmx_settled(page):
+        page.click("details[data-action=interim_answer] button[type=submit]")
     expect()(page.locator(".flash")).to_contain_text("Промежуточный ответ отправлен")
     expect()(page.locator("[data-testid=answer]")).to_have_count(1)
     page.select_option("#id_prepare_answer-template", "final-roads-repair")
@@ -122,7 +125,8 @@ def test_it_walks_an_appeal_from_the_queue_to_closing(page, live_server, world):
     login(page, live_server, "operator")
     open_card(page, live_server, number)
     expect()(page.locator(".answer-checking")).to_contain_text("ямочный ремонт")
-    page.click("details[data-action=approve_answer] button[type=submit]")
+    with htmx_settled(page):  # the publish form below is in the new card: HTMX must have wired it up
+        page.click("details[data-action=approve_answer] button[type=submit]")
     status_is(page, "Ответ проверен ЦУР")
     page.click("details[data-action=publish_answer] button[type=submit]")
     status_is(page, "Ответ опубликован")

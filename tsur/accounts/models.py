@@ -79,7 +79,7 @@ class ApiToken(models.Model):
     Only a hash is stored; the raw key is shown once when it is issued."""
 
     name = models.CharField("назначение", max_length=120)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="пользователь", on_delete=models.CASCADE, related_name="api_tokens")
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(

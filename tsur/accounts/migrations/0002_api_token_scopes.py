@@ -1,5 +1,8 @@
-import tsur.accounts.models
+import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
+
+import tsur.accounts.models
 
 ALL_SCOPES = ["open311", "intake", "resident", "staff_read", "staff_write"]
 
@@ -13,6 +16,7 @@ def keep_what_keys_could_do(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -26,4 +30,14 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(keep_what_keys_could_do, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="apitoken",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="api_tokens",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="пользователь",
+            ),
+        ),
     ]
