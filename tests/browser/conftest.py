@@ -47,8 +47,9 @@ def browser():
     path = _chromium_or_skip()
     # The live server runs in a thread of this process; Playwright's sync API must not see an event loop.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # assertions wait as long as actions do (the page's default below)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, args=ARGS)
         yield b

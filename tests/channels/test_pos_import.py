@@ -51,7 +51,7 @@ def test_it_imports_an_export_with_the_usual_columns(world, tmp_path):
     assert new.channel == "pos_import" and new.regime == "message"
     assert new.external_id == "pos:1001" and new.category.code == "pothole" and new.address == "ул. Ленина, 5"
     assert new.received_at == dt.datetime(2026, 3, 1, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=3)))
-    assert new.status in (Status.RECEIVED, Status.MODERATION)
+    assert new.status == Status.MODERATION  # «Новое»: where every channel's new appeal starts
 
     in_work = Appeal.objects.get(number=rows["1002"].appeal)
     assert in_work.status == Status.IN_PROGRESS and in_work.organisation.code == "waste-op"
@@ -66,7 +66,7 @@ def test_it_imports_an_export_with_the_usual_columns(world, tmp_path):
     assert rejected.status == Status.REJECTED and "Не является обращением." in rejected.rejection_note
 
     unknown = Appeal.objects.get(number=rows["1005"].appeal)
-    assert unknown.status in (Status.RECEIVED, Status.MODERATION) and unknown.category is None
+    assert unknown.status == Status.MODERATION and unknown.category is None
     assert rows["1005"].reasons == [
         "статус «Передано в архив» не распознан: импортируется как полученное",
         "категория «Лавочки во дворе» не найдена в классификаторе: без категории",
@@ -113,7 +113,7 @@ def test_a_dry_run_writes_nothing_and_reports_what_would_happen(world, tmp_path)
 def test_an_answered_message_without_the_answer_stays_received_with_the_source_status_recorded(world, tmp_path):
     report = import_file(csv_file(tmp_path, [["77", "01.03.2026", "Яма во дворе", "", "", "Решено", "", ""]]))
     appeal = Appeal.objects.get()
-    assert appeal.status in (Status.RECEIVED, Status.MODERATION)
+    assert appeal.status == Status.MODERATION  # not moved on: where it started
     assert report.rows[0].reasons == ["в выгрузке нет текста ответа: статус не воспроизводится, обращение оставлено полученным"]
     event = appeal.events.get(kind="pos_import")
     assert event.data["source_status"] == "Решено" and event.data["reproduced"] is False

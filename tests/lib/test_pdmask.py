@@ -239,17 +239,3 @@ def test_natasha_names_are_optional():
     assert kinds(text) == []  # no initials or patronymic: the regexes leave it
     assert mask_personal_data(text, names=True) == f"Звонила {NAME_MASK}, сказала, что {NAME_MASK} придёт"
     assert mask_personal_data("Улица Пушкина, дом 5", names=True) == "Улица Пушкина, дом 5"
-
-
-def test_the_regex_path_is_fast():
-    import time
-
-    texts = [
-        "Во дворе дома 5 по улице Садовой третью неделю не вывозят мусор, контейнеры переполнены, звонили в УК.",
-        "Звонил Иванов И.И., тел. 8 900 123-45-67, обещали приехать, но никто не приехал.",
-        "Просим отремонтировать дорогу у школы им. С.М. Кирова: ямы глубокие, машины бьют колёса.",
-    ] * 700
-    start = time.perf_counter()
-    for t in texts:
-        mask_personal_data(t)
-    assert len(texts) / (time.perf_counter() - start) > 2000  # ~30,000/s on the reference machine; slack for CI

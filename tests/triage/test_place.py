@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -340,7 +339,7 @@ def test_a_number_before_a_marker_letter_is_a_year_not_a_town(gaz):
     assert gaz.locate("в 2020 г Жуков обещал ремонт") is None
 
 
-# ---- quality and speed ----------------------------------------------------------------------
+# ---- quality (the speed: `tsur bench steps`) -------------------------------------------------
 
 
 def test_it_gets_the_synthetic_evaluation_set_right(gaz):
@@ -350,12 +349,9 @@ def test_it_gets_the_synthetic_evaluation_set_right(gaz):
     assert right / len(rows) >= 0.95
 
 
-def test_it_builds_fast_and_benchmarks():
-    start = time.perf_counter()
+def test_the_benchmark_counts_the_places_found_and_restores_the_fallback_setting():
     gaz = Gazetteer.from_files(use_natasha=False)
-    assert time.perf_counter() - start < 3.0  # < 1 s on the reference machine; slack for CI
     texts = ["В Калуге на ул. Ленина, д. 15 третий день не горит фонарь у подъезда, просим починить."] * 200
     result = bench_place(texts, gazetteer=gaz, runs=2)
     assert result["texts"] == 200 and result["gazetteer_found"] == 200
-    assert result["gazetteer_texts_per_s"] > 1000
     assert gaz.use_natasha is False  # restored

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 
 import pytest
@@ -143,14 +142,12 @@ def test_the_first_rule_in_priority_order_gives_the_reason():
     assert assess(text, when=SUMMER) == (HIGH, "угроза жизни: открытый люк")
 
 
-def test_it_is_fast():
+def test_the_benchmark_counts_the_urgent_texts():  # the speed itself: `tsur bench steps`
     texts = [
         "Во дворе дома 5 по улице Садовой третью неделю не вывозят мусор, контейнеры переполнены.",
         "Третий день нет воды во всём доме, управляющая компания не отвечает на звонки.",
         "Просим отремонтировать дорогу у школы: ямы глубокие, машины бьют колёса.",
         "Холодные батареи в квартире, в комнатах +15, маленький ребёнок болеет.",
     ] * 500
-    start = time.perf_counter()
     result = bench_urgency(texts, runs=1, when=WINTER)
-    assert result["high"] == 1000
-    assert len(texts) / (time.perf_counter() - start) > 3000  # ~30,000/s on the reference machine; slack for CI
+    assert result["texts"] == 2000 and result["high"] == 1000
