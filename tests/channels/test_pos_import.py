@@ -68,7 +68,7 @@ def test_it_imports_an_export_with_the_usual_columns(world, tmp_path):
     unknown = Appeal.objects.get(number=rows["1005"].appeal)
     assert unknown.status == Status.MODERATION and unknown.category is None
     assert rows["1005"].reasons == [
-        "статус «Передано в архив» не распознан: импортируется как полученное",
+        "статус «Передано в архив» не распознан: обращение поступит на модерацию",
         "категория «Лавочки во дворе» не найдена в классификаторе: без категории",
     ]
     rejected_rows = [r for r in report.rows if r.action == "rejected"]
@@ -107,14 +107,16 @@ def test_a_dry_run_writes_nothing_and_reports_what_would_happen(world, tmp_path)
     real = import_file(path)
     assert dry.counts == real.counts
     assert [(r.number, r.action) for r in dry.rows] == [(r.number, r.action) for r in real.rows]
+    # The dry run promises the status the import then reaches («На модерации», not «Получено»).
+    assert [r.status for r in dry.rows if r.action == "created"] == [r.status for r in real.rows if r.action == "created"]
     assert import_file(path, dry_run=True).counts == {"created": 0, "updated": 0, "unchanged": 5, "rejected": 4}
 
 
-def test_an_answered_message_without_the_answer_stays_received_with_the_source_status_recorded(world, tmp_path):
+def test_an_answered_message_without_the_answer_stays_in_moderation_with_the_source_status_recorded(world, tmp_path):
     report = import_file(csv_file(tmp_path, [["77", "01.03.2026", "Яма во дворе", "", "", "Решено", "", ""]]))
     appeal = Appeal.objects.get()
     assert appeal.status == Status.MODERATION  # not moved on: where it started
-    assert report.rows[0].reasons == ["в выгрузке нет текста ответа: статус не воспроизводится, обращение оставлено полученным"]
+    assert report.rows[0].reasons == ["в выгрузке нет текста ответа: статус не воспроизводится, обращение оставлено на модерации"]
     event = appeal.events.get(kind="pos_import")
     assert event.data["source_status"] == "Решено" and event.data["reproduced"] is False
     assert event.data["why"].startswith("в выгрузке нет текста ответа")

@@ -192,7 +192,7 @@ def _validate(table_rows: list[tuple[int, dict]], resolved: dict[str, str], plug
         source_status = message.extra["source_status"]
         target = status_target(source_status, plugin.settings.statuses)
         if target is None:
-            result.reasons.append(f"статус «{source_status}» не распознан: импортируется как полученное")
+            result.reasons.append(f"статус «{source_status}» не распознан: обращение поступит на модерацию")
             target = "received"
         if message.extra["category_name"] and not message.category_code:
             result.reasons.append(f"категория «{message.extra['category_name']}» не найдена в классификаторе: без категории")
@@ -233,9 +233,10 @@ def _simulate(config: ChannelConfig, plugin, chunk: list[_Row]) -> None:
                 continue
             row.result.reasons.append(f"не приняты поля: {', '.join(exc.field_errors)}")
         if row.target == "answered" and not message.extra["answer"]:
-            row.result.reasons.append("в выгрузке нет текста ответа: статус не воспроизводится, импортируется как полученное")
+            row.result.reasons.append("в выгрузке нет текста ответа: статус не воспроизводится, обращение поступит на модерацию")
         row.result.action = "created"
-        row.result.status = {"received": "Получено", "in_progress": "В работе", "answered": "Ответ опубликован", "rejected": "Отклонено"}[
+        # What the real import ends with: a channel's appeals are taken to moderation as they are created.
+        row.result.status = {"received": "На модерации", "in_progress": "В работе", "answered": "Ответ опубликован", "rejected": "Отклонено"}[
             row.target if row.target != "answered" or message.extra["answer"] else "received"
         ]
 
@@ -305,12 +306,12 @@ def _advance(appeal: Appeal, target: str, extra: dict, settings) -> tuple[bool, 
     if not _would_move(appeal.status, target):
         return False, ""
     if target == "answered" and not extra["answer"]:
-        return False, "в выгрузке нет текста ответа: статус не воспроизводится, обращение оставлено полученным"
+        return False, "в выгрузке нет текста ответа: статус не воспроизводится, обращение оставлено на модерации"
     try:
         with transaction.atomic(), _answer_clock(extra, appeal):
             _steps(appeal, target, extra, settings)
     except DomainError as exc:
-        return False, f"статус не воспроизведён ({exc.message}): обращение оставлено полученным"
+        return False, f"статус не воспроизведён ({exc.message}): обращение оставлено на модерации"
     return True, ""
 
 
