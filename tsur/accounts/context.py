@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from tsur.accounts.access import membership_of, role_of
 from tsur.accounts.models import Role
+from tsur.accounts.roles import membership_of, role_of
 
 
 def role(request: HttpRequest) -> dict:

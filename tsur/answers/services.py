@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tsur.accounts import access
 from tsur.answers.checking import find_formal_reply
 from tsur.answers.models import Answer, AnswerTemplate, ExtensionRequest, Rating
+from tsur.appeals import access
 from tsur.appeals.models import Appeal, CloseReason, Status
 from tsur.appeals.services import changing, notify_resident
 from tsur.core import clock

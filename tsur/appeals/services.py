@@ -18,7 +18,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.utils import timezone
 
-from tsur.accounts import access
+from tsur.appeals import access
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import (
     CHANNEL_CODES,

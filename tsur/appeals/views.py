@@ -7,7 +7,7 @@ import hmac
 from django.core import signing
 from django.http import FileResponse, Http404, HttpRequest
 
-from tsur.accounts import access
+from tsur.appeals import access
 from tsur.appeals.models import Attachment, Status
 
 _PUBLIC_SALT = "tsur.attachment.public"

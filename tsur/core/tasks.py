@@ -109,7 +109,7 @@ def tick() -> dict:
     """Periodic jobs: deadlines, auto-closing, and re-enqueueing work a lost message left behind."""
     from tsur.answers.services import auto_close_due
     from tsur.appeals.models import Appeal, Notification, Status
-    from tsur.deadlines.services import watch_deadlines
+    from tsur.deadlines.watch import watch_deadlines
 
     now = clock.now()
     result = dict(watch_deadlines(now))

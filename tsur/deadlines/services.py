@@ -1,18 +1,36 @@
-"""Deadlines of appeals: set and recomputed on every change that moves them; reminders before the
-deadline, escalation after it (to the organisation's coordinator, then to the center)."""
+"""Due dates of appeals: set and recomputed on every change that moves them.
+
+Pure of the appeal model: it reads and writes the few fields a `Timed` names, so the lifecycle
+(which sits above) calls it without deadlines knowing appeals. Reminders and escalation, which
+watch appeals over time, are tsur.deadlines.watch (above appeals).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
-from django.db.models import Q
-
-from tsur.appeals.models import OPEN_STATUSES, Appeal
-from tsur.core import clock
 from tsur.deadlines.compute import calendar_for, compute_due, policy_for_regime
 from tsur.deadlines.models import DeadlinePolicy
-from tsur.directory.models import Regime
+from tsur.directory.models import Organisation, Regime
 from tsur.lib.workcal import WorkCalendar
+
+
+class Timed(Protocol):
+    """What due-date computation reads and writes of an appeal."""
+
+    regime: str
+    urgency: str
+    received_at: dt.datetime
+    registered_at: dt.datetime | None
+    interim_answered_at: dt.datetime | None
+    extension_days: int
+    organisation_id: int | None
+    organisation: Organisation | None
+    due_at: dt.datetime | None
+    due_explain: str
+    registration_due_at: dt.datetime | None
+    transfer_due_at: dt.datetime | None
 
 
 def policy_for(regime: str) -> DeadlinePolicy | None:
@@ -36,14 +54,14 @@ class DeadlineRules:
             self._policies[regime] = policy_for(regime)
         return self._policies[regime]
 
-    def calendar(self, appeal: Appeal) -> WorkCalendar:
+    def calendar(self, appeal: Timed) -> WorkCalendar:
         key = appeal.organisation_id
         if key not in self._calendars:
             self._calendars[key] = calendar_for(appeal.organisation if key else None)
         return self._calendars[key]
 
 
-def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None, rules: DeadlineRules | None = None) -> None:
+def apply_deadlines(appeal: Timed, *, start: dt.datetime | None = None, rules: DeadlineRules | None = None) -> None:
     """Set the appeal's due dates from its regime, urgency, organisation calendar and extensions.
 
     The clock runs from receipt; 59-FZ appeals count their 30 days from registration. A reopened
@@ -71,34 +89,3 @@ def apply_deadlines(appeal: Appeal, *, start: dt.datetime | None = None, rules: 
     if start is None:
         appeal.registration_due_at = due.registration_due
         appeal.transfer_due_at = due.transfer_due
-
-
-def due_soon_q(now: dt.datetime, hours: int = 24) -> Q:
-    return Q(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lt=now + dt.timedelta(hours=hours))
-
-
-def overdue_q(now: dt.datetime) -> Q:
-    return Q(status__in=OPEN_STATUSES, due_at__lt=now)
-
-
-def watch_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
-    """One pass of reminders and escalations. Idempotent: each appeal records how far it got."""
-    from tsur.deadlines.flows import escalate, remind
-
-    now = now or clock.now()
-    counts = {"reminded": 0, "escalated_coordinator": 0, "escalated_center": 0}
-    open_qs = Appeal.objects.filter(status__in=OPEN_STATUSES).exclude(due_at=None)
-    for appeal in open_qs.filter(reminded_at=None, due_at__gt=now).select_related("organisation"):
-        policy = policy_for(appeal.regime)
-        start = appeal.routed_at or appeal.received_at
-        total = (appeal.due_at - start).total_seconds()
-        if total > 0 and (now - start).total_seconds() >= total * (policy.remind_at_fraction if policy else 0.75):
-            counts["reminded"] += remind(appeal.pk, now)
-    for appeal in open_qs.filter(due_at__lte=now, escalation_level__lt=2):
-        policy = policy_for(appeal.regime)
-        after = dt.timedelta(hours=policy.escalate_center_after_hours if policy else 24)
-        if appeal.escalation_level == 0:
-            counts["escalated_coordinator"] += escalate(appeal.pk, 1, now)
-        elif now >= appeal.due_at + after:
-            counts["escalated_center"] += escalate(appeal.pk, 2, now)
-    return counts

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from django.http import HttpRequest
 from ninja import Router
 
-from tsur.accounts import access
 from tsur.answers import services as answers
-from tsur.appeals import services
+from tsur.appeals import access, services
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, ValidationFailed
 from tsur.intake.api_auth import STAFF_WRITE, staff_caller, visible_appeal

@@ -10,14 +10,14 @@ from ninja import File, Form, Query, Router
 from ninja import Status as Reply
 from ninja.files import UploadedFile
 
-from tsur.accounts import access
 from tsur.accounts.models import Role
+from tsur.appeals import access
 from tsur.appeals.models import Appeal, Channel, Status
+from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
 from tsur.appeals.services import NewAppeal, create_appeal, status_url, validate_new_appeal
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.throttle import check_intake
-from tsur.deadlines.services import due_soon_q, overdue_q
 from tsur.directory.models import Territory
 from tsur.intake.api_auth import INTAKE, STAFF_READ, caller, staff_caller, visible_appeal
 from tsur.intake.api_present import detail, summary

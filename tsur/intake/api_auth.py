@@ -10,8 +10,8 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from tsur.accounts import access
 from tsur.accounts.models import ApiToken, Scope
+from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, NotFound
 

@@ -8,10 +8,10 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 
-from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.answers.models import Answer, ExtensionRequest
 from tsur.answers.services import answer_for
+from tsur.appeals import access
 from tsur.appeals import views as attachment_urls
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, CloseReason, Event, Status

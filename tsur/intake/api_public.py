@@ -8,9 +8,9 @@ import secrets
 from django.http import HttpRequest
 from ninja import Router
 
-from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.answers.services import rate_appeal
+from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, NotFound
 from tsur.intake.api_auth import OPTIONAL_AUTH, RESIDENT, caller

@@ -7,9 +7,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Router
 
-from tsur.accounts import access
 from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
+from tsur.appeals import access
 from tsur.directory.models import Category, Organisation, Territory
 from tsur.intake.api_auth import OPTIONAL_AUTH, STAFF_READ, caller, staff_caller, visible_appeal
 from tsur.intake.api_schemas import CategoryOut, OrganisationOut, TemplateOut, TerritoryOut, replies

@@ -25,8 +25,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from tsur.accounts import access
 from tsur.accounts.models import ApiToken, Role, Scope
+from tsur.appeals import access
 from tsur.appeals import views as attachment_urls
 from tsur.appeals.models import Appeal, Attachment, Channel, Event, RejectionReason, Status
 from tsur.appeals.services import NewAppeal, create_appeal

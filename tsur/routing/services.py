@@ -8,13 +8,22 @@ with no territory is the widest. With no rule, the appeal goes to the center's t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db.models import Q
 
-from tsur.appeals.models import Appeal
-from tsur.directory.models import Organisation
+from tsur.directory.models import Organisation, Territory
 from tsur.directory.services import center
 from tsur.routing.models import RoutingRule
+
+
+class Routable(Protocol):
+    """What the decision reads of an appeal: its topic and its place (routing sits below appeals)."""
+
+    category_id: int | None
+    block_id: int | None
+    territory_id: int | None
+    territory: Territory | None
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ def _specificity(rule: RoutingRule, depth: dict[int, int]) -> tuple[int, int, in
     return (rule.priority, topic, place)
 
 
-def candidates(appeal: Appeal) -> list[RoutingRule]:
+def candidates(appeal: Routable) -> list[RoutingRule]:
     """Every active rule that matches, best first."""
     chain = appeal.territory.ancestors_and_self() if appeal.territory_id else []
     # Depth counted from the top of the tree: the region is 0.
@@ -47,7 +56,7 @@ def candidates(appeal: Appeal) -> list[RoutingRule]:
     return matching
 
 
-def decide(appeal: Appeal) -> RoutingDecision:
+def decide(appeal: Routable) -> RoutingDecision:
     rules = candidates(appeal)
     if rules:
         best = rules[0]

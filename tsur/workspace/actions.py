@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tsur.accounts import access
 from tsur.answers import services as answers
 from tsur.answers.models import AnswerTemplate, ExtensionRequest
-from tsur.appeals import lifecycle
+from tsur.appeals import access, lifecycle
 from tsur.appeals import services as appeals
 from tsur.appeals.models import Appeal
 from tsur.core.errors import ValidationFailed

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from django.contrib.staticfiles import finders
 
-from tsur.accounts import access
 from tsur.answers.models import Answer
+from tsur.appeals import access
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.privacy import appeal_text, visible

@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 
-from tsur.accounts import access
+from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied
 

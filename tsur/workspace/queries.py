@@ -12,9 +12,9 @@ from django import forms
 from django.db.models import Count, F, QuerySet
 
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Channel, Status
+from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
 from tsur.core import clock
-from tsur.deadlines.services import due_soon_q, overdue_q
 from tsur.directory.models import Block, Category, Organisation, Territory
 
 PAGE_SIZE = 50

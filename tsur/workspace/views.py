@@ -15,10 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from tsur.accounts import access
 from tsur.accounts.models import Role
 from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
+from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.appeals.privacy import appeal_text
 from tsur.core import clock

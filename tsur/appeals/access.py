@@ -1,16 +1,30 @@
-"""Who may see and do what. Every page, endpoint, export and search goes through here."""
+"""Who may see and do what with appeals. Every page, endpoint, export and search goes through here.
+
+The roles themselves live in tsur.accounts.roles (below appeals); this module adds what each role
+may see and do with appeals, so it sits with them. Its names are re-exported for one import.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from tsur.accounts.models import Membership, Role
+from tsur.accounts.models import Role
+from tsur.accounts.roles import (
+    OPERATOR_ROLES,
+    ORGANISATION_ROLES,
+    STAFF_ROLES,
+    can_see_personal_data,
+    is_staff_role,
+    membership_of,
+    role_of,
+)
+from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied
 
-OPERATOR_ROLES = frozenset({Role.REGIONAL_OPERATOR, Role.MUNICIPAL_OPERATOR, Role.ADMINISTRATOR})
-ORGANISATION_ROLES = frozenset({Role.COORDINATOR, Role.EXECUTOR})
-STAFF_ROLES = OPERATOR_ROLES | ORGANISATION_ROLES | {Role.ANALYST}
+__all__ = [
+    "ACTIONS", "OPERATOR_ROLES", "ORGANISATION_ROLES", "STAFF_ROLES", "appeals_for", "can", "can_see_personal_data",
+    "can_view", "is_staff_role", "membership_of", "organisations_scope_q", "require", "require_staff", "role_of",
+]
 
 # Action -> roles that may perform it (scope is checked separately).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -36,36 +50,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
-def membership_of(user) -> Membership | None:
-    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return None
-    try:
-        return user.membership
-    except Membership.DoesNotExist:
-        return None
-
-
-def role_of(user) -> str | None:
-    if user is not None and getattr(user, "is_superuser", False) and membership_of(user) is None:
-        return Role.ADMINISTRATOR
-    m = membership_of(user)
-    return m.role if m else None
-
-
-def is_staff_role(user) -> bool:
-    return role_of(user) in STAFF_ROLES
-
-
-def can_see_personal_data(user) -> bool:
-    """Analysts never see residents' personal data; organisations see it for their own appeals only
-    (checked together with `can_view`)."""
-    return role_of(user) in (OPERATOR_ROLES | ORGANISATION_ROLES | {Role.RESIDENT})
-
-
 def appeals_for(user, queryset: QuerySet | None = None) -> QuerySet:
     """The appeals this user may see, as a queryset filter (never a Python-side check)."""
-    from tsur.appeals.models import Appeal
-
     qs = queryset if queryset is not None else Appeal.objects.all()
     role = role_of(user)
     if role in (Role.REGIONAL_OPERATOR, Role.ADMINISTRATOR, Role.ANALYST):
