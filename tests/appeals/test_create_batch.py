@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import new_appeal
 from tsur.appeals import services
 from tsur.appeals.models import Appeal, Channel, Event, Notification, Resident, Status
-from tsur.appeals.services import NewAppeal, create_appeal, create_appeals
+from tsur.appeals.services import NewAppeal, create_appeal, create_appeals, creation
 from tsur.core.errors import ValidationFailed
 
 
@@ -169,14 +169,14 @@ def test_it_returns_the_other_workers_appeal_when_it_loses_the_race(world, monke
     insert: the unique constraint refuses the batch insert, the batch is written item by item,
     and the item that lost returns the appeal the other worker made."""
     winner = create_appeal(item(2, text="Записано другим обработчиком"))
-    real = services._existing
+    real = creation._existing
     calls = []
 
     def blind_first_time(keys):
         calls.append(keys)
         return {} if len(calls) == 1 else real(keys)
 
-    monkeypatch.setattr(services, "_existing", blind_first_time)
+    monkeypatch.setattr(creation, "_existing", blind_first_time)
     results = create_appeals([item(1), item(2), item(3)])
     assert results[1].pk == winner.pk
     assert isinstance(results[0], Appeal) and isinstance(results[2], Appeal)

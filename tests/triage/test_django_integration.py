@@ -28,6 +28,7 @@ DECISION = {
     "block": "roads",
     "block_confidence": 0.93,
     "category": "Снег на дороге",
+    "category_code": "snow",  # the configured category is found by this code, not by the label
     "category_confidence": 0.81,
     "territory": {"code": "city", "name": "Город", "level": "city_district", "evidence": ["gazetteer:«в Городе»"], "address": "ул. Ленина, д. 1"},
     "urgency": "high",
@@ -220,9 +221,8 @@ def test_a_proposal_that_cannot_be_applied_leaves_that_appeal_as_it_came_and_the
 def test_a_failed_batch_write_leaves_every_appeal_received_and_the_sweeper_finishes_it_once(world, settings, monkeypatch):
     from django.db import DatabaseError
 
-    from tsur.appeals import batch
+    from tsur.appeals import batch, tasks
     from tsur.appeals.models import Event
-    from tsur.core import tasks
 
     settings.TSUR_TRIAGE_ENABLED = True
     monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))

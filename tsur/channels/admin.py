@@ -14,10 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-# Connect the delivery hook and register the Celery tasks in every process that loads the admin
-from tsur.channels import tasks
 from tsur.channels.forms import ChannelConfigForm, PosImportForm
 from tsur.channels.models import ChannelConfig, Delivery, InboundMessage, SignalPurge
+
+# Connect the delivery hook and register the Celery tasks in every process that loads the admin
+from tsur.core import tasks
 
 
 def _short(text: str, limit: int = 80) -> str:

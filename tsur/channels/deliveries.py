@@ -22,7 +22,7 @@ from tsur.appeals.models import Appeal, Notification
 from tsur.channels.base import DeliveryError
 from tsur.channels.models import Delivery, InboundMessage
 from tsur.channels.services import backoff, lease, setting
-from tsur.core import clock
+from tsur.core import clock, tasks
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,6 @@ def create_for_notification(note: Notification) -> Delivery | None:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from tsur.channels import tasks
-
     tasks.enqueue("send_delivery", delivery_id)
 
 

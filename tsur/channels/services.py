@@ -32,7 +32,7 @@ from tsur.channels import registry
 from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, RawItem
 from tsur.channels.models import ChannelConfig, InboundMessage
 from tsur.channels.screening import SCREEN
-from tsur.core import clock
+from tsur.core import clock, tasks
 from tsur.core.db import copy_rows, update_rows
 from tsur.core.errors import ValidationFailed
 
@@ -156,8 +156,6 @@ def _store_one_by_one(config: ChannelConfig, rows: list[InboundMessage]) -> tupl
 
 
 def _schedule_processing(count: int) -> None:
-    from tsur.channels import tasks
-
     for _ in range(count):
         tasks.enqueue("process_inbound")
 

@@ -180,7 +180,7 @@ def _warm_up(warm_texts: list[str]) -> None:
     year = clock.now().year
     for day in (dt.date(year, 1, 1), dt.date(year + 1, 1, 1)):
         production_is_working_day(day)
-    for task in tasks.TASKS.values():
+    for task in tasks.registered().values():
         getattr(task, "name", None)  # evaluates Celery's lazy task proxy (finalises the app)
     screen, _reason = SCREEN.get()
     if screen is not None and warm_texts:

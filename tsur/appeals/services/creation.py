@@ -1,0 +1,409 @@
+"""Registering new appeals from any channel: one or a batch, idempotent on (channel, external id),
+with their residents' personal data kept apart; and a resident's later message to an appeal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tsur.appeals import access
+from tsur.appeals.models import (
+    CHANNEL_CODES,
+    Appeal,
+    Channel,
+    ClassificationSource,
+    Counter,
+    Event,
+    Resident,
+    Status,
+)
+from tsur.appeals.privacy import masked
+from tsur.appeals.services.notifications import notify_residents
+from tsur.appeals.services.transitions import actor_label, log_event
+from tsur.core import clock, tasks
+from tsur.core.db import copy_rows
+from tsur.core.errors import NotFound, ValidationFailed
+from tsur.deadlines.services import DeadlineRules, apply_deadlines
+from tsur.directory.models import Category, Regime, Territory, Urgency
+from tsur.directory.services import QueueLookup, region_contains, territory_at
+from tsur.lib.safetext import BROKEN_TEXT, clean_text, is_broken
+
+CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
+
+
+# Which regime an appeal falls under when its category does not say (configurable).
+CHANNEL_REGIMES: dict[str, str] = {
+    Channel.VK: Regime.INCIDENT,
+    Channel.TELEGRAM: Regime.INCIDENT,
+    # A resident writing to the center's bot is like the app or the widget, not a post found by
+    # monitoring: the message regime (PRODUCT.md, the three regimes).
+    Channel.TELEGRAM_BOT: Regime.MESSAGE,
+    Channel.OK: Regime.INCIDENT,
+    Channel.EMAIL: Regime.APPEAL,
+    Channel.OPERATOR: Regime.APPEAL,
+    Channel.WIDGET: Regime.MESSAGE,
+    Channel.APP: Regime.MESSAGE,
+    Channel.OPEN311: Regime.MESSAGE,
+    Channel.POS_IMPORT: Regime.MESSAGE,
+}
+
+
+CHANNEL_REGIMES.update(getattr(settings, "TSUR_CHANNEL_REGIMES", {}))
+
+
+def next_number(now: dt.datetime | None = None) -> str:
+    return next_numbers(1, now)[0]
+
+
+def next_numbers(count: int, now: dt.datetime | None = None) -> list[str]:
+    """`count` consecutive public numbers of the year of `now`, taken from the yearly counter row
+    with one update: a batch of appeals locks the row once, not once per appeal."""
+    year = timezone.localtime(now or clock.now()).year
+    with transaction.atomic():
+        counter, _ = Counter.objects.select_for_update().get_or_create(key=f"appeal-{year}")
+        first = counter.value + 1
+        counter.value += count
+        counter.save(update_fields=["value"])
+    return [f"{year}-{value:06d}" for value in range(first, first + count)]
+
+
+@dataclass
+class NewAppeal:
+    channel: str
+    text: str
+    category_code: str = ""
+    territory_code: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    external_id: str = ""
+    received_at: dt.datetime | None = None
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    account_link: str = ""
+    user: object | None = None
+    photos: list = field(default_factory=list)  # validated PhotoUpload objects
+
+
+def regime_for(channel: str, category: Category | None) -> str:
+    if category is not None and category.default_regime:
+        return category.default_regime
+    return CHANNEL_REGIMES.get(channel, Regime.MESSAGE)
+
+
+class _Directory:
+    """Directory rows a batch of new appeals refers to, read once for the whole batch: the
+    categories and territories named by code, territories found by point, and queues."""
+
+    def __init__(self, items: list[NewAppeal], *, staff: bool) -> None:
+        codes = {d.category_code for d in items if d.category_code}
+        categories = Category.objects.filter(is_active=True, code__in=codes)
+        if not staff:
+            categories = categories.filter(is_public=True)  # hidden ones are for operators and triage
+        self.categories = {c.code: c for c in categories.select_related("block")} if codes else {}
+        codes = {d.territory_code for d in items if d.territory_code}
+        self.territories = {t.code: t for t in Territory.objects.filter(code__in=codes)} if codes else {}
+        self._at: dict[tuple[float, float], Territory | None] = {}
+        self.queue_for = QueueLookup()
+
+    def territory_at(self, lat: float, lon: float) -> Territory | None:
+        if (lat, lon) not in self._at:
+            self._at[lat, lon] = territory_at(lat, lon)
+        return self._at[lat, lon]
+
+
+def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, Territory | None]:
+    errors: dict[str, list[str]] = {}
+    text = (data.text or "").strip()
+    if not text:
+        errors.setdefault("text", []).append("Опишите проблему: текст обращения не может быть пустым.")
+    elif len(text) > settings.TSUR_MAX_TEXT_CHARS:
+        errors.setdefault("text", []).append(
+            f"Текст слишком длинный: {len(text)} знаков, допускается не более {settings.TSUR_MAX_TEXT_CHARS}."
+        )
+    for name, value in (("text", text), ("address", data.address), ("name", data.name), ("phone", data.phone), ("email", data.email)):
+        if value and is_broken(value):
+            errors.setdefault(name, []).append(BROKEN_TEXT)
+    if data.channel not in CHANNEL_CODES:
+        errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
+    category = None
+    if data.category_code:
+        category = directory.categories.get(data.category_code)
+        if category is None:
+            errors.setdefault("category", []).append("Такой категории нет в классификаторе.")
+    territory = None
+    if data.territory_code:
+        territory = directory.territories.get(data.territory_code)
+        if territory is None:
+            errors.setdefault("territory", []).append("Такой территории нет в справочнике.")
+    if (data.lat is None) != (data.lon is None):
+        errors.setdefault("location", []).append("Укажите обе координаты точки: широту и долготу.")
+    elif data.lat is not None:
+        if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+            errors.setdefault("location", []).append("Координаты вне допустимого диапазона.")
+        elif region_contains(data.lat, data.lon) is False:
+            errors.setdefault("location", []).append("Точка на карте находится за пределами региона.")
+    if len(data.address) > 300:
+        errors.setdefault("address", []).append("Адрес слишком длинный (не более 300 знаков).")
+    if data.email and ("@" not in data.email or len(data.email) > 254):
+        errors.setdefault("email", []).append("Проверьте адрес электронной почты.")
+    if len(data.photos) > settings.TSUR_MAX_PHOTOS:
+        errors.setdefault("photos", []).append(f"Можно приложить не более {settings.TSUR_MAX_PHOTOS} фотографий.")
+    if errors:
+        raise ValidationFailed("Обращение не принято: исправьте отмеченные поля.", field_errors=errors)
+    return category, territory
+
+
+def validate_new_appeal(data: NewAppeal, *, staff: bool = False) -> tuple[Category | None, Territory | None]:
+    """Check a new appeal as create_appeal would (raises ValidationFailed); writes nothing."""
+    return _validate(data, _Directory([data], staff=staff))
+
+
+def create_appeal(data: NewAppeal, actor=None) -> Appeal:
+    """Register a new appeal from any channel. Idempotent on (channel, external_id)."""
+    result = create_appeals([data], actor)[0]
+    if isinstance(result, ValidationFailed):
+        raise result
+    return result
+
+
+@dataclass
+class _Accepted:
+    """A valid new appeal of a batch, with what validation found for it."""
+
+    index: int
+    data: NewAppeal
+    category: Category | None
+    territory: Territory | None
+    received: dt.datetime | None = None
+    number: str | None = None
+
+
+def create_appeals(items: list[NewAppeal], actor=None, *, intake=None) -> list[Appeal | ValidationFailed]:
+    """Register many new appeals at once; `create_appeal` is the case of one, so both behave alike.
+
+    Returns one result per item, in order: the appeal (created, or the one that already exists for
+    the item's channel and external id, also when the same item appears twice in `items`), or the
+    ValidationFailed that refused it. Directory rows are read once per batch, the numbers are
+    taken from the yearly counter in one update, and the rows are written with one insert per
+    table in one transaction. Each appeal gets its own "created" event, the resident's
+    notification and, after commit, its intake pipeline run (`process_new_appeals`).
+
+    `intake` (a tsur.appeals.batch.IntakeAtCreation, for a channel's batch, whose stored inbound
+    rows are the record of the work): the pipeline runs before the appeals are first inserted, in
+    the same transaction; after commit only the duplicate joins and the e-mails remain.
+    """
+    if actor is not None:
+        access.require(actor, "create")
+    results: list[Appeal | ValidationFailed | None] = [None] * len(items)
+    first_of: dict[tuple[str, str], int] = {}  # (channel, external id) -> the first item carrying it
+    repeats: dict[int, int] = {}
+    for i, data in enumerate(items):
+        if data.external_id:
+            key = (data.channel, data.external_id)
+            if key in first_of:
+                repeats[i] = first_of[key]
+            else:
+                first_of[key] = i
+    for key, appeal in _existing([key for key in first_of]).items():
+        results[first_of[key]] = appeal
+    directory = _Directory([d for i, d in enumerate(items) if results[i] is None and i not in repeats], staff=_staff(actor))
+    accepted: list[_Accepted] = []
+    for i, data in enumerate(items):
+        if results[i] is not None or i in repeats:
+            continue
+        try:
+            category, territory = _validate(data, directory)
+        except ValidationFailed as exc:
+            results[i] = exc
+            continue
+        if territory is None and data.lat is not None:
+            territory = directory.territory_at(data.lat, data.lon)
+        accepted.append(_Accepted(i, data, category, territory))
+    if accepted:
+        for item, appeal in zip(accepted, _write(accepted, directory, actor, intake), strict=True):
+            results[item.index] = appeal
+    for i, first in repeats.items():
+        results[i] = results[first]
+    return results  # type: ignore[return-value]
+
+
+def _staff(actor) -> bool:
+    return actor is not None and access.is_staff_role(actor)
+
+
+def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Appeal]:
+    """The appeals already registered under these (channel, external id) pairs."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in keys:
+        by_channel.setdefault(channel, []).append(external_id[:200])
+    found: dict[tuple[str, str], Appeal] = {}
+    for channel, external_ids in by_channel.items():
+        for start in range(0, len(external_ids), 500):
+            for appeal in Appeal.objects.filter(channel=channel, external_id__in=external_ids[start : start + 500]):
+                found[channel, appeal.external_id] = appeal
+    # Keys longer than the column were cut when stored: look them up the way they were stored.
+    return {(c, e): found[c, e[:200]] for c, e in keys if (c, e[:200]) in found}
+
+
+def _write(accepted: list[_Accepted], directory: _Directory, actor, intake=None) -> list[Appeal]:
+    """Insert the accepted appeals with their residents, events and notifications.
+
+    When another worker registers one of the same (channel, external id) pairs at the same
+    instant, the unique constraint refuses the whole insert; the batch is then written item by
+    item, and the item that lost the race returns the other worker's appeal."""
+    # Outside a transaction the numbers are taken in their own short one, so the counter row is
+    # locked for one statement, not for the whole creation; a failed creation leaves a gap in the
+    # numbering, which is harmless.
+    outside = not transaction.get_connection().in_atomic_block
+    if outside:
+        _number(accepted)
+    try:
+        with transaction.atomic():
+            if not outside:
+                _number(accepted)
+            return _insert(accepted, directory, actor, intake)
+    except IntegrityError:
+        if len(accepted) > 1:
+            return [_write([item], directory, actor, intake)[0] for item in accepted]
+        data = accepted[0].data
+        if data.external_id:
+            existing = _existing([(data.channel, data.external_id)]).get((data.channel, data.external_id))
+            if existing is not None:
+                return [existing]
+        raise
+
+
+def _number(accepted: list[_Accepted]) -> None:
+    """Consecutive numbers in the order of the items, per year of receipt."""
+    by_year: dict[int, list[_Accepted]] = {}
+    for item in accepted:
+        item.received = item.data.received_at or clock.now()
+        by_year.setdefault(timezone.localtime(item.received).year, []).append(item)
+    for group in by_year.values():
+        for item, number in zip(group, next_numbers(len(group), group[0].received), strict=True):
+            item.number = number
+
+
+def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None) -> list[Appeal]:
+
+    residents: dict[int, Resident] = {}
+    for item in accepted:
+        d = item.data
+        if d.name or d.phone or d.email or d.account_link or d.user is not None:
+            residents[item.index] = Resident(
+                name=d.name.strip()[:200],
+                phone=d.phone.strip()[:32],
+                email=d.email.strip(),
+                account_link=d.account_link.strip()[:300],
+                user=d.user if getattr(d.user, "is_authenticated", False) else None,
+            )
+    copy_rows(Resident, list(residents.values()), with_ids=True)
+    rules = DeadlineRules()
+    appeals = []
+    for item in accepted:
+        d, category, territory = item.data, item.category, item.territory
+        appeal = Appeal(
+            number=item.number,
+            channel=d.channel,
+            external_id=d.external_id[:200],
+            regime=regime_for(d.channel, category),
+            text=clean_text(d.text.strip()),
+            text_masked=masked(clean_text(d.text.strip()), name=d.name, phone=d.phone, email=d.email, account=d.account_link),
+            resident=residents.get(item.index),
+            territory=territory,
+            address=clean_text(d.address.strip()),
+            lat=d.lat,
+            lon=d.lon,
+            place_source=ClassificationSource.RESIDENT if (territory or d.address or d.lat is not None) else "",
+            category=category,
+            block=category.block if category else None,
+            classification_source=ClassificationSource.RESIDENT if category else "",
+            urgency=category.default_urgency if category else Urgency.NORMAL,
+            urgency_reason=CATEGORY_DEFAULT_URGENCY if category and category.default_urgency == Urgency.HIGH else "",
+            queue=directory.queue_for(territory, category),
+            received_at=item.received,
+            status=Status.RECEIVED,
+        )
+        appeal.refresh_search_text()
+        if intake is None:
+            apply_deadlines(appeal, rules=rules)  # with an intake, once its triage is applied
+        appeals.append(appeal)
+    regimes = [appeal.regime for appeal in appeals]  # as received, for the "created" events
+    if intake is not None:
+        intake.prepare(appeals)  # triaged, given deadlines and taken to moderation before the first insert
+    copy_rows(Appeal, appeals, with_ids=True)
+    label = actor_label(actor) if actor else "житель"
+    events = []
+    for item, appeal, regime in zip(accepted, appeals, regimes, strict=True):
+        for photo in item.data.photos:
+            photo.save_to(appeal)
+        events.append(
+            Event(
+                appeal=appeal,
+                kind="created",
+                actor=actor,
+                actor_label=label,
+                to_status=Status.RECEIVED,
+                data={"channel": appeal.channel, "regime": regime, "photos": len(item.data.photos)},
+            )
+        )
+    if intake is None:
+        copy_rows(Event, events)
+    notify_residents(
+        [
+            (
+                appeal,
+                f"Обращение {appeal.number} зарегистрировано",
+                f"Ваше обращение зарегистрировано под номером {appeal.number}. "
+                f"Следить за ним можно по ссылке: {status_url(appeal)}",
+            )
+            for appeal in appeals
+        ],
+        "created",
+    )
+    if intake is not None:
+        intake.finish(events)  # the "created" events with its own and its triage results; joins after commit
+    else:
+        ids = [appeal.pk for appeal in appeals]
+        transaction.on_commit(lambda: tasks.enqueue_ids("process_new_appeals", ids))
+    return appeals
+
+
+RESIDENT_MESSAGE_EVENT = "resident_message"
+
+
+def add_resident_message(appeal: Appeal | int, *, text: str, photos: list, source: str, external_id: str = "") -> Event:
+    """A resident wrote again about an existing appeal (a reply in the same e-mail thread): the
+    text goes to the appeal's log, the photos to its attachments; the status does not change.
+
+    Idempotent on `external_id`: a message processed twice (a worker died before its row was
+    marked) is recorded once."""
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    text = (text or "").strip()[: settings.TSUR_MAX_TEXT_CHARS]
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise NotFound("Обращение не найдено.")
+        if external_id:
+            known = Event.objects.filter(appeal=locked, kind=RESIDENT_MESSAGE_EVENT, data__external_id=external_id).first()
+            if known is not None:
+                return known
+        for photo in photos:
+            photo.save_to(locked)
+        return log_event(
+            locked,
+            RESIDENT_MESSAGE_EVENT,
+            label="житель",
+            reason=text,
+            data={"text": text, "attachments": len(photos), "channel": source, "external_id": external_id},
+        )
+
+
+def status_url(appeal: Appeal) -> str:
+    return f"{settings.SITE_URL}/status/{appeal.number}/{appeal.access_key}/"

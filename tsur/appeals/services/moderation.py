@@ -1,0 +1,269 @@
+"""Moderation: classification, place and urgency, routing to an organisation (by rule or by hand),
+transfer, return to the center, rejection, and what the automatic triage proposes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tsur.appeals.models import (
+    Appeal,
+    ClassificationSource,
+    RejectionReason,
+)
+from tsur.appeals.services.creation import CATEGORY_DEFAULT_URGENCY, regime_for
+from tsur.appeals.services.notifications import notify_resident
+from tsur.appeals.services.transitions import changing
+from tsur.core import clock
+from tsur.core.errors import TransitionNotAllowed, ValidationFailed
+from tsur.deadlines.services import apply_deadlines
+from tsur.directory.models import Block, Category, Organisation, Territory, Urgency
+from tsur.directory.services import queue_for
+from tsur.routing.services import decide
+
+
+def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:
+    """The intake pipeline is done with a new appeal (or an operator takes it by hand)."""
+    with changing(appeal, "take_to_moderation", actor, action="moderate") as ch:
+        ch.reason = "Первичная обработка завершена" if actor is None else "Взято на модерацию оператором"
+    return ch.appeal
+
+
+def _apply_classification(a: Appeal, category: Category, source: str, confidence: float | None = None, queues=queue_for) -> dict:
+    before = {"category": a.category.code if a.category_id else None, "regime": a.regime}
+    a.category = category
+    a.block = category.block
+    if not a.urgency_reason or a.urgency_reason == CATEGORY_DEFAULT_URGENCY:
+        # Urgency set by hand (with its reason) stays; a category default follows the category.
+        a.urgency = category.default_urgency
+        a.urgency_reason = CATEGORY_DEFAULT_URGENCY if category.default_urgency == Urgency.HIGH else ""
+    a.classification_source = source
+    a.classification_confidence = confidence
+    a.regime = regime_for(a.channel, category)
+    a.queue = queues(a.territory, category)
+    return {"before": before, "after": {"category": category.code, "regime": a.regime}}
+
+
+def reclassify(
+    appeal: Appeal | int,
+    actor,
+    *,
+    category_code: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    category = Category.objects.filter(code=category_code, is_active=True).select_related("block").first()
+    if category is None:
+        raise ValidationFailed("Такой категории нет в классификаторе.", field_errors={"category": ["Неизвестная категория."]})
+    with changing(appeal, "reclassify", actor, expected_version=expected_version) as ch:
+        ch.data = _apply_classification(ch.appeal, category, ClassificationSource.OPERATOR)
+        ch.reason = reason
+
+        apply_deadlines(ch.appeal)
+        ch.data["due_at"] = ch.appeal.due_at.isoformat() if ch.appeal.due_at else None
+    return ch.appeal
+
+
+def change_place(
+    appeal: Appeal | int,
+    actor,
+    *,
+    territory_code: str = "",
+    address: str | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    territory = Territory.objects.filter(code=territory_code).first() if territory_code else None
+    if territory_code and territory is None:
+        raise ValidationFailed("Такой территории нет в справочнике.", field_errors={"territory": ["Неизвестная территория."]})
+    with changing(appeal, "change_place", actor, action="reclassify", expected_version=expected_version) as ch:
+        a = ch.appeal
+        ch.data = {"before": {"territory": a.territory.code if a.territory_id else None, "address": a.address}}
+        if territory is not None:
+            a.territory = territory
+        if address is not None:
+            a.address = address.strip()[:300]
+        a.place_source = ClassificationSource.OPERATOR
+        a.queue = queue_for(a.territory, a.category)
+        ch.data["after"] = {"territory": a.territory.code if a.territory_id else None, "address": a.address}
+        ch.reason = reason
+    return ch.appeal
+
+
+def change_urgency(
+    appeal: Appeal | int, actor, *, urgency: str, reason: str, expected_version: int | None = None
+) -> Appeal:
+    if urgency not in Urgency.values:
+        raise ValidationFailed("Срочность: допустимы значения high и normal.", field_errors={"urgency": ["Неизвестное значение."]})
+    if not reason.strip():
+        raise ValidationFailed("Укажите причину изменения срочности.", field_errors={"reason": ["Обязательное поле."]})
+    with changing(appeal, "change_urgency", actor, expected_version=expected_version) as ch:
+        ch.data = {"before": ch.appeal.urgency, "after": urgency}
+        ch.appeal.urgency = urgency
+        ch.appeal.urgency_reason = reason.strip()[:300]
+        ch.reason = reason
+
+        apply_deadlines(ch.appeal)
+    return ch.appeal
+
+
+def route_appeal(
+    appeal: Appeal | int,
+    actor,
+    *,
+    organisation_code: str = "",
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Appeal:
+    """Moderation passed: register the appeal and send it to an organisation, by rule or by hand."""
+
+    manual = None
+    if organisation_code:
+        manual = Organisation.objects.filter(code=organisation_code, is_active=True).first()
+        if manual is None:
+            raise ValidationFailed("Организация не найдена.", field_errors={"organisation": ["Неизвестная организация."]})
+    with changing(appeal, "route", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if manual is not None:
+            a.organisation = manual
+            a.routing_reason = f"Выбрано оператором вручную: {reason.strip() or 'без комментария'}"
+            ch.data = {"organisation": manual.code, "manual": True}
+        else:
+            decision = decide(a)
+            a.organisation = decision.organisation
+            a.routing_reason = decision.reason
+            ch.data = {"organisation": decision.organisation.code, "rule": decision.rule_id, "manual": False}
+        now = clock.now()
+        a.registered_at = a.registered_at or now
+        a.routed_at = now
+        a.executor = None
+        apply_deadlines(a)
+        ch.reason = a.routing_reason
+    return ch.appeal
+
+
+def transfer_appeal(
+    appeal: Appeal | int, actor, *, organisation_code: str, reason: str, expected_version: int | None = None
+) -> Appeal:
+
+    if not reason.strip():
+        raise ValidationFailed("Укажите причину переадресации.", field_errors={"reason": ["Обязательное поле."]})
+    target = Organisation.objects.filter(code=organisation_code, is_active=True).first()
+    if target is None:
+        raise ValidationFailed("Организация не найдена.", field_errors={"organisation": ["Неизвестная организация."]})
+    with changing(appeal, "transfer", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if a.organisation_id == target.pk:
+            raise ValidationFailed("Обращение уже находится в этой организации.", field_errors={"organisation": ["Та же организация."]})
+        ch.data = {"from": a.organisation.code if a.organisation_id else None, "to": target.code}
+        a.organisation = target
+        a.executor = None
+        a.routed_at = clock.now()
+        a.routing_reason = f"Переадресовано: {reason.strip()}"
+        a.escalation_level = 0
+        a.reminded_at = None
+        apply_deadlines(a)
+        ch.reason = reason.strip()
+    return ch.appeal
+
+
+def return_to_moderation(appeal: Appeal | int, actor, *, reason: str, expected_version: int | None = None) -> Appeal:
+    """A coordinator says the appeal is not theirs: it goes back to the center's moderation."""
+    if not reason.strip():
+        raise ValidationFailed("Укажите, почему обращение не относится к вашей организации.", field_errors={"reason": ["Обязательное поле."]})
+    with changing(appeal, "return_to_moderation", actor, action="transfer", expected_version=expected_version) as ch:
+        ch.data = {"from": ch.appeal.organisation.code if ch.appeal.organisation_id else None}
+        ch.appeal.organisation = None
+        ch.appeal.executor = None
+        ch.reason = reason.strip()
+    return ch.appeal
+
+
+def reject_appeal(
+    appeal: Appeal | int, actor, *, reason_code: str, note: str = "", expected_version: int | None = None
+) -> Appeal:
+    if reason_code not in RejectionReason.values:
+        raise ValidationFailed("Выберите причину отклонения.", field_errors={"reason": ["Неизвестная причина."]})
+    if reason_code == RejectionReason.OTHER and not note.strip():
+        raise ValidationFailed("Опишите причину отклонения.", field_errors={"note": ["Обязательное поле для причины «Иное»."]})
+    with changing(appeal, "reject", actor, expected_version=expected_version) as ch:
+        a = ch.appeal
+        if hasattr(a, "led_problem") and a.led_problem.appeals.exclude(pk=a.pk).exists():
+            raise TransitionNotAllowed("Нельзя отклонить ведущее обращение проблемы, к которому присоединены другие.")
+        a.rejection_reason = reason_code
+        a.rejection_note = note.strip()
+        a.closed_at = clock.now()
+        ch.reason = f"{RejectionReason(reason_code).label}. {note.strip()}".strip()
+        notify_resident(
+            a,
+            "rejected",
+            f"Обращение {a.number} отклонено",
+            f"Обращение {a.number} не может быть рассмотрено. Причина: {ch.reason}",
+        )
+    return ch.appeal
+
+
+@dataclass
+class AutoTriage:
+    """What the automatic triage proposes for a newly received appeal."""
+
+    category: Category | None = None
+    block_key: str = ""
+    block: object | None = None  # the Block of block_key when the caller has it (read otherwise)
+    confidence: float | None = None
+    territory: Territory | None = None
+    address: str = ""
+    urgency_reason: str = ""  # non-empty: raise the urgency to high with this reason
+    summary: dict = field(default_factory=dict)
+
+
+def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
+    """Apply what triage found, without overriding anything the resident or an operator set."""
+    return auto_triage(appeal, proposal)[0]
+
+
+def auto_triage(appeal: Appeal | int, proposal: AutoTriage, *, rules=None) -> tuple[Appeal, dict]:
+    """`apply_auto_triage`, also returning what it applied (as recorded in the event's data).
+    `rules`: a `DeadlineRules` shared by the appeals of a batch."""
+    with changing(appeal, "auto_triage", None, label=AUTO_TRIAGE_LABEL) as ch:
+        applied = apply_proposal(ch.appeal, proposal, rules=rules)
+        ch.data = {"applied": applied, **proposal.summary}
+        ch.reason = auto_triage_reason(applied)
+    return ch.appeal, applied
+
+
+AUTO_TRIAGE_LABEL = "автоматический разбор"
+
+
+def auto_triage_reason(applied: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
+
+
+def apply_proposal(a: Appeal, proposal: AutoTriage, *, rules=None, queues=queue_for) -> dict:
+    """Change the (locked) appeal in memory as triage proposes, without overriding anything the
+    resident or an operator set; the queue and the deadlines follow. Returns what was applied.
+    The caller saves the appeal and logs the `auto_triage` event. `rules` (a DeadlineRules) and
+    `queues` (a QueueLookup) may be shared by the appeals of a batch."""
+
+    applied: dict = {}
+    if a.category_id is None and proposal.category is not None:
+        _apply_classification(a, proposal.category, ClassificationSource.AUTO, proposal.confidence, queues=queues)
+        applied["category"] = proposal.category.code
+    elif a.block_id is None and proposal.block_key:
+        block = proposal.block if proposal.block is not None else Block.objects.filter(key=proposal.block_key).first()
+        if block is not None:
+            a.block, a.classification_source, a.classification_confidence = block, ClassificationSource.AUTO, proposal.confidence
+            applied["block"] = block.key
+    if a.territory_id is None and proposal.territory is not None:
+        a.territory = proposal.territory
+        a.place_source = ClassificationSource.AUTO
+        applied["territory"] = proposal.territory.code
+    if not a.address and proposal.address:
+        a.address = proposal.address[:300]
+        applied["address"] = a.address
+    if proposal.urgency_reason and (a.urgency != Urgency.HIGH or a.urgency_reason == CATEGORY_DEFAULT_URGENCY):
+        # Raise it, or replace the category's generic reason with the concrete one found.
+        a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
+        applied["urgency"] = "high"
+    a.queue = queues(a.territory, a.category)
+    apply_deadlines(a, rules=rules)
+    return applied

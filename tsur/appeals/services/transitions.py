@@ -1,0 +1,136 @@
+"""The one door of every state change: `changing()` locks the appeal, checks access, the version
+the user saw and the transition, and on exit writes the appeal and one event; the event is
+published to subscribers after commit. Plus events that change no status (`log_event`) and the
+audit of personal-data views."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from tsur.appeals import access
+from tsur.appeals.lifecycle import TRANSITIONS
+from tsur.appeals.models import (
+    Appeal,
+    Event,
+    Status,
+)
+from tsur.core import clock
+from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed
+
+appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
+
+
+SYSTEM = "система"
+
+
+def actor_label(actor) -> str:
+    """How the event log names who acted. Residents are never named: the log is kept for good,
+    while their personal data is purged by the retention policy."""
+    if actor is None:
+        return SYSTEM
+    if access.role_of(actor) == "resident":
+        return "житель"
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+@dataclass
+class Change:
+    """What a transition is writing: the locked appeal plus the event's reason and data."""
+
+    appeal: Appeal
+    from_status: str
+    reason: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def changing(
+    appeal: Appeal | int,
+    name: str,
+    actor,
+    *,
+    action: str | None = None,
+    expected_version: int | None = None,
+    label: str | None = None,
+) -> Iterator[Change]:
+    """Lock the appeal, check access, version and transition; on exit save it and log the event.
+
+    Two operators acting at once: the row lock serialises them and the version check refuses the
+    one who acted on a stale view, so nothing is half-written.
+    """
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    transition = TRANSITIONS[name]
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise NotFound("Обращение не найдено.")
+        if actor is not None:
+            access.require(actor, action or name, locked)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentUpdate(
+                f"Обращение {locked.number} уже изменил другой пользователь. Обновите карточку и повторите действие."
+            )
+        if locked.status not in transition.sources:
+            raise TransitionNotAllowed(
+                f"Действие «{transition.label}» невозможно: обращение {locked.number} "
+                f"в статусе «{Status(locked.status).label}».",
+                code="transition_not_allowed",
+            )
+        change = Change(appeal=locked, from_status=locked.status)
+        yield change
+        if transition.target is not None:
+            locked.status = transition.target
+        locked.version += 1
+        locked.refresh_search_text()
+        locked.save()
+        event = Event.objects.create(
+            appeal=locked,
+            kind=name,
+            actor=actor if actor is not None else None,
+            actor_label=label or actor_label(actor),
+            from_status=change.from_status,
+            to_status=locked.status,
+            reason=change.reason,
+            data=change.data,
+        )
+        # Other areas (triage corrections, later analytics) react without appeals importing them.
+        appeal_changed.send(sender=Appeal, appeal=locked, event=event)
+    if isinstance(appeal, Appeal):
+        # Keep the caller's object in step with what was written (refresh also drops cached
+        # related objects whose key changed, e.g. `appeal.organisation` after routing).
+        appeal.refresh_from_db()
+
+
+PD_VIEW_EVENT = "personal_data_viewed"
+
+
+# One audit row per user, appeal and hour keeps the log readable while still showing who looked.
+PD_VIEW_AUDIT_WINDOW = dt.timedelta(hours=1)
+
+
+def record_personal_data_view(appeal: Appeal, user, where: str) -> None:
+    """Audit that `user` was shown the resident's personal data (152-FZ: who saw what)."""
+    since = clock.now() - PD_VIEW_AUDIT_WINDOW
+    if not Event.objects.filter(appeal=appeal, kind=PD_VIEW_EVENT, actor=user, at__gte=since).exists():
+        log_event(appeal, PD_VIEW_EVENT, user, reason=f"Просмотр персональных данных ({where})")
+
+
+def log_event(appeal: Appeal, kind: str, actor=None, *, reason: str = "", data: dict | None = None, label: str = "") -> Event:
+    """An event that changes no status (a reminder sent, a personal-data view, a notification)."""
+    return Event.objects.create(
+        appeal=appeal,
+        kind=kind,
+        actor=actor,
+        actor_label=label or actor_label(actor),
+        from_status=appeal.status,
+        to_status=appeal.status,
+        reason=reason,
+        data=data or {},
+    )
