@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "tsur.accounts",
     "tsur.appeals",
     "tsur.deadlines",
+    "tsur.escalation",
     "tsur.routing",
     "tsur.answers",
     "tsur.triage",
@@ -369,3 +370,30 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = env_str("TSUR_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("TSUR_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("TSUR_DEFAULT_FROM_EMAIL", "tsur@localhost")
+
+
+# --- triage thresholds (tsur/triage/services.py) -------------------------------------------------
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
+# Near-duplicates: an open appeal received within TSUR_DUPLICATE_WINDOW_DAYS before a new one is
+# compared with it when both have the same address, or their points lie within
+# TSUR_DUPLICATE_RADIUS_M metres (one radius for the database prefilter and the detector), or they
+# share a territory and one of the two has no finer place. Per new appeal at most
+# TSUR_DUPLICATE_SCAN places are read, newest first, and the texts of at most
+# TSUR_DUPLICATE_CANDIDATES of them are compared, so a city with thousands of open appeals costs
+# one light query, not thousands of text comparisons.
+TSUR_DUPLICATE_WINDOW_DAYS = env_int("TSUR_DUPLICATE_WINDOW_DAYS", 14)
+TSUR_DUPLICATE_RADIUS_M = env_int("TSUR_DUPLICATE_RADIUS_M", 150)
+TSUR_DUPLICATE_SCAN = env_int("TSUR_DUPLICATE_SCAN", 5000)
+TSUR_DUPLICATE_CANDIDATES = env_int("TSUR_DUPLICATE_CANDIDATES", 200)
+# Below this confidence a suggested category (or block) is stored and shown on the card, but not
+# applied to the appeal: an operator decides.
+TSUR_TRIAGE_APPLY_MIN_CONFIDENCE = env_float("TSUR_TRIAGE_APPLY_MIN_CONFIDENCE", 0.5)

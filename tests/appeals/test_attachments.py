@@ -11,8 +11,8 @@ from PIL import Image
 
 from tests.factories import new_appeal
 from tsur.appeals import services
+from tsur.appeals.photos import read_photo
 from tsur.appeals.views import public_url
-from tsur.intake.photos import read_photo
 
 
 def png() -> bytes:

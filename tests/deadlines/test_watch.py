@@ -10,7 +10,7 @@ from tsur.appeals import services
 from tsur.appeals.models import Channel
 from tsur.core import clock
 from tsur.deadlines.models import StaffAlert
-from tsur.deadlines.watch import watch_deadlines
+from tsur.escalation.watch import watch_deadlines
 
 MSK = ZoneInfo("Europe/Moscow")
 

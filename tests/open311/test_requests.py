@@ -16,7 +16,7 @@ from tests.open311.conftest import BASE, PERSONAL, REPORT, as_json, as_xml, post
 from tsur.answers import services as answers
 from tsur.appeals import services
 from tsur.appeals.models import Appeal, Channel
-from tsur.intake.photos import read_photos
+from tsur.appeals.photos import read_photos
 
 REQUEST_FIELDS = [
     "service_request_id", "status", "status_notes", "service_name", "service_code", "description",

@@ -13,7 +13,7 @@ from tests.factories import new_appeal
 from tsur.answers import services as answers
 from tsur.appeals import services
 from tsur.appeals.models import Event
-from tsur.intake.photos import read_photo
+from tsur.appeals.photos import read_photo
 
 
 def pd_views(appeal, user=None):

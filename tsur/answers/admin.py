@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from tsur.answers.models import Answer, AnswerTemplate, ExtensionRequest, Rating
-from tsur.appeals.admin import ReadOnlyAdmin
+from tsur.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AnswerTemplate)

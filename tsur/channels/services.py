@@ -28,9 +28,10 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
 from tsur.appeals.models import CHANNEL_CODES, Appeal
+from tsur.appeals.photos import read_photo
 from tsur.channels import registry
 from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, RawItem
-from tsur.channels.models import ChannelConfig, InboundMessage
+from tsur.channels.models import ChannelConfig, Delivery, InboundMessage
 from tsur.channels.screening import SCREEN
 from tsur.core import clock, tasks
 from tsur.core.db import copy_rows, update_rows
@@ -406,8 +407,6 @@ def new_appeal_from(config: ChannelConfig, row: InboundMessage, message: Normali
 def _photos(contents: list[bytes]) -> list:
     if not contents:
         return []
-    from tsur.intake.photos import read_photo
-
     photos = []
     for i, content in enumerate(contents[: settings.TSUR_MAX_PHOTOS], start=1):
         try:
@@ -422,7 +421,6 @@ def _continue_threads(outcomes: list[Outcome]) -> None:
     reply in an e-mail thread), or that reply to an answer we delivered, are added to that appeal,
     not made into new ones. When neither is known here, the message becomes an appeal of its own."""
     from tsur.appeals.services import add_resident_message
-    from tsur.channels.models import Delivery
 
     found: dict[int, tuple[int, str]] = {}  # id(outcome) -> (appeal id, number)
     wanted: dict[tuple[str, str], list[Outcome]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tsur.appeals.admin import ReadOnlyAdmin
+from tsur.core.admin import ReadOnlyAdmin
 from tsur.deadlines.models import DeadlinePolicy, StaffAlert
 
 

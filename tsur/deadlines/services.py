@@ -2,7 +2,7 @@
 
 Pure of the appeal model: it reads and writes the few fields a `Timed` names, so the lifecycle
 (which sits above) calls it without deadlines knowing appeals. Reminders and escalation, which
-watch appeals over time, are tsur.deadlines.watch (above appeals).
+watch appeals over time, are tsur.escalation (above appeals).
 """
 
 from __future__ import annotations

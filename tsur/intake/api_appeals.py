@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from tsur.accounts.models import Role
 from tsur.appeals import access
 from tsur.appeals.models import Appeal, Channel, Status
+from tsur.appeals.photos import read_photos
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
 from tsur.appeals.services import NewAppeal, create_appeal, status_url, validate_new_appeal
@@ -22,7 +23,6 @@ from tsur.directory.models import Territory
 from tsur.intake.api_auth import INTAKE, STAFF_READ, caller, staff_caller, visible_appeal
 from tsur.intake.api_present import detail, summary
 from tsur.intake.api_schemas import AppealDetail, AppealFilters, AppealIn, AppealPage, CreatedOut, replies
-from tsur.intake.photos import read_photos
 
 router = Router(tags=["Обращения"])
 

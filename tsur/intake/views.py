@@ -22,12 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tsur.answers.models import Answer
 from tsur.answers.services import answer_for, rate_appeal
 from tsur.appeals.models import Appeal, Channel, CloseReason, Event, Notification, RejectionReason, Status
+from tsur.appeals.photos import read_photos
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Organisation, Territory
 from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
-from tsur.intake.photos import read_photos
 from tsur.lib import geo
 
 # The boundaries layer and its required credit (the demo's boundaries are OpenStreetMap data, ODbL).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tsur.core.tasks import periodic
-from tsur.deadlines.watch import watch_deadlines
+from tsur.escalation.watch import watch_deadlines
 
 
 @periodic("deadlines")
