@@ -2,13 +2,21 @@
 the database crash under load.
 
 The test starts its own throwaway PostgreSQL and Redis on free loopback ports with data folders in
-a temporary directory, migrates the database, starts real Celery worker processes and a sweeper
-(what `tick` does every minute in production, here every two seconds), and feeds N social posts
-through `receive` (plus a re-delivery of every tenth, as a re-poll after a crash would do). While
-they are processed it SIGKILLs a worker and starts a new one, restarts Redis with persistence off
-(its queue is lost), and restarts PostgreSQL in immediate mode. Then it waits, bounded, for the
-sweeper to finish the work and counts: exactly N inbound rows, every one an appeal or a signal as
-the screening model decides, one appeal per complaint, no duplicates, nothing pending or failed.
+a temporary directory, migrates the database, starts three real Celery worker processes and a
+sweeper (what `tick` does every minute in production, here every two seconds), and feeds N social
+posts through `receive` (plus a re-delivery of every tenth, as a re-poll after a crash would do).
+While they are processed it SIGKILLs a worker, restarts Redis with persistence off (its queue is
+lost) twice, restarts PostgreSQL in immediate mode, and restarts Redis once more; the last 30 % of
+the posts are fed only after that. Then it waits, bounded, for the sweeper to finish the work and
+counts: exactly N inbound rows, every one an appeal or a signal as the screening model decides, one
+appeal per complaint, no duplicates, nothing pending or failed.
+
+Nothing restarts a worker for it: the two that were not killed must be the same processes at the
+end (same pid, never exited), must answer over the new Redis after every restart (Celery remote
+control), and must have taken tasks after the last one. A worker that exits fails the test at once;
+on any failure the tails of the logs are printed. The moments of the faults are seeded
+(TSUR_FAULT_SEED, default 7). A second, small test replays the reconnect race that used to kill
+workers (see tsur/celery.py) step by step against kombu's Redis transport and ours.
 
 Skipped with the reason unless redis-server and PostgreSQL's initdb/pg_ctl exist; with
 TSUR_REQUIRE_FAULT=1 (CI) a missing binary fails the test instead. Everything it starts is
@@ -23,6 +31,7 @@ import json
 import os
 import pwd
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -31,15 +40,22 @@ import sys
 import tempfile
 import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from celery import Celery
+from kombu import Connection, Exchange, Queue
 
 pytestmark = pytest.mark.fault
 
 N = int(os.environ.get("TSUR_FAULT_MESSAGES", "2000"))
 FEED_SECONDS = 20  # feeding is spread over this long so the faults hit work in flight
 FINISH_TIMEOUT = 180  # after feeding, the sweeper must finish within this
+WORKER_CONCURRENCY = 2
+HELD_BACK = 0.3  # the share of the posts fed only after the last Redis restart
+# Seeds the moments of the Redis restarts (the posts have their own seed): a failure can be rerun.
+SEED = int(os.environ.get("TSUR_FAULT_SEED", "7"))
 REPO = Path(__file__).resolve().parents[2]
 
 COMPLAINTS = (
@@ -112,6 +128,7 @@ class Cluster:
         self.redis_port = _free_port()
         self.pgdata = root / "pg" / "data"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.probe = None  # a Celery app of our own, only to ask the workers over the broker
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.db_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/tsur_fault"
         self.env = {
@@ -123,6 +140,8 @@ class Cluster:
             "TSUR_VAR_DIR": str(root / "var"),
             "TSUR_LOG_LEVEL": "WARNING",
             "OPENBLAS_NUM_THREADS": "1",
+            # Production settings refuse to start without a key; a throwaway one for these processes.
+            "TSUR_SECRET_KEY": "fault-test-only-secret-key-" + secrets.token_hex(16),
         }
 
     # -- PostgreSQL ------------------------------------------------------------------------------
@@ -187,9 +206,50 @@ class Cluster:
         celery = str(Path(sys.executable).parent / "celery")
         self.spawn(
             name,
-            [celery, "-A", "tsur", "worker", "-I", "fault_env", "-n", f"{name}@fault", "--concurrency", "2", "-P", "prefork",
+            [celery, "-A", "tsur", "worker", "-I", "fault_env", "-n", f"{name}@fault", "--concurrency", str(WORKER_CONCURRENCY), "-P", "prefork",
              "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         )
+
+    def assert_alive(self, *names: str) -> None:
+        for name in names:
+            code = self.processes[name].poll()
+            if code is not None:
+                raise AssertionError(f"{name} exited with code {code}; nothing may restart it")
+
+    def ask(self, question: str, *names: str) -> dict:
+        """The workers' own answers over the broker (Celery remote control), by worker name; a
+        worker that is not connected does not answer."""
+        if self.probe is None:
+            self.probe = Celery("fault-probe", broker=self.env["TSUR_CELERY_BROKER_URL"], set_as_current=False)
+        inspect = self.probe.control.inspect(destination=[f"{name}@fault" for name in names], timeout=2)
+        try:
+            replies = getattr(inspect, question)() or {}
+        except Exception:  # Redis is restarting: ask again
+            return {}
+        return {hostname.split("@")[0]: answer for hostname, answer in replies.items()}
+
+    def worker_stats(self, name: str) -> dict | None:
+        """Its pid and how many tasks it has taken; None while it is not connected."""
+        return self.ask("stats", name).get(name)
+
+    def await_worker(self, name: str, pid: int, timeout: float = 60) -> dict:
+        """Wait until the worker answers; it must be the same process that was started."""
+
+        def answered():
+            self.assert_alive(name)
+            return self.worker_stats(name)
+
+        stats = _wait(answered, timeout, f"{name} to answer over the broker", every=0.5)
+        assert stats["pid"] == pid, f"{name} answers from pid {stats['pid']}, it was started as {pid}"
+        return stats
+
+    def report(self) -> str:
+        """The tails of every log (exit codes first), for a failure message."""
+        lines = [f"{name}: {'running' if p.poll() is None else f'exited with code {p.poll()}'}" for name, p in self.processes.items()]
+        for log in sorted(self.root.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-(80 if log.name.startswith("w") else 20):]
+            lines += [f"----- {log.name} (last {len(tail)} lines)", *tail]
+        return "\n".join(lines)
 
     def kill(self, name: str) -> None:
         proc = self.processes.pop(name, None)
@@ -203,6 +263,9 @@ class Cluster:
 
     def stop(self) -> None:
         print("fault cluster: stopping", list(self.processes), flush=True)
+        if self.probe is not None:
+            with contextlib.suppress(Exception):
+                self.probe.close()
         for name in list(self.processes):
             self.kill(name)
         if self.pgdata.exists():
@@ -219,7 +282,6 @@ def write_environment(root: Path, model_dir: Path) -> None:
         TSUR_CHANNEL_LEASE_SECONDS = 15
         TSUR_CHANNEL_BATCH = 25
         TSUR_SCREENING_MODEL_DIR = {str(model_dir)!r}
-        CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
         """),
         encoding="utf-8",
     )
@@ -272,6 +334,7 @@ def write_environment(root: Path, model_dir: Path) -> None:
         from tsur.channels.services import receive
 
         payloads, progress, seconds = json.load(open(sys.argv[1])), sys.argv[2], float(sys.argv[3])
+        hold_at, release = int(sys.argv[4]), sys.argv[5]  # waits there until the test releases it
         config, _ = ChannelConfig.objects.get_or_create(code="fault", defaults={"kind": "fault", "name": "fault", "enabled": True})
 
 
@@ -295,6 +358,13 @@ def write_environment(root: Path, model_dir: Path) -> None:
         batch = 50
         fed = 0
         for start in range(0, len(payloads), batch):
+            if start >= hold_at:
+                for _ in range(3000):
+                    if os.path.exists(release):
+                        break
+                    time.sleep(0.1)
+                else:
+                    raise SystemExit("never released")
             chunk = payloads[start:start + batch]
             feed([RawItem(p["id"], p["payload"], "post") for p in chunk])
             fed += len(chunk)
@@ -387,12 +457,20 @@ def cluster():
 
 
 def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(cluster):
-    c = cluster
+    try:
+        crash_and_count(cluster)
+    except BaseException:
+        print(cluster.report())
+        raise
+
+
+def crash_and_count(c: Cluster) -> None:
     posts = make_posts()
     screen = train_screening(c.root / "screening")
     expected_appeals = sum(ok for ok, _ in screen.predict([p["payload"]["text"] for p in posts])) if screen else N
     write_environment(c.root, c.root / "screening")
     (c.root / "posts.json").write_text(json.dumps(posts, ensure_ascii=False), encoding="utf-8")
+    rng = random.Random(SEED)
 
     c.start_postgres()
     c.start_redis()
@@ -400,11 +478,15 @@ def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(c
         [sys.executable, "-m", "tsur", "migrate", "-v", "0"], cwd=REPO, env=c.env, capture_output=True, text=True, timeout=300
     )
     assert migrate.returncode == 0, migrate.stderr[-2000:]
-    c.start_worker("w1")
-    c.start_worker("w2")
-    c.python("sweeper", "fault_sweeper.py", str(c.root / "stop"), str(FEED_SECONDS + FINISH_TIMEOUT + 120))
+    for name in ("w1", "w2", "w3"):
+        c.start_worker(name)
+    c.python("sweeper", "fault_sweeper.py", str(c.root / "stop"), "900")  # until told to stop; 900 s at most
     progress = c.root / "progress"
-    feeder = c.python("feeder", "fault_feeder.py", str(c.root / "posts.json"), str(progress), str(FEED_SECONDS))
+    # The feeder holds the last posts back until Redis has restarted for the last time: they can
+    # only be processed after it, by workers that lived through it.
+    hold_at = N - int(HELD_BACK * N)
+    release = c.root / "release"
+    feeder = c.python("feeder", "fault_feeder.py", str(c.root / "posts.json"), str(progress), str(FEED_SECONDS), str(hold_at), str(release))
     started = time.monotonic()
 
     def fed() -> int:
@@ -418,25 +500,64 @@ def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(c
         rows = c.sql("SELECT count(*) FROM intake_channels_inboundmessage WHERE state <> 'pending'")
         return rows[0][0]
 
-    faults = {}
-    _wait(lambda: fed() >= N // 4 and processed() >= N // 10, 120, "a quarter fed and a tenth processed")
+    # w2 and w3 must live to the end on their own: nothing restarts them. All three answer over
+    # the broker before the first fault, so every Redis restart meets connected workers.
+    survivors = {name: c.processes[name].pid for name in ("w2", "w3")}
+    for name in ("w1", *survivors):
+        c.await_worker(name, c.processes[name].pid, timeout=180)
+
+    def running() -> bool:
+        c.assert_alive(*survivors)
+        return True
+
+    def busy() -> bool:
+        """Both survivors run tasks: they hold unacknowledged (acks_late) messages, and tasks will
+        finish while the connection is down - what the reconnect race in tsur/celery.py needs."""
+        running()
+        active = c.ask("active", *survivors)
+        return all(active.get(name) for name in survivors)
+
+    faults: dict = {"redis restarted": [], "survivors busy when redis went away": []}
+
+    def restart_redis() -> None:
+        deadline = time.monotonic() + 5  # usually at once; if not, the restart goes ahead anyway
+        while not busy() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        faults["survivors busy when redis went away"].append(busy())
+        time.sleep(rng.uniform(0, 0.5))  # a seeded moment against the tasks in flight
+        c.kill("redis")  # persistence is off: every queued task is gone
+        time.sleep(rng.uniform(1, 3))  # down for a moment, as a real restart is
+        c.start_redis()
+        faults["redis restarted"].append(processed())
+        for name, pid in survivors.items():
+            c.await_worker(name, pid)  # reconnected by itself, and the same process
+
+    def reach(share: float) -> None:
+        _wait(lambda: running() and fed() >= share * N and processed() >= share * N / 2, 180, f"{share:.0%} fed")
+
+    # The faults follow the feeding, each while work is in flight however fast the machine is:
+    # a worker killed, Redis restarted twice, PostgreSQL restarted, Redis restarted once more.
+    reach(0.2)
     c.kill("w1")  # SIGKILL mid-batch: its claimed rows stay claimed until the lease runs out
     faults["worker killed"] = processed()
-    c.start_worker("w1b")
-
-    _wait(lambda: fed() >= N // 2, 120, "half of the posts to be fed")
-    c.kill("redis")  # persistence is off: every queued task is gone
-    c.start_redis()
-    faults["redis restarted"] = processed()
-
-    _wait(lambda: fed() >= 3 * N // 4, 120, "three quarters of the posts to be fed")
+    for share in (0.3, 0.45):
+        reach(share)
+        restart_redis()
+    reach(0.6)
     faults["postgres restarting"] = processed()
     c.pg_ctl("restart", "-m", "immediate")
+    reach(1 - HELD_BACK)
+    restart_redis()
+    redis_back = datetime.now(UTC)
+    taken_before = {name: sum(c.await_worker(name, pid)["total"].values()) for name, pid in survivors.items()}
+    release.touch()
 
-    assert feeder.wait(timeout=180) == 0, (c.root / "feeder.log").read_text()[-2000:]
+    _wait(lambda: running() and feeder.poll() is not None, 180, "the feeder to finish")
+    assert feeder.returncode == 0, (c.root / "feeder.log").read_text()[-2000:]
     fed_in = time.monotonic() - started
 
     def finished() -> bool:
+        running()
         try:
             return c.sql("SELECT count(*) FROM intake_channels_inboundmessage WHERE state = 'pending'")[0][0] == 0
         except Exception:
@@ -445,6 +566,7 @@ def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(c
     _wait(finished, FINISH_TIMEOUT, "the sweeper and workers to finish every stored post", every=1.0)
     total_seconds = time.monotonic() - started
     (c.root / "stop").touch()
+    taken_after = {name: sum(c.await_worker(name, pid)["total"].values()) for name, pid in survivors.items()}
 
     states = dict(
         c.sql(
@@ -464,8 +586,11 @@ def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(c
         "(SELECT 1 FROM intake_channels_inboundmessage m WHERE m.appeal_id = a.id)"
     )[0][0]
     reclaimed = c.sql("SELECT count(*) FROM intake_channels_inboundmessage WHERE attempts > 1")[0][0]
+    after_redis = c.sql("SELECT count(*) FROM intake_channels_inboundmessage WHERE processed_at > %s", (redis_back,))[0][0]
     summary = {
         "messages": N, "rows": rows, "states": states, "appeals": appeals, "faults_at_processed": faults, "processed_more_than_once": reclaimed,
+        "processed_after_last_redis_restart": after_redis, "seed": SEED,
+        "tasks_taken_by_survivors": {name: [taken_before[name], taken_after[name]] for name in survivors},
         "fed_seconds": round(fed_in, 1), "total_seconds": round(total_seconds, 1), "screening_model": screen is not None,
     }
     print("fault test:", json.dumps(summary, ensure_ascii=False))
@@ -477,3 +602,55 @@ def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(c
     assert linked == distinct_linked == expected_appeals
     assert orphans == 0
     assert 0 < faults["worker killed"] < N and faults["postgres restarting"] < N  # the faults hit work in flight
+    # The workers that lived through the Redis restarts (same pids, checked by await_worker) went on
+    # working after the last one.
+    assert all(taken_after[name] > taken_before[name] for name in survivors), (taken_before, taken_after)
+    assert after_redis > 0
+
+
+@pytest.mark.parametrize("transport", ["kombu.transport.redis:Transport", "tsur.celery:RedisTransport"])
+def test_it_closes_a_lost_broker_connection_without_an_error_that_kills_the_worker(cluster, transport):
+    """The race behind tsur.celery.RedisChannel, step by step as Celery's consumer takes it after
+    Redis went away (Consumer.on_connection_error_after_connected): collect() the connection, then
+    close() it, then the late ack of a task that finished meanwhile. The connection holds what a
+    worker's does: a task channel with an unacknowledged message and a BRPOP waiting for the next,
+    and a channel with an auto-delete fanout queue, as the remote-control box. kombu's own
+    transport raises AttributeError (the worker exits); ours raises nothing on close and a
+    connection error on the late ack, which the worker logs and lives on. When kombu's own stops
+    failing here, RedisChannel can go."""
+    c = cluster
+    c.start_redis()
+    url = c.env["TSUR_CELERY_BROKER_URL"]
+    work = Queue("work", Exchange("work", "direct"), "work")
+    box = Queue("box", Exchange("box", "fanout"), auto_delete=True)
+    with Connection(url) as producer:
+        producer.Producer().publish({"n": 1}, exchange=work.exchange, routing_key="work", declare=[work])
+    # BRPOP waits for up to polling_interval seconds at the server (1 s by default, then it is
+    # sent again): long enough here that the one in flight is still waiting when Redis dies.
+    conn = Connection(url, transport=transport, transport_options={"polling_interval": 30})
+    received = []
+    task_channel = conn.default_channel
+    conn.Consumer([work], channel=task_channel, callbacks=[lambda body, message: received.append(message)]).consume()
+    conn.Consumer([box], channel=conn.channel(), callbacks=[lambda body, message: None], no_ack=True).consume()
+    for _ in range(30):  # the task message (kept unacknowledged: acks_late), then a BRPOP waiting for the next
+        if received and task_channel._in_poll:
+            break
+        with contextlib.suppress(socket.timeout):
+            conn.drain_events(timeout=0.3)
+    assert len(received) == 1 and task_channel._in_poll
+
+    c.kill("redis")
+    conn.collect(socket_timeout=5)
+    if transport.startswith("kombu."):
+        try:
+            conn.close()
+        except AttributeError as exc:
+            assert "hostname" in str(exc)
+        else:
+            pytest.fail("kombu's own Redis transport survives the race now: RedisChannel in tsur/celery.py can go")
+        with pytest.raises(AttributeError, match="hostname"):
+            received[0].ack()
+        return
+    conn.close()
+    with pytest.raises(conn.connection_errors):
+        received[0].ack()
