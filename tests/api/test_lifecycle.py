@@ -51,8 +51,8 @@ def test_it_walks_the_whole_lifecycle_through_the_api(api, world):
     assert status["answer"]["text"].startswith("Яма заделана")
     assert [a["text"] for a in status["interim_answers"]] == ["Заявка передана подрядчику, ремонт запланирован."]
     titles = [h["title"] for h in status["history"]]
-    assert titles[0] == "Обращение зарегистрировано" and "Ответ опубликован" in titles
-    assert "Направлено в организацию" in titles and "Миндор" in [h["note"] for h in status["history"]]
+    assert titles[0] == "Обращение получено и зарегистрировано" and "Ответ опубликован" in titles
+    assert "Направлено в организацию" in titles and "Министерство дорог" in [h["note"] for h in status["history"]]
     for user in (world.operator, world.coordinator, world.executor):
         assert user.get_full_name() not in str(status) and user.username not in str(status)
 
@@ -82,7 +82,7 @@ def test_it_reopens_after_a_low_rating_and_lets_the_executor_answer_again(api, w
     api.act(number, "publish", "operator")
     rated = api.post(f"/api/public/appeals/{number}/rating?key={key}", {"score": 2, "comment": "Ничего не сделано"})
     assert rated.json()["status"] == "in_progress"
-    assert "Обращение возобновлено" in [h["title"] for h in rated.json()["history"]]
+    assert "Обращение возвращено в работу" in [h["title"] for h in rated.json()["history"]]
     assert "answer" in api.card(number, "coordinator")["available_actions"]
 
 

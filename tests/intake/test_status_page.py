@@ -60,7 +60,7 @@ def test_it_shows_the_extension_notice_among_the_notifications(world, client):
     answers.decide_extension(request.appeal_id, world.operator, request_id=request.pk, grant=True)
     html = client.get(url(appeal)).content.decode()
     assert f"Срок рассмотрения обращения {appeal.number} продлён" in html
-    assert "Срок рассмотрения продлён на 10 дн." in html
+    assert "Срок рассмотрения продлён: на 10 дн., новый срок — до" in html
     assert f"Обращение {appeal.number} зарегистрировано" in html
 
 

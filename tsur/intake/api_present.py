@@ -14,10 +14,10 @@ from tsur.answers.services import answer_for
 from tsur.appeals import access
 from tsur.appeals import views as attachment_urls
 from tsur.appeals.lifecycle import TRANSITIONS
-from tsur.appeals.models import Appeal, CloseReason, Event, Status
+from tsur.appeals.models import Appeal, Status
 from tsur.appeals.privacy import appeal_text, visible
 from tsur.appeals.services import actor_label, record_personal_data_view, status_url
-from tsur.directory.models import Organisation
+from tsur.intake import resident_view
 
 # API action (the last path segment of POST /api/appeals/{number}/...) -> (transition, access action).
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -40,31 +40,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "publish": ("publish_answer", "publish_answer"),
     "confirm": ("confirm_resolution", "confirm_resolution"),
 }
-
-# Events a resident sees on the status page, with the words they see. Everything else (urgency,
-# internal answer checks, personal-data views, reminders) stays inside.
-PUBLIC_EVENTS: dict[str, str] = {
-    "created": "Обращение зарегистрировано",
-    "take_to_moderation": "Обращение на модерации",
-    "route": "Направлено в организацию",
-    "transfer": "Передано в другую организацию",
-    "return_to_moderation": "Возвращено на модерацию в ЦУР",
-    "assign": "Назначен исполнитель",
-    "accept": "Принято в работу",
-    "interim_answer": "Дан промежуточный ответ",
-    "grant_extension": "Срок рассмотрения продлён",
-    "prepare_answer": "Ответ подготовлен",
-    "publish_answer": "Ответ опубликован",
-    "deliver_problem_answer": "Ответ по проблеме опубликован",
-    "rate_satisfied": "Оценка принята, обращение закрыто",
-    "reopen": "Обращение возобновлено",
-    "reopen_member": "Обращение возобновлено",
-    "auto_close": "Закрыто автоматически: нет оценки",
-    "confirm_resolution": "Решение подтверждено",
-    "reject": "Обращение отклонено",
-    "join_problem": "Объединено с похожими обращениями",
-}
-
 
 def _ref(obj, *names: str) -> dict | None:
     if obj is None:
@@ -240,38 +215,18 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
 # --- the resident's view -------------------------------------------------------------------------
 
 
-def can_rate(appeal: Appeal) -> bool:
-    return appeal.status == Status.PUBLISHED or (appeal.status == Status.CLOSED and appeal.close_reason == CloseReason.AUTO)
-
-
 def _public_answer(a: Answer) -> dict:
     return {"kind": a.kind, "text": a.text, "organisation": a.organisation_name, "published_at": _local(a.published_at)}
 
 
-def _public_note(e: Event, org_names: dict[str, str]) -> str:
-    if e.kind == "route":
-        return org_names.get(e.data.get("organisation") or "", "")
-    if e.kind == "transfer":
-        return org_names.get(e.data.get("to") or "", "")
-    if e.kind == "grant_extension" and e.data.get("due_at"):
-        due = dt.datetime.fromisoformat(e.data["due_at"])
-        return f"Новый срок: до {timezone.localtime(due):%d.%m.%Y %H:%M}"
-    if e.kind == "reject":
-        return e.reason  # the reason the resident was notified of
-    return ""
-
-
 def public_view(appeal: Appeal) -> dict:
-    """What the resident sees by the private link: their appeal, its public history and the answer."""
-    events = [e for e in appeal.events.order_by("at", "pk") if e.kind in PUBLIC_EVENTS]
-    codes = {e.data.get("organisation") or e.data.get("to") for e in events if e.kind in ("route", "transfer")}
-    org_names = dict(Organisation.objects.filter(code__in=[c for c in codes if c]).values_list("code", "short_name"))
+    """What the resident sees by the private link (tsur.intake.resident_view, as on the status page)."""
     answer = answer_for(appeal)
     rating = appeal.ratings.order_by("-created_at", "-pk").first()
     return {
         "number": appeal.number,
         "status": appeal.status,
-        "status_label": Status(appeal.status).label,
+        "status_label": resident_view.status_title(appeal),
         "received_at": _local(appeal.received_at),
         "due_at": _local(appeal.due_at) if appeal.is_open else None,
         "text": appeal.text,
@@ -279,16 +234,13 @@ def public_view(appeal: Appeal) -> dict:
         "territory": appeal.territory.name if appeal.territory_id else None,
         "address": appeal.address,
         "organisation": appeal.organisation.short_name if appeal.organisation_id else None,
-        "history": [
-            {"at": _local(e.at), "kind": e.kind, "title": PUBLIC_EVENTS[e.kind], "note": _public_note(e, org_names)}
-            for e in events
-        ],
+        "history": [{"at": e.at, "kind": e.kind, "title": e.title, "note": e.note} for e in resident_view.history(appeal)],
         "answer": _public_answer(answer) if answer else None,
         "interim_answers": [
             _public_answer(a)
             for a in appeal.answers.filter(kind=Answer.Kind.INTERIM).exclude(published_at=None).order_by("published_at", "pk")
         ],
-        "can_rate": can_rate(appeal),
+        "can_rate": resident_view.can_rate(appeal),
         "rating": {"score": rating.score, "comment": rating.comment, "at": _local(rating.created_at)} if rating else None,
     }
 

@@ -21,12 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tsur.answers.models import Answer
 from tsur.answers.services import answer_for, rate_appeal
-from tsur.appeals.models import Appeal, Channel, CloseReason, Event, Notification, RejectionReason, Status
+from tsur.appeals.models import Appeal, Channel, Notification, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.throttle import Throttled, check_intake
-from tsur.directory.models import Category, Organisation, Territory
+from tsur.directory.models import Category, Territory
+from tsur.intake import resident_view
 from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
 from tsur.lib import geo
 
@@ -259,136 +260,12 @@ STEP_OF = {
     Status.PUBLISHED: 3,
     Status.CLOSED: 4,
 }
-STATUS_TITLES = {
-    Status.RECEIVED: "Получено",
-    Status.MODERATION: "На модерации",
-    Status.ROUTED: "Передано в организацию",
-    Status.IN_PROGRESS: "В работе",
-    Status.ANSWER_PREPARED: "Готовится ответ",
-    Status.ANSWER_CHECKED: "Ответ проверен",
-    Status.PUBLISHED: "Ответ опубликован",
-    Status.CLOSED: "Закрыто",
-    Status.REJECTED: "Отклонено",
-    Status.JOINED: "Объединено с похожими обращениями",
-}
-
-
-def _status_explanation(appeal: Appeal) -> str:
-    org = appeal.organisation.name if appeal.organisation_id else "организация"
-    s = appeal.status
-    if s == Status.RECEIVED:
-        return "Обращение зарегистрировано и скоро попадёт к специалистам Центра управления регионом."
-    if s == Status.MODERATION:
-        return "Специалисты Центра управления регионом проверяют обращение и определяют, кто должен решить проблему."
-    if s == Status.ROUTED:
-        return f"Обращение направлено в организацию: {org}."
-    if s == Status.IN_PROGRESS:
-        return f"Над решением работает организация: {org}."
-    if s == Status.ANSWER_PREPARED:
-        return "Организация подготовила ответ; Центр управления регионом проверяет его перед публикацией."
-    if s == Status.ANSWER_CHECKED:
-        return "Ответ проверен и скоро будет опубликован."
-    if s == Status.PUBLISHED:
-        return "Ответ опубликован. Прочитайте его и оцените — от оценки зависит, будет ли обращение закрыто."
-    if s == Status.CLOSED:
-        return {
-            CloseReason.SATISFIED: "Обращение закрыто: вы оценили ответ положительно.",
-            CloseReason.AUTO: "Обращение закрыто автоматически: оценка ответа не поступила. Вы всё ещё можете оценить ответ.",
-            CloseReason.CONFIRMED: "Обращение закрыто: решение проблемы подтверждено.",
-        }.get(appeal.close_reason, "Обращение закрыто.")
-    if s == Status.REJECTED:
-        reason = RejectionReason(appeal.rejection_reason).label if appeal.rejection_reason else ""
-        note = f" {appeal.rejection_note}" if appeal.rejection_note else ""
-        return f"Обращение не может быть рассмотрено. Причина: {reason}.{note}".strip()
-    if s == Status.JOINED:
-        return "Ваше обращение касается той же проблемы, что и другие обращения. Ответ по проблеме придёт и вам, и вы сможете его оценить."
-    return ""
-
-
-@dataclass
-class TimelineItem:
-    at: object
-    text: str
-
-
-def _event_phrase(e: Event, orgs: dict[str, str], categories: dict[str, str]) -> str | None:
-    """A resident-friendly phrase for an event, or None to leave it out. A whitelist on purpose:
-    staff names, internal notes, reminders and escalations are never shown."""
-    data = e.data or {}
-    k = e.kind
-    if k == "created":
-        return "Обращение получено и зарегистрировано"
-    if k == "take_to_moderation":
-        return "Обращение передано на модерацию"
-    if k == "route":
-        name = orgs.get(data.get("organisation") or "")
-        return f"Направлено в организацию: {name}" if name else "Направлено в организацию"
-    if k == "transfer":
-        name = orgs.get(data.get("to") or "")
-        return f"Передано в другую организацию: {name}" if name else "Передано в другую организацию"
-    if k == "return_to_moderation":
-        return "Центр управления регионом уточняет, какая организация ответит"
-    if k == "assign":
-        return "Назначен ответственный исполнитель"
-    if k == "accept":
-        return "Принято в работу"
-    if k == "interim_answer":
-        return "Дан промежуточный ответ"
-    if k == "grant_extension":
-        days = data.get("days")
-        return f"Срок рассмотрения продлён на {days} дн." if days else "Срок рассмотрения продлён"
-    if k == "prepare_answer":
-        return "Организация подготовила ответ"
-    if k == "approve_answer":
-        return "Ответ проверен Центром управления регионом"
-    if k == "return_answer":
-        return "Ответ отправлен на доработку"
-    if k == "publish_answer":
-        return "Ответ опубликован"
-    if k == "deliver_problem_answer":
-        return "Опубликован ответ по проблеме"
-    if k == "rate_satisfied":
-        return f"Получена оценка ответа: {data.get('score')} из 5; обращение закрыто"
-    if k in ("reopen", "reopen_member"):
-        return "Обращение возвращено в работу"
-    if k == "auto_close":
-        return "Закрыто автоматически: оценка ответа не поступила"
-    if k == "confirm_resolution":
-        return "Решение проблемы подтверждено"
-    if k == "reject":
-        return "Обращение отклонено"
-    if k == "join_problem":
-        return "Объединено с похожими обращениями"
-    if k == "reclassify":
-        name = categories.get(((data.get("after") or {}).get("category")) or "")
-        return f"Уточнена тема обращения: {name}" if name else "Уточнена тема обращения"
-    return None
-
-
-def _timeline(appeal: Appeal) -> list[TimelineItem]:
-    events = list(appeal.events.order_by("at", "pk"))
-    org_codes = {str(c) for e in events for c in ((e.data or {}).get("organisation"), (e.data or {}).get("to")) if c}
-    orgs = dict(Organisation.objects.filter(code__in=org_codes).values_list("code", "name"))
-    cat_codes = {str(((e.data or {}).get("after") or {}).get("category")) for e in events if e.kind == "reclassify"}
-    categories = dict(Category.objects.filter(code__in=cat_codes).values_list("code", "name"))
-    items = []
-    for e in events:
-        phrase = _event_phrase(e, orgs, categories)
-        if phrase:
-            items.append(TimelineItem(at=e.at, text=phrase))
-    return items
-
-
 NOTIFICATION_STATES = {
     Notification.State.SENT: "отправлено на вашу электронную почту",
     Notification.State.SKIPPED: "электронная почта не указана — уведомление доступно здесь",
     Notification.State.PENDING: "ожидает отправки",
     Notification.State.FAILED: "не удалось отправить на электронную почту",
 }
-
-
-def _can_rate(appeal: Appeal) -> bool:
-    return appeal.status == Status.PUBLISHED or (appeal.status == Status.CLOSED and appeal.close_reason == CloseReason.AUTO)
 
 
 def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingForm | None = None,
@@ -412,17 +289,17 @@ def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingF
     ctx = _base_context(request)
     ctx.update(
         appeal=appeal,
-        status_title=STATUS_TITLES.get(appeal.status, appeal.get_status_display()),
-        status_text=_status_explanation(appeal),
+        status_title=resident_view.status_title(appeal),
+        status_text=resident_view.status_explanation(appeal),
         steps=steps if step is not None else None,
         is_rejected=appeal.status == Status.REJECTED,
         is_open=appeal.is_open,
-        timeline=_timeline(appeal),
+        timeline=resident_view.history(appeal),
         interim_answers=interim,
         answer=answer_for(appeal),
         notifications=notifications,
         photos=list(appeal.attachments.order_by("pk")),
-        can_rate=_can_rate(appeal),
+        can_rate=resident_view.can_rate(appeal),
         rating_form=rating_form or RatingForm(),
         rating_error=rating_error,
         last_rating=last_rating,
