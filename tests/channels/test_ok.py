@@ -238,6 +238,32 @@ def test_it_skips_a_group_it_may_not_read_and_keeps_listening(api, caplog):
     assert "код 10" in caplog.text
 
 
+def test_it_skips_a_topic_whose_comments_it_may_not_read(api, caplog):
+    api.reply("mediatopic.getTopics", signed(fixture("ok/mediatopic_get_topics.json")))
+    api.reply("discussions.getComments", signed(fixture("ok/error_permission_denied.json")))
+
+    items, cursor = polled(make_plugin(api))
+
+    assert list(items) == [f"topic{GID}_155000000000002", f"topic{GID}_{TOPIC}"]
+    assert cursor["topics"] == {}
+    assert cursor["groups"][GID] == {"last_ms": 1741600000000, "seen": [TOPIC]}
+    assert "код 10" in caplog.text
+
+
+def test_it_stops_paging_when_a_page_reaches_what_is_too_old_or_seen(api):
+    feed = fixture("ok/mediatopic_get_topics.json")
+    feed["has_more"] = True  # the last topic on the page is older than the look-back window
+    api.reply("mediatopic.getTopics", signed(feed))
+    plugin = make_plugin(api, listen_comments=False)
+
+    items, cursor = polled(plugin)
+    again, _ = polled(plugin, cursor)
+
+    assert list(items) == [f"topic{GID}_155000000000002", f"topic{GID}_{TOPIC}"]
+    assert again == {}
+    assert [c.get("anchor") for c in api.calls("mediatopic.getTopics")] == [None, None]  # one page per poll
+
+
 def test_it_fails_the_poll_when_no_group_can_be_read(api):
     api.reply("mediatopic.getTopics", signed(fixture("ok/error_permission_denied.json")))
     with pytest.raises(ChannelError, match="PERMISSION_DENIED") as caught:
@@ -390,6 +416,36 @@ def test_it_makes_flood_and_service_errors_retryable(api, monkeypatch):
         assert caught.value.retryable is True, code
         assert caught.value.retry_after and caught.value.retry_after > 0
         assert f"(код {code})" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "retry_after"),
+    [
+        (1, "Одноклассники: discussions.addComment: UNKNOWN: неизвестная ошибка (код 1), повтор позже", 30.0),
+        (9999, "Одноклассники: discussions.addComment: SYSTEM: системная ошибка (код 9999), повтор позже", 300.0),
+        (
+            104,
+            "Одноклассники: PARAM_SIGNATURE: неверная подпись — проверьте секретный ключ приложения (код 104) — проверьте ключи в настройках канала",
+            None,
+        ),
+        (
+            453,
+            "Одноклассники: SESSION_REQUIRED: метод требует ключ сессии (код 453) — получите новый access_token и сохраните его в настройках канала",
+            None,
+        ),
+        (456, "Одноклассники: discussions.addComment: GROUP_RESTRICTION: группа ограничила это действие (код 456)", None),
+        (3, "Одноклассники: discussions.addComment: METHOD: метод не существует (код 3: no such method)", None),
+        (777, "Одноклассники: discussions.addComment: ошибка (код 777: no such method)", None),
+    ],
+)
+def test_it_words_each_kind_of_error_answer(api, code, reason, retry_after):
+    api.reply("discussions.addComment", signed({"error_code": code, "error_msg": "no such method", "error_data": None}))
+
+    with pytest.raises(DeliveryError) as caught:
+        make_plugin(api).deliver({"group_id": GID, "topic_id": TOPIC}, "Ответ")
+
+    assert caught.value.reason == reason
+    assert (caught.value.retryable, caught.value.retry_after) == (retry_after is not None, retry_after)
 
 
 def test_it_makes_an_expired_session_permanent_with_a_clear_reason(api):

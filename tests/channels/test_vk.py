@@ -214,6 +214,74 @@ def test_it_fails_the_poll_when_no_source_can_be_read(api):
     assert caught.value.retryable is False
 
 
+def test_it_skips_a_post_with_closed_comments_and_reads_the_rest(api, caplog):
+    closed = {"error": {"error_code": 212, "error_msg": "Access to post comments denied", "request_params": []}}
+    api.reply("wall.get", fixture("vk/wall_get.json"))
+    api.reply("wall.getComments", lambda p: closed if p["post_id"] == "57" else comments_by_post(p))
+
+    items, cursor = polled(make_plugin(api))
+
+    assert list(items) == ["wall-100001_55", "wall-100001_56", "wall-100001_57", "wall-100001_56_c62"]
+    assert cursor["comments"] == {f"{OWNER}_56": {"last_comment_id": 62}}  # the closed post keeps no state
+    assert "код 212" in caplog.text
+
+
+def test_it_keeps_comment_state_only_for_the_recent_posts_of_each_wall(api):
+    script_wall(api)
+    stale = {"comments": {f"{OWNER}_10": {"last_comment_id": 5}, "-999_1": {"last_comment_id": 7}}}
+
+    _items, cursor = polled(make_plugin(api), stale)
+
+    assert set(cursor["comments"]) == {f"{OWNER}_57", f"{OWNER}_56", "-999_1"}  # another wall's state is not touched
+
+
+def test_it_fails_the_poll_only_when_neither_walls_nor_searches_can_be_read(api):
+    api.reply("wall.get", fixture("vk/error_access_denied.json"))
+    api.reply("newsfeed.search", search_since)
+    plugin = make_plugin(api, searches=[{"q": "фонари"}])
+
+    items, cursor = polled(plugin)
+
+    assert list(items) == ["wall-300003_12", "wall200002_11"]
+    assert cursor["walls"] == {}
+    api.reply("newsfeed.search", fixture("vk/error_access_denied.json"))
+    with pytest.raises(ChannelError, match="newsfeed.search: доступ запрещён \\(код 15"):
+        plugin.poll({})
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "reason", "retry_after"),
+    [
+        (6, "Too many requests per second", "ВКонтакте: слишком много запросов в секунду (код 6), повтор позже", 1.0),
+        (14, "Captcha needed", "ВКонтакте: wall.get: временная ошибка (код 14: Captcha needed)", 600.0),
+        (
+            27,
+            "Group authorization failed",
+            "ВКонтакте: ключ доступа сообщества недействителен (код 27: Group authorization failed)"
+            " — выпустите новый ключ доступа и сохраните его в настройках канала",
+            None,
+        ),
+        (30, "This profile is private", "ВКонтакте: wall.get: профиль или сообщество закрыто (код 30: This profile is private)", None),
+        (
+            100,
+            "One of the parameters specified was missing",
+            "ВКонтакте: wall.get: неверный или отсутствующий параметр (код 100: One of the parameters specified was missing)",
+            None,
+        ),
+        (777, "Something new", "ВКонтакте: wall.get: ошибка (код 777: Something new)", None),
+        (None, "Broken", "ВКонтакте: wall.get: ошибка без кода (Broken)", None),
+    ],
+)
+def test_it_words_each_kind_of_error_answer(api, code, message, reason, retry_after):
+    api.reply("wall.get", {"error": {"error_code": code, "error_msg": message, "request_params": []}})
+
+    with pytest.raises(VkError) as caught:
+        make_plugin(api, max_retries=0).poll({})
+
+    assert caught.value.reason == reason
+    assert (caught.value.retryable, caught.value.retry_after, caught.value.code) == (retry_after is not None, retry_after, code)
+
+
 def test_it_retries_too_many_requests_per_second_in_place(api, monkeypatch):
     pauses: list[float] = []
     monkeypatch.setattr("time.sleep", pauses.append)

@@ -13,26 +13,24 @@ core is idempotent on (channel, external id) as well.
 Raw payloads are stored as an envelope {"type": "post"|"comment", "source": ..., ...} that keeps
 VK's object untouched under "post" / "comment" and adds what is needed to read it later
 (the owner and post of a comment, the author's display name from the `extended` answer).
+
+The flow (poll, skipping closed sources, normalising an envelope, replying) is shared with OK in
+`tsur.channels.social.plugin`; this module keeps VK's settings, methods, paging and fields.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import logging
 import re
-from collections.abc import Iterable
+from functools import partial
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tsur.channels.base import ChannelError, ChannelPlugin, DeliveryError, NormalisedMessage, RawItem
+from tsur.channels.base import DeliveryError, NormalisedMessage, RawItem
 from tsur.channels.registry import register
-from tsur.channels.vk.client import DEFAULT_API_URL, DEFAULT_VERSION, VkClient, VkError, VkProtocolError
-from tsur.core import clock
-
-log = logging.getLogger("tsur.channels.vk")
+from tsur.channels.social.plugin import Poll, PostEnvelope, ReplyAddress, SocialPlugin, Watermark, each_item, http_url, is_deleted
+from tsur.channels.vk.client import DEFAULT_API_URL, DEFAULT_VERSION, ERRORS, VkClient
 
 _MAX_COMMENTS_PAGE = 100  # wall.getComments: count is at most 100
 _MAX_SEARCH_PAGE = 200  # newsfeed.search: count is at most 200
@@ -86,10 +84,7 @@ class VkSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"api_url должен быть адресом http(s), например {DEFAULT_API_URL}; получено «{value}»")
-        return value.rstrip("/")
+        return http_url(value, DEFAULT_API_URL).rstrip("/")
 
     @field_validator("api_version")
     @classmethod
@@ -101,18 +96,7 @@ class VkSettings(BaseModel):
     @field_validator("group_ids", mode="before")
     @classmethod
     def _groups(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        out = []
-        for raw in value:
-            try:
-                number = int(str(raw).strip())
-            except ValueError:
-                raise ValueError(f"идентификатор сообщества должен быть числом, получено «{raw}»") from None
-            if number <= 0:
-                raise ValueError(f"идентификатор сообщества указывается положительным числом без минуса (например, 123456), получено {raw}")
-            out.append(number)
-        return out
+        return each_item(value, _group_id)
 
     @model_validator(mode="after")
     def _some_source(self) -> VkSettings:
@@ -122,79 +106,29 @@ class VkSettings(BaseModel):
 
 
 @register
-class VkPlugin(ChannelPlugin):
+class VkPlugin(SocialPlugin[int]):
     kind: ClassVar[str] = "vk"
     label: ClassVar[str] = "ВКонтакте"
     settings_model: ClassVar[type[BaseModel]] = VkSettings
+    post_envelope: ClassVar[PostEnvelope] = PostEnvelope("post", "запись", missing="нет объекта записи «post»")
+    cursor_sections: ClassVar[tuple[str, str]] = ("walls", "comments")
 
     settings: VkSettings
 
     def client(self) -> VkClient:
-        s = self.settings
-        return VkClient(
-            s.access_token,
-            api_url=s.api_url,
-            version=s.api_version,
-            timeout=s.timeout,
-            min_interval=s.min_interval,
-            max_retries=s.max_retries,
-        )
+        return VkClient(self.settings.access_token, version=self.settings.api_version, **self.client_options())
 
     # -- inbound ---------------------------------------------------------------------------
-    def poll(self, cursor: dict) -> tuple[Iterable[RawItem], dict]:
-        cursor = cursor or {}
-        since = int((clock.now() - dt.timedelta(hours=self.settings.lookback_hours)).timestamp())
-        walls = dict(cursor.get("walls") or {})
-        comments = dict(cursor.get("comments") or {})
-        searches = dict(cursor.get("searches") or {})
-        items: list[RawItem] = []
-        closed: list[VkError] = []  # sources skipped because they are closed, deleted or private
-        with self.client() as api:
-            for group_id in self.settings.group_ids:
-                owner = -group_id
-                try:
-                    posts, recent, walls[str(owner)] = self._read_wall(api, owner, walls.get(str(owner)), since)
-                except VkError as exc:
-                    if _skip_source(exc):
-                        log.warning("vk: wall of group %s skipped: %s", group_id, exc.reason)
-                        closed.append(exc)
-                        continue
-                    raise
-                items.extend(posts)
-                if self.settings.listen_comments:
-                    kept: dict[str, Any] = {k: v for k, v in comments.items() if not k.startswith(f"{owner}_")}
-                    for post in recent:
-                        key = f"{owner}_{post['id']}"
-                        try:
-                            found, kept[key] = self._read_comments(api, owner, post["id"], comments.get(key), since)
-                        except VkError as exc:
-                            if _skip_source(exc):
-                                log.warning("vk: comments of wall%s skipped: %s", key, exc.reason)
-                                continue
-                            raise
-                        items.extend(found)
-                    comments = kept
-            for search in self.settings.searches:
-                try:
-                    found, searches[search.key] = self._search(api, search, searches.get(search.key), since)
-                except VkError as exc:
-                    if _skip_source(exc):
-                        log.warning("vk: search skipped: %s", exc.reason)
-                        closed.append(exc)
-                        continue
-                    raise
-                items.extend(found)
-        if closed and len(closed) == len(self.settings.group_ids) + len(self.settings.searches):
-            # Nothing could be read at all: say so, so the channel shows the error to an operator.
-            raise closed[-1]
-        return items, {"walls": walls, "comments": comments, "searches": searches}
+    def feeds(self) -> list[int]:
+        return [-group_id for group_id in self.settings.group_ids]  # a community's wall is its negative id
 
-    def _read_wall(self, api: VkClient, owner: int, state: dict | None, since: int) -> tuple[list[RawItem], list[dict], dict]:
-        """New posts of one wall (oldest first), the most recent posts (to read comments of) and the wall's new state."""
+    def read_feed(self, api: VkClient, owner: int, state: dict | None, since: int) -> tuple[list[RawItem], list[int], dict]:
+        """New posts of one wall (oldest first), the most recent posts with comments and the wall's new state.
+        VK's post ids grow with time, so the last id seen is the whole state."""
         last_id = _int_or_none((state or {}).get("last_post_id"))
         newest = last_id or 0
         new: list[RawItem] = []
-        recent: list[dict] = []
+        recent: list[int] = []
         size = self.settings.page_size
         for page in range(self.settings.max_pages):
             answer = api.call("wall.get", {"owner_id": owner, "count": size, "offset": page * size, "filter": "all", "extended": 1})
@@ -204,8 +138,8 @@ class VkPlugin(ChannelPlugin):
                 post_id = _require_int(post, "id", "wall.get")
                 date = _require_int(post, "date", "wall.get")
                 newest = max(newest, post_id)
-                if len(recent) < self.settings.comment_posts and _comments_count(post) > 0 and not _is_deleted(post):
-                    recent.append(post)
+                if len(recent) < self.settings.comment_posts and _comments_count(post) > 0 and not is_deleted(post):
+                    recent.append(post_id)
                 if (post_id > last_id) if last_id is not None else (date >= since):
                     new.append(_post_item(post, "wall", names))
             if not posts or len(posts) < size:
@@ -216,7 +150,8 @@ class VkPlugin(ChannelPlugin):
         new.reverse()
         return new, recent, {"last_post_id": newest}
 
-    def _read_comments(self, api: VkClient, owner: int, post_id: int, state: dict | None, since: int) -> tuple[list[RawItem], dict]:
+    def read_thread(self, api: VkClient, owner: int, post_id: int, state: dict | None, since: int) -> tuple[list[RawItem], dict]:
+        """New comments under one post, replies in threads included, and the post's new state."""
         last_id = _int_or_none((state or {}).get("last_comment_id"))
         newest = last_id or 0
         new: list[RawItem] = []
@@ -250,52 +185,38 @@ class VkPlugin(ChannelPlugin):
         new.sort(key=lambda item: _int_or_none(item.payload["comment"]["id"]) or 0)
         return new, {"last_comment_id": newest}
 
+    def poll_more(self, api: VkClient, cursor: dict, since: int, poll: Poll) -> dict:
+        """The keyword and area searches, after the walls."""
+        searches = dict(cursor.get("searches") or {})
+        for search in self.settings.searches:
+            read = self.unless_closed(poll, "search", partial(self._search, api, search, searches.get(search.key), since), source=True)
+            if read is not None:
+                found, searches[search.key] = read
+                poll.items.extend(found)
+        return {"searches": searches}
+
     def _search(self, api: VkClient, search: VkSearch, state: dict | None, since: int) -> tuple[list[RawItem], dict]:
-        last_date = _int_or_none((state or {}).get("last_date"))
-        seen = set((state or {}).get("seen") or [])
-        start = last_date if last_date is not None else since
-        params: dict[str, Any] = {"q": search.q, "count": _MAX_SEARCH_PAGE, "start_time": start, "extended": 1}
+        # Search results are not ordered by id and a second may return again: a date plus the ids seen at it.
+        mark = Watermark(state, "last_date", since)
+        params: dict[str, Any] = {"q": search.q, "count": _MAX_SEARCH_PAGE, "start_time": mark.floor, "extended": 1}
         if search.latitude is not None:
             params["latitude"] = f"{search.latitude:.6f}"
             params["longitude"] = f"{search.longitude:.6f}"
         new: list[RawItem] = []
-        newest, at_newest = start, set(seen) if last_date is not None else set()
-        for _page in range(self.settings.max_pages):
-            answer = api.call("newsfeed.search", params)
-            posts = _items(answer, "newsfeed.search")
+        for answer in api.pages("newsfeed.search", params, max_pages=self.settings.max_pages, follow=_next_from):
             names = _names(answer)
-            for post in posts:
+            for post in _items(answer, "newsfeed.search"):
                 date = _require_int(post, "date", "newsfeed.search")
                 external_id = _post_external_id(post, "newsfeed.search")
-                if date < start or (date == start and external_id in seen):
-                    continue
-                new.append(_post_item(post, "search", names))
-                if date > newest:
-                    newest, at_newest = date, {external_id}
-                elif date == newest:
-                    at_newest.add(external_id)
-            next_from = answer.get("next_from") if isinstance(answer, dict) else None
-            if not posts or not next_from:
-                break
-            params["start_from"] = next_from
+                if mark.is_new(date, external_id):
+                    new.append(_post_item(post, "search", names))
+                    mark.saw(date, external_id)
         new.sort(key=lambda item: _int_or_none(item.payload["post"]["date"]) or 0)
-        return new, {"last_date": newest, "seen": sorted(at_newest)}
+        return new, mark.state()
 
-    def normalise(self, item: RawItem) -> NormalisedMessage | None:
-        payload = item.payload
-        if not isinstance(payload, dict) or payload.get("type") not in ("post", "comment"):
-            raise ChannelError(f"ВКонтакте: запись {item.external_id}: неизвестный формат (нужен объект с type = post или comment)")
-        if payload["type"] == "post":
-            return self._normalise_post(item, payload)
-        return self._normalise_comment(item, payload)
-
-    def _normalise_post(self, item: RawItem, payload: dict) -> NormalisedMessage | None:
-        post = payload.get("post")
-        if not isinstance(post, dict):
-            raise ChannelError(f"ВКонтакте: запись {item.external_id}: нет объекта записи «post»")
-        if _is_deleted(post) or post.get("post_type") in _SKIPPED_POST_TYPES:
+    def read_post(self, item: RawItem, payload: dict, post: dict, where: str) -> NormalisedMessage | None:
+        if post.get("post_type") in _SKIPPED_POST_TYPES:
             return None
-        where = f"запись {item.external_id}"
         post_id = _require_int(post, "id", where)
         owner = _require_int(post, "owner_id", where)
         date = _require_int(post, "date", where)
@@ -304,32 +225,22 @@ class VkPlugin(ChannelPlugin):
             return None
         author = _int_or_none(post.get("signer_id")) or _int_or_none(post.get("from_id")) or owner
         lat, lon, address = _geo(post.get("geo"))
-        return NormalisedMessage(
-            external_id=item.external_id,
-            text=text,
+        extra = {"source": payload.get("source", ""), "url": f"https://vk.com/wall{owner}_{post_id}", "photo_urls": _photo_urls(post)}
+        return self.public_message(
+            item,
+            payload,
             kind="post",
-            created_at=dt.datetime.fromtimestamp(date, tz=dt.UTC),
-            author_name=str(payload.get("author_name") or ""),
+            text=text,
+            when=date,
             author_link=_profile_link(author),
             reply_to={"owner_id": owner, "post_id": post_id},
-            is_public=True,
             address=address,
             lat=lat,
             lon=lon,
-            extra={
-                "source": payload.get("source", ""),
-                "url": f"https://vk.com/wall{owner}_{post_id}",
-                "photo_urls": _photo_urls(post),
-            },
+            extra=extra,
         )
 
-    def _normalise_comment(self, item: RawItem, payload: dict) -> NormalisedMessage | None:
-        comment = payload.get("comment")
-        if not isinstance(comment, dict):
-            raise ChannelError(f"ВКонтакте: комментарий {item.external_id}: нет объекта «comment»")
-        if _is_deleted(comment):
-            return None
-        where = f"комментарий {item.external_id}"
+    def read_comment(self, item: RawItem, payload: dict, comment: dict, where: str) -> NormalisedMessage | None:
         owner = _require_int(payload, "owner_id", where)
         post_id = _require_int(payload, "post_id", where)
         comment_id = _require_int(comment, "id", where)
@@ -338,53 +249,51 @@ class VkPlugin(ChannelPlugin):
         if not text:
             return None
         author = _int_or_none(comment.get("from_id")) or owner
-        return NormalisedMessage(
-            external_id=item.external_id,
-            text=text,
+        url = f"https://vk.com/wall{owner}_{post_id}?reply={comment_id}"
+        return self.public_message(
+            item,
+            payload,
             kind="comment",
-            created_at=dt.datetime.fromtimestamp(date, tz=dt.UTC),
-            author_name=str(payload.get("author_name") or ""),
+            text=text,
+            when=date,
             author_link=_profile_link(author),
             reply_to={"owner_id": owner, "post_id": post_id, "comment_id": comment_id},
-            is_public=True,
-            extra={
-                "source": payload.get("source", "wall"),
-                "url": f"https://vk.com/wall{owner}_{post_id}?reply={comment_id}",
-                "photo_urls": _photo_urls(comment),
-            },
+            extra={"source": payload.get("source", "wall"), "url": url, "photo_urls": _photo_urls(comment)},
         )
 
     # -- outbound --------------------------------------------------------------------------
-    def deliver(self, reply_to: dict, text: str) -> str:
-        owner = _int_or_none((reply_to or {}).get("owner_id"))
-        post_id = _int_or_none((reply_to or {}).get("post_id"))
-        comment_id = _int_or_none((reply_to or {}).get("comment_id"))
+    def reply_address(self, reply_to: dict) -> ReplyAddress[int]:
+        owner = _int_or_none(reply_to.get("owner_id"))
+        post_id = _int_or_none(reply_to.get("post_id"))
         if owner is None or post_id is None:
             raise DeliveryError("ВКонтакте: неизвестно, куда отвечать (нужны owner_id и post_id записи)", retryable=False)
-        if not (text or "").strip():
-            raise DeliveryError("ВКонтакте: пустой текст ответа", retryable=False)
-        params: dict[str, Any] = {"owner_id": owner, "post_id": post_id, "message": text, "guid": _guid(owner, post_id, comment_id, text)}
-        if comment_id is not None:
-            params["reply_to_comment"] = comment_id
+        return ReplyAddress(owner, post_id, _int_or_none(reply_to.get("comment_id")))
+
+    def reply(self, api: VkClient, to: ReplyAddress[int], text: str) -> str:
+        params: dict[str, Any] = {"owner_id": to.feed, "post_id": to.post, "message": text, "guid": _guid(to, text)}
+        if to.comment is not None:
+            params["reply_to_comment"] = to.comment
         if self.settings.reply_as_group_id:
             params["from_group"] = self.settings.reply_as_group_id
-        try:
-            with self.client() as api:
-                answer = api.call("wall.createComment", params)
-        except VkError as exc:
-            raise DeliveryError(exc.reason, retryable=exc.retryable, retry_after=exc.retry_after) from exc
+        answer = api.call("wall.createComment", params)
         new_id = _int_or_none(answer.get("comment_id")) if isinstance(answer, dict) else None
         if new_id is None:
             raise DeliveryError("ВКонтакте: wall.createComment: в ответе нет comment_id — проверьте, опубликован ли ответ", retryable=False)
-        return f"wall{owner}_{post_id}_c{new_id}"
+        return f"wall{to.feed}_{to.post}_c{new_id}"
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _skip_source(exc: VkError) -> bool:
-    """A closed, deleted or private source is skipped (and logged); everything else stops the poll."""
-    return getattr(exc, "is_access", False)
+def _group_id(raw: Any) -> int:
+    """A community as configured: its positive id, not its wall's negative owner id."""
+    try:
+        number = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"идентификатор сообщества должен быть числом, получено «{raw}»") from None
+    if number <= 0:
+        raise ValueError(f"идентификатор сообщества указывается положительным числом без минуса (например, 123456), получено {raw}")
+    return number
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -400,17 +309,22 @@ def _int_or_none(value: Any) -> int | None:
 def _require_int(obj: dict, field: str, where: str) -> int:
     value = _int_or_none(obj.get(field)) if isinstance(obj, dict) else None
     if value is None:
-        raise VkProtocolError(f"ВКонтакте: {where}: нет числового поля «{field}»", retryable=False)
+        raise ERRORS.protocol(where, f"нет числового поля «{field}»")
     return value
 
 
 def _items(answer: Any, method: str) -> list[dict]:
     if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-        raise VkProtocolError(f"ВКонтакте: {method}: в ответе нет списка «items»", retryable=False)
+        raise ERRORS.protocol(method, "в ответе нет списка «items»")
     items = answer["items"]
     if not all(isinstance(i, dict) for i in items):
-        raise VkProtocolError(f"ВКонтакте: {method}: элементы «items» должны быть объектами", retryable=False)
+        raise ERRORS.protocol(method, "элементы «items» должны быть объектами")
     return items
+
+
+def _next_from(answer: dict) -> dict | None:
+    """newsfeed.search's paging: `next_from` is there only when a next page is."""
+    return {"start_from": answer["next_from"]} if answer["items"] and answer.get("next_from") else None
 
 
 def _names(answer: Any) -> dict[int, str]:
@@ -472,10 +386,6 @@ def _comments_count(post: dict) -> int:
     return _int_or_none(comments.get("count")) or 0
 
 
-def _is_deleted(obj: dict) -> bool:
-    return bool(obj.get("is_deleted") or obj.get("deleted"))
-
-
 def _text_with_captions(obj: dict) -> str:
     """The text plus the captions of attachments (photo description, video/link/doc titles)."""
     parts = [str(obj.get("text") or "").strip()]
@@ -533,7 +443,7 @@ def _profile_link(author_id: int) -> str:
     return f"https://vk.com/id{author_id}" if author_id > 0 else f"https://vk.com/club{-author_id}"
 
 
-def _guid(owner: int, post_id: int, comment_id: int | None, text: str) -> str:
+def _guid(to: ReplyAddress[int], text: str) -> str:
     """wall.createComment's `guid` makes a retried request publish the comment once."""
-    digest = hashlib.sha256(f"{owner}:{post_id}:{comment_id}:{text}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{to.feed}:{to.post}:{to.comment}:{text}".encode()).hexdigest()
     return digest[:32]
