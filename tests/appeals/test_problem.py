@@ -7,8 +7,8 @@ import pytest
 from tests.factories import new_appeal
 from tsur.answers import services as answers
 from tsur.appeals import services
-from tsur.appeals.models import Notification, Status
-from tsur.core.errors import TransitionNotAllowed
+from tsur.appeals.models import Appeal, Notification, Status
+from tsur.core.errors import ConcurrentUpdate, TransitionNotAllowed
 
 
 @pytest.fixture
@@ -67,3 +67,18 @@ def test_it_refuses_to_reject_a_lead_with_members(world, problem):
     lead, _ = problem
     with pytest.raises(TransitionNotAllowed):
         services.reject_appeal(lead.pk, world.operator, reason_code="spam")
+
+
+def test_the_lead_records_that_it_heads_a_problem_and_its_version_moves(world):
+    lead = new_appeal(world)
+    services.route_appeal(lead.pk, world.operator)
+    before = Appeal.objects.get(pk=lead.pk).version
+    member = new_appeal(world, text="Та же яма")
+    services.join_to_problem(member.pk, world.operator, lead_number=lead.number)
+    lead = Appeal.objects.get(pk=lead.pk)
+    assert lead.problem_id and lead.version == before + 1
+    event = lead.events.get(kind="problem_led")
+    assert event.actor == world.operator and member.number in event.reason
+    # An operator acting on the lead's card as it was before is asked to look again.
+    with pytest.raises(ConcurrentUpdate):
+        services.change_urgency(lead.pk, world.operator, urgency="high", reason="дети", expected_version=before)

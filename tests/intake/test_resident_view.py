@@ -5,7 +5,6 @@ reminders, personal-data views."""
 from __future__ import annotations
 
 from tests.factories import new_appeal
-from tests.intake.helpers import drive_to_published  # noqa: F401 - the world's flow helpers live there
 from tsur.answers import services as answers
 from tsur.appeals import services
 from tsur.appeals.models import Appeal

@@ -13,10 +13,10 @@ from tsur.answers.checking import find_formal_reply
 from tsur.answers.models import Answer, AnswerTemplate, ExtensionRequest, Rating
 from tsur.appeals import access
 from tsur.appeals.models import Appeal, CloseReason, Status
-from tsur.appeals.services import changing, notify_resident
+from tsur.appeals.services import changing, notify_resident, status_url
 from tsur.core import clock
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
-from tsur.directory.models import Regime
+from tsur.deadlines.services import policy_for
 
 
 def _text(text: str, field: str = "text") -> str:
@@ -43,9 +43,8 @@ def render_template(template: AnswerTemplate, appeal: Appeal) -> str:
 
 def give_interim_answer(appeal: Appeal | int, actor, *, text: str, expected_version: int | None = None) -> Answer:
     """Incident regime: stops the hours clock and opens the final-answer clock. Other regimes:
-    informs the resident and changes no deadline."""
-    from tsur.deadlines.services import apply_deadlines
-
+    informs the resident and changes no deadline (the transition recomputes it: an interim answer
+    counts only where the regime's policy has a clock after it)."""
     text = _text(text)
     with changing(appeal, "interim_answer", actor, expected_version=expected_version) as ch:
         a = ch.appeal
@@ -56,17 +55,12 @@ def give_interim_answer(appeal: Appeal | int, actor, *, text: str, expected_vers
             check_state=Answer.Check.NOT_REQUIRED, published_at=now,
         )
         a.interim_answered_at = now
-        if a.regime == Regime.INCIDENT:
-            apply_deadlines(a)
-            ch.data["due_at"] = a.due_at.isoformat() if a.due_at else None
         ch.data["answer"] = answer.pk
         notify_resident(a, "interim_answer", f"Промежуточный ответ по обращению {a.number}", text)
     return answer
 
 
 def request_extension(appeal: Appeal | int, actor, *, days: int, reason: str, expected_version: int | None = None) -> ExtensionRequest:
-    from tsur.deadlines.services import policy_for
-
     if not reason.strip():
         raise ValidationFailed("Обоснуйте продление срока.", field_errors={"reason": ["Обязательное поле."]})
     with changing(appeal, "request_extension", actor, expected_version=expected_version) as ch:
@@ -97,10 +91,8 @@ def decide_extension(
     appeal: Appeal | int, actor, *, request_id: int, grant: bool, note: str = "", expected_version: int | None = None
 ) -> ExtensionRequest:
     """The center grants (59-FZ: once, up to 30 days, the author is notified) or denies it."""
-    from tsur.deadlines.services import apply_deadlines, policy_for
-
     name = "grant_extension" if grant else "deny_extension"
-    with changing(appeal, name, actor, action="decide_extension", expected_version=expected_version) as ch:
+    with changing(appeal, name, actor, expected_version=expected_version) as ch:
         a = ch.appeal
         req = ExtensionRequest.objects.select_for_update().filter(pk=request_id, appeal=a).first()
         if req is None:
@@ -117,8 +109,7 @@ def decide_extension(
             a.extensions_count += 1
             a.escalation_level = 0
             a.reminded_at = None
-            apply_deadlines(a)
-            ch.data["due_at"] = a.due_at.isoformat() if a.due_at else None
+            ch.move_clock()  # the resident is told the new due date
             due = timezone.localtime(a.due_at).strftime("%d.%m.%Y") if a.due_at else "—"
             notify_resident(
                 a, "extension",
@@ -177,7 +168,7 @@ def return_answer(appeal: Appeal | int, actor, *, note: str, expected_version: i
 
 def _check_answer(appeal: Appeal | int, actor, transition: str, verdict: str, note: str, expected_version: int | None) -> Answer:
     """The center's check of the prepared answer: approved for publication or returned."""
-    with changing(appeal, transition, actor, action="check_answer", expected_version=expected_version) as ch:
+    with changing(appeal, transition, actor, expected_version=expected_version) as ch:
         answer = current_answer(ch.appeal)
         answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = verdict, actor, clock.now(), note.strip()
         answer.save()
@@ -212,8 +203,6 @@ def publish_answer(appeal: Appeal | int, actor, *, expected_version: int | None 
 
 
 def _send_answer(a: Appeal, answer: Answer) -> None:
-    from tsur.appeals.services import status_url
-
     notify_resident(
         a, "answer",
         f"Ответ на обращение {a.number}",
@@ -247,7 +236,7 @@ def rate_appeal(appeal: Appeal | int, actor=None, *, score: int, comment: str = 
     satisfied = score > settings.TSUR_REOPEN_MAX_SCORE
     is_member = bool(a0.problem_id and a0.problem.lead_id != a0.pk)
     name = "rate_satisfied" if satisfied else ("reopen_member" if is_member else "reopen")
-    with changing(appeal, name, actor, action="rate", label="житель") as ch:
+    with changing(appeal, name, actor, label="житель") as ch:
         a = ch.appeal
         # Checked on the locked row: two ratings sent at once cannot both pass.
         if a.status == Status.CLOSED and a.close_reason != CloseReason.AUTO:
@@ -262,9 +251,7 @@ def rate_appeal(appeal: Appeal | int, actor=None, *, score: int, comment: str = 
         else:
             a.close_reason = ""
             a.closed_at = None
-            a.reopened_count += 1
-            if not is_member:
-                _reopen_deadline(a)
+            a.reopened_count += 1  # the clock restarts with the transition (lifecycle: reopen)
     if not satisfied and is_member:
         lead = a0.problem.lead
         if lead.status in (Status.PUBLISHED, Status.CLOSED):
@@ -273,17 +260,7 @@ def rate_appeal(appeal: Appeal | int, actor=None, *, score: int, comment: str = 
                 lch.appeal.closed_at = None
                 lch.appeal.reopened_count += 1
                 lch.reason = f"Автор обращения {a0.number} не удовлетворён ответом (оценка {score})"
-                _reopen_deadline(lch.appeal)
     return rating
-
-
-def _reopen_deadline(a: Appeal) -> None:
-    """A reopened appeal gets a fresh clock from the moment of reopening."""
-    from tsur.deadlines.services import apply_deadlines
-
-    a.escalation_level = 0
-    a.reminded_at = None
-    apply_deadlines(a, start=clock.now())
 
 
 def confirm_resolution(appeal: Appeal | int, actor, *, source: str, expected_version: int | None = None) -> Appeal:

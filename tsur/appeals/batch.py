@@ -28,7 +28,6 @@ from typing import Protocol
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, Event, Status
 from tsur.appeals.services import (
     AUTO_TRIAGE_LABEL,
@@ -38,7 +37,10 @@ from tsur.appeals.services import (
     apply_proposal,
     auto_triage_reason,
 )
+from tsur.appeals.services.transitions import step
 from tsur.core.db import copy_rows, update_rows
+from tsur.deadlines.services import DeadlineRules, apply_deadlines
+from tsur.directory.services import QueueLookup
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +180,6 @@ def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage], *, new: boo
     untriaged; a database error is raised (the caller's transaction is spoilt). `new`: the
     appeals are not stored yet and have no deadlines: those triage did not touch get them here
     (apply_proposal sets them for the others)."""
-    from tsur.deadlines.services import DeadlineRules, apply_deadlines
-    from tsur.directory.services import QueueLookup
-
     rules, queues = DeadlineRules(), QueueLookup()
     done = Finished(appeals=appeals)
     for appeal in appeals:
@@ -188,19 +187,19 @@ def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage], *, new: boo
         if proposal is not None:
             before = _snapshot(appeal)
             try:
-                applied = apply_proposal(appeal, proposal, rules=rules, queues=queues)
+                applied = apply_proposal(appeal, proposal, queues=queues)
+                step(appeal, "auto_triage")
             except DatabaseError:
                 raise
             except Exception:
                 log.exception("applying the triage of appeal %s failed; it goes to moderation as it is", appeal.number)
                 _restore(appeal, before)
             else:
-                appeal.version += 1
                 done.applied[appeal.number] = applied
-        if new and appeal.number not in done.applied:
+        # auto_triage recomputes the deadline (its clock in the lifecycle); a new appeal gets its first.
+        if new or appeal.number in done.applied:
             apply_deadlines(appeal, rules=rules)
-        appeal.status = TRANSITIONS["take_to_moderation"].target
-        appeal.version += 1
+        step(appeal, "take_to_moderation")
         appeal.refresh_search_text()
     return done
 

@@ -11,6 +11,7 @@ from ninja import Router
 
 from tsur.answers import services as answers
 from tsur.appeals import access, services
+from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied, ValidationFailed
 from tsur.intake.api_auth import STAFF_WRITE, staff_caller, visible_appeal
@@ -46,7 +47,7 @@ def act(request: HttpRequest, number: str, name: str, call: Callable[[Appeal, ob
     again inside its transaction together with the status and the version."""
     user = staff_caller(request)
     appeal = visible_appeal(user, number)
-    if not access.can(user, ACTIONS[name][1]):
+    if not access.can(user, TRANSITIONS[ACTIONS[name]].permission):
         raise AccessDenied("Недостаточно прав для этого действия с обращением.")
     call(appeal, user)
     # An action can move the appeal out of the user's scope (a transfer to another organisation):

@@ -19,26 +19,27 @@ from tsur.appeals.privacy import appeal_text, visible
 from tsur.appeals.services import actor_label, record_personal_data_view, status_url
 from tsur.intake import resident_view
 
-# API action (the last path segment of POST /api/appeals/{number}/...) -> (transition, access action).
-ACTIONS: dict[str, tuple[str, str]] = {
-    "route": ("route", "route"),
-    "transfer": ("transfer", "transfer"),
-    "return-to-moderation": ("return_to_moderation", "transfer"),
-    "assign": ("assign", "assign"),
-    "accept": ("accept", "accept"),
-    "reject": ("reject", "reject"),
-    "join": ("join_problem", "join_problem"),
-    "reclassify": ("reclassify", "reclassify"),
-    "place": ("change_place", "reclassify"),
-    "urgency": ("change_urgency", "change_urgency"),
-    "interim-answer": ("interim_answer", "interim_answer"),
-    "extension-request": ("request_extension", "request_extension"),
-    "extension-decision": ("grant_extension", "decide_extension"),
-    "answer": ("prepare_answer", "prepare_answer"),
-    "answer-approve": ("approve_answer", "check_answer"),
-    "answer-return": ("return_answer", "check_answer"),
-    "publish": ("publish_answer", "publish_answer"),
-    "confirm": ("confirm_resolution", "confirm_resolution"),
+# API action (the last path segment of POST /api/appeals/{number}/...) -> its lifecycle transition,
+# whose permission (tsur.appeals.lifecycle) decides who may take it.
+ACTIONS: dict[str, str] = {
+    "route": "route",
+    "transfer": "transfer",
+    "return-to-moderation": "return_to_moderation",
+    "assign": "assign",
+    "accept": "accept",
+    "reject": "reject",
+    "join": "join_problem",
+    "reclassify": "reclassify",
+    "place": "change_place",
+    "urgency": "change_urgency",
+    "interim-answer": "interim_answer",
+    "extension-request": "request_extension",
+    "extension-decision": "grant_extension",
+    "answer": "prepare_answer",
+    "answer-approve": "approve_answer",
+    "answer-return": "return_answer",
+    "publish": "publish_answer",
+    "confirm": "confirm_resolution",
 }
 
 def _ref(obj, *names: str) -> dict | None:
@@ -86,8 +87,8 @@ def available_actions(user, appeal: Appeal) -> list[str]:
     """Actions this user may take on this (visible) appeal in its current status."""
     pending = None
     result = []
-    for name, (transition, action) in ACTIONS.items():
-        if appeal.status not in TRANSITIONS[transition].sources or not access.can(user, action):
+    for name, transition in ACTIONS.items():
+        if appeal.status not in TRANSITIONS[transition].sources or not access.can(user, TRANSITIONS[transition].permission):
             continue
         if name in ("extension-request", "extension-decision"):
             if pending is None:

@@ -1,8 +1,9 @@
 """The card's actions: each maps one small form onto one service function.
 
 An action is offered when its lifecycle transition is available from the appeal's status and
-`access.can(user, permission, appeal)` holds. The services check both again when the form is
-posted, so this list only decides what is worth showing.
+`access.can(user, permission, appeal)` holds, the permission being the transition's own
+(tsur.appeals.lifecycle). The services check both again when the form is posted, so this list only
+decides what is worth showing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class Action:
     label: str
     group: str
     transitions: tuple[str, ...]
-    permission: str
     form: type[f.ActionForm]
     run: Runner
     button: str = ""
@@ -40,6 +40,10 @@ class Action:
     @property
     def submit_label(self) -> str:
         return self.button or self.label
+
+    @property
+    def permission(self) -> str:
+        return lifecycle.TRANSITIONS[self.transitions[0]].permission
 
 
 # --- runners: parse the cleaned form into a service call, return the flash message ------------
@@ -172,38 +176,38 @@ def _has_answer(a: Appeal) -> bool:
 MODERATION, CLASSIFY, WORK, ANSWER, CLOSE = "Модерация", "Классификация и место", "Исполнение", "Ответ", "Закрытие"
 
 ACTIONS: list[Action] = [
-    Action("route", "Направить в организацию", MODERATION, ("route",), "route", f.RouteForm, _route, "Направить", primary=True,
+    Action("route", "Направить в организацию", MODERATION, ("route",), f.RouteForm, _route, "Направить", primary=True,
            hint="Без выбора организации сработают правила маршрутизации."),
-    Action("reject", "Отклонить", MODERATION, ("reject",), "reject", f.RejectForm, _reject, danger=True),
-    Action("join_problem", "Присоединить к проблеме", MODERATION, ("join_problem",), "join_problem", f.JoinForm, _join,
+    Action("reject", "Отклонить", MODERATION, ("reject",), f.RejectForm, _reject, danger=True),
+    Action("join_problem", "Присоединить к проблеме", MODERATION, ("join_problem",), f.JoinForm, _join,
            "Присоединить"),
-    Action("accept", "Принять в работу", WORK, ("accept",), "accept", f.EmptyForm, _accept, primary=True),
-    Action("assign", "Назначить исполнителя", WORK, ("assign",), "assign", f.AssignForm, _assign, "Назначить",
+    Action("accept", "Принять в работу", WORK, ("accept",), f.EmptyForm, _accept, primary=True),
+    Action("assign", "Назначить исполнителя", WORK, ("assign",), f.AssignForm, _assign, "Назначить",
            primary=True, applies=_has_org),
-    Action("interim_answer", "Промежуточный ответ", WORK, ("interim_answer",), "interim_answer", f.InterimForm, _interim,
+    Action("interim_answer", "Промежуточный ответ", WORK, ("interim_answer",), f.InterimForm, _interim,
            "Отправить жителю"),
-    Action("request_extension", "Запросить продление срока", WORK, ("request_extension",), "request_extension",
+    Action("request_extension", "Запросить продление срока", WORK, ("request_extension",),
            f.ExtensionRequestForm, _request_extension, "Запросить", applies=_may_request_extension),
-    Action("decide_extension", "Решение по продлению срока", WORK, ("grant_extension", "deny_extension"), "decide_extension",
+    Action("decide_extension", "Решение по продлению срока", WORK, ("grant_extension", "deny_extension"),
            f.ExtensionDecisionForm, _decide_extension, primary=True, applies=lambda a: _pending_extension(a) is not None),
-    Action("transfer", "Переадресовать", WORK, ("transfer",), "transfer", f.TransferForm, _transfer),
-    Action("return_to_moderation", "Вернуть в ЦУР", WORK, ("return_to_moderation",), "transfer", f.ReasonForm, _return,
+    Action("transfer", "Переадресовать", WORK, ("transfer",), f.TransferForm, _transfer),
+    Action("return_to_moderation", "Вернуть в ЦУР", WORK, ("return_to_moderation",), f.ReasonForm, _return,
            "Вернуть", hint="Обращение не относится к организации: ЦУР направит его заново."),
-    Action("prepare_answer", "Подготовить ответ", ANSWER, ("prepare_answer",), "prepare_answer", f.AnswerTextForm, _prepare,
+    Action("prepare_answer", "Подготовить ответ", ANSWER, ("prepare_answer",), f.AnswerTextForm, _prepare,
            "Передать на проверку", primary=True),
-    Action("approve_answer", "Одобрить ответ", ANSWER, ("approve_answer",), "check_answer", f.NoteForm, _approve, "Одобрить",
+    Action("approve_answer", "Одобрить ответ", ANSWER, ("approve_answer",), f.NoteForm, _approve, "Одобрить",
            primary=True, applies=_has_answer),
-    Action("return_answer", "Вернуть ответ на доработку", ANSWER, ("return_answer",), "check_answer", f.ReturnAnswerForm,
+    Action("return_answer", "Вернуть ответ на доработку", ANSWER, ("return_answer",), f.ReturnAnswerForm,
            _return_answer, "Вернуть на доработку", danger=True, applies=_has_answer),
-    Action("publish_answer", "Опубликовать ответ", ANSWER, ("publish_answer",), "publish_answer", f.EmptyForm, _publish,
+    Action("publish_answer", "Опубликовать ответ", ANSWER, ("publish_answer",), f.EmptyForm, _publish,
            "Опубликовать", primary=True, applies=_has_answer, hint="Ответ уйдёт жителю в канал, откуда пришло обращение."),
-    Action("reclassify", "Изменить категорию", CLASSIFY, ("reclassify",), "reclassify", f.ReclassifyForm, _reclassify,
+    Action("reclassify", "Изменить категорию", CLASSIFY, ("reclassify",), f.ReclassifyForm, _reclassify,
            "Изменить", hint="Режим и срок ответа будут пересчитаны."),
-    Action("change_place", "Изменить место", CLASSIFY, ("change_place",), "reclassify", f.ChangePlaceForm, _change_place,
+    Action("change_place", "Изменить место", CLASSIFY, ("change_place",), f.ChangePlaceForm, _change_place,
            "Изменить"),
-    Action("change_urgency", "Изменить срочность", CLASSIFY, ("change_urgency",), "change_urgency", f.UrgencyForm,
+    Action("change_urgency", "Изменить срочность", CLASSIFY, ("change_urgency",), f.UrgencyForm,
            _change_urgency, "Изменить"),
-    Action("confirm_resolution", "Подтвердить решение", CLOSE, ("confirm_resolution",), "confirm_resolution", f.ConfirmForm,
+    Action("confirm_resolution", "Подтвердить решение", CLOSE, ("confirm_resolution",), f.ConfirmForm,
            _confirm, "Подтвердить и закрыть"),
 ]
 BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}

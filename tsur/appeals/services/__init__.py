@@ -55,6 +55,7 @@ from tsur.appeals.services.transitions import (
     changing,
     log_event,
     record_personal_data_view,
+    step,
 )
 from tsur.appeals.services.work import accept_appeal, assign_executor
 
@@ -64,5 +65,5 @@ __all__ = [
     "assign_executor", "auto_triage", "auto_triage_reason", "change_place", "change_urgency", "changing", "create_appeal",
     "create_appeals", "detach_from_problem", "join_to_problem", "log_event", "next_number", "next_numbers", "notify_resident",
     "notify_residents", "reclassify", "record_personal_data_view", "regime_for", "reject_appeal", "return_to_moderation",
-    "route_appeal", "settle_unsendable", "status_url", "take_to_moderation", "transfer_appeal", "validate_new_appeal",
+    "route_appeal", "settle_unsendable", "status_url", "step", "take_to_moderation", "transfer_appeal", "validate_new_appeal",
 ]

@@ -15,7 +15,6 @@ from tsur.appeals.services.notifications import notify_resident
 from tsur.appeals.services.transitions import changing
 from tsur.core import clock
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
-from tsur.deadlines.services import apply_deadlines
 from tsur.directory.models import Block, Category, Organisation, Territory, Urgency
 from tsur.directory.services import queue_for
 from tsur.routing.services import decide
@@ -23,7 +22,7 @@ from tsur.routing.services import decide
 
 def take_to_moderation(appeal: Appeal | int, actor=None) -> Appeal:
     """The intake pipeline is done with a new appeal (or an operator takes it by hand)."""
-    with changing(appeal, "take_to_moderation", actor, action="moderate") as ch:
+    with changing(appeal, "take_to_moderation", actor) as ch:
         ch.reason = "Первичная обработка завершена" if actor is None else "Взято на модерацию оператором"
     return ch.appeal
 
@@ -57,9 +56,6 @@ def reclassify(
     with changing(appeal, "reclassify", actor, expected_version=expected_version) as ch:
         ch.data = _apply_classification(ch.appeal, category, ClassificationSource.OPERATOR)
         ch.reason = reason
-
-        apply_deadlines(ch.appeal)
-        ch.data["due_at"] = ch.appeal.due_at.isoformat() if ch.appeal.due_at else None
     return ch.appeal
 
 
@@ -75,7 +71,7 @@ def change_place(
     territory = Territory.objects.filter(code=territory_code).first() if territory_code else None
     if territory_code and territory is None:
         raise ValidationFailed("Такой территории нет в справочнике.", field_errors={"territory": ["Неизвестная территория."]})
-    with changing(appeal, "change_place", actor, action="reclassify", expected_version=expected_version) as ch:
+    with changing(appeal, "change_place", actor, expected_version=expected_version) as ch:
         a = ch.appeal
         ch.data = {"before": {"territory": a.territory.code if a.territory_id else None, "address": a.address}}
         if territory is not None:
@@ -101,8 +97,6 @@ def change_urgency(
         ch.appeal.urgency = urgency
         ch.appeal.urgency_reason = reason.strip()[:300]
         ch.reason = reason
-
-        apply_deadlines(ch.appeal)
     return ch.appeal
 
 
@@ -136,7 +130,6 @@ def route_appeal(
         a.registered_at = a.registered_at or now
         a.routed_at = now
         a.executor = None
-        apply_deadlines(a)
         ch.reason = a.routing_reason
     return ch.appeal
 
@@ -159,9 +152,10 @@ def transfer_appeal(
         a.executor = None
         a.routed_at = clock.now()
         a.routing_reason = f"Переадресовано: {reason.strip()}"
+        # The new organisation gets its reminders and escalations afresh (the due date is
+        # recomputed by the transition: its calendar may differ).
         a.escalation_level = 0
         a.reminded_at = None
-        apply_deadlines(a)
         ch.reason = reason.strip()
     return ch.appeal
 
@@ -170,7 +164,7 @@ def return_to_moderation(appeal: Appeal | int, actor, *, reason: str, expected_v
     """A coordinator says the appeal is not theirs: it goes back to the center's moderation."""
     if not reason.strip():
         raise ValidationFailed("Укажите, почему обращение не относится к вашей организации.", field_errors={"reason": ["Обязательное поле."]})
-    with changing(appeal, "return_to_moderation", actor, action="transfer", expected_version=expected_version) as ch:
+    with changing(appeal, "return_to_moderation", actor, expected_version=expected_version) as ch:
         ch.data = {"from": ch.appeal.organisation.code if ch.appeal.organisation_id else None}
         ch.appeal.organisation = None
         ch.appeal.executor = None
@@ -221,11 +215,10 @@ def apply_auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> Appeal:
     return auto_triage(appeal, proposal)[0]
 
 
-def auto_triage(appeal: Appeal | int, proposal: AutoTriage, *, rules=None) -> tuple[Appeal, dict]:
-    """`apply_auto_triage`, also returning what it applied (as recorded in the event's data).
-    `rules`: a `DeadlineRules` shared by the appeals of a batch."""
+def auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> tuple[Appeal, dict]:
+    """`apply_auto_triage`, also returning what it applied (as recorded in the event's data)."""
     with changing(appeal, "auto_triage", None, label=AUTO_TRIAGE_LABEL) as ch:
-        applied = apply_proposal(ch.appeal, proposal, rules=rules)
+        applied = apply_proposal(ch.appeal, proposal)
         ch.data = {"applied": applied, **proposal.summary}
         ch.reason = auto_triage_reason(applied)
     return ch.appeal, applied
@@ -238,11 +231,12 @@ def auto_triage_reason(applied: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
 
 
-def apply_proposal(a: Appeal, proposal: AutoTriage, *, rules=None, queues=queue_for) -> dict:
+def apply_proposal(a: Appeal, proposal: AutoTriage, *, queues=queue_for) -> dict:
     """Change the (locked) appeal in memory as triage proposes, without overriding anything the
-    resident or an operator set; the queue and the deadlines follow. Returns what was applied.
-    The caller saves the appeal and logs the `auto_triage` event. `rules` (a DeadlineRules) and
-    `queues` (a QueueLookup) may be shared by the appeals of a batch."""
+    resident or an operator set; the queue follows. Returns what was applied. The caller saves the
+    appeal, logs the `auto_triage` event and recomputes the deadline (the transition's clock:
+    `changing` does it, the batch path with its shared DeadlineRules). `queues` (a QueueLookup)
+    may be shared by the appeals of a batch."""
 
     applied: dict = {}
     if a.category_id is None and proposal.category is not None:
@@ -265,5 +259,4 @@ def apply_proposal(a: Appeal, proposal: AutoTriage, *, rules=None, queues=queue_
         a.urgency, a.urgency_reason = Urgency.HIGH, proposal.urgency_reason[:300]
         applied["urgency"] = "high"
     a.queue = queues(a.territory, a.category)
-    apply_deadlines(a, rules=rules)
     return applied

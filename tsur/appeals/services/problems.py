@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from tsur.appeals import access
 from tsur.appeals.models import (
     Appeal,
     Problem,
 )
 from tsur.appeals.services.notifications import notify_resident
-from tsur.appeals.services.transitions import changing
+from tsur.appeals.services.transitions import changing, log_event
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
+
+PROBLEM_LED_EVENT = "problem_led"
 
 
 def join_to_problem(
@@ -33,7 +37,10 @@ def join_to_problem(
             raise TransitionNotAllowed("Это обращение само ведёт проблему с присоединёнными обращениями.")
         problem, _ = Problem.objects.get_or_create(lead=lead)
         if lead.problem_id != problem.pk:
-            Appeal.objects.filter(pk=lead.pk).update(problem=problem)
+            # The lead now heads a problem: a change of the lead too, so its version moves (an
+            # operator acting on its old card is asked to look again) and its log says so.
+            Appeal.objects.filter(pk=lead.pk).update(problem=problem, version=F("version") + 1)
+            log_event(lead, PROBLEM_LED_EVENT, actor, reason=f"К обращению присоединено {a.number}", data={"problem": problem.pk})
         a.problem = problem
         a.organisation = lead.organisation
         a.executor = None

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from tsur.appeals import access
-from tsur.appeals.lifecycle import TRANSITIONS
+from tsur.appeals.lifecycle import KEEP, RESTART, TRANSITIONS, Transition
 from tsur.appeals.models import (
     Appeal,
     Event,
@@ -22,6 +22,7 @@ from tsur.appeals.models import (
 )
 from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed
+from tsur.deadlines.services import apply_deadlines
 
 appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
 
@@ -46,8 +47,43 @@ class Change:
 
     appeal: Appeal
     from_status: str
+    transition: Transition
     reason: str = ""
     data: dict = field(default_factory=dict)
+    clock_moved: bool = False
+
+    def move_clock(self) -> None:
+        """Apply the transition's deadline effect now, for a body that needs the new due date (to
+        tell the resident); otherwise `changing` applies it on exit."""
+        _move_clock(self.appeal, self.transition, self.data)
+        self.clock_moved = True
+
+
+def _move_clock(appeal: Appeal, transition: Transition, data: dict) -> None:
+    """What the transition does to the deadline (lifecycle: keep, recompute, restart), done here
+    once for every service; the new due date goes into the event's data."""
+    if transition.clock == KEEP:
+        return
+    if transition.clock == RESTART:
+        # A reopened appeal: a fresh clock from now, and its reminders and escalations anew.
+        appeal.escalation_level = 0
+        appeal.reminded_at = None
+        apply_deadlines(appeal, start=clock.now())
+    else:
+        apply_deadlines(appeal)
+    data["due_at"] = appeal.due_at.isoformat() if appeal.due_at else None
+
+
+def step(appeal: Appeal, name: str) -> None:
+    """The door for paths that write a batch of appeals with one statement (the intake follow-up):
+    check the transition and move the status of the appeal in memory. The caller writes the rows
+    and one event per appeal in the same transaction, and its clock effect (lifecycle) itself."""
+    transition = TRANSITIONS[name]
+    if appeal.status not in transition.sources:
+        raise TransitionNotAllowed(f"Действие «{transition.label}» невозможно в статусе «{Status(appeal.status).label}».")
+    if transition.target is not None:
+        appeal.status = transition.target
+    appeal.version += 1
 
 
 @contextlib.contextmanager
@@ -56,7 +92,6 @@ def changing(
     name: str,
     actor,
     *,
-    action: str | None = None,
     expected_version: int | None = None,
     label: str | None = None,
 ) -> Iterator[Change]:
@@ -72,7 +107,7 @@ def changing(
         if locked is None:
             raise NotFound("Обращение не найдено.")
         if actor is not None:
-            access.require(actor, action or name, locked)
+            access.require(actor, transition.permission or name, locked)
         if expected_version is not None and locked.version != expected_version:
             raise ConcurrentUpdate(
                 f"Обращение {locked.number} уже изменил другой пользователь. Обновите карточку и повторите действие."
@@ -83,8 +118,10 @@ def changing(
                 f"в статусе «{Status(locked.status).label}».",
                 code="transition_not_allowed",
             )
-        change = Change(appeal=locked, from_status=locked.status)
+        change = Change(appeal=locked, from_status=locked.status, transition=transition)
         yield change
+        if not change.clock_moved:
+            _move_clock(locked, transition, change.data)
         if transition.target is not None:
             locked.status = transition.target
         locked.version += 1
