@@ -21,19 +21,19 @@ def test_it_polls_an_enabled_channel_stores_the_posts_and_moves_the_cursor(world
     config = fake_channel("vk")
     plugin = type(config.plugin())
     plugin.polled = items("1", "2")
-    assert services.poll_channel(config.pk) == {"received": 2, "duplicates": 0, "rejected": 0}
+    assert listening.poll_channel(config.pk) == {"received": 2, "duplicates": 0, "rejected": 0}
     config.refresh_from_db()
     assert config.cursor == {"last": "2"}
     assert config.last_error == "" and config.failures == 0 and config.last_polled_at is not None
     assert config.next_poll_at > clock.now()
     assert InboundMessage.objects.filter(state=State.APPEAL).count() == 2
-    assert services.poll_channel(config.pk) == {"skipped": "не время или канал отключён"}
+    assert listening.poll_channel(config.pk) == {"skipped": "не время или канал отключён"}
 
 
 def test_it_backs_off_when_a_token_expired_and_says_why(world, fake_channel):
     config = fake_channel("telegram")
     type(config.plugin()).poll_error = ChannelError("токен бота недействителен: выпустите новый в @BotFather")
-    assert services.poll_channel(config.pk) == {"error": "токен бота недействителен: выпустите новый в @BotFather"}
+    assert listening.poll_channel(config.pk) == {"error": "токен бота недействителен: выпустите новый в @BotFather"}
     config.refresh_from_db()
     assert config.failures == 1
     assert config.last_error == "токен бота недействителен: выпустите новый в @BotFather"
@@ -43,7 +43,7 @@ def test_it_backs_off_when_a_token_expired_and_says_why(world, fake_channel):
 def test_it_honours_a_rate_limit_answer(world, fake_channel):
     config = fake_channel("vk")
     type(config.plugin()).poll_error = DeliveryError("слишком много запросов", retryable=True, retry_after=900)
-    services.poll_channel(config.pk)
+    listening.poll_channel(config.pk)
     config.refresh_from_db()
     assert config.next_poll_at >= clock.now() + dt.timedelta(seconds=899)
 
@@ -51,7 +51,7 @@ def test_it_honours_a_rate_limit_answer(world, fake_channel):
 def test_it_survives_a_network_error_while_polling(world, fake_channel):
     config = fake_channel("ok")
     type(config.plugin()).poll_error = ConnectionResetError("peer")
-    assert services.poll_channel(config.pk) == {"error": "ошибка опроса (ConnectionResetError)"}
+    assert listening.poll_channel(config.pk) == {"error": "ошибка опроса (ConnectionResetError)"}
 
 
 def test_it_polls_only_enabled_channels_that_can_be_polled(world, fake_channel, channel_config):

@@ -79,7 +79,7 @@ def test_it_retries_a_transient_error_with_growing_pauses(world, vk_appeal):
 def test_it_shows_a_permanent_failure_to_the_operator(world, vk_appeal):
     plugin_of(vk_appeal).deliver_errors.append(DeliveryError("запись удалена автором", retryable=False))
     publish(world, vk_appeal)
-    [row] = services.deliveries_for(vk_appeal)
+    [row] = deliveries.deliveries_for(vk_appeal)
     assert row.state == "failed" and row.needs_operator
     assert row.last_error == "запись удалена автором"
     assert row.channel == "ВК: Город" and row.kind == "Ответ"
@@ -129,6 +129,6 @@ def test_it_sends_nothing_when_the_channel_has_nowhere_to_answer(world, fake_cha
 def test_it_lists_deliveries_for_the_appeal_card(world, vk_appeal):
     plugin_of(vk_appeal).deliver_errors.append(DeliveryError("сеть", retryable=True))
     give_interim_answer(vk_appeal, world.coordinator, text="Работаем.")
-    [row] = services.deliveries_for(vk_appeal)
+    [row] = deliveries.deliveries_for(vk_appeal)
     assert row.kind == "Промежуточный ответ" and row.state_label == "повтор после ошибки"
     assert row.next_attempt_at is not None and not row.needs_operator

@@ -310,13 +310,13 @@ def test_it_needs_an_address_to_reply_to():
 def test_it_turns_a_letter_into_an_appeal_and_sends_the_answer_back(world, mailbox, smtp, channel_config):
     from tsur.answers.services import approve_answer, prepare_answer, publish_answer
     from tsur.appeals.services import accept_appeal, route_appeal
-    from tsur.channels import services
+    from tsur.channels import listening
     from tsur.channels.models import Delivery, InboundMessage
 
     config = channel_config("email", settings(**mailbox.settings(), smtp_port=smtp.port))
     mailbox.deliver(letter("photo_letter"))
 
-    assert services.poll_channel(config.pk)["received"] == 1
+    assert listening.poll_channel(config.pk)["received"] == 1
     row = InboundMessage.objects.get(channel=config)
     assert row.state == InboundMessage.State.APPEAL, row.last_error
     appeal = row.appeal

@@ -428,14 +428,14 @@ def test_the_client_downloads_files_within_the_limit(api):
 def test_it_turns_a_bot_conversation_into_an_appeal_and_sends_the_answer_back(world, api, channel_config):
     from tsur.answers.services import approve_answer, prepare_answer, publish_answer
     from tsur.appeals.services import accept_appeal, route_appeal
-    from tsur.channels import services
+    from tsur.channels import listening
     from tsur.channels.models import Delivery, InboundMessage
 
     config = channel_config("telegram", {"token": TOKEN, "base_url": api.base_url, "discussion_chat_ids": [GROUP_ID]})
     api.add_file("AgACAgIAAxkBAAIBtest-photo-x", jpeg("green", (120, 90)))
     api.push(*(fixture(n) for n in ("private_start", "private_text", "private_location", "private_photo")))
 
-    assert services.poll_channel(config.pk)["received"] == 1
+    assert listening.poll_channel(config.pk)["received"] == 1
     row = InboundMessage.objects.get(channel=config)
     assert row.state == InboundMessage.State.APPEAL, row.last_error
     appeal = row.appeal

@@ -493,14 +493,14 @@ def test_it_turns_a_polled_post_into_an_incident_appeal_and_answers_in_its_threa
     from tsur.answers.services import approve_answer, prepare_answer, publish_answer
     from tsur.appeals.models import Appeal
     from tsur.appeals.services import accept_appeal, route_appeal
-    from tsur.channels import services
+    from tsur.channels import listening
     from tsur.channels.models import Delivery, InboundMessage
 
     script_wall(api)
     api.reply("wall.createComment", fixture("vk/wall_create_comment.json"))
     config = channel_config("vk", vk_settings(api), name="ВК: Синтетический район")
 
-    counts = services.poll_channel(config.pk)  # poll the fake server -> receive -> process
+    counts = listening.poll_channel(config.pk)  # poll the fake server -> receive -> process
 
     assert counts["received"] == 7
     rows = {r.external_id: r for r in InboundMessage.objects.filter(channel=config)}

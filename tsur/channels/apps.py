@@ -8,6 +8,9 @@ class ChannelsConfig(AppConfig):
     verbose_name = "Каналы"
 
     def ready(self) -> None:
-        from tsur.channels import registry, signals, tasks  # noqa: F401 - connect receivers, register tasks
+        from tsur.appeals.services.notifications import register_carrier
+        from tsur.channels import registry, tasks  # noqa: F401 - registers the channel tasks
+        from tsur.channels.carrier import ChannelDeliveries
 
         registry.autodiscover()
+        register_carrier("tsur.channels", ChannelDeliveries())

@@ -583,24 +583,7 @@ def requeue_failed(ids: Iterable[int]) -> int:
     )
 
 
-# --- entry points that live in their own modules --------------------------------------------------
-
-
-def poll_channel(config_id: int) -> dict[str, int | str]:
-    """Poll one listening channel now (tsur.channels.listening.poll_channel)."""
-    from tsur.channels.listening import poll_channel as poll
-
-    return poll(config_id)
-
-
 # --- what the appeal card shows -----------------------------------------------------------------
-
-
-def deliveries_for(appeal: Appeal) -> list:
-    """Rows for the appeal card: every answer or notice sent to the channel the appeal came from."""
-    from tsur.channels.deliveries import deliveries_for as rows
-
-    return rows(appeal)
 
 
 def screening_of(appeal: Appeal) -> str:

@@ -40,7 +40,8 @@ def join_to_problem(
             # The lead now heads a problem: a change of the lead too, so its version moves (an
             # operator acting on its old card is asked to look again) and its log says so.
             Appeal.objects.filter(pk=lead.pk).update(problem=problem, version=F("version") + 1)
-            log_event(lead, PROBLEM_LED_EVENT, actor, reason=f"К обращению присоединено {a.number}", data={"problem": problem.pk})
+            # The reason names no member: whoever sees the lead may not see the appeals joined to it.
+            log_event(lead, PROBLEM_LED_EVENT, actor, reason="К обращению присоединено похожее", data={"problem": problem.pk})
         a.problem = problem
         a.organisation = lead.organisation
         a.executor = None
