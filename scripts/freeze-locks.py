@@ -9,7 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Distributions only the development tools need (and their own dependencies).
-DEV_ONLY = {"pytest", "pytest-django", "playwright", "ruff", "iniconfig", "pluggy", "greenlet", "pyee", "Pygments", "aiosmtpd", "atpublic"}
+DEV_ONLY = {
+    "pytest", "pytest-django", "playwright", "ruff", "iniconfig", "pluggy", "greenlet", "pyee", "Pygments", "aiosmtpd", "atpublic",
+    "import-linter", "grimp", "rich", "markdown-it-py", "mdurl",
+}
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """A channel's batch is triaged and taken to moderation before its appeals are first written
-(tsur.appeals.batch.IntakeAtCreation): the same decisions, events and duplicate joins as the
+(tsur.triage.intake.IntakeAtCreation): the same decisions, events and duplicate joins as the
 background path, each appeal row inserted once, and nothing left for a follow-up task."""
 
 from __future__ import annotations

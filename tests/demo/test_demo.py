@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from tsur.appeals.models import Appeal, Event, Resident, Status
 from tsur.demo.loader import DATA_DIR, load_demo
-from tsur.directory.models import Block, Category, Organisation, Queue, Territory
+from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
 
 
@@ -24,7 +24,8 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def test_it_ships_the_reference_data_in_the_repository():
-    for name in ("territories.json", "taxonomy.json", "organisations.json", "routing.json", "appeal_texts.json"):
+    names = ("territories.json", "streets.json", "outside_places.json", "taxonomy.json", "organisations.json", "routing.json", "appeal_texts.json")
+    for name in names:
         assert (DATA_DIR / name).is_file(), name
     taxonomy = json.loads((DATA_DIR / "taxonomy.json").read_text(encoding="utf-8"))
     assert [b["key"] for b in taxonomy["blocks"]] == [
@@ -43,6 +44,20 @@ def test_it_loads_the_region_and_its_configuration(demo):
     assert 25 <= Organisation.objects.count() <= 40
     assert Queue.objects.filter(code="kaluga-city").exists()
     assert RoutingRule.objects.count() > 50
+
+
+@pytest.mark.django_db
+def test_it_loads_the_streets_and_the_places_outside_the_region_as_rows(demo):
+    """Triage's places come from these rows (tsur.triage.places), not from the demo's files."""
+    streets = json.loads((DATA_DIR / "streets.json").read_text(encoding="utf-8"))
+    assert Street.objects.count() == len(streets) == 491
+    assert set(Street.objects.values_list("territory__code", flat=True)) == {"kaluga"}
+    assert Street.objects.filter(name="Ленина", type="улица").exists()
+    assert Street.objects.filter(name="8 Марта").count() == 2  # улица and переулок
+    outside = json.loads((DATA_DIR / "outside_places.json").read_text(encoding="utf-8"))
+    assert OutsidePlace.objects.count() == len(outside)
+    assert OutsidePlace.objects.filter(name="Москва", kind="city").exists()
+    assert OutsidePlace.objects.filter(name="Тульская область", kind="region").exists()
 
 
 @pytest.mark.django_db
@@ -67,9 +82,12 @@ def test_it_keeps_real_personal_data_out_of_the_demo(demo):
 
 @pytest.mark.django_db
 def test_it_is_idempotent(demo):
-    before = (Territory.objects.count(), Category.objects.count(), RoutingRule.objects.count(), Appeal.objects.count())
+    def counts() -> tuple[int, ...]:
+        return tuple(m.objects.count() for m in (Territory, Street, OutsidePlace, Category, RoutingRule, Appeal))
+
+    before = counts()
     out = io.StringIO()
     call_command("load_demo", stdout=out)
-    after = (Territory.objects.count(), Category.objects.count(), RoutingRule.objects.count(), Appeal.objects.count())
+    after = counts()
     assert before == after
     assert "tsur-demo-2026" in out.getvalue()

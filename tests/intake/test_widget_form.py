@@ -217,7 +217,7 @@ def test_it_renders_the_form_with_the_limit_and_the_map_data(world, client, sett
     settings.TSUR_MAP_TILE_URL = ""
     html = client.get(path).content.decode()
     assert 'data-max-chars="1234"' in html
-    assert 'data-geojson="/static/geo/kaluga.geojson"' in html and 'data-tiles=""' in html
+    assert 'data-geojson="/widget/boundaries.geojson"' in html and 'data-tiles=""' in html
     assert 'data-bounds="53.0,35.0,55.0,37.0"' in html
     assert '<optgroup label="Район">' in html and '<option value="village">Село</option>' in html
     assert 'accept="image/*" multiple' in html
@@ -226,3 +226,20 @@ def test_it_renders_the_form_with_the_limit_and_the_map_data(world, client, sett
 def test_it_passes_a_configured_tile_url_to_the_map(world, client, settings):
     settings.TSUR_MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
     assert 'data-tiles="https://tiles.example.org/{z}/{x}/{y}.png"' in client.get("/widget/").content.decode()
+
+
+def test_the_map_draws_the_configured_municipal_formations(world, client):
+    """Boundaries come from the territories in the database (another region is another
+    configuration, not another file), with an ETag so browsers revalidate cheaply."""
+    response = client.get("/widget/boundaries.geojson")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/geo+json")
+    data = response.json()
+    assert data["type"] == "FeatureCollection"
+    assert {f["properties"]["code"] for f in data["features"]} == {"city", "district"}
+    city = next(f for f in data["features"] if f["properties"]["code"] == "city")
+    assert city["properties"]["name"] == "Город" and city["geometry"] == world.city.boundary
+    again = client.get("/widget/boundaries.geojson", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    world.district.name = "Район (переименован)"
+    world.district.save()
+    assert client.get("/widget/boundaries.geojson", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR, MAX_LINE_BYTES, Triage
+from tsur.triage.engine.place import demo_places
 from tsur.triage.engine.text import MAX_TEXT_CHARS
 
 REQUIRED = {
@@ -41,7 +42,7 @@ def _classify(tmp_path, lines: list[str | bytes], *args: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def triage():
-    return Triage.load()
+    return Triage.load(places=demo_places())
 
 
 def test_it_answers_every_line_in_order_with_the_schema(tmp_path):

@@ -195,8 +195,8 @@ def test_one_appeal_breaking_the_engine_does_not_hold_back_its_batch(world, sett
 
 
 def test_a_proposal_that_cannot_be_applied_leaves_that_appeal_as_it_came_and_the_others_go_on(world, settings, monkeypatch):
-    from tsur.appeals import batch
     from tsur.appeals.models import Event
+    from tsur.triage import intake as batch
 
     settings.TSUR_TRIAGE_ENABLED = True
     monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))
@@ -221,8 +221,9 @@ def test_a_proposal_that_cannot_be_applied_leaves_that_appeal_as_it_came_and_the
 def test_a_failed_batch_write_leaves_every_appeal_received_and_the_sweeper_finishes_it_once(world, settings, monkeypatch):
     from django.db import DatabaseError
 
-    from tsur.appeals import batch, tasks
     from tsur.appeals.models import Event
+    from tsur.triage import intake as batch
+    from tsur.triage import tasks
 
     settings.TSUR_TRIAGE_ENABLED = True
     monkeypatch.setattr(triage, "engine", lambda: FixedEngine(**DECISION))

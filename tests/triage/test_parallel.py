@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 
 from tsur.triage.engine.parallel import ParallelTriage
 from tsur.triage.engine.pipeline import Triage
+from tsur.triage.engine.place import demo_places
 
 _PROBLEMS = [
     ("Огромная яма на дороге у дома, машины бьют колёса, третью неделю никто не ремонтирует", "ул. Садовая, д. {n}"),
@@ -52,7 +53,7 @@ def _stream(n: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def triage() -> Triage:
-    return Triage.load()
+    return Triage.load(places=demo_places())
 
 
 def _dump(results: list[dict]) -> str:

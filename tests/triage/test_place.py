@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tsur.triage.engine.place import DEFAULT_STREETS, DEFAULT_TERRITORIES, Gazetteer, bench_place
+from tsur.triage.engine.place import DEMO_OUTSIDE, DEMO_STREETS, DEMO_TERRITORIES, Gazetteer, bench_place
 
 EVAL = Path(__file__).parent / "data" / "place_eval.jsonl"
 
 
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
-    return Gazetteer.from_files(DEFAULT_TERRITORIES, DEFAULT_STREETS, use_natasha=False)
+    return Gazetteer.from_files(DEMO_TERRITORIES, DEMO_STREETS, DEMO_OUTSIDE, use_natasha=False)
 
 
 def code(gaz: Gazetteer, text: str, **kw) -> str | None:

@@ -1,5 +1,5 @@
-"""Background work of appeals: delivering notifications to residents, the intake follow-up of new
-appeals, and the periodic jobs that re-enqueue what a lost queue message left behind."""
+"""Background work of appeals: delivering notifications to residents, and the periodic job that
+re-enqueues what a lost queue message left behind."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 
-from tsur.appeals.models import Appeal, Notification, Status
+from tsur.appeals.models import Notification
 from tsur.appeals.services import settle_unsendable
 from tsur.core import clock
 from tsur.core.tasks import background, enqueue_ids, periodic
@@ -75,30 +75,3 @@ def requeue_notifications(now: dt.datetime) -> int:
     )
     enqueue_ids("deliver_notifications", pending)
     return len(pending)
-
-
-@background("process_new_appeals")
-def process_new_appeals(appeal_ids: list[int]) -> dict[str, int]:
-    """The intake pipeline for a batch of appeals created together (one queue message for many
-    appeals): triage for all of them at once, then all are taken to moderation in one transaction
-    (tsur.appeals.batch). Should that transaction fail, every appeal stays received and the
-    sweeper enqueues it again; an appeal triage cannot read goes to moderation untriaged."""
-    from tsur.appeals.batch import finish_intake
-
-    try:
-        done = finish_intake(appeal_ids)
-    except Exception:
-        log.exception("appeals %s were not taken to moderation; the sweeper will retry them", sorted(appeal_ids))
-        return {"failed": len(appeal_ids)}
-    moved = len(done.appeals)
-    counts = {"moderation": moved, "already processed": len(set(appeal_ids)) - moved}
-    return {k: v for k, v in counts.items() if v}
-
-
-@periodic("received_requeued")
-def requeue_received(now: dt.datetime) -> int:
-    stuck = list(
-        Appeal.objects.filter(status=Status.RECEIVED, created_at__lt=now - STALE_AFTER).values_list("pk", flat=True)[:REQUEUE_AT_MOST]
-    )
-    enqueue_ids("process_new_appeals", stuck)
-    return len(stuck)

@@ -36,6 +36,7 @@ from tsur.channels.screening import SCREEN
 from tsur.core import clock, tasks
 from tsur.core.db import copy_rows, update_rows
 from tsur.core.errors import ValidationFailed
+from tsur.triage.intake import IntakeAtCreation
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +496,6 @@ def _create_batch(pending: list[tuple[Outcome, object]]) -> None:
     """create_appeals, then once more for the appeals whose only faults were droppable fields (a
     place outside the region, an unknown category, a broken photo): they are created without them
     and the decision lists what was dropped."""
-    from tsur.appeals.batch import IntakeAtCreation
     from tsur.appeals.services import create_appeals
 
     dropped: dict[int, list[str]] = {}

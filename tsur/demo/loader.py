@@ -27,7 +27,7 @@ from tsur.appeals.models import Appeal, Channel, RejectionReason
 from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
-from tsur.directory.models import Block, Category, Organisation, Queue, Territory
+from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -42,10 +42,16 @@ def _read(name: str, data_dir: Path | None = None):
     return json.loads(((data_dir or DATA_DIR) / name).read_text(encoding="utf-8"))
 
 
+def _read_optional(name: str, data_dir: Path | None = None) -> list:
+    """A list file a configuration may leave out (a region without a street list): [] then."""
+    path = (data_dir or DATA_DIR) / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
 @transaction.atomic
 def load_reference(data_dir: Path | None = None) -> dict[str, int]:
-    """Territories, taxonomy, organisations, queues, routing rules, deadline policies, templates.
-    Idempotent: rows are matched by code/key and updated."""
+    """Territories, streets, places outside the region, taxonomy, organisations, queues, routing
+    rules, deadline policies, templates. Idempotent: rows are matched by code/key and updated."""
     counts: dict[str, int] = {}
 
     rows = _read("territories.json", data_dir)
@@ -70,8 +76,10 @@ def load_reference(data_dir: Path | None = None) -> dict[str, int]:
         t = by_code[row["code"]]
         if t.parent_id != (parent.pk if parent else None):
             t.parent = parent
-            t.save(update_fields=["parent"])
+            t.save(update_fields=["parent", "updated_at"])  # updated_at too: triage rebuilds its places when it moves
     counts["territories"] = len(rows)
+    counts["streets"] = _load_streets(_read_optional("streets.json", data_dir), by_code)
+    counts["outside_places"] = _load_outside_places(_read_optional("outside_places.json", data_dir))
 
     taxonomy = _read("taxonomy.json", data_dir)
     blocks = {}
@@ -139,6 +147,33 @@ def load_reference(data_dir: Path | None = None) -> dict[str, int]:
             defaults={"name": row["name"], "kind": row["kind"], "text": row["text"], "block": blocks.get(row.get("block") or "")},
         )
     return counts
+
+
+def _load_streets(rows: list[dict], by_code: dict[str, Territory]) -> int:
+    """Streets matched by (territory, name, type): new ones are inserted in one statement (the demo
+    city has ~500), known ones get the centre point the file gives. A street of a territory the
+    configuration does not have is an error in the data (KeyError names it)."""
+    known = {(s.territory_id, s.name, s.type): s for s in Street.objects.all()}
+    new: list[Street] = []
+    for row in rows:
+        territory = by_code[row["territory"]]
+        key = (territory.pk, row["name"], row.get("type") or Street.Type.STREET)
+        street = known.get(key)
+        if street is None:
+            street = Street(territory=territory, name=key[1], type=key[2], lat=row.get("lat"), lon=row.get("lon"))
+            known[key] = street
+            new.append(street)
+        elif (street.lat, street.lon) != (row.get("lat"), row.get("lon")):
+            street.lat, street.lon = row.get("lat"), row.get("lon")
+            street.save(update_fields=["lat", "lon", "updated_at"])
+    Street.objects.bulk_create(new)
+    return len(rows)
+
+
+def _load_outside_places(rows: list[dict]) -> int:
+    for row in rows:
+        OutsidePlace.objects.get_or_create(name=row["name"], kind=row["kind"])
+    return len(rows)
 
 
 def _time(value: str | None) -> dt.time | None:

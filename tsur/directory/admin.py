@@ -1,11 +1,12 @@
-"""Admin for the reference data officials configure: territories, organisations, taxonomy, queues."""
+"""Admin for the reference data officials configure: territories, streets, places outside the
+region, organisations, taxonomy, queues."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html
 
-from tsur.directory.models import Block, CalendarException, Category, Organisation, Queue, Territory
+from tsur.directory.models import Block, CalendarException, Category, Organisation, OutsidePlace, Queue, Street, Territory
 
 
 def _count_points(coords) -> int:
@@ -38,6 +39,25 @@ class TerritoryAdmin(admin.ModelAdmin):
         kind = b.get("type", "?") if isinstance(b, dict) else "?"
         points = _count_points(b.get("coordinates")) if isinstance(b, dict) else 0
         return format_html("{} · {} точек · только чтение, обновляется импортом границ", kind, points)
+
+
+@admin.register(Street)
+class StreetAdmin(admin.ModelAdmin):
+    list_display = ("name", "type", "territory", "lat", "lon")
+    list_filter = ("type",)
+    search_fields = ("name", "territory__name")
+    autocomplete_fields = ("territory",)
+    list_select_related = ("territory",)
+    list_per_page = 100
+    fields = ("name", "type", "territory", "lat", "lon")
+
+
+@admin.register(OutsidePlace)
+class OutsidePlaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    fields = ("name", "kind")
 
 
 @admin.register(Organisation)

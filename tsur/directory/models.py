@@ -38,6 +38,9 @@ class Territory(models.Model):
     lon = models.FloatField("долгота центра", null=True, blank=True)
     population = models.PositiveIntegerField("население", null=True, blank=True)
     source = models.CharField("источник данных", max_length=200, blank=True)
+    # With the row count, the version stamp of the places triage is built from
+    # (tsur.triage.places): every process sees an edit at its next batch.
+    updated_at = models.DateTimeField("изменено", auto_now=True)
 
     objects = TerritoryManager()
 
@@ -67,6 +70,67 @@ class Territory(models.Model):
             frontier = list(Territory.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
             ids.update(frontier)
         return ids
+
+
+class Street(models.Model):
+    """A street of a territory (usually a city): triage reads the names to normalise an address and
+    to infer the city from a street when a text names no other place."""
+
+    class Type(models.TextChoices):
+        # The types place extraction knows (tsur/triage/engine/place/words.py STREET_TYPES).
+        STREET = "улица", "улица"
+        AVENUE = "проспект", "проспект"
+        LANE = "переулок", "переулок"
+        PASSAGE = "проезд", "проезд"
+        SQUARE = "площадь", "площадь"
+        BOULEVARD = "бульвар", "бульвар"
+        HIGHWAY = "шоссе", "шоссе"
+        DEAD_END = "тупик", "тупик"
+        EMBANKMENT = "набережная", "набережная"
+        MICRODISTRICT = "микрорайон", "микрорайон"
+        SETTLEMENT = "посёлок", "посёлок (в черте города)"
+
+    name = models.CharField("название", max_length=200, help_text="без типа: «Ленина», «1-я Загородная»")
+    type = models.CharField("тип", max_length=16, choices=Type.choices, default=Type.STREET)
+    territory = models.ForeignKey(Territory, verbose_name="территория", on_delete=models.PROTECT, related_name="streets")
+    lat = models.FloatField("широта центра", null=True, blank=True)
+    lon = models.FloatField("долгота центра", null=True, blank=True)
+    updated_at = models.DateTimeField("изменено", auto_now=True)
+
+    class Meta:
+        verbose_name = "улица"
+        verbose_name_plural = "улицы"
+        ordering = ["territory__name", "name", "type"]
+        constraints = [models.UniqueConstraint(fields=["territory", "name", "type"], name="street_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.name}"
+
+
+class OutsidePlace(models.Model):
+    """A city or region outside the configured one that residents name (a neighbour, a capital):
+    naming it stops a bare street name from implying a territory of this region («ул. Ленина» in
+    Moscow is not ours). Configuration, not code: every region has its own neighbours."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", "город"
+        REGION = "region", "регион («Тульская область»)"
+        ABBREVIATION = "abbreviation", "сокращение («СПб», «мск»)"
+
+    name = models.CharField(
+        "название", max_length=120, help_text="город в именительном падеже («Тула»), регион полностью («Тульская область») или сокращение"
+    )
+    kind = models.CharField("вид", max_length=16, choices=Kind.choices, default=Kind.CITY)
+    updated_at = models.DateTimeField("изменено", auto_now=True)
+
+    class Meta:
+        verbose_name = "место за пределами региона"
+        verbose_name_plural = "места за пределами региона"
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "kind"], name="outside_place_unique")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Organisation(models.Model):

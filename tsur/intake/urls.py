@@ -11,6 +11,7 @@ urlpatterns = [
     path("widget/", views.widget, name="widget"),
     path("widget/done/<str:number>/<str:key>/", views.widget_done, name="widget_done"),
     path("widget.js", views.widget_js, name="widget_js"),
+    path("widget/boundaries.geojson", views.boundaries, name="boundaries"),
     path("status/", views.status_lookup, name="status_lookup"),
     path("status/<str:number>/<str:key>/", views.status_page, name="status"),
     path("status/<str:number>/<str:key>/rate/", views.status_rate, name="status_rate"),

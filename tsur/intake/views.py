@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, Max
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -32,7 +32,6 @@ from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issu
 from tsur.lib import geo
 
 # The boundaries layer and its required credit (the demo's boundaries are OpenStreetMap data, ODbL).
-DEFAULT_BOUNDARIES = "geo/kaluga.geojson"
 DEFAULT_BOUNDARIES_ATTRIBUTION = 'Границы: © <a href="https://www.openstreetmap.org/copyright">участники OpenStreetMap</a>'
 
 
@@ -131,7 +130,7 @@ def _map_context() -> dict:
     elif region is not None and region.lat is not None and region.lon is not None:
         bounds = f"{region.lat - 0.5},{region.lon - 0.8},{region.lat + 0.5},{region.lon + 0.8}"
     return {
-        "geojson_url": static(getattr(settings, "TSUR_MAP_BOUNDARIES", DEFAULT_BOUNDARIES)),
+        "geojson_url": reverse("intake:boundaries"),
         "tile_url": settings.TSUR_MAP_TILE_URL,
         "tile_attribution": settings.TSUR_MAP_TILE_ATTRIBUTION,
         "boundaries_attribution": getattr(settings, "TSUR_MAP_BOUNDARIES_ATTRIBUTION", DEFAULT_BOUNDARIES_ATTRIBUTION),
@@ -235,6 +234,32 @@ def widget_done(request: HttpRequest, number: str, key: str) -> HttpResponse:
     ctx.update(appeal=appeal, status_url=request.build_absolute_uri(_status_path(appeal)), new_url=reverse("intake:widget"))
     response = render(request, "intake/widget_done.html", ctx)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# The municipal formations residents choose between on the map: the configured region's own.
+MAP_LEVELS = (Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT)
+
+
+@require_GET
+def boundaries(request: HttpRequest) -> HttpResponse:
+    """The boundaries of the region's municipal formations as GeoJSON, from the configured
+    territories (the map of another region is another configuration, not another file). Browsers
+    keep it for an hour and revalidate it by the newest change of a territory."""
+    rows = Territory.objects.filter(level__in=MAP_LEVELS).exclude(boundary=None).order_by("name")
+    stamp = rows.aggregate(newest=Max("updated_at"), count=Count("pk"))
+    etag = f'"{stamp["count"]}-{stamp["newest"].timestamp() if stamp["newest"] else 0}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        features = [
+            {"type": "Feature", "properties": {"code": t.code, "name": t.name, "level": t.level}, "geometry": t.boundary}
+            for t in rows.only("code", "name", "level", "boundary")
+        ]
+        response = JsonResponse({"type": "FeatureCollection", "features": features}, json_dumps_params={"ensure_ascii": False})
+        response["Content-Type"] = "application/geo+json; charset=utf-8"
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 

@@ -7,37 +7,70 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import math
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
 
 from tsur.appeals import services as appeal_services
-from tsur.appeals.models import OPEN_STATUSES, Appeal, Event
+from tsur.appeals.events import AppealChange
+from tsur.appeals.models import OPEN_STATUSES, Appeal
 from tsur.core.db import copy_rows, update_rows
 from tsur.core.errors import DomainError
 from tsur.directory.models import Block, Category, Organisation, Regime, Territory
+from tsur.triage import places
 from tsur.triage.models import Correction, TriageResult
+
+if TYPE_CHECKING:
+    from tsur.triage.engine.pipeline import Triage
 
 log = logging.getLogger(__name__)
 
-DUPLICATE_WINDOW = dt.timedelta(days=14)
-# The most recent candidates compared per new appeal (the detector compares them pairwise too).
-DUPLICATE_CANDIDATES = 200
-# Places read per new appeal to find those candidates.
-DUPLICATE_SCAN = 5000
-DUPLICATE_RADIUS_M = 150.0  # one radius for the place prefilter and the detector
-# Below this the suggested category is stored and shown, but not applied to the appeal.
-APPLY_MIN_CONFIDENCE = 0.5
+# The duplicate window and radius, the candidate bounds and the confidence needed to apply a
+# category are settings (tsur/settings.py, "triage thresholds"), read at each use.
+_METRES_PER_DEGREE_LAT = 111_320.0
+# The coordinate prefilter's box reaches this many radii from the point (about ±0.003° of
+# latitude for the default 150 m, the box it always had): a box, not a circle, in degrees, not
+# metres, so it is kept wide enough never to drop a candidate the exact distance test would keep.
+_BOX_RADII = 2.2
+
+_engine_lock = threading.Lock()
+_engine: tuple[tuple, Triage] | None = None  # (what it was built from, the pipeline)
 
 
-@functools.cache
-def engine():
-    """The triage pipeline, loaded once per process (the shipped default model unless configured).
-    Without complaint screening: an appeal is a complaint by how it came (a form, a letter), or
-    the channel that heard the post screened it already and keeps that decision on its row."""
-    from tsur.triage.engine.pipeline import Triage
+def engine() -> Triage:
+    """The triage pipeline of this process: the shipped model (or TSUR_TRIAGE_MODEL_DIR) with the
+    gazetteer of the configured places (tsur.triage.places), never the demo's files.
 
-    return Triage.load(getattr(settings, "TSUR_TRIAGE_MODEL_DIR", "") or None, with_screening=False)
+    Loaded once per process; when the places change (their stamp, one small query per call) only
+    the gazetteer is rebuilt, the models are kept. Without complaint screening: an appeal is a
+    complaint by how it came (a form, a letter), or the channel that heard the post screened it
+    already and keeps that decision on its row."""
+    global _engine
+    model_dir = getattr(settings, "TSUR_TRIAGE_MODEL_DIR", "") or None
+    key = (model_dir, places.stamp())
+    built = _engine
+    if built is not None and built[0] == key:
+        return built[1]
+    with _engine_lock:
+        built = _engine
+        if built is None or built[0] != key:
+            # Read after the stamp: an edit in between makes the next call rebuild once more,
+            # never keeps stale places under a new stamp.
+            config = places.place_config()
+            if built is None or built[0][0] != model_dir:
+                # Imported here, not at the top: the models pull in numpy and scipy, which every
+                # process that never triages (migrate, the admin) would otherwise pay for at start.
+                from tsur.triage.engine.pipeline import Triage
+
+                triage = Triage.load(model_dir, places=config, with_screening=False)
+            else:
+                triage = built[1].with_places(config)
+            _engine = built = (key, triage)
+        return built[1]
 
 
 @functools.lru_cache(maxsize=2)
@@ -76,29 +109,22 @@ def routing_history(since: dt.datetime | None = None):
     yield from rows.iterator(chunk_size=2000)
 
 
-def _norm(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 class _Directory:
-    """The active categories (by folded name) and the territories a batch needs, read once per
-    batch rather than per appeal; a batch is short-lived, so an edit in the admin is seen by the
-    next one."""
+    """The active categories (by code) and the territories a batch needs, read once per batch
+    rather than per appeal; a batch is short-lived, so an edit in the admin is seen by the next
+    one."""
 
     def __init__(self) -> None:
         self._categories: dict[str, Category] | None = None
         self._territories: dict[str, Territory | None] = {}
         self._blocks: dict[str, Block] | None = None
 
-    def category(self, name: str) -> Category | None:
-        wanted = _norm(name or "")
-        if not wanted:
+    def category(self, code: str) -> Category | None:
+        if not code:
             return None
         if self._categories is None:
-            self._categories = {}
-            for category in Category.objects.filter(is_active=True).select_related("block").order_by("pk"):
-                self._categories.setdefault(_norm(category.name), category)
-        return self._categories.get(wanted)
+            self._categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("block")}
+        return self._categories.get(code)
 
     def block(self, key: str) -> Block | None:
         if self._blocks is None:
@@ -118,10 +144,11 @@ class _Directory:
         return self._territories[code]
 
 
-def category_for(name: str) -> Category | None:
-    """The configured category a model label names (the demo taxonomy uses the rubricator's names).
-    Matched on whitespace- and case-folded names."""
-    return _Directory().category(name)
+def category_code(out: dict) -> str:
+    """The configured category's code in an engine decision. The shipped model knows the taxonomy
+    code of every label (`category_code`); a model trained with `tsur triage train` on some label
+    column has no codes, and its label is then taken as the code (train it on category codes)."""
+    return out.get("category_code") or out.get("category") or ""
 
 
 def _record(appeal: Appeal) -> dict:
@@ -200,7 +227,7 @@ class TriageBatch:
             if "error" in out:
                 self.results[appeal.number] = TriageResult(appeal=appeal, model_version=version, warnings=[out["error"]])
                 continue
-            category = directory.category(out.get("category") or "")
+            category = directory.category(category_code(out))
             territory_info = out.get("territory") or None
             territory = directory.territory(territory_info.get("code")) if territory_info else None
             result = self.results[appeal.number] = TriageResult(
@@ -256,8 +283,9 @@ def _proposal(
     result: TriageResult, out: dict, category: Category | None, territory: Territory | None, directory: _Directory
 ) -> appeal_services.AutoTriage:
     """What to apply of a stored decision: the category and the block only when confident."""
-    confident = (out.get("category_confidence") or 0) >= APPLY_MIN_CONFIDENCE
-    block_key = (out.get("block") or "") if (out.get("block_confidence") or 0) >= APPLY_MIN_CONFIDENCE else ""
+    threshold = settings.TSUR_TRIAGE_APPLY_MIN_CONFIDENCE
+    confident = (out.get("category_confidence") or 0) >= threshold
+    block_key = (out.get("block") or "") if (out.get("block_confidence") or 0) >= threshold else ""
     block = directory.block(block_key) if block_key else None
     return appeal_services.AutoTriage(
         category=category if confident else None,
@@ -315,14 +343,18 @@ def find_duplicate_lead(appeal: Appeal, candidates: _Candidates | None = None) -
     from tsur.lib.geo import distance_km
     from tsur.triage.engine.duplicates import DuplicateDetector, normalise_address
 
-    since = appeal.received_at - DUPLICATE_WINDOW
+    window = dt.timedelta(days=settings.TSUR_DUPLICATE_WINDOW_DAYS)
+    radius_m = float(settings.TSUR_DUPLICATE_RADIUS_M)  # one radius for the place prefilter and the detector
+    since = appeal.received_at - window
     place = Q()
     if appeal.territory_id:
         place |= Q(territory_id=appeal.territory_id)
     if appeal.address:
         place |= Q(address__iexact=appeal.address)
     if appeal.lat is not None:
-        place |= Q(lat__range=(appeal.lat - 0.003, appeal.lat + 0.003), lon__range=(appeal.lon - 0.005, appeal.lon + 0.005))
+        dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
+        dlon = dlat / max(math.cos(math.radians(appeal.lat)), 0.01)  # a degree of longitude shrinks towards the pole
+        place |= Q(lat__range=(appeal.lat - dlat, appeal.lat + dlat), lon__range=(appeal.lon - dlon, appeal.lon + dlon))
     if not place:
         return None
     earlier = Q(received_at__lt=appeal.received_at) | Q(received_at=appeal.received_at, pk__lt=appeal.pk)
@@ -337,20 +369,20 @@ def find_duplicate_lead(appeal: Appeal, candidates: _Candidates | None = None) -
     coarse = not wanted and appeal.lat is None
     keep: list[int] = []
     for pk, address, lat, lon, territory_id in (
-        candidates_qs.order_by("-received_at", "-pk").values_list("pk", "address", "lat", "lon", "territory_id")[:DUPLICATE_SCAN]
+        candidates_qs.order_by("-received_at", "-pk").values_list("pk", "address", "lat", "lon", "territory_id")[: settings.TSUR_DUPLICATE_SCAN]
     ):
         same_territory = appeal.territory_id is not None and territory_id == appeal.territory_id
         if (
             (wanted and address and normalise_address(address) == wanted)
-            or (appeal.lat is not None and lat is not None and distance_km(appeal.lat, appeal.lon, lat, lon) * 1000 <= DUPLICATE_RADIUS_M)
+            or (appeal.lat is not None and lat is not None and distance_km(appeal.lat, appeal.lon, lat, lon) * 1000 <= radius_m)
             or (same_territory and (coarse or (not address and lat is None)))
         ):
             keep.append(pk)
-            if len(keep) >= DUPLICATE_CANDIDATES:
+            if len(keep) >= settings.TSUR_DUPLICATE_CANDIDATES:
                 break
     if not keep:
         return None
-    detector = DuplicateDetector(window=DUPLICATE_WINDOW, radius_m=DUPLICATE_RADIUS_M)  # the prefilter above uses the same radius
+    detector = DuplicateDetector(window=window, radius_m=radius_m)  # the prefilter above uses the same radius
     for c in (candidates or _Candidates()).get(keep):
         detector.check_and_add(
             c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
@@ -385,24 +417,34 @@ def _join_duplicate(appeal: Appeal, lead: Appeal) -> None:
 _CORRECTED = {"reclassify": Correction.Field.CATEGORY, "change_place": Correction.Field.TERRITORY, "change_urgency": Correction.Field.URGENCY}
 
 
-def record_correction(sender, appeal: Appeal, event: Event, **kwargs) -> None:
-    """An operator changed what triage decided: keep it as a labelled example."""
-    field = _CORRECTED.get(event.kind)
-    if field is None and event.kind == "detach_from_problem" and event.actor_id:
-        field = Correction.Field.DUPLICATE
-    if field is None or event.actor_id is None:
+def record_corrections(changes: Sequence[AppealChange]) -> None:
+    """Subscriber of appeals' `appeal_changed` (after commit): an operator changed what triage
+    decided — keep it as a labelled example for the next model."""
+    wanted = {}
+    for change in changes:
+        field = _CORRECTED.get(change.kind)
+        if field is None and change.kind == "detach_from_problem":
+            field = Correction.Field.DUPLICATE
+        if field is not None and change.actor_id is not None:
+            wanted[change.event_id] = (change, field)
+    if not wanted:
         return
-    result = appeal.triage_results.first()
-    if result is None:
-        return
-    predicted, corrected = {
-        Correction.Field.CATEGORY: (result.category_code or result.category, appeal.category.code if appeal.category_id else ""),
-        Correction.Field.TERRITORY: (result.territory_code, appeal.territory.code if appeal.territory_id else ""),
-        Correction.Field.URGENCY: (result.urgency, appeal.urgency),
-        Correction.Field.DUPLICATE: (result.duplicate_of.number if result.duplicate_of_id else "", "не дубликат"),
-    }[field]
-    if predicted != corrected:
-        Correction.objects.create(appeal=appeal, field=field, predicted=predicted, corrected=corrected, corrected_by=event.actor)
+    appeals = Appeal.objects.select_related("category", "territory").in_bulk([c.appeal_id for c, _ in wanted.values()])
+    results: dict[int, TriageResult] = {}
+    for r in TriageResult.objects.filter(appeal_id__in=appeals).select_related("duplicate_of"):
+        results.setdefault(r.appeal_id, r)  # the first in the model's order, as appeal.triage_results.first()
+    for change, field in wanted.values():
+        appeal, result = appeals.get(change.appeal_id), results.get(change.appeal_id)
+        if appeal is None or result is None:
+            continue
+        predicted, corrected = {
+            Correction.Field.CATEGORY: (result.category_code or result.category, appeal.category.code if appeal.category_id else ""),
+            Correction.Field.TERRITORY: (result.territory_code, appeal.territory.code if appeal.territory_id else ""),
+            Correction.Field.URGENCY: (result.urgency, appeal.urgency),
+            Correction.Field.DUPLICATE: (result.duplicate_of.number if result.duplicate_of_id else "", "не дубликат"),
+        }[field]
+        if predicted != corrected:
+            Correction.objects.create(appeal=appeal, field=field, predicted=predicted, corrected=corrected, corrected_by_id=change.actor_id)
 
 
 def training_examples(since: dt.datetime | None = None):

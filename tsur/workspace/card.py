@@ -3,16 +3,13 @@ audited view of the resident's personal data."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from django.contrib.staticfiles import finders
-
 from tsur.answers.models import Answer
 from tsur.appeals import access
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.privacy import appeal_text, visible
 from tsur.appeals.services import PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, record_personal_data_view
+from tsur.appeals.services.problems import PROBLEM_LED_EVENT
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
@@ -24,6 +21,7 @@ EVENT_LABELS = {
     "reminder": "Напоминание о сроке",
     "escalation": "Эскалация: срок нарушен",
     RESIDENT_MESSAGE_EVENT: "Дополнение от жителя",
+    PROBLEM_LED_EVENT: "Стало ведущим в проблеме",
 }
 MUNICIPAL_LEVELS = ("city_district", "municipal_district")
 
@@ -129,13 +127,10 @@ def personal_data(appeal: Appeal, user) -> dict:
     return {"state": "shown", "resident": resident}
 
 
-@lru_cache(maxsize=1)
-def geojson_available() -> bool:
-    return finders.find("geo/kaluga.geojson") is not None
-
-
 def map_data(appeal: Appeal) -> dict | None:
-    """The point and the municipal boundary for the card's vector map (no tiles)."""
+    """The point and the municipal boundary for the card's vector map (no tiles). Boundaries are
+    the configured territories' own (`Territory.boundary`): the nearest municipal formation up
+    the appeal's territory's chain, else the nearest territory that has one."""
     chain: list[Territory] = appeal.territory.ancestors_and_self() if appeal.territory_id else []
     boundary = None
     boundary_name = ""
@@ -144,16 +139,9 @@ def map_data(appeal: Appeal) -> dict | None:
     if preferred:
         boundary, boundary_name = preferred[0].boundary, preferred[0].name
     point = [appeal.lat, appeal.lon] if appeal.lat is not None and appeal.lon is not None else None
-    codes = [t.code for t in chain]
-    if point is None and boundary is None and not (codes and geojson_available()):
+    if point is None and boundary is None:
         return None
-    return {
-        "point": point,
-        "boundary": boundary,
-        "boundary_name": boundary_name,
-        # When the database holds no boundary, the map looks these codes up in the static GeoJSON.
-        "codes": codes if boundary is None and geojson_available() else [],
-    }
+    return {"point": point, "boundary": boundary, "boundary_name": boundary_name}
 
 
 def answers_of(appeal: Appeal, user, *, pd: bool = True) -> list[dict]:
@@ -283,6 +271,6 @@ def screening_of(appeal: Appeal) -> str:
 
 
 def deliveries_of(appeal: Appeal) -> list:
-    from tsur.channels.services import deliveries_for
+    from tsur.channels.deliveries import deliveries_for
 
     return deliveries_for(appeal)

@@ -51,7 +51,6 @@ from tsur.appeals.services.transitions import (
     SYSTEM,
     Change,
     actor_label,
-    appeal_changed,
     changing,
     log_event,
     record_personal_data_view,
@@ -61,7 +60,7 @@ from tsur.appeals.services.work import accept_appeal, assign_executor
 
 __all__ = [
     "AUTO_TRIAGE_LABEL", "CATEGORY_DEFAULT_URGENCY", "PD_VIEW_EVENT", "RESIDENT_MESSAGE_EVENT", "SYSTEM", "AutoTriage", "Change",
-    "NewAppeal", "accept_appeal", "actor_label", "add_resident_message", "appeal_changed", "apply_auto_triage", "apply_proposal",
+    "NewAppeal", "accept_appeal", "actor_label", "add_resident_message", "apply_auto_triage", "apply_proposal",
     "assign_executor", "auto_triage", "auto_triage_reason", "change_place", "change_urgency", "changing", "create_appeal",
     "create_appeals", "detach_from_problem", "join_to_problem", "log_event", "next_number", "next_numbers", "notify_resident",
     "notify_residents", "reclassify", "record_personal_data_view", "regime_for", "reject_appeal", "return_to_moderation",

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tsur.appeals import access
+from tsur.appeals.events import AppealChange, appeal_changed, appeals_received
 from tsur.appeals.models import (
     CHANNEL_CODES,
     Appeal,
@@ -24,7 +25,7 @@ from tsur.appeals.models import (
 from tsur.appeals.privacy import masked
 from tsur.appeals.services.notifications import notify_residents
 from tsur.appeals.services.transitions import actor_label, log_event
-from tsur.core import clock, tasks
+from tsur.core import clock
 from tsur.core.db import copy_rows
 from tsur.core.errors import NotFound, ValidationFailed
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
@@ -194,7 +195,7 @@ def create_appeals(items: list[NewAppeal], actor=None, *, intake=None) -> list[A
     table in one transaction. Each appeal gets its own "created" event, the resident's
     notification and, after commit, its intake pipeline run (`process_new_appeals`).
 
-    `intake` (a tsur.appeals.batch.IntakeAtCreation, for a channel's batch, whose stored inbound
+    `intake` (a tsur.triage.intake.IntakeAtCreation, for a channel's batch, whose stored inbound
     rows are the record of the work): the pipeline runs before the appeals are first inserted, in
     the same transaction; after commit only the duplicate joins and the e-mails remain.
     """
@@ -354,7 +355,8 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             )
         )
     if intake is None:
-        copy_rows(Event, events)
+        copy_rows(Event, events, with_ids=True)
+        appeal_changed.publish([AppealChange.of(event) for event in events])
     notify_residents(
         [
             (
@@ -370,8 +372,8 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
     if intake is not None:
         intake.finish(events)  # the "created" events with its own and its triage results; joins after commit
     else:
-        ids = [appeal.pk for appeal in appeals]
-        transaction.on_commit(lambda: tasks.enqueue_ids("process_new_appeals", ids))
+        # The intake follow-up (triage, the move to moderation) is whoever subscribes: tsur.triage.
+        appeals_received.publish([appeal.pk for appeal in appeals])
     return appeals
 
 

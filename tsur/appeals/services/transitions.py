@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.dispatch import Signal
 
 from tsur.appeals import access
+from tsur.appeals.events import AppealChange, appeal_changed
 from tsur.appeals.lifecycle import KEEP, RESTART, TRANSITIONS, Transition
 from tsur.appeals.models import (
     Appeal,
@@ -23,9 +23,6 @@ from tsur.appeals.models import (
 from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, NotFound, TransitionNotAllowed
 from tsur.deadlines.services import apply_deadlines
-
-appeal_changed = Signal()  # kwargs: appeal, event; sent inside the transition's transaction
-
 
 SYSTEM = "система"
 
@@ -137,8 +134,9 @@ def changing(
             reason=change.reason,
             data=change.data,
         )
-        # Other areas (triage corrections, later analytics) react without appeals importing them.
-        appeal_changed.send(sender=Appeal, appeal=locked, event=event)
+        # Apps above (triage corrections, tension, monitoring) react after commit, without appeals
+        # importing them.
+        appeal_changed.publish([AppealChange.of(event)])
     if isinstance(appeal, Appeal):
         # Keep the caller's object in step with what was written (refresh also drops cached
         # related objects whose key changed, e.g. `appeal.organisation` after routing).

@@ -58,17 +58,6 @@
     alert("Нет связи с сервером. Проверьте сеть и повторите действие.");
   });
 
-  function findFeature(collection, codes) {
-    if (!collection || !collection.features) return null;
-    for (var i = 0; i < codes.length; i++) {
-      for (var j = 0; j < collection.features.length; j++) {
-        var f = collection.features[j];
-        if (f.properties && f.properties.code === codes[i]) return f;
-      }
-    }
-    return null;
-  }
-
   var boundaryStyle = { color: "#21508a", weight: 2, fillColor: "#21508a", fillOpacity: 0.06 };
 
   function drawMap(el) {
@@ -77,6 +66,9 @@
     if (!dataEl) return;
     el.dataset.ready = "1";
     var data = JSON.parse(dataEl.textContent);
+    // The server sends a map only with a point or a boundary (the territory's own, from the
+    // configured directory): there is nothing to centre an empty map on.
+    if (!data.point && !data.boundary) return;
     // No tile layer: the vector boundary and the point are the whole map (works offline).
     // Leaflet's vector renderer needs a view before layers are added, so compute bounds first.
     var map = L.map(el, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
@@ -85,33 +77,18 @@
       ? L.circleMarker(data.point, { radius: 7, color: "#fff", weight: 2, fillColor: "#c62828", fillOpacity: 1 })
       : null;
 
-    function fit() {
-      var bounds = boundary ? boundary.getBounds() : null;
-      if (bounds && bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [10, 10] });
-        if (data.point && !bounds.contains(data.point)) map.setView(data.point, 13);
-      } else if (data.point) {
-        map.setView(data.point, 14);
-      } else {
-        map.setView([54.5, 36.3], 7);
-      }
+    var bounds = boundary ? boundary.getBounds() : null;
+    if (bounds && bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [10, 10] });
+      if (data.point && !bounds.contains(data.point)) map.setView(data.point, 13);
+    } else if (data.point) {
+      map.setView(data.point, 14);
+    } else {
+      map.remove();  // an empty geometry and no point: nothing to show
+      return;
     }
-
-    fit();
     if (boundary) boundary.addTo(map);
     if (point) point.addTo(map).bindTooltip("Место обращения");
-    if (!boundary && data.codes && data.codes.length && el.dataset.geojsonUrl) {
-      fetch(el.dataset.geojsonUrl, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (collection) {
-          var feature = findFeature(collection, data.codes);
-          if (!feature) return;
-          boundary = L.geoJSON(feature, { style: boundaryStyle });
-          fit();
-          boundary.addTo(map).bringToBack();
-        })
-        .catch(function () { /* the point alone is still useful */ });
-    }
   }
 
   function init(root) {

@@ -39,7 +39,8 @@ _FIRST_LOAD = """
 import json, sys, time
 started = time.perf_counter()
 from tsur.triage.engine.pipeline import Triage
-triage = Triage.load(sys.argv[1] or None)
+from tsur.triage.engine.place import demo_places
+triage = Triage.load(sys.argv[1] or None, places=demo_places())
 list(triage.process([{"id": 1, "text": "В Калуге на ул. Ленина, д. 5 яма на дороге"}]))
 print(json.dumps(time.perf_counter() - started))
 """
@@ -133,6 +134,7 @@ def bench_triage(
     from tsur.triage.engine.model import TextModel
     from tsur.triage.engine.parallel import ParallelTriage
     from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR, Triage
+    from tsur.triage.engine.place import demo_places
 
     directory = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
     load_times = [_timed(lambda: TextModel.load(directory)) for _ in range(runs)]
@@ -150,7 +152,7 @@ def bench_triage(
 
     full = list(records[: full_limit or len(records)])
     started = time.perf_counter()
-    list(Triage.load(model_dir).process(full[:1]))  # the first load in this process (numpy and scipy already imported)
+    list(Triage.load(model_dir, places=demo_places()).process(full[:1]))  # the first load in this process (numpy and scipy already imported)
     first_in_process = time.perf_counter() - started
     rates: dict[str, dict] = {}
     peaks: dict[str, float] = {}
@@ -158,7 +160,7 @@ def bench_triage(
     fallbacks: dict[str, str] = {}
     for ner in (True, False):
         label = "ner_on" if ner else "ner_off"
-        triage = Triage.load(model_dir, place_ner=ner)
+        triage = Triage.load(model_dir, places=demo_places(), place_ner=ner)
         fallbacks = dict(triage.fallbacks)
 
         def run_single(t: Triage = triage) -> None:

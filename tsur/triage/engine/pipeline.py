@@ -11,9 +11,11 @@
 or `{"id": …, "error": "…"}` for a record that cannot be classified (empty, binary, over-long,
 not an object …); the stream always goes on. The schema is documented in docs/classify.md.
 
-Pure Python (no Django). The parts owned by other modules (place, urgency, screening,
-duplicates, personal data) are imported lazily; if one is missing the pipeline still runs and
-that field is filled by the minimal fallback named in `Triage.fallbacks`.
+Pure Python (no Django). The place lookup needs the configured places (`places=`, a
+`PlaceConfig`): the platform passes its directory rows, the command-line tools the demo's files;
+without it the territory is null and `Triage.fallbacks` says so, as it does for complaint
+screening when it is turned off. The pipeline's own modules are imported plainly: a missing or
+broken one is a bug to see at once, not a field quietly left empty.
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from tsur.lib.pdmask import find_personal_data
 from tsur.triage.engine import text as textmod
+from tsur.triage.engine.duplicates import DuplicateDetector
 from tsur.triage.engine.model import ModelError, TextModel, classify_features
+from tsur.triage.engine.place import PlaceConfig, shared_gazetteer
+from tsur.triage.engine.screening import ComplaintScreen
+from tsur.triage.engine.urgency import assess
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
 DEFAULT_MODEL_DIR = MODELS_DIR / "sector"
@@ -120,59 +127,28 @@ class Triage:
 
     # -- loading -----------------------------------------------------------------------------
     @classmethod
-    def load(cls, model_dir: str | Path | None = None, *, with_place: bool = True, place_ner: bool = True, with_screening: bool = True) -> Triage:
+    def load(
+        cls, model_dir: str | Path | None = None, *, places: PlaceConfig | None = None, place_ner: bool = True, with_screening: bool = True
+    ) -> Triage:
         """The shipped default model, or the model in `model_dir` (its primary head becomes
         `category`; the block then comes from the model itself when it knows blocks, else from the
-        default model). `place_ner=False` turns off the place module's natasha NER fallback (the
-        slowest part of the pipeline). Raises `ModelError` naming the file for a broken model."""
+        default model), with a gazetteer of `places` (None: no place lookup). `place_ner=False`
+        turns off the place module's natasha NER fallback (the slowest part of the pipeline).
+        Raises `ModelError` naming the file for a broken model."""
         model = TextModel.load(model_dir or DEFAULT_MODEL_DIR)
         block_model = None
         head = model.heads[model.primary]
         if "block" not in model.heads and not head.label_blocks and model_dir is not None:
             block_model = TextModel.load(DEFAULT_MODEL_DIR)
         fallbacks: dict[str, str] = {}
-        gazetteer = None
-        if with_place:
-            try:
-                from tsur.triage.engine.place import default_gazetteer
-
-                gazetteer = default_gazetteer()
-                if not place_ner and getattr(gazetteer, "use_natasha", False):
-                    gazetteer = copy.copy(gazetteer)  # shares the built dictionaries, read-only
-                    gazetteer.use_natasha = False
-            except ImportError as exc:
-                fallbacks["territory"] = f"place module unavailable ({exc}): territory is null"
-        else:
-            fallbacks["territory"] = "place lookup disabled: territory is null"
-        try:
-            from tsur.triage.engine.urgency import assess
-        except ImportError as exc:
-            assess = None
-            fallbacks["urgency"] = f"urgency module unavailable ({exc}): urgency is 'normal'"
         screen = None
         if with_screening:
-            try:
-                from tsur.triage.engine.screening import ComplaintScreen
-
-                screen = ComplaintScreen.load(DEFAULT_SCREENING_DIR)
-            except ImportError as exc:
-                fallbacks["is_complaint"] = f"screening module unavailable ({exc}): is_complaint is null"
+            screen = ComplaintScreen.load(DEFAULT_SCREENING_DIR)
         else:
             fallbacks["is_complaint"] = "screening disabled: is_complaint is null"
-        try:
-            from tsur.triage.engine.duplicates import DuplicateDetector
-        except ImportError as exc:
-            DuplicateDetector = None
-            fallbacks["duplicate_of"] = f"duplicates module unavailable ({exc}): only identical normalised texts are joined"
-        try:
-            from tsur.lib.pdmask import find_personal_data
-        except ImportError:
-            find_personal_data = None
-            fallbacks["personal_data"] = "personal-data detector unavailable: personal_data is []"
         triage = cls(
             model,
             block_model=block_model,
-            gazetteer=gazetteer,
             screen=screen,
             assess_urgency=assess,
             duplicate_factory=DuplicateDetector,
@@ -180,8 +156,30 @@ class Triage:
             fallbacks=fallbacks,
         )
         # How to load the same pipeline again (a worker process that cannot inherit it).
-        triage.load_options = {"model_dir": model_dir, "with_place": with_place, "place_ner": place_ner, "with_screening": with_screening}
-        return triage
+        triage.load_options = {"model_dir": model_dir, "place_ner": place_ner, "with_screening": with_screening}
+        return triage.with_places(places, place_ner=place_ner)
+
+    def with_places(self, places: PlaceConfig | None, *, place_ner: bool | None = None) -> Triage:
+        """This pipeline (the same loaded models) with a gazetteer of `places`: how the platform
+        follows an edit of its territories or streets without loading the models again.
+        `place_ner`: None keeps this pipeline's choice."""
+        new = copy.copy(self)
+        new.fallbacks = dict(self.fallbacks)
+        if place_ner is None:
+            place_ner = bool((self.load_options or {}).get("place_ner", getattr(self.gazetteer, "use_natasha", True)))
+        if self.load_options is not None:  # None: not made by `load`, so a worker cannot load it again
+            new.load_options = {**self.load_options, "places": places, "place_ner": place_ner}
+        new.fallbacks.pop("territory", None)
+        if places is None:
+            new.gazetteer = None
+            new.fallbacks["territory"] = "no places given (place lookup off): territory is null"
+            return new
+        gazetteer = shared_gazetteer(places)
+        if not place_ner and gazetteer.use_natasha:
+            gazetteer = copy.copy(gazetteer)  # shares the built dictionaries, read-only
+            gazetteer.use_natasha = False
+        new.gazetteer = gazetteer
+        return new
 
     # -- validation --------------------------------------------------------------------------
     def _validate(self, record: Any) -> dict:

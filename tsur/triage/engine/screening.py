@@ -38,10 +38,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-try:  # the shared cleaner of the triage engine (owned by the classifier module)
-    from tsur.triage.engine.text import clean as _shared_clean
-except ImportError:  # pragma: no cover - only while text.py does not exist
-    _shared_clean = None
+from tsur.triage.engine.model import ModelError
+from tsur.triage.engine.text import clean as _shared_clean  # the engine's one HTML clean-up
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -67,20 +65,12 @@ NOISE_PREFIXES: tuple[str, ...] = (
 )
 
 
-try:  # one error type for every triage model directory (the classifier's ModelError)
-    from tsur.triage.engine.model import ModelError as _ModelErrorBase
-except ImportError:  # pragma: no cover - only while model.py does not exist
-    _ModelErrorBase = Exception
-
-
-class ScreeningModelError(_ModelErrorBase):
+class ScreeningModelError(ModelError):  # one error type for every triage model directory
     """The screening model directory is missing, corrupted or does not match this code."""
 
 
 # --- text normalisation -------------------------------------------------------------------------
 
-_TAG = re.compile(r"<[^<>]{0,500}>")
-_SPACE = re.compile(r"\s+")
 _EXPAND = re.compile(r"(?:Expand text|Показать полностью)\s*(?:…|\.\s?\.\s?\.|\.\.\.)?", re.IGNORECASE)
 # "…конец.Начало" and news headlines glued to the body ("…под отельДоходный дом").
 # A space goes before the capital letter. Written to start with the (rare) capital letter and to
@@ -102,13 +92,6 @@ _BIGRAM_A, _BIGRAM_B, _BIGRAM_SHIFT = np.uint64(0x9E3779B1), np.uint64(0x85EBCA6
 _PLACEHOLDER_TOKEN = {"телефон": " ттелефон ", "email": " ппочта ", "карта": " ккарта ", "упоминание": " ", "фио": " "}
 
 
-def _basic_clean(raw: str) -> str:
-    """Minimal HTML/entity clean-up, used only if the shared cleaner is unavailable."""
-    import html
-
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
-
-
 def normalise(raw: str, max_chars: int = 500) -> str:
     """The text the screening model sees: cleaned, placeholders and contacts folded into fixed
     tokens, links replaced, glued sentences split, lower-cased, «ё» folded, digits folded to «0»,
@@ -117,8 +100,8 @@ def normalise(raw: str, max_chars: int = 500) -> str:
         return ""
     if len(raw) > 2 * max_chars + 200:  # only the head is kept anyway: do not clean the rest
         raw = raw[: 2 * max_chars + 200]
-    if "<" in raw or "&" in raw or _shared_clean is None:
-        text = _shared_clean(raw) if _shared_clean is not None else _basic_clean(raw)
+    if "<" in raw or "&" in raw:
+        text = _shared_clean(raw)
     else:  # plain text: the shared cleaner would only collapse whitespace
         text = " ".join(raw.split())
     if len(text) > max_chars + 100:  # the substitutions below hardly change the length

@@ -3,22 +3,20 @@ coordinates, the address and the text say (the rules are in the package docstrin
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tsur.lib import geo
+from tsur.triage.engine.place.config import DEMO_OUTSIDE, DEMO_STREETS, DEMO_TERRITORIES, PlaceConfig
 from tsur.triage.engine.place.names import NameIndex
 from tsur.triage.engine.place.records import Found, Territory
 from tsur.triage.engine.place.words import ADDRESS_CUES, PAREN
-
-DATA_DIR = Path(__file__).resolve().parents[3] / "demo" / "data"
-DEFAULT_TERRITORIES = DATA_DIR / "territories.json"
-DEFAULT_STREETS = DATA_DIR / "streets.json"
 
 
 def _depth(code: str, parents: dict[str, str | None]) -> int:
@@ -42,16 +40,19 @@ class Gazetteer:
     `lat`, `lon` and `boundary` (a GeoJSON Polygon / MultiPolygon, or its JSON text). A bracketed
     type in a name («Горенское (село)») is not part of the name; it helps a marker choose
     between homonyms. `streets`: dicts with `name`, `type` (улица, переулок…) and `territory`.
-    `near_km`: how far from a settlement a point outside every boundary may lie.
-    `use_natasha`: allow the NER fallback. `streets_imply`: let a listed street alone give its
+    `outside`: the places outside the region residents name (dicts with `name`, `kind`; see
+    `PlaceConfig`). `near_km`: how far from a settlement a point outside every boundary may lie.
+    `use_natasha`: allow the NER fallback (natasha stays optional: without it, or with its model
+    unreadable, the gazetteer alone answers). `streets_imply`: let a listed street alone give its
     territory. Thread-safe for concurrent `locate` calls once built.
     """
 
     def __init__(
         self,
-        rows: Iterable[dict[str, Any]],
-        streets: Iterable[dict[str, Any]] = (),
+        rows: Iterable[Mapping[str, Any]],
+        streets: Iterable[Mapping[str, Any]] = (),
         *,
+        outside: Iterable[Mapping[str, Any]] = (),
         near_km: float = 5.0,
         use_natasha: bool = True,
         streets_imply: bool = True,
@@ -87,21 +88,26 @@ class Gazetteer:
         # Deepest first, so the first boundary that contains a point is the answer.
         self._polygons = sorted((t for t in self.territories.values() if t.boundary), key=lambda t: -t.depth)
         self._points = [t for t in self.territories.values() if t.level == "settlement" and t.lat is not None and t.lon is not None]
-        self._names = NameIndex(self.territories, self._base_names, streets)
+        self._names = NameIndex(self.territories, self._base_names, streets, outside)
         self.streets = self._names.streets
         self._natasha = None
         self._natasha_lock = threading.Lock()
 
     @classmethod
+    def from_config(cls, config: PlaceConfig, **kwargs: Any) -> Gazetteer:
+        return cls(config.territories, config.streets, outside=config.outside, **kwargs)
+
+    @classmethod
     def from_files(
-        cls, territories_json: str | Path = DEFAULT_TERRITORIES, streets_json: str | Path | None = DEFAULT_STREETS, **kwargs: Any
+        cls,
+        territories_json: str | Path = DEMO_TERRITORIES,
+        streets_json: str | Path | None = DEMO_STREETS,
+        outside_json: str | Path | None = DEMO_OUTSIDE,
+        **kwargs: Any,
     ) -> Gazetteer:
-        """Load the territory list (a JSON array, or an object with a "territories" array) and the
-        street list (a JSON array of {name, type, territory})."""
-        data = json.loads(Path(territories_json).read_text(encoding="utf-8"))
-        rows = data["territories"] if isinstance(data, dict) else data
-        streets = json.loads(Path(streets_json).read_text(encoding="utf-8")) if streets_json else []
-        return cls(rows, streets, **kwargs)
+        """Build from JSON files (see `PlaceConfig.from_files`); by default the demo
+        configuration's, for the command-line tools, benchmarks and evaluation scripts."""
+        return cls.from_config(PlaceConfig.from_files(territories_json, streets_json, outside_json), **kwargs)
 
     # ---- resolution --------------------------------------------------------------------
 
@@ -349,21 +355,16 @@ class Gazetteer:
 
 
 # --------------------------------------------------------------------------------------------
-# Defaults and benchmark
+# One per configuration, and the benchmark
 # --------------------------------------------------------------------------------------------
 
-_DEFAULT: Gazetteer | None = None
-_DEFAULT_LOCK = threading.Lock()
 
-
-def default_gazetteer() -> Gazetteer:
-    """The gazetteer of the shipped demo configuration (tsur/demo/data), built once per process."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        with _DEFAULT_LOCK:
-            if _DEFAULT is None:
-                _DEFAULT = Gazetteer.from_files(DEFAULT_TERRITORIES, DEFAULT_STREETS)
-    return _DEFAULT
+@functools.lru_cache(maxsize=2)
+def shared_gazetteer(config: PlaceConfig) -> Gazetteer:
+    """One gazetteer per configuration object per process (construction precomputes every case
+    form of every name: about a second for the demo region), shared read-only by the pipelines
+    loaded from it. Two are kept: the platform's current places and the ones it is replacing."""
+    return Gazetteer.from_config(config)
 
 
 def bench_place(texts: Sequence[str], *, gazetteer: Gazetteer | None = None, runs: int = 5) -> dict[str, Any]:
@@ -371,7 +372,7 @@ def bench_place(texts: Sequence[str], *, gazetteer: Gazetteer | None = None, run
     fallback, median of `runs` runs each, plus the construction time and how many texts got a
     place. Counts only: no text is returned."""
     t0 = time.perf_counter()
-    fresh = Gazetteer.from_files(DEFAULT_TERRITORIES, DEFAULT_STREETS) if gazetteer is None else None
+    fresh = Gazetteer.from_files() if gazetteer is None else None
     construction_s = time.perf_counter() - t0
     gaz = gazetteer or fresh
     assert gaz is not None

@@ -20,9 +20,6 @@ from tsur.triage.engine.place.words import (
     DISTRICT_NOUNS,
     DOT_REQUIRED,
     FILLERS,
-    FOREIGN_CITIES,
-    FOREIGN_REGIONS,
-    FOREIGN_TOKENS,
     HAS_ORDINAL,
     HOUSE_WORDS,
     MARKERS,
@@ -48,16 +45,24 @@ from tsur.triage.engine.place.words import (
 
 class NameIndex:
     """Every form of the names of `territories` (keyed by code; `base_names` are the names
-    without a bracketed type) and of `streets` (dicts with `name`, `type`, `territory`).
-    Read-only once built, so concurrent scans are safe."""
+    without a bracketed type), of `streets` (dicts with `name`, `type`, `territory`) and of the
+    places `outside` the region (dicts with `name`, `kind`: see `PlaceConfig`). Read-only once
+    built, so concurrent scans are safe."""
 
-    def __init__(self, territories: Mapping[str, Territory], base_names: Mapping[str, str], streets: Iterable[dict[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        territories: Mapping[str, Territory],
+        base_names: Mapping[str, str],
+        streets: Iterable[Mapping[str, Any]] = (),
+        outside: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         self.territories = territories
         self._base_names = base_names
         self._index: dict[str, list[Pattern]] = {}
         self._lemma_index: dict[str, list[Pattern]] = {}
         self._prefixes: set[str] = set()
         self._build_names()
+        self._build_outside(outside)
         self._street_index: dict[str, list[Street]] = {}
         self._street_last_index: dict[str, list[Street]] = {}
         self.streets: list[Street] = []
@@ -95,13 +100,29 @@ class NameIndex:
                 if kind != "region":  # «р-н Козельский», «округ Ленинский»: nominatives only («в районе Кировского завода» is not one)
                     head = dict.fromkeys(("район", "р-н", "рн") if kind == "district" else ("округ",), STRONG)
                     self._add(Pattern(tuple(codes), (head, *({a: STRONG} for a in adjs)), kind, label))
-        for name in FOREIGN_CITIES:
-            self._add(Pattern((), (dict.fromkeys(word_forms(name), STRONG),), "foreign", name))
-        for tok in FOREIGN_TOKENS:
-            self._add(Pattern((), ({tok: STRONG},), "foreign", tok.upper()))
-        for adj in FOREIGN_REGIONS:
-            positions = (dict.fromkeys(word_forms(adj, adjective=True), STRONG), dict.fromkeys(REGION_NOUNS, STRONG))
-            self._add(Pattern((), positions, "foreign", f"{adj} область"))
+
+    def _build_outside(self, outside: Iterable[Mapping[str, Any]]) -> None:
+        """Patterns that name no territory (`codes` empty): a text naming one is about another
+        place. A city in every case form of each word; a region as its adjectives in every form
+        followed by any region noun («Тульская обл.», «Тульской области»); an abbreviation as
+        written («СПб»)."""
+        rows = list(outside)
+        for kind in ("city", "abbreviation", "region"):  # the order the patterns always had
+            for row in rows:
+                if row.get("kind", "city") != kind:
+                    continue
+                name = " ".join(str(row["name"]).split())
+                words = name.split()
+                if not words:
+                    continue
+                if kind == "abbreviation":
+                    positions: tuple[dict[str, int], ...] = tuple({fold(w): STRONG} for w in words)
+                elif kind == "region" and len(words) >= 2 and fold(words[-1]) in REGION_NOUNS:
+                    adjectives = tuple(dict.fromkeys(word_forms(w, adjective=True), STRONG) for w in words[:-1])
+                    positions = (*adjectives, dict.fromkeys(REGION_NOUNS, STRONG))
+                else:  # a city, or a region whose noun is not «область» («Краснодарский край»)
+                    positions = tuple(dict.fromkeys(word_forms(w), STRONG) for w in words)
+                self._add(Pattern((), positions, "foreign", name))
 
     def _add_name(self, codes: tuple[str, ...], base: str) -> None:
         variants = [base]

@@ -1,5 +1,5 @@
-"""The words place extraction reads: settlement markers, street types, prepositions, other
-regions' names, the token pattern and the address cues. Pure data, no logic beyond `fold`
+"""The words place extraction reads: settlement markers, street types, prepositions, the token
+pattern and the address cues: Russian, the same for every region. Pure data, no logic beyond `fold`
 and `_by_word`, which turns a table of word forms around."""
 
 from __future__ import annotations
@@ -84,24 +84,8 @@ FILLERS = frozenset(
     "административный административного административному административным административном".split()
 )
 
-# Other regions and big cities: naming one of them stops a bare street name from implying the
-# configured city («ул. Ленина» in Moscow is not Kaluga's).
-FOREIGN_CITIES = (
-    "Москва",
-    "Санкт-Петербург",
-    "Петербург",
-    "Питер",
-    "Ленинград",
-    "Тула",
-    "Брянск",
-    "Смоленск",
-    "Курск",
-    "Рязань",
-    "Воронеж",
-    "Липецк",
-)
-FOREIGN_TOKENS = frozenset({"спб", "мск"})
-FOREIGN_REGIONS = ("Московская", "Ленинградская", "Тульская", "Брянская", "Смоленская", "Орловская", "Курская")
+# Places outside the configured region (its neighbours, the capitals) are not here: they are
+# configuration (`PlaceConfig.outside`), since every region has its own neighbours.
 
 # The text looks like it gives an address (worth natasha's time when the gazetteer found nothing).
 ADDRESS_CUES = re.compile(

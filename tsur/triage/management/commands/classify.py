@@ -1,7 +1,11 @@
-"""`tsur classify [--model DIR] [--workers N]`: JSON lines in (stdin), one triage decision per
-line out (stdout), in input order. The schema is in docs/classify.md; the work is done by
-`tsur.triage.engine.pipeline.Triage`, on N processes by `tsur.triage.engine.parallel` (this
-command only reads and writes lines)."""
+"""`tsur classify [--model DIR] [--workers N] [--configured-places]`: JSON lines in (stdin), one
+triage decision per line out (stdout), in input order. The schema is in docs/classify.md; the
+work is done by `tsur.triage.engine.pipeline.Triage`, on N processes by
+`tsur.triage.engine.parallel` (this command only reads and writes lines).
+
+Places are the demo configuration's (tsur/demo/data), so the command works without a database;
+`--configured-places` uses the territories, streets and outside places of this platform's
+database instead, as the platform's own triage does."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tsur.triage.engine.model import ModelError
 from tsur.triage.engine.parallel import ParallelTriage
 from tsur.triage.engine.pipeline import MAX_LINE_BYTES, Triage, too_long_line
+from tsur.triage.engine.place import demo_places
+from tsur.triage.places import place_config
 
 
 def _idle(fd: int) -> bool:
@@ -82,6 +88,11 @@ class Command(BaseCommand):
         parser.add_argument("--model", default="", help="model directory (default: the shipped model)")
         parser.add_argument("--input", default="-", help="JSON-lines file to read (default: standard input)")
         parser.add_argument("--no-place", action="store_true", help="skip the place lookup (territory is null)")
+        parser.add_argument(
+            "--configured-places",
+            action="store_true",
+            help="look places up in this platform's configured territories and streets (the database), not the demo's files",
+        )
         parser.add_argument("--no-ner", action="store_true", help="place lookup without the natasha NER fallback (faster)")
         parser.add_argument("--no-screening", action="store_true", help="skip complaint screening (is_complaint is null)")
         parser.add_argument(
@@ -95,10 +106,16 @@ class Command(BaseCommand):
         workers = options["workers"]
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        places = None
+        if not options["no_place"]:
+            if options["configured_places"]:
+                places = place_config()
+            else:
+                places = demo_places()
         try:
             triage = Triage.load(
                 options["model"] or None,
-                with_place=not options["no_place"],
+                places=places,
                 place_ner=not options["no_ner"],
                 with_screening=not options["no_screening"],
             )

@@ -4,7 +4,11 @@
 event). The pipeline that follows a channel's batch or a busy widget does the same for tens of
 appeals, with a statement per table, in one transaction. Every appeal still gets the events the
 one-by-one transitions write (`auto_triage` where triage proposed something, then
-`take_to_moderation`), with the same data, and the same `appeal_changed` signal for each.
+`take_to_moderation`), with the same data, published to `appeal_changed` after commit. Statuses
+move through the lifecycle's door for batch writes (`step`).
+
+It is triage's reaction to new appeals: appeals publishes the ids of those waiting
+(`appeals_received`), triage subscribes (tsur.triage.apps) and runs this in the background.
 
 Two ways in:
 
@@ -28,12 +32,12 @@ from typing import Protocol
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from tsur.appeals.events import AppealChange, appeal_changed
 from tsur.appeals.models import Appeal, Event, Status
 from tsur.appeals.services import (
     AUTO_TRIAGE_LABEL,
     SYSTEM,
     AutoTriage,
-    appeal_changed,
     apply_proposal,
     auto_triage_reason,
 )
@@ -41,6 +45,7 @@ from tsur.appeals.services.transitions import step
 from tsur.core.db import copy_rows, update_rows
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.services import QueueLookup
+from tsur.triage.services import TriageBatch
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +86,6 @@ def triage_for(appeals: list[Appeal]) -> Triage | None:
     if not settings.TSUR_TRIAGE_ENABLED or not appeals:
         return None
     try:
-        from tsur.triage.services import TriageBatch
-
         return TriageBatch(appeals)
     except Exception:
         log.exception("triage of %s appeals failed; they go to moderation untriaged", len(appeals))
@@ -205,8 +208,8 @@ def advance(appeals: list[Appeal], proposals: dict[str, AutoTriage], *, new: boo
 
 
 def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event] | None = None) -> None:
-    """Insert the events of a stored batch, after `leading` ones, in one statement, and send
-    `appeal_changed` for each of the batch's own."""
+    """Insert the events of a stored batch, after `leading` ones, in one statement, and publish
+    the batch's own to `appeal_changed` (after commit)."""
     events: list[Event] = []
     for appeal in done.appeals:
         if appeal.number in done.applied:
@@ -214,10 +217,9 @@ def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event
             data = {"applied": applied, **proposals[appeal.number].summary}
             events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
         events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
-    copy_rows(Event, [*(leading or []), *events])
-    by_pk = {a.pk: a for a in done.appeals}
-    for event in events:
-        appeal_changed.send(sender=Appeal, appeal=by_pk[event.appeal_id], event=event)
+    everything = [*(leading or []), *events]
+    copy_rows(Event, everything, with_ids=True)
+    appeal_changed.publish([AppealChange.of(event) for event in everything])
 
 
 def _event(appeal: Appeal, kind: str, to_status: str, reason: str, data: dict, label: str) -> Event:
