@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.factories import new_appeal
+from tests.factories import Channel, new_appeal
 from tsur.answers import services as answers
 from tsur.answers.checking import find_formal_reply, is_formal_reply
 from tsur.appeals import services
-from tsur.appeals.models import Channel, Notification, Status
+from tsur.appeals.models import Notification, Status
 from tsur.core import clock
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
 

@@ -8,9 +8,9 @@ import datetime as dt
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import new_appeal
+from tests.factories import Channel, new_appeal
 from tsur.appeals import services
-from tsur.appeals.models import Appeal, Channel, Event, Notification, Resident, Status
+from tsur.appeals.models import Appeal, Event, Notification, Resident, Status
 from tsur.appeals.services import NewAppeal, create_appeal, create_appeals, creation
 from tsur.core.errors import ValidationFailed
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tests.factories import new_appeal
+from tests.factories import Channel, new_appeal
 from tsur.appeals import services
-from tsur.appeals.models import Channel
 from tsur.core import clock
 from tsur.deadlines.models import StaffAlert
 from tsur.escalation.watch import watch_deadlines

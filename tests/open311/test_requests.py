@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from tests.factories import new_appeal
+from tests.factories import Channel, new_appeal
 from tests.open311.conftest import BASE, PERSONAL, REPORT, as_json, as_xml, post_report, xml_rows
 from tsur.answers import services as answers
 from tsur.appeals import services
-from tsur.appeals.models import Appeal, Channel
+from tsur.appeals.models import Appeal
 from tsur.appeals.photos import read_photos
 
 REQUEST_FIELDS = [

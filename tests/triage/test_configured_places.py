@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.factories import square
-from tsur.appeals.models import Channel
+from tests.factories import Channel, square
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.deadlines.compute import upsert_default_policies
 from tsur.demo.loader import load_reference

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import new_appeal
+from tests.factories import Channel, new_appeal
 from tsur.appeals import services
 from tsur.appeals.models import Status
 from tsur.triage import services as triage
@@ -142,7 +142,7 @@ def test_it_exports_corrections_for_training(world, with_engine, tmp_path):
 
 def _batch(world, *texts_and_addresses, received_at=None):
     """Appeals created with one `create_appeals` call, so their follow-up is one batch."""
-    from tsur.appeals.models import Channel
+
     from tsur.appeals.services import NewAppeal, create_appeals
 
     items = [

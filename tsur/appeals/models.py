@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from tsur.appeals import channels
 from tsur.core import clock
 from tsur.directory.models import Block, Category, Organisation, Queue, Regime, Territory, Urgency
 
@@ -29,23 +30,6 @@ class Status(models.TextChoices):
 OPEN_STATUSES = frozenset(
     {Status.RECEIVED, Status.MODERATION, Status.ROUTED, Status.IN_PROGRESS, Status.ANSWER_PREPARED, Status.ANSWER_CHECKED}
 )
-
-
-class Channel(models.TextChoices):
-    WIDGET = "widget", "Виджет на сайте"
-    APP = "app", "Мобильное приложение"
-    OPEN311 = "open311", "Open311"
-    EMAIL = "email", "Электронная почта"
-    VK = "vk", "ВКонтакте"
-    TELEGRAM = "telegram", "Telegram"
-    TELEGRAM_BOT = "telegram_bot", "Telegram-бот"
-    OK = "ok", "Одноклассники"
-    POS_IMPORT = "pos_import", "Импорт из ПОС"
-    OPERATOR = "operator", "Введено оператором"
-
-
-# The channel codes as a set (TextChoices.values builds a new list from the enum on every access).
-CHANNEL_CODES = frozenset(Channel.values)
 
 
 class CloseReason(models.TextChoices):
@@ -102,7 +86,8 @@ def new_access_key() -> str:
 class Appeal(models.Model):
     number = models.CharField("номер", max_length=20, unique=True)
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
-    channel = models.CharField("канал", max_length=16, choices=Channel.choices)
+    # A code of tsur.appeals.channels (a registry, not choices: a new channel needs no migration).
+    channel = models.CharField("канал", max_length=16)
     external_id = models.CharField("идентификатор в канале", max_length=200, blank=True)
     regime = models.CharField("режим", max_length=16, choices=Regime.choices)
     text = models.TextField("текст")
@@ -184,6 +169,10 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def channel_label(self) -> str:
+        return channels.label(self.channel)
 
     @property
     def is_open(self) -> bool:

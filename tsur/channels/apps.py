@@ -9,7 +9,7 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         from tsur.appeals.services.notifications import register_carrier
-        from tsur.channels import registry, tasks  # noqa: F401 - registers the channel tasks
+        from tsur.channels import kinds, registry, tasks  # noqa: F401 - registers the channel kinds and tasks
         from tsur.channels.carrier import ChannelDeliveries
 
         registry.autodiscover()

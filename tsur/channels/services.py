@@ -27,7 +27,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
-from tsur.appeals.models import CHANNEL_CODES, Appeal
+from tsur.appeals import channels as channel_kinds
+from tsur.appeals.models import Appeal
 from tsur.appeals.photos import read_photo
 from tsur.channels import registry
 from tsur.channels.base import ChannelError, ChannelPlugin, NormalisedMessage, RawItem
@@ -286,7 +287,7 @@ def _normalise(row: InboundMessage, plugins: dict) -> Outcome:
     plugin = _plugin_for(row.channel, plugins)
     if isinstance(plugin, str):
         return _fail(outcome, plugin)
-    if appeal_channel(row.channel) not in CHANNEL_CODES:
+    if appeal_channel(row.channel) not in channel_kinds.known():
         return _fail(outcome, f"вид канала «{row.channel.kind}» не является каналом обращений")
     try:
         message = plugin.normalise(RawItem(external_id=row.external_id, payload=row.raw, kind=row.kind))

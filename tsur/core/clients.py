@@ -6,11 +6,13 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind TSUR_PROXY_COUNT trusted proxies, each of which appends the
-    address it received from to X-Forwarded-For, the client is that many entries from the right;
-    entries further left were written by the client itself and are never trusted."""
-    peer = request.META.get("REMOTE_ADDR", "") or "unknown"
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, or None when the request has none (a login made in code, e.g. by
+    force_login: the login log's address column takes only real addresses). Behind
+    TSUR_PROXY_COUNT trusted proxies, each of which appends the address it received from to
+    X-Forwarded-For, the client is that many entries from the right; entries further left were
+    written by the client itself and are never trusted."""
+    peer = request.META.get("REMOTE_ADDR", "") or None
     proxies = settings.TSUR_PROXY_COUNT
     if proxies <= 0:
         return peer

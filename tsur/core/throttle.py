@@ -41,7 +41,7 @@ def check_intake(request: HttpRequest, *, key_id: int | None = None) -> None:
     if key_id is not None:
         rates, who = settings.TSUR_RATE_INTAKE_KEY, f"key:{key_id}"
     else:
-        rates, who = settings.TSUR_RATE_INTAKE_ANONYMOUS, f"ip:{client_ip(request)}"
+        rates, who = settings.TSUR_RATE_INTAKE_ANONYMOUS, f"ip:{client_ip(request) or 'unknown'}"
     exceeded = None
     for rate in rates:
         try:

@@ -22,8 +22,8 @@ from django.utils import timezone
 from tsur.accounts.models import ApiToken, Membership, Role, Scope
 from tsur.answers import services as answers
 from tsur.answers.models import AnswerTemplate, ExtensionRequest
-from tsur.appeals import services
-from tsur.appeals.models import Appeal, Channel, RejectionReason
+from tsur.appeals import channels, services
+from tsur.appeals.models import Appeal, RejectionReason
 from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
@@ -269,8 +269,8 @@ def generate_appeals(users: DemoUsers, count: int = 400, days: int = 60, seed: i
     texts = _read("appeal_texts.json")
     messages = texts["appeals"]
     answer_texts = texts.get("answers", [])
-    channels = [Channel.WIDGET] * 5 + [Channel.APP] * 3 + [Channel.VK] * 3 + [Channel.TELEGRAM, Channel.OK, Channel.EMAIL] + [
-        Channel.OPERATOR
+    kinds = [channels.WIDGET] * 5 + [channels.APP] * 3 + ["vk"] * 3 + ["telegram", "ok", "email"] + [
+        channels.OPERATOR
     ]
     now = timezone.now()
     created = 0
@@ -283,14 +283,14 @@ def generate_appeals(users: DemoUsers, count: int = 400, days: int = 60, seed: i
         received = received.replace(hour=rng.choice([8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22]), minute=rng.randrange(60))
         if received > now:
             received = now - dt.timedelta(minutes=rng.randrange(5, 300))
-        channel = rng.choice(channels)
+        channel = rng.choice(kinds)
         data = services.NewAppeal(
             channel=channel,
             text=msg["text"],
             category_code=msg.get("category") or "",
             territory_code=msg.get("place") or msg.get("territory") or "",
             address=msg.get("address") or "",
-            external_id=f"demo-{seed}-{i}" if channel in (Channel.VK, Channel.TELEGRAM, Channel.OK) else "",
+            external_id=f"demo-{seed}-{i}" if channel in ("vk", "telegram", "ok") else "",
             received_at=received,
             # Demo residents are fictitious: no real names, phones or e-mails anywhere in the data.
             name=f"Житель {i + 1}",

@@ -11,8 +11,8 @@ from ninja import Status as Reply
 from ninja.files import UploadedFile
 
 from tsur.accounts.models import Role
-from tsur.appeals import access
-from tsur.appeals.models import Appeal, Channel, Status
+from tsur.appeals import access, channels
+from tsur.appeals.models import Appeal, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
@@ -33,7 +33,7 @@ class IdempotencyConflict(DomainError):
 
 # Channels a resident or an anonymous client may claim; operators may register any channel
 # (a letter, a call), because the channel decides the legal regime of the deadline.
-RESIDENT_CHANNELS = frozenset({Channel.APP, Channel.WIDGET})
+RESIDENT_CHANNELS = frozenset({channels.APP, channels.WIDGET})
 # Without an API key the idempotency key must be unguessable: a replay returns the appeal's
 # access key, and a short sequential id would hand it to another client.
 ANONYMOUS_EXTERNAL_ID_MIN = 20
@@ -67,8 +67,8 @@ def _intake(request: HttpRequest, payload: AppealIn, files: list) -> Reply:
     token = getattr(request, "api_token", None)
     check_intake(request, key_id=token.pk if token is not None else None)
     role = access.role_of(user)
-    channel = payload.channel or Channel.APP
-    allowed = set(Channel.values) if role in access.OPERATOR_ROLES else RESIDENT_CHANNELS
+    channel = payload.channel or channels.APP
+    allowed = set(channels.known()) if role in access.OPERATOR_ROLES else RESIDENT_CHANNELS
     if channel not in allowed:
         msg = f"Канал {channel!r} недоступен: допустимы {', '.join(sorted(allowed))}."
         raise ValidationFailed("Обращение не принято: исправьте отмеченные поля.", field_errors={"channel": [msg]})
@@ -146,7 +146,7 @@ def filtered(user, f: AppealFilters):
     if f.status:
         qs = qs.filter(status__in=_codes(f.status, set(Status.values), "status"))
     if f.channel:
-        qs = qs.filter(channel__in=_codes(f.channel, set(Channel.values), "channel"))
+        qs = qs.filter(channel__in=_codes(f.channel, set(channels.known()), "channel"))
     if f.block:
         qs = qs.filter(block__key=f.block)
     if f.category:

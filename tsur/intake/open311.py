@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from tsur.accounts.models import ApiToken, Role, Scope
-from tsur.appeals import access
+from tsur.appeals import access, channels
 from tsur.appeals import views as attachment_urls
-from tsur.appeals.models import Appeal, Attachment, Channel, Event, RejectionReason, Status
+from tsur.appeals.models import Appeal, Attachment, Event, RejectionReason, Status
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError
 from tsur.core.throttle import Throttled, check_intake
@@ -188,7 +188,7 @@ def public_requests() -> QuerySet:
     return (
         Appeal.objects.filter(moderated_q(), category__is_public=True)
         .exclude(status=Status.REJECTED, rejection_reason__in=HIDDEN_REJECTIONS)
-        .exclude(Q(regime=Regime.APPEAL) & ~Q(channel=Channel.OPEN311))
+        .exclude(Q(regime=Regime.APPEAL) & ~Q(channel=channels.OPEN311))
         .select_related("category", "organisation", "problem__lead")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
@@ -357,7 +357,7 @@ def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(400, "email: неверный адрес электронной почты.")
     appeal = create_appeal(
         NewAppeal(
-            channel=Channel.OPEN311,
+            channel=channels.OPEN311,
             text=text,
             category_code=category.code,
             address=address,

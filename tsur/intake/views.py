@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tsur.answers.models import Answer
 from tsur.answers.services import answer_for, rate_appeal
-from tsur.appeals.models import Appeal, Channel, Notification, Status
+from tsur.appeals import channels
+from tsur.appeals.models import Appeal, Notification, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.services import NewAppeal, create_appeal
 from tsur.core.errors import DomainError, ValidationFailed
@@ -197,7 +198,7 @@ def widget(request: HttpRequest) -> HttpResponse:
 
     cd = form.cleaned_data
     data = NewAppeal(
-        channel=Channel.WIDGET,
+        channel=channels.WIDGET,
         text=cd["text"],
         category_code=cd["category"] or "",
         territory_code=cd["territory"] or "",

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django import forms
 from django.db.models import Count, F, QuerySet
 
-from tsur.appeals.models import OPEN_STATUSES, Appeal, Channel, Status
+from tsur.appeals import channels
+from tsur.appeals.models import OPEN_STATUSES, Appeal, Status
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
 from tsur.core import clock
@@ -82,7 +83,7 @@ class QueueFilterForm(forms.Form):
             ("", "Все организации"),
             *Organisation.objects.filter(is_active=True).values_list("code", "short_name"),
         ]
-        f["channel"].choices = [("", "Все каналы"), *Channel.choices]
+        f["channel"].choices = [("", "Все каналы"), *channels.choices()]
         f["sort"].choices = [(k, label) for k, (label, _) in SORTS.items()]
         f["q"].widget.attrs.update({"placeholder": "Номер, текст или адрес", "type": "search", "autocomplete": "off"})
 

@@ -10,12 +10,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tsur.appeals import access
+from tsur.appeals import access, channels
 from tsur.appeals.events import AppealChange, appeal_changed, appeals_received
 from tsur.appeals.models import (
-    CHANNEL_CODES,
     Appeal,
-    Channel,
     ClassificationSource,
     Counter,
     Event,
@@ -29,31 +27,13 @@ from tsur.core import clock
 from tsur.core.db import copy_rows
 from tsur.core.errors import NotFound, ValidationFailed
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
-from tsur.directory.models import Category, Regime, Territory, Urgency
+from tsur.directory.models import Category, Territory, Urgency
 from tsur.directory.services import QueueLookup, region_contains, territory_at
 from tsur.lib.safetext import BROKEN_TEXT, clean_text, is_broken
 
 CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
 
 
-# Which regime an appeal falls under when its category does not say (configurable).
-CHANNEL_REGIMES: dict[str, str] = {
-    Channel.VK: Regime.INCIDENT,
-    Channel.TELEGRAM: Regime.INCIDENT,
-    # A resident writing to the center's bot is like the app or the widget, not a post found by
-    # monitoring: the message regime (PRODUCT.md, the three regimes).
-    Channel.TELEGRAM_BOT: Regime.MESSAGE,
-    Channel.OK: Regime.INCIDENT,
-    Channel.EMAIL: Regime.APPEAL,
-    Channel.OPERATOR: Regime.APPEAL,
-    Channel.WIDGET: Regime.MESSAGE,
-    Channel.APP: Regime.MESSAGE,
-    Channel.OPEN311: Regime.MESSAGE,
-    Channel.POS_IMPORT: Regime.MESSAGE,
-}
-
-
-CHANNEL_REGIMES.update(getattr(settings, "TSUR_CHANNEL_REGIMES", {}))
 
 
 def next_number(now: dt.datetime | None = None) -> str:
@@ -94,7 +74,7 @@ class NewAppeal:
 def regime_for(channel: str, category: Category | None) -> str:
     if category is not None and category.default_regime:
         return category.default_regime
-    return CHANNEL_REGIMES.get(channel, Regime.MESSAGE)
+    return channels.regime(channel)
 
 
 class _Directory:
@@ -130,7 +110,7 @@ def _validate(data: NewAppeal, directory: _Directory) -> tuple[Category | None, 
     for name, value in (("text", text), ("address", data.address), ("name", data.name), ("phone", data.phone), ("email", data.email)):
         if value and is_broken(value):
             errors.setdefault(name, []).append(BROKEN_TEXT)
-    if data.channel not in CHANNEL_CODES:
+    if data.channel not in channels.known():
         errors.setdefault("channel", []).append(f"Неизвестный канал: {data.channel!r}.")
     category = None
     if data.category_code:
