@@ -388,7 +388,10 @@ _NAME_TOKEN = re.compile(r"[A-Za-zА-Яа-яЁё]{3,}")
 _CAPITAL_WORD = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][a-zа-яё]+(?:-[A-ZА-ЯЁ][a-zа-яё]+)?")
 
 
+@lru_cache(maxsize=100_000)
 def _lemmas(word: str) -> frozenset[str]:
+    """The word and its dictionary forms, lower-cased (cached: texts repeat their words, and the
+    parse costs tens of microseconds)."""
     try:
         m = analyzer()
     except ImportError:  # pragma: no cover - no pymorphy3: the word itself
