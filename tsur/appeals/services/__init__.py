@@ -6,7 +6,7 @@ side effects (notifications, background work, events to subscribers) after commi
 endpoints, tasks and commands only parse input and call these. By what they do:
 
 - transitions: the door itself (`changing`), `log_event`, the audit of personal-data views;
-- creation: new appeals, one or a batch, and a resident's later message;
+- creation: new appeals, one or a batch; messages: a resident's later message to an appeal;
 - moderation: classification, place, urgency, routing, transfer, rejection, automatic triage;
 - work: acceptance and assignment by the organisation;
 - problems: joining appeals into a problem and detaching them;
@@ -17,9 +17,7 @@ Answers, extensions and ratings are tsur.answers.services, on the same door.
 
 from tsur.appeals.services.creation import (
     CATEGORY_DEFAULT_URGENCY,
-    RESIDENT_MESSAGE_EVENT,
     NewAppeal,
-    add_resident_message,
     create_appeal,
     create_appeals,
     next_number,
@@ -28,6 +26,7 @@ from tsur.appeals.services.creation import (
     status_url,
     validate_new_appeal,
 )
+from tsur.appeals.services.messages import RESIDENT_MESSAGE_EVENT, add_resident_message
 from tsur.appeals.services.moderation import (
     AUTO_TRIAGE_LABEL,
     AutoTriage,

@@ -22,10 +22,10 @@ from tsur.appeals.models import (
 )
 from tsur.appeals.privacy import masked
 from tsur.appeals.services.notifications import notify_residents
-from tsur.appeals.services.transitions import actor_label, log_event
+from tsur.appeals.services.transitions import actor_label
 from tsur.core import clock
 from tsur.core.db import copy_rows
-from tsur.core.errors import NotFound, ValidationFailed
+from tsur.core.errors import ValidationFailed
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.models import Category, Territory, Urgency
 from tsur.directory.services import QueueLookup, region_contains, territory_at
@@ -355,36 +355,6 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
         # The intake follow-up (triage, the move to moderation) is whoever subscribes: tsur.triage.
         appeals_received.publish([appeal.pk for appeal in appeals])
     return appeals
-
-
-RESIDENT_MESSAGE_EVENT = "resident_message"
-
-
-def add_resident_message(appeal: Appeal | int, *, text: str, photos: list, source: str, external_id: str = "") -> Event:
-    """A resident wrote again about an existing appeal (a reply in the same e-mail thread): the
-    text goes to the appeal's log, the photos to its attachments; the status does not change.
-
-    Idempotent on `external_id`: a message processed twice (a worker died before its row was
-    marked) is recorded once."""
-    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    text = (text or "").strip()[: settings.TSUR_MAX_TEXT_CHARS]
-    with transaction.atomic():
-        locked = Appeal.objects.select_for_update().filter(pk=pk).first()
-        if locked is None:
-            raise NotFound("Обращение не найдено.")
-        if external_id:
-            known = Event.objects.filter(appeal=locked, kind=RESIDENT_MESSAGE_EVENT, data__external_id=external_id).first()
-            if known is not None:
-                return known
-        for photo in photos:
-            photo.save_to(locked)
-        return log_event(
-            locked,
-            RESIDENT_MESSAGE_EVENT,
-            label="житель",
-            reason=text,
-            data={"text": text, "attachments": len(photos), "channel": source, "external_id": external_id},
-        )
 
 
 def status_url(appeal: Appeal) -> str:
