@@ -35,14 +35,26 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float, parse: type, what: str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 def database_from_url(url: str) -> dict:
@@ -255,10 +267,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
 # Content-Security-Policy: scripts only from this server (no inline code on any page); inline
 # style attributes are allowed (Leaflet and the admin set them). The widget alone may be framed,
 # by the sites listed in TSUR_WIDGET_FRAME_ANCESTORS (default: any site, as the embed code is public).
@@ -351,7 +359,7 @@ TSUR_CHANNEL_POLL_SECONDS = env_int("TSUR_CHANNEL_POLL_SECONDS", 60)
 TSUR_DELIVERY_MAX_ATTEMPTS = env_int("TSUR_DELIVERY_MAX_ATTEMPTS", 8)
 TSUR_SCREENING_MODEL_DIR = env_str("TSUR_SCREENING_MODEL_DIR", "")
 # Probability above which a listened post becomes an appeal (0 = the model's own threshold).
-TSUR_SCREENING_THRESHOLD = float(env_str("TSUR_SCREENING_THRESHOLD", "0.2"))
+TSUR_SCREENING_THRESHOLD = env_float("TSUR_SCREENING_THRESHOLD", 0.2)
 
 # Triage runs on every new appeal (in the background); a model directory other than the shipped one.
 TSUR_TRIAGE_ENABLED = env_bool("TSUR_TRIAGE_ENABLED", True)
@@ -373,15 +381,6 @@ DEFAULT_FROM_EMAIL = env_str("TSUR_DEFAULT_FROM_EMAIL", "tsur@localhost")
 
 
 # --- triage thresholds (tsur/triage/services.py) -------------------------------------------------
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
-
 
 # Near-duplicates: an open appeal received within TSUR_DUPLICATE_WINDOW_DAYS before a new one is
 # compared with it when both have the same address, or their points lie within
