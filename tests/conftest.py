@@ -30,6 +30,21 @@ def _fresh_cache():
     cache.clear()
 
 
+class _StillClock:
+    @staticmethod
+    def time() -> float:
+        return 1_800_000_000.0
+
+
+@pytest.fixture
+def still_rate_clock(monkeypatch):
+    """Rate limits count in fixed windows: with the clock running, a test's burst could straddle
+    the end of a window and see its count restart. Their clock stands still instead."""
+    from django_ratelimit import core
+
+    monkeypatch.setattr(core, "time", _StillClock)
+
+
 @pytest.fixture
 def world(db):
     from tests.factories import build_world

@@ -18,20 +18,8 @@ from tsur.appeals.models import Appeal
 BODY = {"text": "Яма на дороге у остановки", "category": "pothole", "territory": "district"}
 
 
-class FrozenClock:
-    """Limits count in fixed windows: with the clock running, a test's burst could straddle the
-    end of a window and see its count restart. The clock stands still instead."""
-
-    @staticmethod
-    def time() -> float:
-        return 1_800_000_000.0
-
-
 @pytest.fixture
-def limits(settings, monkeypatch):
-    from django_ratelimit import core
-
-    monkeypatch.setattr(core, "time", FrozenClock)
+def limits(settings, still_rate_clock):
     settings.TSUR_RATE_INTAKE_ANONYMOUS = ["5/m", "8/h"]
     settings.TSUR_RATE_INTAKE_KEY = ["7/m"]
     return settings

@@ -14,14 +14,11 @@ from django.db.models import F
 from tsur.appeals.models import Notification
 from tsur.appeals.services import settle_unsendable
 from tsur.core import clock
-from tsur.core.tasks import background, enqueue_ids, periodic
+from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
 
 log = logging.getLogger(__name__)
 
 MAX_NOTIFICATION_ATTEMPTS = 5
-# Work older than this with nothing done about it is taken for lost and enqueued again.
-STALE_AFTER = dt.timedelta(minutes=1)
-REQUEUE_AT_MOST = 500
 
 
 @background("deliver_notifications")
@@ -70,7 +67,7 @@ def _send(note: Notification) -> str:
 @periodic("notifications_requeued")
 def requeue_notifications(now: dt.datetime) -> int:
     pending = list(
-        Notification.objects.filter(state=Notification.State.PENDING, created_at__lt=now - STALE_AFTER)
+        Notification.objects.filter(state=Notification.State.PENDING, created_at__lt=now - LOST_AFTER)
         .values_list("pk", flat=True)[:REQUEUE_AT_MOST]
     )
     enqueue_ids("deliver_notifications", pending)

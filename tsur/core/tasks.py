@@ -29,6 +29,11 @@ PeriodicJob = Callable[[dt.datetime], Any]
 _TASKS: dict[str, Any] = {}
 _PERIODIC: dict[str, PeriodicJob] = {}
 
+# A sweeper takes work recorded this long ago with nothing done about it for lost (its queue
+# message gone with a broker restart) and enqueues it again, at most this many rows per tick.
+LOST_AFTER = dt.timedelta(minutes=1)
+REQUEUE_AT_MOST = 500
+
 # Work for a batch travels in messages of at most this many ids: a broker round trip per message
 # costs about as much as creating an appeal, while several workers can still share a large batch.
 IDS_PER_MESSAGE = 25

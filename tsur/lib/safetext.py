@@ -27,15 +27,16 @@ class BrokenText(ValueError):
         super().__init__(BROKEN_TEXT)
 
 
+def is_broken(value: str) -> bool:
+    """The text cannot be stored: a lone surrogate or a NUL."""
+    return bool(_SURROGATE.search(value)) or _NUL in value
+
+
 def clean_text(value: str) -> str:
     """`value` without control characters; BrokenText if it cannot be stored at all."""
-    if _SURROGATE.search(value) or _NUL in value:
+    if is_broken(value):
         raise BrokenText()
     return _CONTROL.sub("", value)
-
-
-def is_broken(value: str) -> bool:
-    return bool(_SURROGATE.search(value)) or _NUL in value
 
 
 def xml_safe(value: str) -> str:

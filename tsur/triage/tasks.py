@@ -8,14 +8,11 @@ import datetime as dt
 import logging
 
 from tsur.appeals.models import Appeal, Status
-from tsur.core.tasks import background, enqueue_ids, periodic
+from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
 from tsur.triage.intake import finish_intake
 
 log = logging.getLogger(__name__)
 
-# An appeal still received this long after it was created is taken for lost and enqueued again.
-STALE_AFTER = dt.timedelta(minutes=1)
-REQUEUE_AT_MOST = 500
 
 
 @background("process_new_appeals")
@@ -37,7 +34,7 @@ def process_new_appeals(appeal_ids: list[int]) -> dict[str, int]:
 @periodic("received_requeued")
 def requeue_received(now: dt.datetime) -> int:
     stuck = list(
-        Appeal.objects.filter(status=Status.RECEIVED, created_at__lt=now - STALE_AFTER).values_list("pk", flat=True)[:REQUEUE_AT_MOST]
+        Appeal.objects.filter(status=Status.RECEIVED, created_at__lt=now - LOST_AFTER).values_list("pk", flat=True)[:REQUEUE_AT_MOST]
     )
     enqueue_ids("process_new_appeals", stuck)
     return len(stuck)

@@ -289,13 +289,14 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
     appeals = []
     for item in accepted:
         d, category, territory = item.data, item.category, item.territory
+        text = clean_text(d.text.strip())
         appeal = Appeal(
             number=item.number,
             channel=d.channel,
             external_id=d.external_id[:200],
             regime=regime_for(d.channel, category),
-            text=clean_text(d.text.strip()),
-            text_masked=masked(clean_text(d.text.strip()), name=d.name, phone=d.phone, email=d.email, account=d.account_link),
+            text=text,
+            text_masked=masked(text, name=d.name, phone=d.phone, email=d.email, account=d.account_link),
             resident=residents.get(item.index),
             territory=territory,
             address=clean_text(d.address.strip()),
