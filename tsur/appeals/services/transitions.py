@@ -104,7 +104,7 @@ def changing(
         if locked is None:
             raise NotFound("Обращение не найдено.")
         if actor is not None:
-            access.require(actor, transition.permission or name, locked)
+            access.require(actor, transition.permission, locked)  # "" (the system only) is nobody's action
         if expected_version is not None and locked.version != expected_version:
             raise ConcurrentUpdate(
                 f"Обращение {locked.number} уже изменил другой пользователь. Обновите карточку и повторите действие."
