@@ -148,10 +148,13 @@ INSTALLED_APPS = [
     "tsur.routing",
     "tsur.answers",
     "tsur.triage",
+    "tsur.tension",
+    "tsur.analytics",
     "tsur.channels",
     "tsur.intake",
     "tsur.workspace",
     "tsur.demo",
+    "tsur.replay",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +233,11 @@ TSUR_VENDOR_FILES = (
     "leaflet/dist/leaflet.js",
     "leaflet/dist/leaflet.css",
     "leaflet/dist/images/*.png",
+    "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "leaflet.markercluster/dist/MarkerCluster.css",
+    "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "leaflet.heat/dist/leaflet-heat.js",
+    "echarts/dist/echarts.min.js",
 )
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("TSUR_MEDIA_ROOT", str(VAR_DIR / "media")))

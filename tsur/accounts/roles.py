@@ -9,6 +9,8 @@ from tsur.accounts.models import Membership, Role
 OPERATOR_ROLES = frozenset({Role.REGIONAL_OPERATOR, Role.MUNICIPAL_OPERATOR, Role.ADMINISTRATOR})
 ORGANISATION_ROLES = frozenset({Role.COORDINATOR, Role.EXECUTOR})
 STAFF_ROLES = OPERATOR_ROLES | ORGANISATION_ROLES | {Role.ANALYST}
+# The situation center's region-wide figures, maps, points of tension and reports.
+CENTER_ROLES = frozenset({Role.REGIONAL_OPERATOR, Role.ANALYST, Role.ADMINISTRATOR})
 
 
 def membership_of(user) -> Membership | None:
@@ -35,3 +37,7 @@ def can_see_personal_data(user) -> bool:
     """Analysts never see residents' personal data; organisations see it for their own appeals only
     (checked together with the appeal's scope)."""
     return role_of(user) in (OPERATOR_ROLES | ORGANISATION_ROLES | {Role.RESIDENT})
+
+
+def is_center_role(user) -> bool:
+    return role_of(user) in CENTER_ROLES

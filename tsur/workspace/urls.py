@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tsur.workspace import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("appeals/<str:number>/", views.card, name="card"),
     path("appeals/<str:number>/actions/<slug:name>/", views.act, name="act"),
     path("appeals/<str:number>/answer-template/", views.answer_template, name="answer_template"),
+    path("center/", include("tsur.workspace.center.urls")),
 ]

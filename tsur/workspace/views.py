@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from tsur.accounts.models import Role
+from tsur.accounts.roles import CENTER_ROLES
 from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
 from tsur.appeals import access
@@ -66,6 +67,7 @@ def nav_context(request: HttpRequest, section: str) -> dict:
         "nav_scope": scope_label,
         "nav_show_mine": role in access.ORGANISATION_ROLES,
         "nav_show_admin": role == Role.ADMINISTRATOR or user.is_staff,
+        "nav_show_center": role in CENTER_ROLES,
         "nav_alerts_unseen": alerts_for(user).filter(seen_at=None).count(),
     }
 
