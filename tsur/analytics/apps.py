@@ -7,3 +7,10 @@ class AnalyticsConfig(AppConfig):
 
     name = "tsur.analytics"
     verbose_name = "Аналитика"
+
+    def ready(self) -> None:
+        from tsur.analytics import tasks
+        from tsur.appeals.events import appeal_changed, appeals_received
+
+        appeal_changed.subscribe(tasks.on_appeals_changed, uid="tsur.analytics.recount")
+        appeals_received.subscribe(tasks.on_appeals_received, uid="tsur.analytics.received")

@@ -164,3 +164,16 @@ class Filters:
         if self.channel:
             parts.append(f"канал «{channels.label(self.channel)}»")
         return ", ".join(parts)
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """(code, name) pairs for the filter form's selects (templates/workspace/center/_filters.html).
+    Territories down to the municipalities and city okrugs: a settlement's code is still accepted."""
+    levels = [Territory.Level.REGION, Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT, Territory.Level.OKRUG]
+    return {
+        "block": list(Block.objects.order_by("order", "name").values_list("key", "name")),
+        "category": list(Category.objects.order_by("block__order", "name").values_list("code", "name")),
+        "territory": list(Territory.objects.filter(level__in=levels).order_by("level", "name").values_list("code", "name")),
+        "organisation": list(Organisation.objects.filter(is_active=True).order_by("short_name").values_list("code", "short_name")),
+        "channel": sorted(((code, channels.label(code)) for code in channels.known()), key=lambda p: p[1]),
+    }

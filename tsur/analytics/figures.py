@@ -1,0 +1,304 @@
+"""The center's figures over a selection (`Filters`): read from the daily rollup (precomputed)
+plus the few live ones (open and overdue now) counted on appeals. H4's weekly report and the
+governor's front page read `overview` and `worst_overdue`; their signatures stay stable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections import defaultdict
+
+from django.db.models import Count, Min, Q, QuerySet, Sum
+
+from tsur.analytics import measures
+from tsur.analytics.filters import Filters
+from tsur.analytics.models import ANSWER_FIELDS, BUCKET_EDGES_HOURS, COUNT_FIELDS, REVIEW_FIELDS, DailyFigures
+from tsur.appeals import channels
+from tsur.appeals.models import Appeal
+from tsur.core import clock
+from tsur.directory.models import Block, Category, Organisation, Territory
+
+MUNICIPAL_LEVELS = frozenset({Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT})
+
+
+def rollup_rows(filters: Filters) -> QuerySet:
+    """The rollup rows of the selection (the same conditions as `Filters.appeals_q`)."""
+    rows = DailyFigures.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    if filters.category is not None:
+        rows = rows.filter(category_id=filters.category.pk)
+    elif filters.block is not None:
+        rows = rows.filter(block_id=filters.block.pk)
+    if filters.territory_ids:
+        rows = rows.filter(territory_id__in=sorted(filters.territory_ids))
+    if filters.organisation is not None:
+        rows = rows.filter(organisation_id=filters.organisation.pk)
+    if filters.channel:
+        rows = rows.filter(channel=filters.channel)
+    return rows
+
+
+def _sums() -> dict:
+    return {name: Sum(name, default=0) for name in COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS}
+
+
+def percentile(histogram: list[int], q: float) -> float | None:
+    """The q-quantile (0..1) in hours of a bucketed histogram, interpolated geometrically inside
+    its bucket (durations are log-spaced); None when the histogram is empty."""
+    total = sum(histogram)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    edges = BUCKET_EDGES_HOURS
+    for i, n in enumerate(histogram):
+        if n and seen + n >= rank:
+            share = (rank - seen) / n
+            if i == 0:
+                return edges[0] * share
+            low = edges[i - 1]
+            high = edges[i] if i < len(edges) else low * 1.5
+            return low * math.pow(high / low, share)
+        seen += n
+    return edges[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Times:
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+def _times(sums: dict, fields: tuple[str, ...]) -> Times:
+    hist = [sums.get(f) or 0 for f in fields]
+    return Times(sum(hist), percentile(hist, 0.5), percentile(hist, 0.9))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Overview:
+    """The selection's figures. Shares are 0..1 (None without a base); times in hours."""
+
+    received: int
+    routed: int
+    answered: int
+    answered_in_time: int
+    answered_late: int
+    in_time_share: float | None
+    open_now: int
+    overdue_now: int
+    review: Times
+    answer: Times
+    rated: int
+    rated_good: int
+    satisfaction: float | None  # share of latest ratings 4–5
+    average_rating: float | None
+    reopened: int
+    reopen_rate: float | None  # reopened / answered
+    formal: int
+    returned: int
+    repeat: int
+
+
+def live_counts(filters: Filters, *, by: str | None = None) -> dict:
+    """Open and overdue now among the selection's appeals; grouped by an Appeal field if `by`."""
+    now = clock.now()
+    appeals = Appeal.objects.filter(filters.appeals_q()).order_by()
+    aggregates = {
+        "open_now": Count("pk", filter=measures.condition("open", now)),
+        "overdue_now": Count("pk", filter=measures.condition("overdue", now)),
+    }
+    open_q = measures.condition("open", now)
+    if by is None:
+        return appeals.filter(open_q).aggregate(**aggregates)
+    return {row[by]: row for row in appeals.filter(open_q).values(by).annotate(**aggregates)}
+
+
+def _overview_of(sums: dict, live: dict) -> Overview:
+    return Overview(
+        received=sums["received"],
+        routed=sums["routed"],
+        answered=sums["answered"],
+        answered_in_time=sums["answered_in_time"],
+        answered_late=sums["answered_late"],
+        in_time_share=_share(sums["answered_in_time"], sums["answered"]),
+        open_now=live.get("open_now") or 0,
+        overdue_now=live.get("overdue_now") or 0,
+        review=_times(sums, REVIEW_FIELDS),
+        answer=_times(sums, ANSWER_FIELDS),
+        rated=sums["rated"],
+        rated_good=sums["rated_good"],
+        satisfaction=_share(sums["rated_good"], sums["rated"]),
+        average_rating=_share(sums["ratings_sum"], sums["rated"]),
+        reopened=sums["reopened"],
+        reopen_rate=_share(sums["reopened"], sums["answered"]),
+        formal=sums["formal"],
+        returned=sums["returned"],
+        repeat=sums["repeat"],
+    )
+
+
+def overview(filters: Filters) -> Overview:
+    """Every headline figure of the selection."""
+    return _overview_of(rollup_rows(filters).aggregate(**_sums()), live_counts(filters))
+
+
+# --- over time -----------------------------------------------------------------------------------
+
+DIMENSIONS = {
+    "block": ("block_id", Block, "key", "name"),
+    "category": ("category_id", Category, "code", "name"),
+    "territory": ("territory_id", Territory, "code", "name"),
+    "organisation": ("organisation_id", Organisation, "code", "short_name"),
+}
+
+
+def period_step(filters: Filters) -> int:
+    """Days per point of a chart: a day up to three months, else a week."""
+    return 1 if filters.days <= 92 else 7
+
+
+def series(filters: Filters, by: str, *, top: int = 8) -> dict:
+    """Received appeals per day (or week) for the `top` largest values of dimension `by`
+    (block, category, territory, organisation, channel); the rest summed as «прочие»."""
+    step = period_step(filters)
+    starts = [filters.date_from + dt.timedelta(days=i) for i in range(0, filters.days, step)]
+    field = "channel" if by == "channel" else DIMENSIONS[by][0]
+    per: dict[object, list[int]] = defaultdict(lambda: [0] * len(starts))
+    for row in rollup_rows(filters).values("day", field).annotate(n=Sum("received")).order_by():
+        per[row[field]][(row["day"] - filters.date_from).days // step] += row["n"]
+    ranked = sorted(per, key=lambda k: (-sum(per[k]), str(k)))
+    names = _names(by, [k for k in ranked if k is not None])
+    out = []
+    for key in ranked[:top]:
+        code, name = names.get(key, ("", "не указано"))
+        out.append({"code": code, "name": name, "data": per[key]})
+    rest = [per[k] for k in ranked[top:]]
+    if rest:
+        out.append({"code": "", "name": "прочие", "data": [sum(v) for v in zip(*rest, strict=True)]})
+    return {
+        "by": by,
+        "step": step,
+        "starts": [d.isoformat() for d in starts],
+        "ends": [min(d + dt.timedelta(days=step - 1), filters.date_to).isoformat() for d in starts],
+        "series": out,
+    }
+
+
+def _names(by: str, keys: list) -> dict:
+    if by == "channel":
+        return {k: (k, channels.label(k)) for k in keys}
+    _, model, code, name = DIMENSIONS[by]
+    return {pk: (c, n) for pk, c, n in model.objects.filter(pk__in=keys).values_list("pk", code, name)}
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    key: int | None
+    code: str
+    name: str
+    figures: Overview
+
+
+def by_organisation(filters: Filters) -> list[Row]:
+    """The selection's figures per organisation, largest first."""
+    sums = {r["organisation_id"]: r for r in rollup_rows(filters).values("organisation_id").annotate(**_sums()).order_by()}
+    live = live_counts(filters, by="organisation_id")
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*sums, *live} if k is not None])}
+    rows = []
+    for key in {*sums, *live}:
+        org = orgs.get(key)
+        rows.append(
+            Row(key, org.code if org else "", org.short_name if org else "не назначена", _overview_of(_filled(sums.get(key)), live.get(key, {})))
+        )
+    return sorted(rows, key=lambda r: (-r.figures.received, r.name))
+
+
+def _filled(sums: dict | None) -> dict:
+    return {name: (sums or {}).get(name) or 0 for name in COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS}
+
+
+def municipality_of() -> dict[int, Territory]:
+    """Each territory's municipality (city district or municipal district above or at it)."""
+    nodes = {t.pk: t for t in Territory.objects.only("pk", "code", "name", "level", "parent_id")}
+    out: dict[int, Territory] = {}
+    for pk, node in nodes.items():
+        cur: Territory | None = node
+        while cur is not None and cur.level not in MUNICIPAL_LEVELS:
+            cur = nodes.get(cur.parent_id) if cur.parent_id else None
+        if cur is not None:
+            out[pk] = cur
+    return out
+
+
+def by_municipality(filters: Filters) -> list[Row]:
+    """The selection's figures per municipality; appeals placed only at the region's level (or
+    nowhere) form their own row."""
+    muni = municipality_of()
+    sums: dict[int | None, dict] = {}
+    for r in rollup_rows(filters).values("territory_id").annotate(**_sums()).order_by():
+        key = muni[r["territory_id"]].pk if r["territory_id"] in muni else None
+        acc = sums.setdefault(key, _filled(None))
+        for name in acc:
+            acc[name] += r[name] or 0
+    live: dict[int | None, dict] = {}
+    for tid, r in live_counts(filters, by="territory_id").items():
+        key = muni[tid].pk if tid in muni else None
+        acc = live.setdefault(key, {"open_now": 0, "overdue_now": 0})
+        acc["open_now"] += r["open_now"]
+        acc["overdue_now"] += r["overdue_now"]
+    by_pk = {t.pk: t for t in muni.values()}
+    rows = []
+    for key in {*sums, *live}:
+        t = by_pk.get(key) if key is not None else None
+        rows.append(Row(key, t.code if t else "", t.name if t else "без муниципалитета", _overview_of(_filled(sums.get(key)), live.get(key, {}))))
+    return sorted(rows, key=lambda r: (r.key is None, -r.figures.received, r.name))
+
+
+@dataclasses.dataclass(frozen=True)
+class OverdueOrganisation:
+    code: str
+    name: str
+    kind: str
+    overdue_now: int
+    open_now: int
+    oldest_due_at: dt.datetime | None
+
+
+def worst_overdue(limit: int = 10, filters: Filters | None = None) -> list[OverdueOrganisation]:
+    """Organisations with the most appeals overdue now (all appeals, or the selection's)."""
+    now = clock.now()
+    appeals = Appeal.objects.filter(measures.condition("open", now), organisation__isnull=False)
+    if filters is not None:
+        appeals = appeals.filter(filters.appeals_q())
+    rows = list(
+        appeals.order_by()
+        .values("organisation_id")
+        .annotate(
+            overdue_now=Count("pk", filter=Q(due_at__lt=now)),
+            open_now=Count("pk"),
+            oldest_due_at=Min("due_at", filter=Q(due_at__lt=now)),
+        )
+        .filter(overdue_now__gt=0)
+        .order_by("-overdue_now", "organisation_id")[:limit]
+    )
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[r["organisation_id"] for r in rows])}
+    return [
+        OverdueOrganisation(
+            orgs[r["organisation_id"]].code,
+            orgs[r["organisation_id"]].short_name,
+            orgs[r["organisation_id"]].kind,
+            r["overdue_now"],
+            r["open_now"],
+            r["oldest_due_at"],
+        )
+        for r in rows
+    ]
