@@ -23,11 +23,11 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 
-from tsur.analytics.filters import Filters
-from tsur.appeals import access, channels
+from tsur.analytics.filters import Filters, choices
+from tsur.appeals import access
 from tsur.appeals.models import Status
 from tsur.core.errors import ValidationFailed
-from tsur.directory.models import Block, Category, Organisation, Territory
+from tsur.directory.models import Category, Territory
 from tsur.lib import geo
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.views import nav_context
@@ -63,34 +63,25 @@ def _region_bounds() -> str:
     return ""
 
 
-def filter_choices() -> dict:
-    """The options of the filter form (codes and names), until the dashboards' shared form lands."""
-    return {
-        "blocks": list(Block.objects.order_by("order", "name").values_list("key", "name")),
-        "categories": list(Category.objects.order_by("name").values_list("code", "name")),
-        "territories": list(
-            Territory.objects.exclude(level=Territory.Level.SETTLEMENT).order_by("level", "name").values_list("code", "name")
-        ),
-        "organisations": list(Organisation.objects.order_by("short_name").values_list("code", "short_name")),
-        "channels": channels.choices(),
-    }
-
-
 @require_GET
 @center_required
 def center_map(request: HttpRequest) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
+    error = ""
     try:
         filters = Filters.parse(request.GET)
+        raw = filters.params()
     except ValidationFailed as exc:
-        errors = exc.field_errors or {"": [exc.message]}
+        error = exc.message
         filters = Filters.parse({})
+        raw = request.GET
     ctx = {
         **nav_context(request, "center_map"),
         "filters": filters,
-        "filter_errors": errors,
-        "choices": filter_choices(),
-        "data_url": reverse("workspace:center_map_data") + ("?" + filters.query() if not errors else ""),
+        "filter_error": error,
+        "raw": raw,
+        "filter_choices": choices(),
+        "action": reverse("workspace:center_map"),
+        "data_url": reverse("workspace:center_map_data") + "?" + filters.query(),
         "boundaries_url": reverse("intake:boundaries"),
         "card_url": reverse("workspace:card", args=["NUMBER"]),
         "tile_url": settings.TSUR_MAP_TILE_URL,
@@ -98,7 +89,7 @@ def center_map(request: HttpRequest) -> HttpResponse:
         "region_bounds": _region_bounds(),
         "cap": _number(MAP_APPEALS_CAP),
     }
-    return render(request, "workspace/center/map.html", ctx, status=400 if errors else 200)
+    return render(request, "workspace/center/map.html", ctx, status=400 if error else 200)
 
 
 def _appeals(scope: QuerySet) -> tuple[list[list], Q | None]:
