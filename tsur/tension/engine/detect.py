@@ -1,0 +1,470 @@
+"""The detector: a weekday- and season-aware usual level per place × topic, the surprise of each
+window's count against it, and the points that the surprising windows make.
+
+The method (docs/tension.md has the reasoning and the tuning):
+1. daily counts per series (place × category, place × block) and per fallback aggregate (the
+   parent territory × topic);
+2. a weekday profile per topic, pooled over places, from the history before the first window,
+   shrunk towards a flat week;
+3. the usual level: a robust exponentially weighted mean of the weekday-adjusted daily counts
+   (a day counts at most clip_ratio × level + clip_add), so the level follows the season while a
+   surge cannot hide itself;
+4. where a series' history is thin, its level is shrunk towards the parent territory's level
+   scaled by the place's share of the parent's appeals (or, without a parent, towards its block's
+   level scaled by the topic's share of the block): an empirical-Bayes blend by history size;
+5. a seasonal factor from the same weeks a year earlier (topic pooled, bounded) when history
+   reaches back that far;
+6. each window of `window_days` days is scored by −log10 P(X ≥ count) under a negative binomial
+   with the window's expectation (level at the window's start, i.e. learnt only before it) and an
+   over-dispersion estimated from the weekly counts of the history;
+7. windows passing the minimum count, excess, ratio and surprise are merged into points; the
+   score is the peak surprise times a bounded sharpening factor from the flags; the state comes
+   from the last two windows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+from scipy.stats import nbinom
+
+from tsur.tension.engine.config import DetectorConfig, Flag
+from tsur.tension.engine.model import (
+    BLOCK,
+    CATEGORY,
+    EASING,
+    GROWING,
+    NEW,
+    RESOLVED,
+    STABLE,
+    DayPoint,
+    Point,
+    Record,
+    SeriesKey,
+)
+
+LN10 = float(np.log(10.0))
+# The level never drops below this many appeals a day: an expectation of zero would make any
+# single appeal infinitely surprising (the minimum counts guard the ranking as well).
+MIN_LEVEL = 0.01
+# Days of context shown before a point on its trend chart.
+CHART_LEAD_DAYS = 28
+
+
+class _Rows:
+    """Row index of every series: reported ones (a place × topic) and fallback aggregates."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple, int] = {}
+        self.keys: list[tuple] = []
+
+    def of(self, key: tuple) -> int:
+        row = self.index.get(key)
+        if row is None:
+            row = self.index[key] = len(self.keys)
+            self.keys.append(key)
+        return row
+
+
+def detect(
+    records: Iterable[Record],
+    *,
+    start: dt.date,
+    end: dt.date,
+    config: DetectorConfig | None = None,
+    only: set[SeriesKey] | None = None,
+) -> list[Point]:
+    """The points of tension with a window ending in [start, end), best first.
+
+    History before `start` is the baseline; every window's expectation uses only the days before
+    that window. The state of each point is judged as of `end` (the day after the last day looked
+    at). `only` keeps the points of these series (the platform's incremental recompute)."""
+    cfg = config or DetectorConfig()
+    recs = [r for r in records if r.day < end]
+    if not recs or start >= end:
+        return []
+    day0 = min(r.day for r in recs)
+    n_days = (end - day0).days
+    start_i = max((start - day0).days, 0)
+    W = cfg.window_days
+
+    # --- rows: reported series, then the aggregates they fall back on ---------------------------
+    rows = _Rows()
+    n = len(recs)
+    rec_day = np.fromiter(((r.day - day0).days for r in recs), dtype=np.int64, count=n)
+    rec_cat = np.empty(n, dtype=np.int64)
+    rec_blk = np.full(n, -1, dtype=np.int64)
+    parent_of_place: dict[str, str] = {}
+    block_of_topic: dict[str, str] = {}
+    for i, r in enumerate(recs):
+        rec_cat[i] = rows.of(("s", r.place, CATEGORY, r.topic))
+        if r.block:
+            rec_blk[i] = rows.of(("s", r.place, BLOCK, r.block))
+            block_of_topic.setdefault(r.topic, r.block)
+        if r.parent_place and r.parent_place != r.place:
+            parent_of_place.setdefault(r.place, r.parent_place)
+    n_reported = len(rows.keys)
+
+    # Aggregates: (parent territory × topic) for each reported series whose place has a parent.
+    agg_members: dict[int, list[int]] = {}
+    fallback_row = np.full(n_reported, -1, dtype=np.int64)
+    fallback_kind = np.zeros(n_reported, dtype=np.int8)  # 1: parent place, 2: block of the topic
+    for row in range(n_reported):
+        _, place, level, topic = rows.keys[row]
+        parent = parent_of_place.get(place)
+        if parent:
+            agg = rows.of(("a", parent, level, topic))
+            agg_members.setdefault(agg, []).append(row)
+            fallback_row[row], fallback_kind[row] = agg, 1
+        elif level == CATEGORY and topic in block_of_topic:
+            blk = rows.index.get(("s", place, BLOCK, block_of_topic[topic]))
+            if blk is not None:
+                fallback_row[row], fallback_kind[row] = blk, 2
+    n_rows = len(rows.keys)
+
+    counts = np.zeros((n_rows, n_days), dtype=np.float64)
+    np.add.at(counts, (rec_cat, rec_day), 1.0)
+    has_blk = rec_blk >= 0
+    np.add.at(counts, (rec_blk[has_blk], rec_day[has_blk]), 1.0)
+    for agg, members in agg_members.items():
+        counts[agg] = counts[members].sum(axis=0)
+
+    # --- topics: pooled counts, weekday profile, seasonal factor --------------------------------
+    topic_index: dict[tuple[str, str], int] = {}
+    row_topic = np.empty(n_rows, dtype=np.int64)
+    for row, (_, _, level, topic) in enumerate(rows.keys):
+        row_topic[row] = topic_index.setdefault((level, topic), len(topic_index))
+    n_topics = len(topic_index)
+    reported_topic = row_topic[:n_reported]
+    pooled = np.zeros((n_topics, n_days))
+    np.add.at(pooled, reported_topic, counts[:n_reported])
+
+    weekday = (np.arange(n_days) + day0.weekday()) % 7
+    weekday_factor = _weekday_profile(pooled[:, :start_i], weekday[:start_i], cfg.weekday_prior)
+    day_factor = weekday_factor[:, weekday]  # topics × days
+    season = _season_factor(pooled, cfg)  # topics × days
+
+    # --- the usual level -----------------------------------------------------------------------
+    adjusted = counts / day_factor[row_topic]
+    level = _robust_ewma(adjusted, cfg)
+    cum = np.concatenate([np.zeros((n_rows, 1)), np.cumsum(counts, axis=1)], axis=1)
+    level = _with_fallback(level, cum, rows, n_reported, fallback_row, fallback_kind, agg_members, cfg)
+    level = np.maximum(level, MIN_LEVEL)
+
+    # --- windows ---------------------------------------------------------------------------------
+    ends = np.arange(max(start_i, W - 1), n_days)
+    if ends.size == 0:
+        return []
+    starts = ends - W + 1
+    factor_cum = np.concatenate([np.zeros((n_topics, 1)), np.cumsum(day_factor, axis=1)], axis=1)
+    rep_cum = cum[:n_reported]
+    win_count = rep_cum[:, ends + 1] - rep_cum[:, starts]
+    win_factor = (factor_cum[:, ends + 1] - factor_cum[:, starts]) * season[:, starts]
+    win_expected = level[:n_reported][:, starts] * win_factor[reported_topic]
+    phi = cfg.dispersion if cfg.dispersion is not None else _dispersion(counts[:n_reported], start_i, W, cfg)
+    candidate = (
+        (win_count >= cfg.min_count)
+        & (win_count - win_expected >= cfg.min_excess)
+        & (win_count >= cfg.min_ratio * win_expected)
+    )
+    surprise = np.zeros_like(win_count)
+    rr, cc = np.nonzero(candidate)
+    if rr.size:
+        surprise[rr, cc] = _surprise(win_count[rr, cc], win_expected[rr, cc], phi)
+    flagged = candidate & (surprise >= cfg.min_surprise)
+
+    # --- points ----------------------------------------------------------------------------------
+    members = _Members(rec_cat, rec_blk, rec_day)
+    wanted = None
+    if only is not None:
+        wanted = {rows.index[("s", k.place, k.level, k.topic)] for k in only if ("s", k.place, k.level, k.topic) in rows.index}
+    points: list[Point] = []
+    for row in np.unique(np.nonzero(flagged)[0]):
+        if wanted is not None and int(row) not in wanted:
+            continue
+        cols = np.nonzero(flagged[row])[0]
+        groups = np.split(cols, np.nonzero(np.diff(ends[cols]) > cfg.merge_gap_days)[0] + 1)
+        for group in groups:
+            points.append(
+                _point(
+                    int(row), group, ends, win_count, win_expected, surprise, counts, level, day_factor, season,
+                    row_topic, rows, parent_of_place, block_of_topic, members, recs, day0, n_days, cfg,
+                )
+            )
+    points.sort(key=lambda p: (-p.score, p.key.place, p.key.level, p.key.topic, p.start))
+    return points
+
+
+def _weekday_profile(pooled: np.ndarray, weekday: np.ndarray, prior: float) -> np.ndarray:
+    """Per topic: the mean count of each weekday over the mean day, shrunk towards 1 by `prior`
+    pseudo-appeals (a topic with little history keeps a flat week)."""
+    n_topics = pooled.shape[0]
+    if pooled.shape[1] == 0:
+        return np.ones((n_topics, 7))
+    per_day = np.zeros((n_topics, 7))
+    n_of = np.bincount(weekday, minlength=7).astype(float)
+    for w in range(7):
+        if n_of[w]:
+            per_day[:, w] = pooled[:, weekday == w].sum(axis=1) / n_of[w]
+    mean = per_day[:, n_of > 0].mean(axis=1, keepdims=True)
+    total = pooled.sum(axis=1, keepdims=True)
+    raw = np.divide(per_day, mean, out=np.ones_like(per_day), where=mean > 0)
+    raw[:, n_of == 0] = 1.0
+    shrunk = (total * raw + prior) / (total + prior)
+    return shrunk / shrunk.mean(axis=1, keepdims=True)
+
+
+def _season_factor(pooled: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """Per topic and day d: how last year's weeks from d-365 compared with the weeks before them
+    (the change the usual level has not learnt yet); 1 where history is shorter than a year."""
+    n_topics, n_days = pooled.shape
+    out = np.ones((n_topics, n_days))
+    lead = cfg.season_weeks * 7
+    W = cfg.window_days
+    days = np.arange(n_days)
+    ok = (days - 365 - lead >= 0) & (days - 365 + W <= n_days)
+    if not ok.any():
+        return out
+    cum = np.concatenate([np.zeros((n_topics, 1)), np.cumsum(pooled, axis=1)], axis=1)
+    d = days[ok]
+    ahead = (cum[:, d - 365 + W] - cum[:, d - 365]) * (lead / W)
+    before = cum[:, d - 365] - cum[:, d - 365 - lead]
+    lo, hi = cfg.season_bounds
+    out[:, ok] = np.clip((ahead + cfg.season_prior) / (before + cfg.season_prior), lo, hi)
+    return out
+
+
+def _robust_ewma(adjusted: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """level[:, d] = the weighted mean of the (clipped) days before d, bias-corrected for the
+    start of the history (all series start on the first day of the data)."""
+    n_rows, n_days = adjusted.shape
+    alpha = 1.0 - 0.5 ** (1.0 / cfg.halflife_days)
+    level = np.zeros((n_rows, n_days))
+    acc = np.zeros(n_rows)
+    weight = 0.0
+    for d in range(n_days):
+        current = acc / weight if weight > 0 else acc
+        level[:, d] = current
+        x = adjusted[:, d]
+        if d >= cfg.warmup_days:
+            x = np.minimum(x, cfg.clip_ratio * current + cfg.clip_add)
+        acc = (1.0 - alpha) * acc + alpha * x
+        weight = (1.0 - alpha) * weight + alpha
+    return level
+
+
+def _with_fallback(
+    level: np.ndarray,
+    cum: np.ndarray,
+    rows: _Rows,
+    n_reported: int,
+    fallback_row: np.ndarray,
+    fallback_kind: np.ndarray,
+    agg_members: dict[int, list[int]],
+    cfg: DetectorConfig,
+) -> np.ndarray:
+    """Shrink thin series towards their parent's level × their share of the parent."""
+    n_days = level.shape[1]
+    days = np.arange(n_days)
+    lo = np.maximum(days - cfg.history_days, 0)
+    history = cum[:, days] - cum[:, lo]  # appeals of each row over the history before each day
+    out = level[:n_reported].copy()
+
+    # Share of a place within its parent territory: over all topics of the same level.
+    place_total: dict[tuple[str, str], np.ndarray] = {}
+    parent_total: dict[tuple[str, str], np.ndarray] = {}
+    children: dict[tuple[str, str], set[str]] = {}
+    for agg, members in agg_members.items():
+        _, parent, level_name, _ = rows.keys[agg]
+        for m in members:
+            place = rows.keys[m][1]
+            children.setdefault((parent, level_name), set()).add(place)
+            key = (place, level_name)
+            place_total[key] = place_total.get(key, 0) + history[m]
+            parent_total[(parent, level_name)] = parent_total.get((parent, level_name), 0) + history[m]
+    # Share of a topic within its block at the same place (for places without a parent).
+    block_total: dict[int, np.ndarray] = {}
+    block_topics: dict[int, int] = {}
+    for row in range(n_reported):
+        if fallback_kind[row] == 2:
+            b = int(fallback_row[row])
+            block_topics[b] = block_topics.get(b, 0) + 1
+            block_total[b] = block_total.get(b, 0) + history[row]
+
+    for row in range(n_reported):
+        kind = fallback_kind[row]
+        if kind == 0:
+            continue
+        parent_row = int(fallback_row[row])
+        _, place, level_name, _ = rows.keys[row]
+        if kind == 1:
+            parent = rows.keys[parent_row][1]
+            k = len(children[(parent, level_name)])
+            share = (place_total[(place, level_name)] + 1.0) / (parent_total[(parent, level_name)] + k)
+        else:
+            share = (history[row] + 1.0) / (block_total[parent_row] + block_topics[parent_row])
+        own_weight = history[row] / (history[row] + cfg.fallback_prior)
+        out[row] = own_weight * level[row] + (1.0 - own_weight) * level[parent_row] * share
+    return out
+
+
+def _dispersion(counts: np.ndarray, start_i: int, W: int, cfg: DetectorConfig) -> float:
+    """Method-of-moments over-dispersion of the windows of the history (up to 8 before the first
+    evaluated one): phi = Σ(var − mean) / Σ mean² over series with appeals. It includes the drift of
+    the level over those weeks, which is the uncertainty of a forecast from them."""
+    lo_bound, hi_bound = cfg.dispersion_bounds
+    n_windows = min(8, start_i // W)
+    if n_windows < 3:
+        return hi_bound / 4
+    first = start_i - n_windows * W
+    weekly = counts[:, first:start_i].reshape(counts.shape[0], n_windows, W).sum(axis=2)
+    mean = weekly.mean(axis=1)
+    var = weekly.var(axis=1, ddof=1)
+    used = mean >= 1.0
+    if not used.any():
+        return hi_bound / 4
+    phi = float((var[used] - mean[used]).sum() / (mean[used] ** 2).sum())
+    return float(np.clip(phi, lo_bound, hi_bound))
+
+
+def _surprise(count: np.ndarray, expected: np.ndarray, phi: float) -> np.ndarray:
+    """−log10 P(X ≥ count) for X ~ NegBin(mean = expected, variance = expected + phi·expected²)."""
+    r = 1.0 / phi
+    p = r / (r + expected)
+    return -nbinom.logsf(count - 1, r, p) / LN10
+
+
+class _Members:
+    """The records of each series, in day order."""
+
+    def __init__(self, rec_cat: np.ndarray, rec_blk: np.ndarray, rec_day: np.ndarray) -> None:
+        idx = np.arange(rec_cat.size)
+        has = rec_blk >= 0
+        self.rows = np.concatenate([rec_cat, rec_blk[has]])
+        self.recs = np.concatenate([idx, idx[has]])
+        self.days = rec_day[self.recs]
+        order = np.lexsort((self.days, self.rows))
+        self.rows, self.recs, self.days = self.rows[order], self.recs[order], self.days[order]
+
+    def of(self, row: int, first: int, last: int) -> np.ndarray:
+        """Indices of the records of `row` with day in [first, last]."""
+        lo, hi = np.searchsorted(self.rows, [row, row + 1])
+        days = self.days[lo:hi]
+        a, b = np.searchsorted(days, [first, last + 1])
+        return self.recs[lo + a : lo + b]
+
+
+def _point(
+    row, group, ends, win_count, win_expected, surprise, counts, level, day_factor, season,
+    row_topic, rows, parent_of_place, block_of_topic, members, recs, day0, n_days, cfg,
+) -> Point:  # fmt: skip
+    W = cfg.window_days
+    t = row_topic[row]
+    first_end, last_end = int(ends[group[0]]), int(ends[group[-1]])
+    peak = int(group[np.argmax(surprise[row, group])])
+    s0 = first_end - W + 1
+
+    # The expectation of the whole point is frozen at its first window: what was usual before it.
+    frozen = level[row, s0] * season[t, s0]
+
+    def expected_on(d: int) -> float:
+        return float(frozen * day_factor[t, d])
+
+    # It began on the day that starts the largest excess up to the first flagged window's end, and
+    # ended on the day that closes the largest excess from the last flagged window's start (the
+    # CUSUM's change points, with an allowance of one Poisson deviation a day so that one noisy
+    # day before the pile-up is not taken for its beginning).
+    def excess(d: int) -> float:
+        mu = expected_on(d)
+        return float(counts[row, d] - mu - max(1.0, mu**0.5))
+
+    first = _best_start([excess(d) for d in range(s0, first_end + 1)], s0)
+    last_start = max(last_end - W + 1, first)
+    tail = [excess(d) for d in range(last_start, last_end + 1)]
+    last = last_start + len(tail) - 1 - _best_start(tail[::-1], 0)
+    count = int(counts[row, first : last + 1].sum())
+    expected = sum(expected_on(d) for d in range(first, last + 1))
+
+    chosen = members.of(row, first, last)
+    flags = _flag_counts([recs[i] for i in chosen])
+    sharpening = 1.0
+    for name, n_flagged in flags.items():
+        sharpening += cfg.weights.get(name, 0.0) * n_flagged / max(count, 1)
+    sharpening = min(sharpening, cfg.max_sharpening)
+
+    state = _state(row, first, last_end, counts, n_days, cfg)
+    _, place, level_name, topic = rows.keys[row]
+    chart_from = max(0, first - CHART_LEAD_DAYS)
+    series = [
+        DayPoint(
+            day0 + dt.timedelta(days=d),
+            int(counts[row, d]),
+            round(float(level[row, d] * day_factor[t, d] * season[t, d]), 3),
+        )
+        for d in range(chart_from, n_days)
+    ]
+    return Point(
+        key=SeriesKey(place, level_name, topic),
+        parent_place=parent_of_place.get(place, ""),
+        block=block_of_topic.get(topic, "") if level_name == CATEGORY else "",
+        start=day0 + dt.timedelta(days=first),
+        end=day0 + dt.timedelta(days=last + 1),
+        count=count,
+        expected=float(expected),
+        peak_start=day0 + dt.timedelta(days=int(ends[peak]) - W + 1),
+        peak_days=W,
+        peak_count=int(win_count[row, peak]),
+        peak_expected=float(win_expected[row, peak]),
+        surprise=float(surprise[row, peak]),
+        sharpening=float(sharpening),
+        score=float(surprise[row, peak] * sharpening),
+        state=state,
+        flags=flags,
+        ids=[recs[i].id for i in chosen if recs[i].id],
+        series=series,
+    )
+
+
+def _best_start(excess: list[float], offset: int) -> int:
+    """offset + the index where the suffix of `excess` with the largest sum starts."""
+    best, best_at, running = float("-inf"), len(excess) - 1, 0.0
+    for i in range(len(excess) - 1, -1, -1):
+        running += excess[i]
+        if running > best:
+            best, best_at = running, i
+    return offset + best_at
+
+
+def _flag_counts(chosen: list[Record]) -> dict[str, int]:
+    """Appeals with each flag; a record is a repeated complaint when flagged so or when an earlier
+    record of the point came from the same source (address)."""
+    out = {name: 0 for name in Flag.ALL}
+    seen: set[str] = set()
+    for r in chosen:
+        again = bool(r.source) and r.source in seen
+        if r.source:
+            seen.add(r.source)
+        for name in Flag.ALL:
+            bit = Flag.bit(name)
+            if r.flags & bit or (name == "repeated" and again):
+                out[name] += 1
+    return {k: v for k, v in out.items() if v}
+
+
+def _state(row: int, first: int, last_end: int, counts: np.ndarray, n_days: int, cfg: DetectorConfig) -> str:
+    """The point's lifecycle as of the end of the data looked at, from its last two windows."""
+    W = cfg.window_days
+    last_day = n_days - 1
+    if last_day - last_end >= cfg.resolved_after_days:
+        return RESOLVED
+    if first > last_day - W:
+        return NEW
+    current = counts[row, last_day - W + 1 : last_day + 1].sum()
+    previous = counts[row, max(0, last_day - 2 * W + 1) : last_day - W + 1].sum()
+    if current >= previous * cfg.trend_ratio and current - previous >= cfg.trend_min_change:
+        return GROWING
+    if current * cfg.trend_ratio <= previous and previous - current >= cfg.trend_min_change:
+        return EASING
+    return STABLE

@@ -1,0 +1,112 @@
+"""Background work of points of tension: appeals that arrive or change mark their series dirty
+(in the database first), a task recomputes only those series, block by block; a sweeper re-does
+what a lost message left behind, and a daily job moves live points on (a point with no new appeals
+eases and resolves as the days pass)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tsur.appeals.events import AppealChange
+from tsur.appeals.models import Appeal
+from tsur.core import clock
+from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue, periodic
+from tsur.directory.models import Block
+from tsur.tension.engine.model import SeriesKey
+from tsur.tension.models import LIVE_STATES, DirtySeries, TensionPoint
+from tsur.tension.records import Places, keys_of
+from tsur.tension.services import recompute_block
+from tsur.tension.settings import detector_config
+
+log = logging.getLogger(__name__)
+
+
+def mark_appeals(appeal_ids: Iterable[int]) -> list[int]:
+    """Record the series these appeals count in (and those of points they were part of, for an
+    appeal moved to another topic or place) as dirty; returns the blocks to recompute."""
+    ids = sorted(set(appeal_ids))
+    if not ids:
+        return []
+    now = clock.now()
+    appeals = Appeal.objects.filter(pk__in=ids).select_related("category", "block")
+    marks = keys_of(appeals, detector_config().h3_resolution, Places())
+    for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
+        marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
+    if not marks:
+        return []
+    rows = [DirtySeries(block_id=b, place=k.place, level=k.level, topic=k.topic, marked_at=now) for b, k in marks]
+    with transaction.atomic():
+        DirtySeries.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["block", "place", "level", "topic"],
+            update_fields=["marked_at"],
+        )
+    return sorted({b for b, _ in marks})
+
+
+def on_appeals_changed(changes: list[AppealChange]) -> None:
+    """Subscriber of appeal_changed: mark, then enqueue (the sweeper covers a lost enqueue)."""
+    for block_id in mark_appeals(c.appeal_id for c in changes):
+        enqueue("tension_recompute", block_id)
+
+
+@background("tension_recompute")
+def recompute_dirty(block_id: int) -> int:
+    """Claim the block's dirty series, recompute them, drop the rows not marked again meanwhile."""
+    now = clock.now()
+    stale = now - LOST_AFTER
+    claimable = DirtySeries.objects.filter(block_id=block_id).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+    if not claimable.update(claimed_at=now):
+        return 0
+    claimed = DirtySeries.objects.filter(block_id=block_id, claimed_at=now)
+    keys = {SeriesKey(place, level, topic) for place, level, topic in claimed.values_list("place", "level", "topic")}
+    block = Block.objects.filter(pk=block_id).first()
+    if block is None:
+        claimed.delete()
+        return 0
+    written = recompute_block(block, keys=keys, now=now)
+    # A row marked again after the claim (marked_at > now) stays and is swept up again.
+    claimed.filter(marked_at__lte=now).delete()
+    DirtySeries.objects.filter(block_id=block_id, claimed_at=now).update(claimed_at=None)
+    return written
+
+
+@periodic("tension_dirty_requeued")
+def requeue_dirty(now: dt.datetime) -> int:
+    lost = now - LOST_AFTER
+    blocks = list(
+        DirtySeries.objects.filter(marked_at__lt=lost)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lost))
+        .values_list("block_id", flat=True)
+        .distinct()[:REQUEUE_AT_MOST]
+    )
+    for block_id in blocks:
+        enqueue("tension_recompute", block_id)
+    return len(blocks)
+
+
+@periodic("tension_daily")
+def refresh_live(now: dt.datetime) -> int:
+    """Once a day, the series of live points not recomputed today are marked dirty: their state
+    follows the days without new appeals too."""
+    today_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+    stale = TensionPoint.objects.filter(state__in=LIVE_STATES, updated_at__lt=today_start).select_related("category", "block")
+    marks: dict[int, set[SeriesKey]] = defaultdict(set)
+    for tp in stale[:REQUEUE_AT_MOST]:
+        marks[tp.block_id].add(SeriesKey(tp.place, tp.level, tp.topic_code))
+    rows = [DirtySeries(block_id=b, place=k.place, level=k.level, topic=k.topic, marked_at=now) for b, ks in marks.items() for k in ks]
+    if rows:
+        DirtySeries.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["block", "place", "level", "topic"], update_fields=["marked_at"]
+        )
+    for block_id in marks:
+        enqueue("tension_recompute", block_id)
+    return len(rows)
