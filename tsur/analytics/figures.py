@@ -105,18 +105,15 @@ class Overview:
     repeat: int
 
 
-def live_counts(filters: Filters, *, by: str | None = None) -> dict:
-    """Open and overdue now among the selection's appeals; grouped by an Appeal field if `by`."""
+def live_counts(filters: Filters, *, by: tuple[str, ...] = ()) -> dict:
+    """Open and overdue now among the selection's appeals: one dict, or with `by` (Appeal fields)
+    a dict per group keyed by the tuple of the group's values."""
     now = clock.now()
-    appeals = Appeal.objects.filter(filters.appeals_q()).order_by()
-    aggregates = {
-        "open_now": Count("pk", filter=measures.condition("open", now)),
-        "overdue_now": Count("pk", filter=measures.condition("overdue", now)),
-    }
-    open_q = measures.condition("open", now)
-    if by is None:
-        return appeals.filter(open_q).aggregate(**aggregates)
-    return {row[by]: row for row in appeals.filter(open_q).values(by).annotate(**aggregates)}
+    appeals = Appeal.objects.filter(filters.appeals_q(), measures.condition("open", now)).order_by()
+    aggregates = {"open_now": Count("pk"), "overdue_now": Count("pk", filter=measures.condition("overdue", now))}
+    if not by:
+        return appeals.aggregate(**aggregates)
+    return {tuple(row[f] for f in by): row for row in appeals.values(*by).annotate(**aggregates)}
 
 
 def _overview_of(sums: dict, live: dict) -> Overview:
@@ -208,22 +205,13 @@ class Row:
     figures: Overview
 
 
-def by_organisation(filters: Filters) -> list[Row]:
-    """The selection's figures per organisation, largest first."""
-    sums = {r["organisation_id"]: r for r in rollup_rows(filters).values("organisation_id").annotate(**_sums()).order_by()}
-    live = live_counts(filters, by="organisation_id")
-    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*sums, *live} if k is not None])}
-    rows = []
-    for key in {*sums, *live}:
-        org = orgs.get(key)
-        rows.append(
-            Row(key, org.code if org else "", org.short_name if org else "не назначена", _overview_of(_filled(sums.get(key)), live.get(key, {})))
-        )
-    return sorted(rows, key=lambda r: (-r.figures.received, r.name))
-
-
 def _filled(sums: dict | None) -> dict:
     return {name: (sums or {}).get(name) or 0 for name in COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS}
+
+
+def _add(acc: dict, row: dict) -> None:
+    for name in acc:
+        acc[name] += row.get(name) or 0
 
 
 def municipality_of() -> dict[int, Territory]:
@@ -239,28 +227,72 @@ def municipality_of() -> dict[int, Territory]:
     return out
 
 
-def by_municipality(filters: Filters) -> list[Row]:
-    """The selection's figures per municipality; appeals placed only at the region's level (or
-    nowhere) form their own row."""
+@dataclasses.dataclass(frozen=True)
+class Breakdown:
+    """The selection's figures in total, per organisation and per municipality (one pass)."""
+
+    total: Overview
+    organisations: list[Row]
+    municipalities: list[Row]
+
+
+def breakdown(filters: Filters) -> Breakdown:
+    """One grouped read of the rollup (by organisation × territory) and one of the live counts,
+    summed three ways: the whole selection, each organisation, each municipality (appeals placed
+    only at the region's level, or nowhere, form their own row «без муниципалитета»)."""
+    grouped = list(rollup_rows(filters).values("organisation_id", "territory_id").annotate(**_sums()).order_by())
+    live = list(live_counts(filters, by=("organisation_id", "territory_id")).values())
     muni = municipality_of()
-    sums: dict[int | None, dict] = {}
-    for r in rollup_rows(filters).values("territory_id").annotate(**_sums()).order_by():
-        key = muni[r["territory_id"]].pk if r["territory_id"] in muni else None
-        acc = sums.setdefault(key, _filled(None))
-        for name in acc:
-            acc[name] += r[name] or 0
-    live: dict[int | None, dict] = {}
-    for tid, r in live_counts(filters, by="territory_id").items():
-        key = muni[tid].pk if tid in muni else None
-        acc = live.setdefault(key, {"open_now": 0, "overdue_now": 0})
-        acc["open_now"] += r["open_now"]
-        acc["overdue_now"] += r["overdue_now"]
+    total, per_org, per_muni = _filled(None), {}, {}
+    live_total = {"open_now": 0, "overdue_now": 0}
+    live_org: dict = {}
+    live_muni: dict = {}
+    for r in grouped:
+        _add(total, r)
+        _add(per_org.setdefault(r["organisation_id"], _filled(None)), r)
+        m = muni.get(r["territory_id"])
+        _add(per_muni.setdefault(m.pk if m else None, _filled(None)), r)
+    for r in live:
+        _add(live_total, r)
+        _add(live_org.setdefault(r["organisation_id"], {"open_now": 0, "overdue_now": 0}), r)
+        m = muni.get(r["territory_id"])
+        _add(live_muni.setdefault(m.pk if m else None, {"open_now": 0, "overdue_now": 0}), r)
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*per_org, *live_org} if k is not None])}
+    org_rows = []
+    for key in {*per_org, *live_org}:
+        org = orgs.get(key)
+        name = org.short_name if org else "не назначена"
+        org_rows.append(Row(key, org.code if org else "", name, _overview_of(_filled(per_org.get(key)), live_org.get(key, {}))))
     by_pk = {t.pk: t for t in muni.values()}
+    muni_rows = []
+    for key in {*per_muni, *live_muni}:
+        t = by_pk.get(key) if key is not None else None
+        name = t.name if t else "без муниципалитета"
+        muni_rows.append(Row(key, t.code if t else "", name, _overview_of(_filled(per_muni.get(key)), live_muni.get(key, {}))))
+    return Breakdown(
+        total=_overview_of(total, live_total),
+        organisations=sorted(org_rows, key=lambda r: (-r.figures.received, r.name)),
+        municipalities=sorted(muni_rows, key=lambda r: (r.key is None, -r.figures.received, r.name)),
+    )
+
+
+def by_organisation(filters: Filters) -> list[Row]:
+    """The selection's figures per organisation, largest first."""
+    sums = {r["organisation_id"]: r for r in rollup_rows(filters).values("organisation_id").annotate(**_sums()).order_by()}
+    live = live_counts(filters, by=("organisation_id",))
+    live = {k[0]: v for k, v in live.items()}
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*sums, *live} if k is not None])}
     rows = []
     for key in {*sums, *live}:
-        t = by_pk.get(key) if key is not None else None
-        rows.append(Row(key, t.code if t else "", t.name if t else "без муниципалитета", _overview_of(_filled(sums.get(key)), live.get(key, {}))))
-    return sorted(rows, key=lambda r: (r.key is None, -r.figures.received, r.name))
+        org = orgs.get(key)
+        name = org.short_name if org else "не назначена"
+        rows.append(Row(key, org.code if org else "", name, _overview_of(_filled(sums.get(key)), live.get(key, {}))))
+    return sorted(rows, key=lambda r: (-r.figures.received, r.name))
+
+
+def by_municipality(filters: Filters) -> list[Row]:
+    """The selection's figures per municipality."""
+    return breakdown(filters).municipalities
 
 
 @dataclasses.dataclass(frozen=True)

@@ -98,7 +98,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = _parse(request)
     except ValidationFailed as exc:
         return _bad_filters(request, exc, "center_dashboard")
-    overview = figures.overview(filters)
+    parts = figures.breakdown(filters)
+    overview = parts.total
     before = figures.overview(_previous(filters))
     charts = {
         "drill": reverse("workspace:center_appeals"),
@@ -121,8 +122,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "previous": _previous(filters),
         "review_target": getattr(settings, "TSUR_CENTER_REVIEW_TARGET_HOURS", 24),
         "charts": charts,
-        "organisations": figures.by_organisation(filters),
-        "municipalities": figures.by_municipality(filters),
+        "organisations": parts.organisations,
+        "municipalities": parts.municipalities,
     }
     return render(request, "workspace/center/dashboards.html", ctx)
 
@@ -154,10 +155,11 @@ def region(request: HttpRequest) -> HttpResponse:
         filters = _parse(request)
     except ValidationFailed as exc:
         return _bad_filters(request, exc, "center_region")
+    parts = figures.breakdown(filters)
     ctx = {
         **_base(request, filters, "center_region", reverse("workspace:center_region")),
-        "r": kpi.region_figures(filters),
-        "municipalities": figures.by_municipality(filters),
+        "r": kpi.region_figures(filters, parts),
+        "municipalities": parts.municipalities,
     }
     return render(request, "workspace/center/dashboards_region.html", ctx)
 
