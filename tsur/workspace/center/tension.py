@@ -1,5 +1,150 @@
+"""Points of tension in the situation center: the ranked list with the shared filters and
+state/handling chips (`center_tension`), a point's page with its explanation, trend chart, the
+appeals behind it and the decisions (`center_tension_point`), and the decisions' POST endpoints.
+The points come from tsur.tension (queries for reading, services for the decisions)."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from urllib.parse import urlencode
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from tsur.analytics.filters import Filters, choices
+from tsur.core.errors import DomainError, ValidationFailed
+from tsur.directory.models import Organisation
+from tsur.tension import queries, services
+from tsur.tension.models import Handling, State, TensionPoint
+from tsur.workspace.center.guards import center_required
+from tsur.workspace.views import nav_context
+
+SECTION = "center_tension"
+LIST_LIMIT = 300
+APPEALS_PER_PAGE = 50
+
+
+def _chips(request: HttpRequest, all_points: list[TensionPoint], filters: Filters | None) -> dict:
+    """State and handling chips with their counts; each keeps the filters and the other chip."""
+    state = request.GET.get("state", "")
+    handling = request.GET.get("handling", "")
+    base = filters.params() if filters is not None else {}
+
+    def link(**change: str) -> str:
+        params = {**base, "state": state, "handling": handling, **change}
+        return "?" + urlencode({k: v for k, v in params.items() if v})
+
+    states = [{"label": "все", "href": link(state=""), "active": not state, "count": len(all_points)}]
+    for value, label in State.choices:
+        n = sum(1 for p in all_points if p.state == value)
+        states.append({"label": label, "href": link(state=value), "active": state == value, "count": n})
+    handlings = [{"label": "все", "href": link(handling=""), "active": not handling, "count": len(all_points)}]
+    for value, label in Handling.choices:
+        n = sum(1 for p in all_points if p.handling == value)
+        handlings.append({"label": label, "href": link(handling=value), "active": handling == value, "count": n})
+    return {"states": states, "handlings": handlings}
+
+
+@center_required
+@require_GET
+def tension_list(request: HttpRequest) -> HttpResponse:
+    ctx = {**nav_context(request, SECTION), "filter_choices": choices(), "action": reverse("workspace:center_tension")}
+    try:
+        filters = Filters.parse(request.GET)
+    except ValidationFailed as exc:
+        ctx.update({"error": exc.message, "raw": request.GET, "points": [], "filters": None, **_chips(request, [], None)})
+        return render(request, "workspace/center/tension.html", ctx, status=400)
+    state = request.GET.get("state", "")
+    handling = request.GET.get("handling", "")
+    # Closed points (resolved, dismissed) are listed when a chip asks for them.
+    include_closed = state == State.RESOLVED or handling == Handling.DISMISSED or request.GET.get("closed") == "1"
+    all_points = queries.points(filters, limit=LIST_LIMIT, include_closed=include_closed)
+    shown = [p for p in all_points if (not state or p.state == state) and (not handling or p.handling == handling)]
+    ctx.update({"filters": filters, "raw": filters.params(), "points": shown, "limit": LIST_LIMIT, **_chips(request, all_points, filters)})
+    if state:
+        ctx["extra_hidden"] = {"state": state}
+    if handling:
+        ctx.setdefault("extra_hidden", {})["handling"] = handling
+    return render(request, "workspace/center/tension.html", ctx)
+
+
+def _point_page(request: HttpRequest, point: TensionPoint, *, error: str = "", field_errors: dict | None = None, status: int = 200) -> HttpResponse:
+    appeals = queries.point_appeals(point, request.user)
+    page = Paginator(appeals, APPEALS_PER_PAGE).get_page(request.GET.get("page"))
+    ctx = {
+        **nav_context(request, SECTION),
+        "point": point,
+        "page": page,
+        "hidden_appeals": max(point.appeals.count() - appeals.count(), 0),
+        "actions": point.actions.select_related("actor", "organisation"),
+        "organisations": Organisation.objects.filter(is_active=True).order_by("short_name"),
+        "chart": {
+            "days": [d["day"] for d in point.series],
+            "counts": [d["count"] for d in point.series],
+            "expected": [d["expected"] for d in point.series],
+            "start": point.window_start.isoformat(),
+            "end": point.window_end.isoformat(),
+        },
+        "error": error,
+        "field_errors": field_errors or {},
+        "form": request.POST if request.method == "POST" else {},
+        "can_acknowledge": point.handling == Handling.OPEN,
+        "can_dismiss": point.handling != Handling.DISMISSED,
+    }
+    return render(request, "workspace/center/tension_point.html", ctx, status=status)
+
+
+@center_required
+@require_GET
+def tension_point(request: HttpRequest, pk: int) -> HttpResponse:
+    point = get_object_or_404(TensionPoint.objects.select_related("block", "category", "territory", "organisation"), pk=pk)
+    return _point_page(request, point)
+
+
+def _decide(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
+    point = get_object_or_404(TensionPoint.objects.select_related("block", "category", "territory", "organisation"), pk=pk)
+    try:
+        run(point)
+    except DomainError as exc:
+        point.refresh_from_db()
+        return _point_page(request, point, error=exc.message, field_errors=exc.field_errors, status=exc.http_status)
+    messages.success(request, done)
+    return redirect("workspace:center_tension_point", pk=point.pk)
+
+
+@center_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    note = request.POST.get("note", "")
+    return _decide(request, pk, lambda p: services.acknowledge_point(p, request.user, note), "Точка принята к сведению.")
+
+
+@center_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    raw = request.POST.get("organisation", "").strip()
+    organisation = Organisation.objects.filter(code=raw, is_active=True).first() if raw else None
+    note = request.POST.get("note", "")
+    name = organisation.short_name if organisation else ""
+    return _decide(
+        request, pk, lambda p: services.assign_point(p, request.user, organisation, note), f"Точка передана организации «{name}»."
+    )
+
+
+@center_required
+@require_POST
+def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _decide(request, pk, lambda p: services.dismiss_point(p, request.user, reason), "Точка отклонена, причина записана.")
+
+
+urlpatterns = [
+    path("tension/", tension_list, name="center_tension"),
+    path("tension/<int:pk>/", tension_point, name="center_tension_point"),
+    path("tension/<int:pk>/acknowledge/", acknowledge, name="center_tension_acknowledge"),
+    path("tension/<int:pk>/assign/", assign, name="center_tension_assign"),
+    path("tension/<int:pk>/dismiss/", dismiss, name="center_tension_dismiss"),
+]
