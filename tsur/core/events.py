@@ -11,8 +11,10 @@ subscriber and re-done by its sweeper, as every background job here is.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from django.db import transaction
@@ -40,8 +42,12 @@ class Topic(Generic[T]):
 
     def publish(self, events: Sequence[T]) -> None:
         """Deliver `events` to every subscriber after the current transaction commits (at once
-        outside a transaction)."""
+        outside a transaction); inside `gathering()`, when that block ends."""
         if events and self._subscribers:
+            frames = _gathering.get()
+            if frames:
+                frames[-1].setdefault(self, []).extend(events)
+                return
             batch = list(events)
             transaction.on_commit(lambda: self._deliver(batch))
 
@@ -51,3 +57,26 @@ class Topic(Generic[T]):
                 subscriber(events)
             except Exception:
                 log.exception("subscriber %s of %s failed on %d events", uid, self.name, len(events))
+
+
+_gathering: contextvars.ContextVar[tuple[dict[Topic, list], ...]] = contextvars.ContextVar("tsur_events_gathering", default=())
+
+
+@contextlib.contextmanager
+def gathering() -> Iterator[None]:
+    """Hold what every topic publishes inside the block and publish it as one batch per topic when
+    the block ends; discard it if the block raises. For bulk writers that call the services many
+    times in one transaction (the history replay): subscribers then get one call per batch, not one
+    per service call. Open it exactly where a transaction or savepoint is opened (inside
+    `transaction.atomic()`), so what a rolled-back block published is dropped with it; nested
+    blocks hand their events to the enclosing one."""
+    token = _gathering.set((*_gathering.get(), {}))
+    frame = _gathering.get()[-1]
+    try:
+        yield
+    except BaseException:
+        _gathering.reset(token)
+        raise
+    _gathering.reset(token)
+    for topic, events in frame.items():
+        topic.publish(events)

@@ -7,3 +7,11 @@ class ReplayConfig(AppConfig):
 
     name = "tsur.replay"
     verbose_name = "Воспроизведение истории"
+
+    def ready(self) -> None:
+        from tsur.appeals import channels
+        from tsur.replay.config import configs
+
+        # Each configured region's portal is a channel kind of its own (appeal.channel, labels).
+        for config in configs():
+            channels.register(config.channel_code, config.channel_label, config.channel_regime)
