@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tsur.analytics import kpi
+from tsur.analytics import kpi, rollup
 from tsur.analytics.figures import percentile
 from tsur.analytics.filters import Filters
 from tsur.analytics.models import BUCKET_EDGES_HOURS, BUCKETS, DailyFigures
@@ -16,7 +16,9 @@ DAY = dt.date(2025, 3, 3)
 
 
 def figures_row(org, **counts) -> DailyFigures:
-    return DailyFigures.objects.create(day=DAY, organisation_id=org.pk, channel="widget", **counts)
+    row = DailyFigures.objects.create(day=DAY, organisation_id=org.pk, channel="widget", **counts)
+    rollup.sum_coarse(DAY, DAY)
+    return row
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from tests.analytics.helpers import DAY0, history
 from tsur.analytics import measures, rollup, tasks
-from tsur.analytics.models import COUNT_FIELDS, DailyFigures, DirtyDay, Rebuild
+from tsur.analytics.models import COUNT_FIELDS, DailyFigures, DailyPlaceFigures, DailyTopicFigures, DirtyDay, Rebuild
 from tsur.appeals import services
 from tsur.appeals.models import Appeal
 from tsur.core import clock
@@ -29,7 +29,11 @@ def direct(now) -> dict:
 
 
 def rolled() -> dict:
-    return {f: sum(getattr(r, f) for r in DailyFigures.objects.all()) for f in COUNT_FIELDS}
+    """The fine rollup's totals, after checking the two coarse ones sum to the same."""
+    models = (DailyFigures, DailyPlaceFigures, DailyTopicFigures)
+    totals = [{f: sum(getattr(r, f) for r in model.objects.all()) for f in COUNT_FIELDS} for model in models]
+    assert totals[0] == totals[1] == totals[2]
+    return totals[0]
 
 
 def test_it_keeps_the_rollup_equal_to_a_direct_count_as_appeals_change(world):

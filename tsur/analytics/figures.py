@@ -14,7 +14,15 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 
 from tsur.analytics import measures
 from tsur.analytics.filters import Filters
-from tsur.analytics.models import ANSWER_FIELDS, BUCKET_EDGES_HOURS, COUNT_FIELDS, REVIEW_FIELDS, DailyFigures
+from tsur.analytics.models import (
+    ANSWER_FIELDS,
+    BUCKET_EDGES_HOURS,
+    COUNT_FIELDS,
+    REVIEW_FIELDS,
+    DailyFigures,
+    DailyPlaceFigures,
+    DailyTopicFigures,
+)
 from tsur.appeals import channels
 from tsur.appeals.models import Appeal
 from tsur.core import clock
@@ -23,9 +31,34 @@ from tsur.directory.models import Block, Category, Organisation, Territory
 MUNICIPAL_LEVELS = frozenset({Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT})
 
 
-def rollup_rows(filters: Filters) -> QuerySet:
-    """The rollup rows of the selection (the same conditions as `Filters.appeals_q`)."""
-    rows = DailyFigures.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+# Which keys each rollup has, smallest first: a read goes to the first that has every key the
+# selection's conditions and the read's grouping need.
+TABLES = (
+    (DailyTopicFigures, frozenset({"block_id", "category_id", "channel"})),
+    (DailyPlaceFigures, frozenset({"territory_id", "organisation_id"})),
+    (DailyFigures, frozenset({"block_id", "category_id", "channel", "territory_id", "organisation_id"})),
+)
+
+
+def _needs(filters: Filters) -> set[str]:
+    need = set()
+    if filters.category is not None or filters.block is not None:
+        need |= {"block_id", "category_id"}
+    if filters.territory_ids:
+        need.add("territory_id")
+    if filters.organisation is not None:
+        need.add("organisation_id")
+    if filters.channel:
+        need.add("channel")
+    return need
+
+
+def rollup_rows(filters: Filters, *, group: tuple[str, ...] = ()) -> QuerySet:
+    """The rollup rows of the selection (the same conditions as `Filters.appeals_q`), from the
+    smallest rollup that has the keys of the conditions and of `group`."""
+    need = _needs(filters) | {g for g in group if g != "day"}
+    model = next(m for m, keys in TABLES if need <= keys)
+    rows = model.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.category is not None:
         rows = rows.filter(category_id=filters.category.pk)
     elif filters.block is not None:
@@ -167,7 +200,7 @@ def series(filters: Filters, by: str, *, top: int = 8) -> dict:
     starts = [filters.date_from + dt.timedelta(days=i) for i in range(0, filters.days, step)]
     field = "channel" if by == "channel" else DIMENSIONS[by][0]
     per: dict[object, list[int]] = defaultdict(lambda: [0] * len(starts))
-    for row in rollup_rows(filters).values("day", field).annotate(n=Sum("received")).order_by():
+    for row in rollup_rows(filters, group=(field,)).values("day", field).annotate(n=Sum("received")).order_by():
         per[row[field]][(row["day"] - filters.date_from).days // step] += row["n"]
     ranked = sorted(per, key=lambda k: (-sum(per[k]), str(k)))
     names = _names(by, [k for k in ranked if k is not None])
@@ -240,7 +273,8 @@ def breakdown(filters: Filters) -> Breakdown:
     """One grouped read of the rollup (by organisation × territory) and one of the live counts,
     summed three ways: the whole selection, each organisation, each municipality (appeals placed
     only at the region's level, or nowhere, form their own row «без муниципалитета»)."""
-    grouped = list(rollup_rows(filters).values("organisation_id", "territory_id").annotate(**_sums()).order_by())
+    keys = ("organisation_id", "territory_id")
+    grouped = list(rollup_rows(filters, group=keys).values(*keys).annotate(**_sums()).order_by())
     live = list(live_counts(filters, by=("organisation_id", "territory_id")).values())
     muni = municipality_of()
     total, per_org, per_muni = _filled(None), {}, {}
@@ -278,7 +312,8 @@ def breakdown(filters: Filters) -> Breakdown:
 
 def by_organisation(filters: Filters) -> list[Row]:
     """The selection's figures per organisation, largest first."""
-    sums = {r["organisation_id"]: r for r in rollup_rows(filters).values("organisation_id").annotate(**_sums()).order_by()}
+    rows = rollup_rows(filters, group=("organisation_id",))
+    sums = {r["organisation_id"]: r for r in rows.values("organisation_id").annotate(**_sums()).order_by()}
     live = live_counts(filters, by=("organisation_id",))
     live = {k[0]: v for k, v in live.items()}
     orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*sums, *live} if k is not None])}

@@ -41,13 +41,8 @@ COUNT_FIELDS = (
 )
 
 
-class DailyFigures(models.Model):
-    day = models.DateField("день поступления")
-    territory_id = models.IntegerField(null=True)
-    category_id = models.IntegerField(null=True)
-    block_id = models.IntegerField(null=True)
-    organisation_id = models.IntegerField(null=True)
-    channel = models.CharField(max_length=16)
+class Figures(models.Model):
+    """The counts and histograms every rollup row carries (see COUNT_FIELDS)."""
 
     received = models.IntegerField(default=0)
     routed = models.IntegerField(default=0)
@@ -65,6 +60,21 @@ class DailyFigures(models.Model):
     locals().update({name: models.IntegerField(default=0) for name in REVIEW_FIELDS + ANSWER_FIELDS})
 
     class Meta:
+        abstract = True
+
+
+class DailyFigures(Figures):
+    """The fine rollup: every key. It answers any filter; the two coarser ones below are sums of
+    it, made in the same transaction, for the common selections (they are 5-10× smaller)."""
+
+    day = models.DateField("день поступления")
+    territory_id = models.IntegerField(null=True)
+    category_id = models.IntegerField(null=True)
+    block_id = models.IntegerField(null=True)
+    organisation_id = models.IntegerField(null=True)
+    channel = models.CharField(max_length=16)
+
+    class Meta:
         verbose_name = "показатели дня"
         verbose_name_plural = "показатели по дням"
         indexes = [
@@ -72,6 +82,35 @@ class DailyFigures(models.Model):
             models.Index(fields=["organisation_id", "day"]),
             models.Index(fields=["territory_id", "day"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.received}"
+
+
+class DailyPlaceFigures(Figures):
+    """Per day, organisation and territory: selections with no topic or channel condition."""
+
+    day = models.DateField()
+    territory_id = models.IntegerField(null=True)
+    organisation_id = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.received}"
+
+
+class DailyTopicFigures(Figures):
+    """Per day, block, category and channel: selections with no place or organisation condition."""
+
+    day = models.DateField()
+    category_id = models.IntegerField(null=True)
+    block_id = models.IntegerField(null=True)
+    channel = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
 
     def __str__(self) -> str:
         return f"{self.day} {self.received}"

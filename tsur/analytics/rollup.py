@@ -18,7 +18,17 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tsur.analytics import measures
-from tsur.analytics.models import ANSWER_FIELDS, BUCKET_EDGES_HOURS, REVIEW_FIELDS, DailyFigures, DirtyDay, Rebuild
+from tsur.analytics.models import (
+    ANSWER_FIELDS,
+    BUCKET_EDGES_HOURS,
+    COUNT_FIELDS,
+    REVIEW_FIELDS,
+    DailyFigures,
+    DailyPlaceFigures,
+    DailyTopicFigures,
+    DirtyDay,
+    Rebuild,
+)
 from tsur.appeals.models import Appeal
 from tsur.core import clock
 
@@ -80,12 +90,30 @@ def count_rows(day_from: dt.date, day_to: dt.date) -> list[DailyFigures]:
     return [DailyFigures(**row) for row in grouped]
 
 
+# The coarser rollups and their keys: sums of the fine rows, rewritten with them.
+COARSE = ((DailyPlaceFigures, ("day", "territory_id", "organisation_id")), (DailyTopicFigures, ("day", "block_id", "category_id", "channel")))
+SUMS = COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS
+
+
 def _replace(day_from: dt.date, day_to: dt.date) -> tuple[int, int]:
     with transaction.atomic():
         rows = count_rows(day_from, day_to)
         DailyFigures.objects.filter(day__gte=day_from, day__lte=day_to).delete()
         DailyFigures.objects.bulk_create(rows, batch_size=2000)
+        sum_coarse(day_from, day_to)
     return len(rows), sum(r.received for r in rows)
+
+
+def sum_coarse(day_from: dt.date, day_to: dt.date) -> None:
+    """Rewrite the coarser rollups of these days as sums of the fine rows (inside the caller's
+    transaction: the fine and coarse figures of a day change together)."""
+    for model, keys in COARSE:
+        model.objects.filter(day__gte=day_from, day__lte=day_to).delete()
+        fine = DailyFigures.objects.filter(day__gte=day_from, day__lte=day_to).order_by()
+        sums = fine.values(*keys).annotate(**{f"{name}_sum": Sum(name) for name in SUMS})
+        model.objects.bulk_create(
+            [model(**{k: r[k] for k in keys}, **{name: r[f"{name}_sum"] for name in SUMS}) for r in sums], batch_size=2000
+        )
 
 
 def recount_days(day_from: dt.date, day_to: dt.date, *, reason: str, actor=None) -> Rebuild:
@@ -111,11 +139,13 @@ def rebuild_all(*, since: dt.date | None = None, reason: str = Rebuild.Reason.CO
     first = Appeal.objects.order_by("received_at").values_list("received_at", flat=True).first()
     last = Appeal.objects.order_by("-received_at").values_list("received_at", flat=True).first()
     if first is None or last is None:
-        DailyFigures.objects.filter(**({"day__gte": since} if since else {})).delete()
+        for model in (DailyFigures, DailyPlaceFigures, DailyTopicFigures):
+            model.objects.filter(**({"day__gte": since} if since else {})).delete()
         return None
     day_from = since or first.astimezone(tz).date()
     day_to = max(last.astimezone(tz).date(), day_from)
-    DailyFigures.objects.filter(Q(day__lt=first.astimezone(tz).date()) | Q(day__gt=day_to), day__gte=day_from).delete()
+    for model in (DailyFigures, DailyPlaceFigures, DailyTopicFigures):
+        model.objects.filter(Q(day__lt=first.astimezone(tz).date()) | Q(day__gt=day_to), day__gte=day_from).delete()
     return recount_days(day_from, day_to, reason=reason, actor=actor)
 
 
