@@ -31,12 +31,16 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365, help="days of generated history, ending now (default 365)")
         parser.add_argument("--repeat", type=int, default=7, help="requests per page (default 7)")
         parser.add_argument("--seed", type=int, default=2026)
+        # Large batches: the generator joins a duplicate only to a lead in its batch or the one before.
+        parser.add_argument("--batch", type=int, default=20_000, help="appeals per batch of the history generator (default 20000)")
         parser.add_argument("--skip-rebuild", action="store_true", help="measure the figures as they are (no full rebuild)")
 
     def handle(self, *args, **options) -> None:
         if options["database"] and os.environ.get("TSUR_BENCH_CHILD") != "1":
-            argv = [sys.executable, "-m", "tsur", "bench_center", "--count", str(options["count"]), "--days", str(options["days"]),
-                    "--repeat", str(options["repeat"]), "--seed", str(options["seed"])] + ["--skip-rebuild"] * options["skip_rebuild"]
+            argv = [sys.executable, "-m", "tsur", "bench_center"]
+            for name in ("count", "days", "repeat", "seed", "batch"):
+                argv += [f"--{name}", str(options[name])]
+            argv += ["--skip-rebuild"] * options["skip_rebuild"]
             env = {**os.environ, "TSUR_DATABASE_URL": options["database"], "TSUR_BENCH_CHILD": "1", "TSUR_LOG_LEVEL": "WARNING"}
             code = subprocess.call(argv, env=env)
             if code:
@@ -77,7 +81,10 @@ class Command(BaseCommand):
                     last[0] = time.monotonic()
                     self.stderr.write(f"generated {have + done} of {options['count']} ({time.monotonic() - started:.0f} s)")
 
-            made = generate(count=options["count"] - have, days=options["days"], end=clock.now(), seed=options["seed"] + have, progress=progress)
+            made = generate(
+                count=options["count"] - have, days=options["days"], end=clock.now(), seed=options["seed"] + have, batch=options["batch"],
+                progress=progress,
+            )
             result["generated"] = made
             result["generate_s"] = round(time.monotonic() - started, 1)
         result["appeals"] = Appeal.objects.count()
