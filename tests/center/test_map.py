@@ -9,6 +9,7 @@ import h3
 import pytest
 from django.utils import timezone
 
+from tests.center.helpers import make_point
 from tests.factories import new_appeal
 from tsur.core import clock
 from tsur.workspace.center import map as center_map
@@ -57,6 +58,20 @@ def test_it_returns_every_appeal_under_the_cap(client, placed):
     assert first["lat"] == 53.5 and first["category"] == "Ямы на дороге"
     assert "Показаны 5 из 5" in data["note"]
     assert "Без координат: 1" in data["note"]
+    assert data["points"] == []
+
+
+def test_it_draws_the_points_of_tension_with_their_links(client, placed):
+    with clock.at(NOW):
+        point = make_point(placed, first_seen=NOW - dt.timedelta(days=1), start=dt.date(2026, 11, 14))
+        make_point(placed, first_seen=NOW, start=dt.date(2026, 11, 14), state="resolved", lat=None, lon=None)
+    client.force_login(placed.analyst)
+    with clock.at(NOW):
+        data = client.get("/workspace/center/map/data/").json()
+    [p] = data["points"]  # the resolved one is not drawn
+    assert p["id"] == point.pk and p["url"] == f"/workspace/center/tension/{point.pk}/"
+    assert (p["lat"], p["lon"], p["state"], p["state_label"]) == (53.5, 35.45, "growing", "растёт")
+    assert p["title"] == "Ямы на дороге — Район" and "12 обращений" in p["explanation"]
 
 
 def test_it_caps_the_appeals_and_counts_the_rest_in_h3_cells(client, placed, monkeypatch):

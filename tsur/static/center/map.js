@@ -14,7 +14,8 @@
     var tiles = block.getAttribute("data-tiles");
     var STATE_COLOURS = { "new": "#d32f2f", growing: "#ef6c00", stable: "#8e24aa", easing: "#1e88e5", resolved: "#757575" };
 
-    var map = L.map(el, { zoomSnap: 0.25, preferCanvas: true });
+    // maxZoom: without a tile layer nothing else sets it, and clustering needs it.
+    var map = L.map(el, { zoomSnap: 0.25, preferCanvas: true, maxZoom: 18 });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     el.tsurMap = map;  // for the browser tests
     block.setAttribute("data-map-state", "loading");
@@ -46,7 +47,12 @@
     overlays["Границы муниципальных образований"] = boundaries;
     fetch(block.getAttribute("data-boundaries-url"), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (gj) { if (gj) { boundaries.addData(gj); boundaries.bringToBack(); } })
+      .then(function (gj) {
+        if (!gj) return;
+        boundaries.addData(gj);
+        boundaries.bringToBack();
+        block.setAttribute("data-boundaries-drawn", String(gj.features.length));
+      })
       .catch(function () { /* boundaries are optional: the points still show */ });
 
     var cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
@@ -120,7 +126,11 @@
         block.setAttribute("data-appeals-drawn", String(markers.length));
         block.setAttribute("data-points-drawn", String(d.points.length));
       })
-      .catch(function () { say("Не удалось загрузить данные карты. Обновите страницу."); block.setAttribute("data-map-state", "error"); });
+      .catch(function (e) {
+        say("Не удалось загрузить данные карты. Обновите страницу.");
+        block.setAttribute("data-map-state", "error");
+        if (window.console) console.error(e);
+      });
   }
 
   init();

@@ -1,5 +1,154 @@
+"""The governor's situation-center front page: key figures (each a link to its list of appeals),
+the top points of tension with their explanations, what changed since yesterday and since last
+week, and the organisations with the most appeals overdue now."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+import dataclasses
+import datetime as dt
 
-urlpatterns: list[URLPattern] = []
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tsur.analytics import figures
+from tsur.analytics.filters import DEFAULT_DAYS, LONGEST_DAYS, Filters
+from tsur.core import clock
+from tsur.workspace.center import weekly_format as fmt
+from tsur.workspace.center import weekly_tension
+from tsur.workspace.center.guards import center_required
+from tsur.workspace.views import nav_context
+
+TOP_POINTS = 7
+WORST_OVERDUE = 7
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontTile:
+    label: str
+    value: str
+    note: str
+    worse: int  # 1: worse than the period compared with, -1: better, 0: not compared
+    href_query: str  # the drill-down's filters
+    testid: str
+
+
+def _tiles(today: dt.date) -> list[FrontTile]:
+    day = Filters(date_from=today, date_to=today)
+    same_day_last_week = Filters(date_from=today - dt.timedelta(days=7), date_to=today - dt.timedelta(days=7))
+    monday = today - dt.timedelta(days=today.weekday())
+    week = Filters(date_from=monday, date_to=today)
+    last_week = Filters(date_from=monday - dt.timedelta(days=7), date_to=today - dt.timedelta(days=7))
+    month = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today)
+    # Overdue now counts every open appeal, whenever received: the longest period filters allow.
+    everything = Filters(date_from=today - dt.timedelta(days=LONGEST_DAYS - 1), date_to=today)
+
+    received_today = figures.overview(day).received
+    received_then = figures.overview(same_day_last_week).received
+    received_week = figures.overview(week).received
+    received_last_week = figures.overview(last_week).received
+    live = figures.live_counts(everything)
+    recent = figures.overview(month)
+    today_change, _ = fmt.change(
+        received_today, received_then, against="к тому же дню прошлой недели", before="в тот же день прошлой недели"
+    )
+    week_change, _ = fmt.change(
+        received_week, received_last_week, against="к тем же дням прошлой недели", before="в те же дни прошлой недели"
+    )
+    return [
+        FrontTile(
+            "Поступило сегодня", fmt.number(received_today),
+            today_change, 0, day.query(), "tile-today",
+        ),
+        FrontTile(
+            "Поступило за неделю", fmt.number(received_week),
+            f"с понедельника; {week_change}", 0, week.query(), "tile-week",
+        ),
+        FrontTile(
+            "Просрочено сейчас", fmt.number(live.get("overdue_now") or 0),
+            f"в работе: {fmt.number(live.get('open_now') or 0)}", 1 if live.get("overdue_now") else 0,
+            everything.query(only="overdue"), "tile-overdue",
+        ),
+        FrontTile(
+            "Медиана времени ответа", fmt.duration(recent.answer.median_hours),
+            f"за {DEFAULT_DAYS} дней; 90 % ответов — за {fmt.duration(recent.answer.p90_hours)}"
+            if recent.answer.count else f"ответов за {DEFAULT_DAYS} дней не было", 0,
+            month.query(only="answered"), "tile-answer-time",
+        ),
+        FrontTile(
+            "Удовлетворённость", fmt.percent(recent.satisfaction),
+            f"оценки 4–5 за {DEFAULT_DAYS} дней (оценок: {fmt.number(recent.rated)})" if recent.rated else f"оценок за {DEFAULT_DAYS} дней нет",
+            0, month.query(only="rated"), "tile-satisfaction",
+        ),
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeRow:
+    label: str
+    day: str
+    week: str
+
+
+def _changes(now: dt.datetime, today: dt.date) -> tuple[list[ChangeRow], list[dict]]:
+    """Points of tension that appeared, grew or were resolved in the last day and week, and the
+    appeals received in the last day and week against the day and week before."""
+    day = weekly_tension.changes_since(now - dt.timedelta(days=1))
+    week = weekly_tension.changes_since(now - dt.timedelta(days=7))
+
+    def received(first: dt.date, last: dt.date) -> int:
+        return figures.overview(Filters(date_from=first, date_to=last)).received
+
+    yesterday = today - dt.timedelta(days=1)
+    r_day, r_day_before = received(yesterday, yesterday), received(yesterday - dt.timedelta(days=1), yesterday - dt.timedelta(days=1))
+    r_week, r_week_before = received(today - dt.timedelta(days=7), yesterday), received(today - dt.timedelta(days=14), today - dt.timedelta(days=8))
+    rows = [
+        ChangeRow("Новые точки напряжённости", fmt.number(len(day.new)), fmt.number(len(week.new))),
+        ChangeRow("Точки, которые растут", fmt.number(len(day.grown)), fmt.number(len(week.grown))),
+        ChangeRow("Точки, которые разрешились", fmt.number(len(day.resolved)), fmt.number(len(week.resolved))),
+        ChangeRow(
+            "Поступило обращений (за вчера; за 7 дней до сегодня)",
+            f"{fmt.number(r_day)} (днём раньше {fmt.number(r_day_before)})",
+            f"{fmt.number(r_week)} (неделей раньше {fmt.number(r_week_before)})",
+        ),
+    ]
+    names = [{"kind": "новая", "state": "new", "point": p} for p in week.new[:5]]
+    names += [{"kind": "растёт", "state": "growing", "point": p} for p in week.grown[:5]]
+    names += [{"kind": "разрешилась", "state": "resolved", "point": p} for p in week.resolved[:5]]
+    return rows, names
+
+
+@require_GET
+@center_required
+def center(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    today = timezone.localdate(now)
+    month = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today)
+    everything = Filters(date_from=today - dt.timedelta(days=LONGEST_DAYS - 1), date_to=today)
+    changes, change_names = _changes(now, today)
+    overdue = [
+        {"name": o.name, "overdue_now": fmt.number(o.overdue_now), "open_now": fmt.number(o.open_now),
+         "href_query": everything.query(organisation=o.code, only="overdue")}
+        for o in figures.worst_overdue(WORST_OVERDUE)
+    ]  # fmt: skip
+    # Overdue appeals not yet sent to any organisation (registration or routing is late) count in
+    # the tile, so the table names them too, or its rows would not add up to the tile.
+    unassigned = (figures.live_counts(everything, by=("organisation_id",)).get((None,)) or {}).get("overdue_now") or 0
+    ctx = {
+        **nav_context(request, "center"),
+        "now": now,
+        "tiles": _tiles(today),
+        "points": weekly_tension.top_points(month, limit=TOP_POINTS),
+        "changes": changes,
+        "change_names": change_names,
+        "overdue": overdue,
+        "overdue_unassigned": fmt.number(unassigned) if unassigned else "",
+        "overdue_unassigned_query": everything.query(only="overdue"),
+        "month": month,
+    }
+    return render(request, "workspace/center/front.html", ctx)
+
+
+urlpatterns: list[URLPattern] = [path("", center, name="center")]

@@ -29,6 +29,8 @@ from tsur.appeals.models import Status
 from tsur.core.errors import ValidationFailed
 from tsur.directory.models import Category, Territory
 from tsur.lib import geo
+from tsur.tension import queries as tension
+from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.views import nav_context
 
@@ -138,6 +140,34 @@ def _cells(rest: QuerySet) -> list[dict]:
     return cells
 
 
+def _points(filters: Filters) -> list[dict]:
+    """Points of tension with a place on the map: their own point, else their territory's centre."""
+    out = []
+    for p in tension.points(filters, limit=MAP_POINTS_LIMIT):
+        lat, lon = p.lat, p.lon
+        if (lat is None or lon is None) and p.territory_id:
+            lat, lon = p.territory.lat, p.territory.lon
+        if lat is None or lon is None:
+            continue
+        v = weekly_tension.view_of(p)
+        out.append(
+            {
+                "id": v.id,
+                "url": v.url,
+                "lat": round(lat, 6),
+                "lon": round(lon, 6),
+                "state": v.state,
+                "state_label": v.state_label,
+                "score": round(p.score, 3),
+                "score_label": v.score,
+                "count": p.count,
+                "title": v.title,
+                "explanation": v.explanation,
+            }
+        )
+    return out
+
+
 @require_GET
 @center_required
 def center_map_data(request: HttpRequest) -> HttpResponse:
@@ -170,6 +200,7 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
         "appeals": appeals,
         "h3_resolution": MAP_H3_RESOLUTION,
         "cells": cells,
+        "points": _points(filters),
     }
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
