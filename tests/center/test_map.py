@@ -90,7 +90,7 @@ def test_it_caps_the_appeals_and_counts_the_rest_in_h3_cells(client, placed, mon
         assert len(c["outline"]) >= 5
     expected = {h3.latlng_to_cell(53.5 + d * 0.01, 35.5, center_map.MAP_H3_RESOLUTION) for d in (2, 3, 4)}
     assert {c["cell"] for c in data["cells"]} == expected
-    assert "Показаны 2 из 5" in data["note"] and "остальные 3" in data["note"]
+    assert "Показаны 2 из 5" in data["note"] and "остальные 3 — числом по участкам карты" in data["note"]
 
 
 def test_it_applies_the_shared_filters(client, placed):

@@ -75,7 +75,7 @@
 
     function cellLayer(c) {
       var poly = L.polygon(c.outline, { color: "#5d4037", weight: 1, fillColor: "#8d6e63", fillOpacity: Math.min(0.15 + Math.log(1 + c.count) / 12, 0.7) });
-      poly.bindTooltip(c.count.toLocaleString("ru-RU") + " обращ. (ячейка " + c.cell + ")", { sticky: true });
+      poly.bindTooltip("Более ранних обращений на участке: " + c.count.toLocaleString("ru-RU"), { sticky: true });
       return poly;
     }
 
@@ -111,7 +111,7 @@
         cellsLayer.addTo(map);
         cluster.addTo(map);
         overlays["Обращения"] = cluster;
-        overlays["Более ранние обращения (ячейки H3)"] = cellsLayer;
+        overlays["Более ранние обращения (числом по участкам)"] = cellsLayer;
         if (L.heatLayer) {
           heat = L.heatLayer(heatPoints, { radius: 35, blur: 25, maxZoom: 12, minOpacity: 0.3 }).addTo(map);
           overlays["Тепловая карта напряжённости"] = heat;

@@ -184,7 +184,7 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
     unplaced = selected.filter(Q(lat__isnull=True) | Q(lon__isnull=True)).count()
     note = f"Показаны {_number(len(appeals))} из {_number(total)} обращений с координатами"
     if rest_q is not None:
-        note += f"; остальные {_number(total - len(appeals))} — числом по ячейкам"
+        note += f"; остальные {_number(total - len(appeals))} — числом по участкам карты"
     if unplaced:
         note += f". Без координат: {_number(unplaced)}"
     payload = {
