@@ -40,7 +40,7 @@ def test_it_drills_every_tile_down_to_as_many_appeals(world, analyst):
         assert resp.status_code == 200
         html = resp.content.decode()
         checked = 0
-        for code in ("received", "answered", "in_time", "overdue", "good", "reopened", "formal", "returned", "repeat", "review"):
+        for code in ("received", "answered", "in_time", "overdue", "good", "reopened", "formal", "returned", "repeat", "review", "answer"):
             url, value = tile(html, code)
             assert found(analyst, url) == value, code
             checked += value

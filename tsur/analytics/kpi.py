@@ -2,7 +2,8 @@
 
 An organisation's score (0–100) over the selection:
 
-    timeliness   T = answered in time / answered × (1 − overdue now / open now)
+    timeliness   T = answered in time / (answered + overdue now): an appeal past its due date and
+                     still unanswered counts as late already
     quality      Q = 1 − (formal replies + answers returned + reopened + repeat complaints) / answered
                      (not below 0)
     satisfaction S = latest ratings 4–5 / rated
@@ -29,7 +30,7 @@ GREEN, YELLOW = 80.0, 60.0
 NOT_ENOUGH = "недостаточно данных"
 
 FORMULA = (
-    "Своевременность С = ответы в срок / все ответы × (1 − просрочено сейчас / в работе сейчас). "
+    "Своевременность С = ответы в срок / (все ответы + просроченные сейчас без ответа). "
     "Качество К = 1 − (отписки по автоматической проверке + ответы, возвращённые на доработку + "
     "возобновлённые жителями + повторные жалобы на ту же проблему) / все ответы (не ниже 0). "
     "Удовлетворённость У = доля последних оценок жителей 4–5 среди оценённых. "
@@ -75,7 +76,7 @@ def score_of(f: figures.Overview) -> tuple[float | None, float | None, float | N
     overdue_share = f.overdue_now / f.open_now if f.open_now else 0.0
     if f.answered < min_answered():
         return None, overdue_share, None, None, None, f"{NOT_ENOUGH}: ответов {f.answered} из нужных {min_answered()}"
-    timeliness = f.answered_in_time / f.answered * (1 - overdue_share)
+    timeliness = f.answered_in_time / (f.answered + f.overdue_now)
     quality = max(0.0, 1 - (f.formal + f.returned + f.reopened + f.repeat) / f.answered)
     parts = {"timeliness": timeliness, "quality": quality}
     satisfaction = None
