@@ -121,3 +121,15 @@ def test_it_knows_which_week_is_owed():
     assert weekly.due_week(dt.datetime(2026, 11, 23, 7, 0, tzinfo=MSK)) == Week(2026, 47)
     assert weekly.due_week(dt.datetime(2026, 11, 23, 3, 59, tzinfo=dt.UTC)) == Week(2026, 46)  # 06:59 in Moscow
     assert weekly.due_week(dt.datetime(2026, 11, 29, 23, 0, tzinfo=MSK)) == Week(2026, 47)
+
+
+def test_it_makes_a_report_from_the_shell(week_of_appeals, capsys):
+    from django.core.management import CommandError, call_command
+
+    with clock.at(NOW):
+        call_command("weekly_report", "--week", "2026-11-18")
+        with pytest.raises(CommandError, match="не распознана"):
+            call_command("weekly_report", "--week", "позавчера")
+    [entry] = store.reports()
+    assert (entry.week, entry.reason, entry.actor) == ("2026-W47", store.ON_DEMAND, "")
+    assert "2026-W47: " in capsys.readouterr().out
