@@ -108,6 +108,15 @@ def test_it_walks_the_situation_center(page, live_server, world):
     expect()(block).to_have_attribute("data-boundaries-drawn", "2")  # the city and the district
     page.screenshot(path=str(SCREENS / "center-map.png"))
 
+    # The weekly report on screen, made and stored on demand, listed on the reports page.
+    page.goto(f"{live_server.url}/workspace/center/reports/weekly/")
+    expect()(page.locator("[data-testid=weekly-report] h2")).to_have_count(5)
+    page.screenshot(path=str(SCREENS / "center-weekly.png"), full_page=True)
+    page.click("text=Сформировать и сохранить")
+    page.wait_for_url("**/workspace/center/reports/**")
+    expect()(page.locator("[data-testid=stored-reports] tbody tr")).to_have_count(1)
+    expect()(page.locator("[data-testid=stored-reports] tbody tr")).to_contain_text("по запросу")
+
     # The weekly report's PDF, rendered to an image to look at.
     response = page.request.get(f"{live_server.url}/workspace/center/reports/weekly.pdf")
     assert response.ok and response.body().startswith(b"%PDF")
