@@ -35,20 +35,34 @@ class FrontTile:
     testid: str
 
 
-def _tiles(today: dt.date) -> list[FrontTile]:
+# Days of received counts the page reads at once: this week and last, yesterday and the day before.
+DAILY_SPAN = 15
+
+
+def received_per_day(today: dt.date) -> dict[dt.date, int]:
+    """Appeals received on each of the last DAILY_SPAN days, today included (one rollup read)."""
+    span = Filters(date_from=today - dt.timedelta(days=DAILY_SPAN - 1), date_to=today)
+    data = figures.series(span, "block", top=1000)
+    return {span.date_from + dt.timedelta(days=i): sum(s["data"][i] for s in data["series"]) for i in range(DAILY_SPAN)}
+
+
+def _received(daily: dict[dt.date, int], first: dt.date, last: dt.date) -> int:
+    return sum(n for day, n in daily.items() if first <= day <= last)
+
+
+def _tiles(today: dt.date, daily: dict[dt.date, int]) -> list[FrontTile]:
     day = Filters(date_from=today, date_to=today)
-    same_day_last_week = Filters(date_from=today - dt.timedelta(days=7), date_to=today - dt.timedelta(days=7))
     monday = today - dt.timedelta(days=today.weekday())
     week = Filters(date_from=monday, date_to=today)
-    last_week = Filters(date_from=monday - dt.timedelta(days=7), date_to=today - dt.timedelta(days=7))
     month = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today)
     # Overdue now counts every open appeal, whenever received: the longest period filters allow.
     everything = Filters(date_from=today - dt.timedelta(days=LONGEST_DAYS - 1), date_to=today)
+    week_ago = dt.timedelta(days=7)
 
-    received_today = figures.overview(day).received
-    received_then = figures.overview(same_day_last_week).received
-    received_week = figures.overview(week).received
-    received_last_week = figures.overview(last_week).received
+    received_today = daily[today]
+    received_then = daily[today - week_ago]
+    received_week = _received(daily, monday, today)
+    received_last_week = _received(daily, monday - week_ago, today - week_ago)
     live = figures.live_counts(everything)
     recent = figures.overview(month)
     today_change, _ = fmt.change(
@@ -92,18 +106,16 @@ class ChangeRow:
     week: str
 
 
-def _changes(now: dt.datetime, today: dt.date) -> tuple[list[ChangeRow], list[dict]]:
+def _changes(now: dt.datetime, today: dt.date, daily: dict[dt.date, int]) -> tuple[list[ChangeRow], list[dict]]:
     """Points of tension that appeared, grew or were resolved in the last day and week, and the
     appeals received in the last day and week against the day and week before."""
     day = weekly_tension.changes_since(now - dt.timedelta(days=1))
     week = weekly_tension.changes_since(now - dt.timedelta(days=7))
 
-    def received(first: dt.date, last: dt.date) -> int:
-        return figures.overview(Filters(date_from=first, date_to=last)).received
-
     yesterday = today - dt.timedelta(days=1)
-    r_day, r_day_before = received(yesterday, yesterday), received(yesterday - dt.timedelta(days=1), yesterday - dt.timedelta(days=1))
-    r_week, r_week_before = received(today - dt.timedelta(days=7), yesterday), received(today - dt.timedelta(days=14), today - dt.timedelta(days=8))
+    r_day, r_day_before = daily[yesterday], daily[yesterday - dt.timedelta(days=1)]
+    r_week = _received(daily, today - dt.timedelta(days=7), yesterday)
+    r_week_before = _received(daily, today - dt.timedelta(days=14), today - dt.timedelta(days=8))
     rows = [
         ChangeRow("Новые точки напряжённости", fmt.number(len(day.new)), fmt.number(len(week.new))),
         ChangeRow("Точки, которые растут", fmt.number(len(day.grown)), fmt.number(len(week.grown))),
@@ -127,7 +139,8 @@ def center(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate(now)
     month = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today)
     everything = Filters(date_from=today - dt.timedelta(days=LONGEST_DAYS - 1), date_to=today)
-    changes, change_names = _changes(now, today)
+    daily = received_per_day(today)
+    changes, change_names = _changes(now, today, daily)
     overdue = [
         {"name": o.name, "overdue_now": fmt.number(o.overdue_now), "open_now": fmt.number(o.open_now),
          "href_query": everything.query(organisation=o.code, only="overdue")}
@@ -139,7 +152,7 @@ def center(request: HttpRequest) -> HttpResponse:
     ctx = {
         **nav_context(request, "center"),
         "now": now,
-        "tiles": _tiles(today),
+        "tiles": _tiles(today, daily),
         "points": weekly_tension.top_points(month, limit=TOP_POINTS),
         "changes": changes,
         "change_names": change_names,
