@@ -196,7 +196,7 @@ def render_pdf(report: WeeklyReport, *, base_url: str = "") -> bytes:
     """The report as an A4 PDF (WeasyPrint; fonts with Cyrillic from the system's fontconfig)."""
     from weasyprint import CSS, HTML  # heavy (Pango, fonts): loaded only when a PDF is made
 
-    html = render_to_string("workspace/center/weekly_pdf.html", {"report": report, "links": False, "base_url": base_url})
+    html = render_to_string("workspace/center/weekly_pdf.html", {"report": report, "links": False})
     return HTML(string=html, base_url=base_url or None).write_pdf(stylesheets=[CSS(string=_stylesheet())])
 
 
@@ -207,7 +207,7 @@ def generate(week: Week, *, reason: str, actor=None) -> store.StoredReport:
         return store.store_report(week.label, pdf, reason=reason, actor=actor)
 
 
-def due_week(now: dt.datetime) -> Week | None:
+def due_week(now: dt.datetime) -> Week:
     """The week the schedule owes a report for at `now`: last week, from Monday WEEKLY_HOUR."""
     local = timezone.localtime(now)
     monday = local.date() - dt.timedelta(days=local.weekday())
@@ -220,7 +220,7 @@ def run_schedule(now: dt.datetime) -> str:
     """The periodic job: make the owed week's scheduled report unless it is stored. Two workers
     at once: the lock makes the second one find the first one's report and do nothing."""
     week = due_week(now)
-    if week is None or store.has_scheduled(week.label):
+    if store.has_scheduled(week.label):
         return "up to date"
     with store.locked():
         if store.has_scheduled(week.label):
