@@ -86,11 +86,22 @@ def test_it_caps_the_appeals_and_counts_the_rest_in_h3_cells(client, placed, mon
     assert len(set(numbers)) == 2
     assert sum(c["count"] for c in data["cells"]) == 3
     for c in data["cells"]:
-        assert h3.is_valid_cell(c["cell"]) and h3.get_resolution(c["cell"]) == center_map.MAP_H3_RESOLUTION
+        assert h3.is_valid_cell(c["cell"]) and h3.get_resolution(c["cell"]) == center_map.REGION_RESOLUTION
         assert len(c["outline"]) >= 5
-    expected = {h3.latlng_to_cell(53.5 + d * 0.01, 35.5, center_map.MAP_H3_RESOLUTION) for d in (2, 3, 4)}
+    expected = {h3.latlng_to_cell(53.5 + d * 0.01, 35.5, center_map.REGION_RESOLUTION) for d in (2, 3, 4)}
     assert {c["cell"] for c in data["cells"]} == expected
     assert "Показаны 2 из 5" in data["note"] and "остальные 3 — числом по участкам карты" in data["note"]
+
+
+def test_it_counts_finer_cells_within_a_municipality(client, placed, monkeypatch):
+    monkeypatch.setattr(center_map, "MAP_APPEALS_CAP", 2)
+    client.force_login(placed.analyst)
+    with clock.at(NOW):
+        data = client.get("/workspace/center/map/data/", {"territory": "district"}).json()
+    assert data["h3_resolution"] == center_map.TERRITORY_RESOLUTION
+    expected = {h3.latlng_to_cell(53.5 + d * 0.01, 35.5, center_map.TERRITORY_RESOLUTION) for d in (2, 3, 4)}
+    assert {c["cell"] for c in data["cells"]} == expected
+    assert sum(c["count"] for c in data["cells"]) == 3
 
 
 def test_it_applies_the_shared_filters(client, placed):

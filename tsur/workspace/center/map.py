@@ -36,8 +36,11 @@ from tsur.workspace.views import nav_context
 
 # The newest appeals shipped one by one; the rest go as H3-cell counts.
 MAP_APPEALS_CAP = 5000
-# H3 resolution of the aggregated rest: 7 is ~5 km² a cell, a district is a few dozen cells.
-MAP_H3_RESOLUTION = 7
+# H3 resolution of the aggregated rest: region-wide 5 (~250 km² a cell, ~10 km across: a region
+# is a hundred or so cells, each visible at the region's zoom); within a chosen municipality 7
+# (~5 km² a cell, a district is a few dozen cells).
+REGION_RESOLUTION = 5
+TERRITORY_RESOLUTION = 7
 # The SQL pre-binning grid: 1/BINS_PER_DEGREE of a degree (~300 m of latitude).
 BINS_PER_DEGREE = 300
 # Points of tension drawn at most (the list page has them all).
@@ -113,7 +116,13 @@ def _appeals(scope: QuerySet) -> tuple[list[list], Q | None]:
     return appeals, Q(received_at__lt=last_at) | Q(received_at=last_at, pk__lt=last_pk)
 
 
-def _cells(rest: QuerySet) -> list[dict]:
+def h3_resolution(filters: Filters) -> int:
+    if filters.territory is not None and filters.territory.level != Territory.Level.REGION:
+        return TERRITORY_RESOLUTION
+    return REGION_RESOLUTION
+
+
+def _cells(rest: QuerySet, resolution: int) -> list[dict]:
     """The older rest as counts per H3 cell, with each cell's centre and outline."""
     bins = (
         rest.annotate(blat=Round(F("lat") * BINS_PER_DEGREE), blon=Round(F("lon") * BINS_PER_DEGREE))
@@ -123,7 +132,7 @@ def _cells(rest: QuerySet) -> list[dict]:
     )
     counts: dict[str, int] = defaultdict(int)
     for row in bins:
-        cell = h3.latlng_to_cell(row["blat"] / BINS_PER_DEGREE, row["blon"] / BINS_PER_DEGREE, MAP_H3_RESOLUTION)
+        cell = h3.latlng_to_cell(row["blat"] / BINS_PER_DEGREE, row["blon"] / BINS_PER_DEGREE, resolution)
         counts[cell] += row["n"]
     cells = []
     for cell, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -180,7 +189,8 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
     placed = selected.filter(lat__isnull=False, lon__isnull=False)
     appeals, rest_q = _appeals(placed)
     total = placed.count() if rest_q is not None else len(appeals)
-    cells = _cells(placed.filter(rest_q)) if rest_q is not None else []
+    resolution = h3_resolution(filters)
+    cells = _cells(placed.filter(rest_q), resolution) if rest_q is not None else []
     unplaced = selected.filter(Q(lat__isnull=True) | Q(lon__isnull=True)).count()
     note = f"Показаны {_number(len(appeals))} из {_number(total)} обращений с координатами"
     if rest_q is not None:
@@ -198,7 +208,7 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
         "statuses": STATUS_LABELS,
         "appeal_fields": ["number", "lat", "lon", "status", "category", "received_at"],
         "appeals": appeals,
-        "h3_resolution": MAP_H3_RESOLUTION,
+        "h3_resolution": resolution,
         "cells": cells,
         "points": _points(filters),
     }
