@@ -79,6 +79,7 @@ class Player:
     config: RegionConfig
     actors: Actors
     shift: dt.timedelta
+    explain_skips: bool = False
 
     def moment(self, at: dt.datetime) -> dt.datetime:
         return at + self.shift

@@ -38,6 +38,7 @@ class Options:
     shift_to: dt.date | None = None
     batch: int = 200
     started_by: str = "командная строка"
+    explain_skips: bool = False  # list every skipped history step (tsur replay -v 2)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
     outcome.selected = len(chosen)
     set_up_region(config)
     outcome.shift_days = shift_for(options, newest, config)
-    player = Player(config, Actors.of(config), dt.timedelta(days=outcome.shift_days))
+    player = Player(config, Actors.of(config), dt.timedelta(days=outcome.shift_days), options.explain_skips)
     run_row = services.start_run(
         region=config.region, data_dir=str(options.data_dir), shift_days=outcome.shift_days, started_by=options.started_by,
         options={"limit": options.limit, "from": str(options.date_from or ""), "to": str(options.date_to or ""),
@@ -166,6 +167,8 @@ def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_ro
             counts["loaded"] += 1
             counts["steps"] += played.steps
             counts["steps_skipped"] += len(played.skipped)
+            if player.explain_skips:
+                problems += [S.Problem(S.APPEALS_FILE, row.line, f"сообщение {row.external_id}: шаг пропущен: {why}") for why in played.skipped]
             last = row.external_id
             if row.history_cut:
                 problems.append(S.Problem(S.APPEALS_FILE, row.line, f"сообщение {row.external_id}: {row.history_cut}"))

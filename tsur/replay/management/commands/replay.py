@@ -80,6 +80,7 @@ class Command(BaseCommand):
                 date_to=_date(o["date_to"]) if o["date_to"] else None,
                 shift_to=shift_to,
                 batch=o["batch"],
+                explain_skips=o["verbosity"] >= 2,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
