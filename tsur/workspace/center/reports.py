@@ -73,7 +73,7 @@ def center_weekly_pdf(request: HttpRequest) -> HttpResponse:
         week = _week(request)
     except ValidationFailed as exc:
         return _reports_page(request, error=exc.message, status=400)
-    pdf = weekly.render_pdf(weekly.build(week), base_url=request.build_absolute_uri("/"))
+    pdf = weekly.render_pdf(weekly.build(week))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="weekly-{week.label}.pdf"'
     return response

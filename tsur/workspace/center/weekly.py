@@ -192,12 +192,13 @@ def _stylesheet() -> str:
         return handle.read()
 
 
-def render_pdf(report: WeeklyReport, *, base_url: str = "") -> bytes:
-    """The report as an A4 PDF (WeasyPrint; fonts with Cyrillic from the system's fontconfig)."""
+def render_pdf(report: WeeklyReport) -> bytes:
+    """The report as an A4 PDF (WeasyPrint; fonts with Cyrillic from the system's fontconfig).
+    Everything is inline (SVG charts, the stylesheet): WeasyPrint fetches nothing."""
     from weasyprint import CSS, HTML  # heavy (Pango, fonts): loaded only when a PDF is made
 
     html = render_to_string("workspace/center/weekly_pdf.html", {"report": report, "links": False})
-    return HTML(string=html, base_url=base_url or None).write_pdf(stylesheets=[CSS(string=_stylesheet())])
+    return HTML(string=html).write_pdf(stylesheets=[CSS(string=_stylesheet())])
 
 
 def generate(week: Week, *, reason: str, actor=None) -> store.StoredReport:
