@@ -265,3 +265,20 @@ def test_it_loads_the_real_export_into_the_right_districts_and_blocks(db):
         assert district.code == config.districts[row["district"]]
         assert a.block.key == blocks[a.category.code]
     assert Appeal.objects.filter(channel="spb-portal", status=Status.CLOSED).count() > 100
+
+
+def test_it_hands_the_subscribers_one_batch_of_events_per_transaction(db, tmp_path):
+    from tsur.appeals.events import appeal_changed, appeals_received
+
+    changed, received = [], []
+    appeal_changed.subscribe(changed.append, uid="test.replay.changed")
+    appeals_received.subscribe(received.append, uid="test.replay.received")
+    try:
+        replay(four_messages(tmp_path / "spb"), batch=2)
+    finally:
+        appeal_changed.unsubscribe("test.replay.changed")
+        appeals_received.unsubscribe("test.replay.received")
+    assert len(changed) == 2 and len(received) == 2
+    assert sorted(c.event_id for batch in changed for c in batch) == sorted(
+        Event.objects.filter(appeal__channel="spb-portal").values_list("pk", flat=True)
+    )

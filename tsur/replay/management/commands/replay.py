@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from tsur.replay import runner
 from tsur.replay.config import DEFAULT_CONFIG, ConfigError, read_config, set_up_region
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         try:
             shift_to = None
             if o["shift_to"]:
-                shift_to = dt.date.today() if o["shift_to"] == "today" else _date(o["shift_to"])
+                shift_to = timezone.localdate() if o["shift_to"] == "today" else _date(o["shift_to"])
             options = runner.Options(
                 data_dir=self._data_dir(o["data"], config.region),
                 limit=o["limit"],
