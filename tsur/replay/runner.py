@@ -128,13 +128,16 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
     outcome.run_id = run_row.pk
     started = time.monotonic()
     done = 0
+
+    def tick(played: int) -> None:
+        if progress:
+            progress(done + played, len(chosen), time.monotonic() - started)
+
     try:
         for start in range(0, len(chosen), options.batch):
             batch = chosen[start : start + options.batch]
-            _play_batch(player, config, batch, run_row, outcome)
+            _play_batch(player, config, batch, run_row, outcome, tick)
             done += len(batch)
-            if progress:
-                progress(done, len(chosen), time.monotonic() - started)
     except BaseException as exc:
         outcome.seconds = time.monotonic() - started
         services.finish_run(run_row, failed=True, note=f"прерван после {done} из {len(chosen)}: {type(exc).__name__}")
@@ -144,7 +147,8 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
     return outcome
 
 
-def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_row, outcome: Outcome) -> None:
+def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_row, outcome: Outcome,
+                tick: Callable[[int], None]) -> None:
     ids = [r.external_id for r in batch]
     existing = set(Appeal.objects.filter(channel=config.channel_code, external_id__in=ids).values_list("external_id", flat=True))
     counts = {"loaded": 0, "skipped": 0, "failed": 0, "steps": 0, "steps_skipped": 0}
@@ -153,7 +157,8 @@ def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_ro
     # One transaction per batch, one savepoint per appeal and per step; what the services publish
     # reaches the subscribers (analytics, tension, triage) once per batch (core.events.gathering).
     with transaction.atomic(), gathering():
-        for row in batch:
+        for n, row in enumerate(batch, 1):
+            tick(n - 1)
             if row.external_id in existing:
                 counts["skipped"] += 1
                 continue
@@ -173,6 +178,7 @@ def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_ro
             if row.history_cut:
                 problems.append(S.Problem(S.APPEALS_FILE, row.line, f"сообщение {row.external_id}: {row.history_cut}"))
         services.record_batch(run_row, rows=len(batch), last_external_id=last, **counts)
+    tick(len(batch))
     outcome.problems += problems
     for key, value in counts.items():
         setattr(outcome, key, getattr(outcome, key) + value)

@@ -32,8 +32,13 @@ class ProgressBar:
 
     def __init__(self, stream, width: int = 30) -> None:
         self.stream, self.width = stream, width
+        self.drawn = -1.0
 
     def __call__(self, done: int, total: int, seconds: float) -> None:
+        # Redrawn at most twice a second (and at the end): the terminal is not the bottleneck.
+        if done < total and seconds - self.drawn < 0.5:
+            return
+        self.drawn = seconds
         share = done / total if total else 1.0
         rate = done / seconds if seconds > 0 else 0.0
         left = (total - done) / rate if rate else 0.0
