@@ -283,3 +283,14 @@ def test_it_hands_the_subscribers_one_batch_of_events_per_transaction(db, tmp_pa
     assert sorted(c.event_id for batch in changed for c in batch) == sorted(
         Event.objects.filter(appeal__channel="spb-portal").values_list("pk", flat=True)
     )
+
+
+def test_it_keeps_an_appeal_of_an_unknown_organisation_with_the_center(db, tmp_path):
+    folder = write(tmp_path / "spb", [appeal("301", "2021-03-01T10:00:00", org="Ведомство, которого нет в конфигурации")],
+                   [("301", "2021-03-01T10:00:01", M), ("301", "2021-03-02T10:00:00", R), ("301", "2021-03-03T10:00:00", A)])
+    err = io.StringIO()
+    call_command("replay", "--data", str(folder), "--quiet", stderr=err, stdout=io.StringIO())
+    assert "строка 2: сообщение 301: организация «Ведомство, которого нет в конфигурации» не описана" in err.getvalue()
+    a = Appeal.objects.get(external_id="301")
+    assert a.status == Status.MODERATION and a.organisation is None
+    assert ReplayRun.objects.get().steps_skipped == 2
