@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import json
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +29,7 @@ from tsur.appeals.models import Appeal, RejectionReason
 from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
+from tsur.demo import history
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
 
@@ -395,9 +398,28 @@ def pending_extension_count() -> int:
     return ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING).count()
 
 
-def load_demo(count: int = 400) -> tuple[dict[str, int], DemoUsers]:
+RECENT_DAYS = 60  # the appeals replayed through the services are received in these last days
+
+
+def load_demo(
+    count: int = 400, history_days: int = 0, history_per_day: float = history.DEFAULT_PER_DAY, progress=None
+) -> tuple[dict[str, int], DemoUsers]:
+    """Reference data and users; on an empty database also `history_days` of generated history
+    (tsur.demo.history, written in bulk, ending where the recent appeals begin; its live episode runs
+    up to now) and `count` recent appeals through the services. The history publishes nothing to
+    subscribers, so the precomputed figures and the points of tension are then rebuilt from the
+    stored state."""
     counts = load_reference()
     users = create_users()
     if not Appeal.objects.exists():
-        counts["appeals"] = generate_appeals(users, count=count)
+        now = timezone.now()
+        if history_days > 0:
+            counts["history"] = history.generate(
+                days=history_days, end=now - dt.timedelta(days=RECENT_DAYS), live_end=now, per_day=history_per_day, progress=progress
+            )
+        counts["appeals"] = generate_appeals(users, count=count, days=RECENT_DAYS)
+        if history_days > 0:
+            call_command("analytics", "rebuild", stdout=io.StringIO())
+            first = timezone.localtime(now - dt.timedelta(days=RECENT_DAYS + history_days)).date()
+            call_command("tension", "recompute", "--from", first.isoformat(), stdout=io.StringIO(), stderr=io.StringIO())
     return counts, users

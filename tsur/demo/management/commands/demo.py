@@ -20,13 +20,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to listen on")
         parser.add_argument("--appeals", type=int, default=400)
+        parser.add_argument("--history-days", type=int, default=365, help="days of generated history (0: none)")
         parser.add_argument("--no-serve", action="store_true", help="prepare the database and exit")
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         if not Appeal.objects.exists():
             self.stdout.write("Загружаю демо-конфигурацию Калужской области…")
-            load_demo(count=options["appeals"])
+            load_demo(count=options["appeals"], history_days=max(0, options["history_days"]))
         users = create_users()
         addr = options["addr"]
         url = f"http://{addr}"
