@@ -294,3 +294,16 @@ def test_it_keeps_an_appeal_of_an_unknown_organisation_with_the_center(db, tmp_p
     a = Appeal.objects.get(external_id="301")
     assert a.status == Status.MODERATION and a.organisation is None
     assert ReplayRun.objects.get().steps_skipped == 2
+
+
+def test_it_stops_on_ctrl_c_with_a_message_and_no_traceback(db, tmp_path, monkeypatch):
+    from tsur.replay.player import Player
+
+    def interrupted(self, row):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Player, "play", interrupted)
+    with pytest.raises(CommandError, match="повторный запуск продолжит") as caught:
+        call_command("replay", "--data", str(four_messages(tmp_path / "spb")), "--quiet")
+    assert caught.value.returncode == 130 and not Appeal.objects.exists()
+    assert ReplayRun.objects.get().state == ReplayRun.State.FAILED

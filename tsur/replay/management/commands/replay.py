@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils import timezone
 
 from tsur.replay import runner
@@ -95,11 +96,19 @@ class Command(BaseCommand):
             outcome = runner.run(config, options, bar)
         except runner.ReplayError as exc:
             raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise CommandError(self._stopped("прервано"), returncode=130) from None
+        except DatabaseError as exc:
+            raise CommandError(self._stopped(f"ошибка базы данных: {exc}")) from None
         for problem in outcome.problems:
             self.stderr.write(str(problem))
         self.stdout.write("Итог: " + runner.summary(outcome))
         if outcome.loaded + outcome.skipped == 0:
             raise CommandError("не загружено ни одного сообщения: в выгрузке нет пригодных строк для выбранных условий")
+
+    @staticmethod
+    def _stopped(why: str) -> str:
+        return f"\n{why}. Загруженные пакеты сохранены целиком, незавершённый отменён; повторный запуск продолжит с того же места."
 
     @staticmethod
     def _data_dir(value: str | None, region: str) -> Path:
