@@ -98,7 +98,7 @@ def test_it_places_rows_in_h3_cells_with_coordinates(tmp_path: Path):
     f.write_text(_csv(rows), encoding="utf-8")
     points, _ = _run("--data", str(f), *COMMON, "--lat", "lat", "--lon", "lon", "--top", "1", "--parent-topic", "kind")
     assert len(points) == 1
-    assert points[0]["place"].startswith("88") and len(points[0]["place"]) == 15  # an H3 cell at resolution 8
+    assert points[0]["place"].startswith("87") and len(points[0]["place"]) == 15  # an H3 cell at resolution 7
     assert points[0]["topic"] in ("snow", "roads")
 
 

@@ -92,9 +92,10 @@ class DetectorConfig:
         }
     )
     max_sharpening: float = 2.0
-    # The H3 resolution of places when coordinates exist (8: cells of ~0.74 km², a few blocks of a
-    # city; see docs/tension.md for 7 vs 8 vs 9 on the replay).
-    h3_resolution: int = 8
+    # The H3 resolution of places when coordinates exist. 7: cells of ~5 km² (a micro-district, the
+    # area one district service keeps); at 8 and 9 the top points are single buildings, mostly one
+    # author's series of complaints (docs/tension.md compares 7, 8 and 9 on the replay).
+    h3_resolution: int = 7
 
     def with_overrides(self, values: Mapping[str, object]) -> DetectorConfig:
         """A copy with some fields replaced (settings.TSUR_TENSION); unknown names are refused."""

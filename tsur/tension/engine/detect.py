@@ -375,15 +375,17 @@ def _point(
     # It began on the day that starts the largest excess up to the first flagged window's end, and
     # ended on the day that closes the largest excess from the last flagged window's start (the
     # CUSUM's change points, with an allowance of one Poisson deviation a day so that one noisy
-    # day before the pile-up is not taken for its beginning).
+    # day before the pile-up is not taken for its beginning). The span always holds the peak
+    # window, so a point never shows fewer appeals than the window that made it.
     def excess(d: int) -> float:
         mu = expected_on(d)
-        return float(counts[row, d] - mu - max(1.0, mu**0.5))
+        return float(counts[row, d] - mu - mu**0.5)
 
-    first = _best_start([excess(d) for d in range(s0, first_end + 1)], s0)
+    peak_first = int(ends[peak]) - W + 1
+    first = min(_best_start([excess(d) for d in range(s0, first_end + 1)], s0), peak_first)
     last_start = max(last_end - W + 1, first)
     tail = [excess(d) for d in range(last_start, last_end + 1)]
-    last = last_start + len(tail) - 1 - _best_start(tail[::-1], 0)
+    last = max(last_start + len(tail) - 1 - _best_start(tail[::-1], 0), int(ends[peak]))
     count = int(counts[row, first : last + 1].sum())
     expected = sum(expected_on(d) for d in range(first, last + 1))
 

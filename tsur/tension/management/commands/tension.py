@@ -57,7 +57,7 @@ class Command(BaseCommand):
         d.add_argument("--from", dest="date_from", metavar="DATE", help="first day looked at; the history before it is the baseline")
         d.add_argument("--to", dest="date_to", metavar="DATE", help="the day after the last one looked at")
         d.add_argument("--top", type=int, default=0, metavar="N", help="only the N best points")
-        d.add_argument("--h3-resolution", type=int, default=None, metavar="R", help="H3 resolution with --lat/--lon (default 8)")
+        d.add_argument("--h3-resolution", type=int, default=None, metavar="R", help="H3 resolution with --lat/--lon (default 7)")
         d.add_argument("--tz", default="Europe/Moscow", help="zone of times that carry an offset (default Europe/Moscow)")
         d.add_argument("--ids", action="store_true", help="add the ids of the records behind each point")
         r = sub.add_parser("recompute", help="recompute the platform's points from its history")
