@@ -114,3 +114,14 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+def test_it_recomputes_once_after_a_bulk_load_when_paused(world):
+    from tsur.tension.tasks import paused
+
+    with clock.at(NOW), paused():
+        history(world)
+        assert not TensionPoint.objects.exists()
+        assert DirtySeries.objects.filter(block=world.roads).exists()
+    assert the_point().count >= 20
+    assert not DirtySeries.objects.exists()

@@ -5,10 +5,12 @@ eases and resolves as the days pass)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 from django.db.models import Q
@@ -52,9 +54,29 @@ def mark_appeals(appeal_ids: Iterable[int]) -> list[int]:
     return sorted({b for b, _ in marks})
 
 
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("tension_paused", default=False)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """For bulk loads (replay, generated history): inside, changed appeals only mark their series
+    dirty; on leaving, each dirty block is recomputed once instead of once per change. The marks
+    are in the database, so if the load dies midway the sweeper still does the work."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+    for block_id in DirtySeries.objects.values_list("block_id", flat=True).distinct().order_by("block_id"):
+        enqueue("tension_recompute", block_id)
+
+
 def on_appeals_changed(changes: list[AppealChange]) -> None:
     """Subscriber of appeal_changed: mark, then enqueue (the sweeper covers a lost enqueue)."""
-    for block_id in mark_appeals(c.appeal_id for c in changes):
+    blocks = mark_appeals(c.appeal_id for c in changes)
+    if _paused.get():
+        return
+    for block_id in blocks:
         enqueue("tension_recompute", block_id)
 
 
