@@ -48,7 +48,8 @@ def test_it_tells_what_changed_since_a_moment(world):
     since = AT - dt.timedelta(days=1)
     series_growing = [{"day": (TODAY - dt.timedelta(days=n)).isoformat(), "count": 1 if n > 6 else 5, "expected": 1.0} for n in range(20, -1, -1)]
     new = make_point(world, first_seen=AT, updated_at=AT, score=12.0)
-    grown = make_point(world, place="city", territory=world.city, first_seen=AT - dt.timedelta(days=10), updated_at=AT, series=series_growing, score=11.0)
+    grown = make_point(world, place="city", territory=world.city, first_seen=AT - dt.timedelta(days=10), updated_at=AT,
+                       series=series_growing, score=11.0)  # fmt: skip
     flat = make_point(world, place="village", territory=world.village, first_seen=AT - dt.timedelta(days=10), updated_at=AT,
                       series=[{**d, "count": 2} for d in series_growing], score=10.0)  # fmt: skip
     ended = make_point(world, place="region", territory=world.region, state="resolved", first_seen=AT - dt.timedelta(days=20),
