@@ -125,3 +125,25 @@ def test_it_recomputes_once_after_a_bulk_load_when_paused(world):
         assert DirtySeries.objects.filter(block=world.roads).exists()
     assert the_point().count >= 20
     assert not DirtySeries.objects.exists()
+
+
+def test_it_recomputes_after_a_flag_change_only_the_points_holding_the_appeal(world):
+    from tsur.appeals.services import route_appeal
+    from tsur.tension import tasks
+
+    history(world)
+    point = the_point()
+    inside = point.appeals.order_by("pk").first()
+    with clock.at(NOW + dt.timedelta(minutes=1)):
+        outside = new_appeal(world, category_code="garbage", territory_code="city")
+    calls: list[int] = []
+    original = tasks.recompute_block
+    tasks.recompute_block = lambda block, **kw: calls.append(block.pk) or original(block, **kw)
+    try:
+        with clock.at(NOW + dt.timedelta(minutes=2)):
+            route_appeal(outside, world.operator, organisation_code="waste-op")
+            assert calls == []  # not in any point: routing cannot change the points
+            route_appeal(inside, world.operator, organisation_code="roads-min")
+            assert calls == [world.roads.pk]
+    finally:
+        tasks.recompute_block = original

@@ -30,17 +30,39 @@ from tsur.tension.settings import detector_config
 log = logging.getLogger(__name__)
 
 
-def mark_appeals(appeal_ids: Iterable[int]) -> list[int]:
-    """Record the series these appeals count in (and those of points they were part of, for an
-    appeal moved to another topic or place) as dirty; returns the blocks to recompute."""
+# Transitions that change neither whether an appeal counts nor its topic or place, only what
+# sharpens a point (open, overdue, answered, rated, reopened): after these only the stored live
+# points holding the appeal are recomputed. Any other kind (creation, triage, reclassification,
+# a new place, refusal, joining a problem, kinds added later) marks the appeal's series.
+FLAGS_ONLY = frozenset(
+    {
+        "take_to_moderation", "route", "transfer", "return_to_moderation", "assign", "accept", "interim_answer",
+        "request_extension", "grant_extension", "deny_extension", "prepare_answer", "approve_answer", "return_answer",
+        "publish_answer", "deliver_problem_answer", "rate_satisfied", "reopen", "reopen_member", "auto_close",
+        "confirm_resolution", "change_urgency",
+    }
+)  # fmt: skip
+
+
+def mark_appeals(appeal_ids: Iterable[int], *, flags_only: Iterable[int] = ()) -> list[int]:
+    """Record as dirty the series these appeals count in, and those of stored points they are part
+    of (an appeal moved to another topic or place leaves its old point); for `flags_only` appeals
+    only the live points they are part of. Returns the blocks to recompute."""
     ids = sorted(set(appeal_ids))
-    if not ids:
+    touched = sorted(set(flags_only) - set(ids))
+    if not ids and not touched:
         return []
     now = clock.now()
-    appeals = Appeal.objects.filter(pk__in=ids).select_related("category", "block")
-    marks = keys_of(appeals, detector_config().h3_resolution, Places())
-    for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
-        marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
+    marks: set[tuple[int, SeriesKey]] = set()
+    if ids:
+        appeals = Appeal.objects.filter(pk__in=ids).select_related("category", "block")
+        marks = keys_of(appeals, detector_config().h3_resolution, Places())
+        for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
+            marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
+    if touched:
+        live = TensionPoint.objects.filter(appeals__in=touched, state__in=LIVE_STATES).select_related("category", "block")
+        for tp in live.distinct():
+            marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
     if not marks:
         return []
     rows = [DirtySeries(block_id=b, place=k.place, level=k.level, topic=k.topic, marked_at=now) for b, k in marks]
@@ -73,7 +95,10 @@ def paused() -> Iterator[None]:
 
 def on_appeals_changed(changes: list[AppealChange]) -> None:
     """Subscriber of appeal_changed: mark, then enqueue (the sweeper covers a lost enqueue)."""
-    blocks = mark_appeals(c.appeal_id for c in changes)
+    blocks = mark_appeals(
+        (c.appeal_id for c in changes if c.kind not in FLAGS_ONLY),
+        flags_only=[c.appeal_id for c in changes if c.kind in FLAGS_ONLY],
+    )
     if _paused.get():
         return
     for block_id in blocks:
