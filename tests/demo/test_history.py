@@ -128,6 +128,7 @@ def test_it_writes_stories_the_lifecycle_accepts(db, year):
         written = generate(days=40, end=NOW, per_day=25, seed=11)
     assert written == Appeal.objects.count() > 1000
     assert not Resident.objects.exists()
+    assert len(set(Appeal.objects.values_list("access_key", flat=True))) == written  # each its own status-page key
     statuses = Counter(Appeal.objects.values_list("status", flat=True))
     assert statuses[Status.CLOSED] > written / 3
     assert statuses[Status.JOINED] + Appeal.objects.filter(status=Status.CLOSED, problem__isnull=False).count() > 0

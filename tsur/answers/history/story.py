@@ -169,7 +169,7 @@ def build(item: PastAppeal, ref: Reference, in_batch: dict[str, Story], previous
     if territory is None and item.lat is not None and item.lon is not None:
         territory = ref.territory_at(item.lat, item.lon)
     address = clean_text(item.address.strip())[:300]
-    appeal = Appeal(
+    appeal = ref.new_appeal(
         channel=item.channel,
         external_id=item.external_id[:200],
         regime=regime_for(item.channel, category),
