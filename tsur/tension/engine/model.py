@@ -13,7 +13,7 @@ NEW, GROWING, STABLE, EASING, RESOLVED = "new", "growing", "stable", "easing", "
 STATES = (NEW, GROWING, STABLE, EASING, RESOLVED)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Record:
     """One appeal as the detector sees it.
 
