@@ -98,8 +98,9 @@ def kinds(a: Appeal) -> list[str]:
     return list(a.events.order_by("at", "pk").values_list("kind", flat=True))
 
 
-def test_it_loads_the_history_through_the_services_with_statuses_events_and_times(db, tmp_path):
-    outcome = replay(four_messages(tmp_path / "spb"))
+@pytest.mark.parametrize("bulk", [False, True], ids=["one service call per step", "history import per batch"])
+def test_it_loads_the_history_through_the_services_with_statuses_events_and_times(db, tmp_path, bulk):
+    outcome = replay(four_messages(tmp_path / "spb"), bulk=bulk)
     assert (outcome.loaded, outcome.failed, outcome.problems) == (4, 0, [])
 
     a = Appeal.objects.get(channel="spb-portal", external_id="101")
@@ -151,11 +152,12 @@ def test_it_shifts_the_history_so_its_newest_day_lands_on_the_given_date(db, tmp
         replay(tmp_path / "spb", shift_to=dt.date(2026, 12, 6))
 
 
-def test_it_is_idempotent(db, tmp_path):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_it_is_idempotent(db, tmp_path, bulk):
     folder = four_messages(tmp_path / "spb")
-    replay(folder)
+    replay(folder, bulk=bulk)
     counts = (Appeal.objects.count(), Event.objects.count(), Answer.objects.count(), Rating.objects.count())
-    again = replay(folder)
+    again = replay(folder, bulk=bulk)
     assert (again.loaded, again.skipped) == (0, 4)
     assert (Appeal.objects.count(), Event.objects.count(), Answer.objects.count(), Rating.objects.count()) == counts
 
@@ -307,3 +309,19 @@ def test_it_stops_on_ctrl_c_with_a_message_and_no_traceback(db, tmp_path, monkey
         call_command("replay", "--data", str(four_messages(tmp_path / "spb")), "--quiet")
     assert caught.value.returncode == 130 and not Appeal.objects.exists()
     assert ReplayRun.objects.get().state == ReplayRun.State.FAILED
+
+
+def test_it_falls_back_to_the_services_when_the_history_import_refuses_a_batch(db, tmp_path):
+    folder = write(
+        tmp_path / "spb",
+        [appeal("401", "2021-03-01T10:00:00"), appeal("402", "2021-03-01T11:00:00", text="   "), appeal("403", "2021-03-01T12:00:00")],
+        [("401", "2021-03-01T10:00:01", M), ("402", "2021-03-01T11:00:01", M), ("403", "2021-03-01T12:00:01", M),
+         ("403", "2021-03-02T12:00:00", R)],
+    )
+    outcome = replay(folder, bulk=True)
+    assert (outcome.loaded, outcome.failed) == (2, 1)
+    assert [str(p) for p in outcome.problems] == [
+        "appeals.csv.gz, строка 3: сообщение 402 не загружено: Обращение не принято: исправьте отмеченные поля. "
+        "(text: Опишите проблему: текст обращения не может быть пустым.)"
+    ]
+    assert Appeal.objects.get(external_id="403").status == Status.IN_PROGRESS

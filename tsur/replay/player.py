@@ -1,21 +1,7 @@
-"""Playing one portal message's history through the platform's services, each step at its own
-moment (`clock.at`), so the appeal, its events, answers and ratings look as if the platform had
-lived through it. The services check every transition; a step the platform cannot take from the
-state the history has reached is skipped and counted, never forced.
-
-The portal's public statuses map onto the lifecycle (docs/replay.md):
-  Модерация (first)        -> take_to_moderation by the replay's operator
-  Рассмотрение             -> route_appeal to the responsible organisation «по истории портала»,
-                              accepted by that organisation's coordinator
-  Промежуточный ответ      -> give_interim_answer
-  Получен ответ            -> prepare_answer (at the answer's own time when it is the last one),
-                              approve_answer and publish_answer at the status time
-  Завершено: Пользователь удовлетворен -> rate_appeal 5 (closed, satisfied)
-  Завершено: Автоматически -> the auto_close transition
-  Народный контролер подтвердил -> confirm_resolution
-  Модерация (later)        -> reopened (a rating at the reopening threshold) after an answer,
-                              return_to_moderation while the organisation works on it
-"""
+"""Writing a replayed message through the platform's services, one call per transition, each at
+its own moment (`clock.at`), as if the platform had lived through it; or, for speed, a batch of
+them through the history import (`tsur.answers.history.record_history`), which applies the same
+lifecycle checks and service rules to the same plan and writes one statement per table."""
 
 from __future__ import annotations
 
@@ -24,8 +10,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from tsur.answers.history import PastAppeal, PastStep, record_history
 from tsur.answers.services import (
     approve_answer,
     confirm_resolution,
@@ -34,8 +20,7 @@ from tsur.answers.services import (
     publish_answer,
     rate_appeal,
 )
-from tsur.appeals.lifecycle import TRANSITIONS
-from tsur.appeals.models import Appeal, CloseReason, Status
+from tsur.appeals.models import CloseReason
 from tsur.appeals.services import (
     NewAppeal,
     accept_appeal,
@@ -50,28 +35,13 @@ from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.events import gathering
 from tsur.replay import source as S
 from tsur.replay.config import Actors, RegionConfig
-
-ROUTING_REASON = "по истории портала"
-RESOLUTION_SOURCE = "Народный контролёр портала подтвердил решение проблемы"
-SATISFIED_SCORE = 5
-REOPEN_COMMENT = "Автор вернул сообщение на портале: не удовлетворён ответом"
-RETURN_REASON = "Сообщение возвращено на модерацию портала"
-
-
-def answer_gone(at: dt.datetime) -> str:
-    """The text of an earlier answer the export no longer holds (it keeps only the latest)."""
-    return f"Ответ опубликован на портале {timezone.localtime(at):%d.%m.%Y %H:%M}; его текст в выгрузку не вошёл."
+from tsur.replay.plan import Action, Planner
 
 
 @dataclass
 class Played:
-    appeal: Appeal
     steps: int = 0
-    skipped: list[str] = field(default_factory=list)  # "<status> at <time>: why"
-
-
-class StepRefused(Exception):
-    """The history asks for something the services refuse: the appeal stays as far as it got."""
+    skipped: list[str] = field(default_factory=list)  # "<status> <time>: why"
 
 
 @dataclass
@@ -81,120 +51,101 @@ class Player:
     shift: dt.timedelta
     explain_skips: bool = False
 
+    def __post_init__(self) -> None:
+        self.planner = Planner(self.actors.operator, self.actors.coordinators, self.shift)
+
     def moment(self, at: dt.datetime) -> dt.datetime:
         return at + self.shift
 
     def play(self, row: S.Row) -> Played:
-        """Create the appeal and play its history, in one transaction (a savepoint inside the
-        caller's batch): if anything fails, nothing of this appeal is stored."""
+        """Create the appeal and play its history through the services, in one transaction (a
+        savepoint inside the caller's batch): if anything fails, nothing of this appeal is
+        stored; a step the services refuse leaves the appeal as far as its history went."""
+        plan = self.planner.plan(row)
+        played = Played(skipped=list(plan.skipped))
         with transaction.atomic(), gathering():
             with clock.at(self.moment(row.created)):
-                appeal = create_appeal(
-                    NewAppeal(
-                        channel=self.config.channel_code, text=row.text, category_code=row.category_code,
-                        territory_code=row.territory_code, address=row.address, lat=row.lat, lon=row.lon,
-                        external_id=row.external_id, received_at=self.moment(row.created),
-                    )
-                )
-            played = Played(appeal)
-            status = appeal.status
-            answers = [i for i, s in enumerate(row.history) if s.status in (S.INTERIM, S.ANSWERED)]
-            last_answer = answers[-1] if answers else -1
-            before = row.created
-            for i, step in enumerate(row.history):
+                appeal = create_appeal(self._new(row))
+            for n, (step, actions) in enumerate(plan.steps):
                 try:
-                    with clock.at(self.moment(step.at)), transaction.atomic(), gathering():
-                        status = self._step(appeal.pk, status, step, row, before, i == last_answer, played)
-                except StepRefused as exc:
-                    played.skipped.append(f"{step.status} {step.at:%Y-%m-%d %H:%M}: {exc}")
+                    with transaction.atomic(), gathering():
+                        for action in actions:
+                            with clock.at(action.at):
+                                _call(appeal.pk, action)
                 except DomainError as exc:
-                    # The services refused: the appeal stays as far as its history went.
-                    rest = len(row.history) - i
+                    rest = len(plan.steps) - n
                     played.skipped.append(f"{step.status} {step.at:%Y-%m-%d %H:%M}: {refusal(exc)} (не выполнено шагов: {rest})")
                     break
-                before = step.at
+                played.steps += 1
         return played
 
-    def _coordinator(self, row: S.Row):
-        user = self.actors.coordinators.get(row.organisation_code)
-        if user is None:
-            raise StepRefused("организация сообщения не известна — обращение остаётся в ЦУР")
-        return user
+    def record(self, rows: list[S.Row]) -> list[Played]:
+        """The same plans written as one batch by the history import (one statement per table).
+        Raises ValidationFailed, writing nothing, if the import refuses any of them."""
+        plans = [self.planner.plan(row) for row in rows]
+        items = [
+            PastAppeal(
+                key=row.external_id, channel=self.config.channel_code, text=row.text, received_at=self.moment(row.created),
+                category_code=row.category_code, territory_code=row.territory_code, address=row.address, lat=row.lat,
+                lon=row.lon, external_id=row.external_id,
+                steps=[_past(action) for _step, actions in plan.steps for action in actions],
+            )
+            for row, plan in zip(rows, plans, strict=True)
+        ]
+        record_history(items, batch=max(len(items), 1))
+        return [Played(steps=len(plan.steps), skipped=plan.skipped) for plan in plans]
 
-    def _step(self, pk: int, status: str, step: S.Step, row: S.Row, before: dt.datetime, last_answer: bool, played: Played) -> str:
-        operator = self.actors.operator
-        done: list[str] = []
-        if step.status == S.MODERATION:
-            if status == Status.RECEIVED:
-                take_to_moderation(pk, operator)
-                done.append("take_to_moderation")
-            elif status in (Status.ROUTED, Status.IN_PROGRESS):
-                return_to_moderation(pk, operator, reason=RETURN_REASON)
-                done.append("return_to_moderation")
-            elif status in (Status.PUBLISHED, Status.CLOSED) and self._reopenable(pk, status):
-                rate_appeal(pk, None, score=settings.TSUR_REOPEN_MAX_SCORE, comment=REOPEN_COMMENT)
-                done.append("reopen")
-        elif step.status == S.REVIEW:
-            if status in (Status.RECEIVED, Status.MODERATION):
-                coordinator = self._coordinator(row)
-                route_appeal(pk, operator, organisation_code=row.organisation_code, reason=ROUTING_REASON)
-                accept_appeal(pk, coordinator)
-                done += ["route", "accept"]
-        elif step.status == S.INTERIM:
-            if status in (Status.ROUTED, Status.IN_PROGRESS):
-                text = row.answer_text if last_answer and row.answer_text else answer_gone(self.moment(step.at))
-                give_interim_answer(pk, self._coordinator(row), text=text)
-                done.append("interim_answer")
-        elif step.status == S.ANSWERED:
-            if status in (Status.ROUTED, Status.IN_PROGRESS):
-                coordinator = self._coordinator(row)
-                if status == Status.ROUTED:
-                    accept_appeal(pk, coordinator)
-                text = row.answer_text if last_answer and row.answer_text else answer_gone(self.moment(step.at))
-                # The export's answer time is when the organisation wrote the latest answer; the
-                # status changes when the portal published it: the gap is the center's check.
-                written = row.answer_at if last_answer and row.answer_at and before <= row.answer_at <= step.at else step.at
-                with clock.at(self.moment(written)):
-                    prepare_answer(pk, coordinator, text=text)
-                done.append("prepare_answer")
-                if settings.TSUR_ANSWER_CHECK_REQUIRED:  # otherwise prepare_answer publishes at once
-                    approve_answer(pk, operator, note=ROUTING_REASON)
-                    publish_answer(pk, operator)
-                done += ["approve_answer", "publish_answer"]
-        elif step.status == S.SATISFIED:
-            if status == Status.PUBLISHED or (status == Status.CLOSED and self._reopenable(pk, status)):
-                rate_appeal(pk, None, score=SATISFIED_SCORE)
-                done.append("rate_satisfied")
-        elif step.status == S.AUTO_CLOSED:
-            if status == Status.PUBLISHED:
-                auto_close(pk, self.moment(step.at))
-                done.append("auto_close")
-        elif step.status == S.CONFIRMED:
-            if status == Status.PUBLISHED:
-                confirm_resolution(pk, operator, source=RESOLUTION_SOURCE)
-                done.append("confirm_resolution")
-        if not done:
-            raise StepRefused(f"в статусе «{Status(status).label}» этот шаг не выполняется")
-        played.steps += 1
-        for name in done:
-            status = TRANSITIONS[name].target or status
-        return status
-
-    def _reopenable(self, pk: int, status: str) -> bool:
-        """A rating may still change a closed appeal only when it was closed for lack of one."""
-        if status == Status.PUBLISHED:
-            return True
-        return Appeal.objects.filter(pk=pk, close_reason=CloseReason.AUTO).exists()
+    def _new(self, row: S.Row) -> NewAppeal:
+        return NewAppeal(
+            channel=self.config.channel_code, text=row.text, category_code=row.category_code,
+            territory_code=row.territory_code, address=row.address, lat=row.lat, lon=row.lon,
+            external_id=row.external_id, received_at=self.moment(row.created),
+        )
 
 
-def auto_close(pk: int, now: dt.datetime) -> None:
+def _past(action: Action) -> PastStep:
+    return PastStep(name=action.name, at=action.at, actor=action.actor, reason=action.reason,
+                    organisation=action.organisation, text=action.text, score=action.score)
+
+
+def _call(pk: int, a: Action) -> None:
+    """The service that takes this transition (the one door checks it again)."""
+    if a.name == "take_to_moderation":
+        take_to_moderation(pk, a.actor)
+    elif a.name == "return_to_moderation":
+        return_to_moderation(pk, a.actor, reason=a.reason)
+    elif a.name in ("reopen", "rate_satisfied"):
+        rate_appeal(pk, a.actor, score=a.score, comment=a.reason)
+    elif a.name == "route":
+        route_appeal(pk, a.actor, organisation_code=a.organisation, reason=a.reason)
+    elif a.name == "accept":
+        accept_appeal(pk, a.actor)
+    elif a.name == "interim_answer":
+        give_interim_answer(pk, a.actor, text=a.text)
+    elif a.name == "prepare_answer":
+        prepare_answer(pk, a.actor, text=a.text)
+    elif a.name in ("approve_answer", "publish_answer"):
+        if settings.TSUR_ANSWER_CHECK_REQUIRED:  # otherwise prepare_answer has published it at once
+            if a.name == "approve_answer":
+                approve_answer(pk, a.actor, note=a.reason)
+            else:
+                publish_answer(pk, a.actor)
+    elif a.name == "auto_close":
+        auto_close(pk, a.at, a.reason)
+    elif a.name == "confirm_resolution":
+        confirm_resolution(pk, a.actor, source=a.reason)
+    else:
+        raise ValueError(f"no service for the transition {a.name!r}")
+
+
+def auto_close(pk: int, now: dt.datetime, reason: str) -> None:
     """The portal closed the message for want of a rating: the system's auto_close transition,
-    with the reason the portal gives (the platform's own sweeper, answers.auto_close_due, closes
-    by its own count of days, which is not the portal's)."""
+    with the portal's reason (the platform's own sweeper, answers.auto_close_due, closes by its
+    own count of days, which is not the portal's)."""
     with changing(pk, "auto_close", None) as ch:
         ch.appeal.close_reason = CloseReason.AUTO
         ch.appeal.closed_at = now
-        ch.reason = "Закрыто порталом автоматически: автор не оценил ответ"
+        ch.reason = reason
 
 
 def refusal(exc: Exception) -> str:
@@ -205,3 +156,6 @@ def refusal(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = ["Played", "Player", "auto_close", "refusal"]

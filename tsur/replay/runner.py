@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from tsur.appeals.models import Appeal
+from tsur.core.errors import ValidationFailed
 from tsur.core.events import gathering
 from tsur.replay import services
 from tsur.replay import source as S
 from tsur.replay.config import Actors, RegionConfig, set_up_region
-from tsur.replay.player import Player, refusal
+from tsur.replay.player import Played, Player, refusal
 
 DATA_ZONE = "Europe/Moscow"  # the default when the configuration names no zone
 
@@ -39,6 +40,7 @@ class Options:
     batch: int = 200
     started_by: str = "командная строка"
     explain_skips: bool = False  # list every skipped history step (tsur replay -v 2)
+    bulk: bool = False  # write each batch through the history import (tsur.answers.history)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
     run_row = services.start_run(
         region=config.region, data_dir=str(options.data_dir), shift_days=outcome.shift_days, started_by=options.started_by,
         options={"limit": options.limit, "from": str(options.date_from or ""), "to": str(options.date_to or ""),
-                 "shift_to": str(options.shift_to or ""), "batch": options.batch, "config": config.path.name},
+                 "shift_to": str(options.shift_to or ""), "batch": options.batch, "bulk": options.bulk, "config": config.path.name},
     )
     outcome.run_id = run_row.pk
     started = time.monotonic()
@@ -136,7 +138,7 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
     try:
         for start in range(0, len(chosen), options.batch):
             batch = chosen[start : start + options.batch]
-            _play_batch(player, config, batch, run_row, outcome, tick)
+            _play_batch(player, config, batch, run_row, outcome, tick, options.bulk)
             done += len(batch)
     except BaseException as exc:
         outcome.seconds = time.monotonic() - started
@@ -148,26 +150,39 @@ def run(config: RegionConfig, options: Options, progress: Progress | None = None
 
 
 def _play_batch(player: Player, config: RegionConfig, batch: list[S.Row], run_row, outcome: Outcome,
-                tick: Callable[[int], None]) -> None:
+                tick: Callable[[int], None], bulk: bool = False) -> None:
     ids = [r.external_id for r in batch]
     existing = set(Appeal.objects.filter(channel=config.channel_code, external_id__in=ids).values_list("external_id", flat=True))
     counts = {"loaded": 0, "skipped": 0, "failed": 0, "steps": 0, "steps_skipped": 0}
     problems: list[S.Problem] = []
     last = ""
+    new: list[S.Row] = []
+    for row in batch:
+        if row.external_id in existing:
+            counts["skipped"] += 1
+        else:
+            existing.add(row.external_id)  # the same id twice in one export loads once
+            new.append(row)
     # One transaction per batch, one savepoint per appeal and per step; what the services publish
     # reaches the subscribers (analytics, tension, triage) once per batch (core.events.gathering).
     with transaction.atomic(), gathering():
-        for n, row in enumerate(batch, 1):
-            tick(n - 1)
-            if row.external_id in existing:
-                counts["skipped"] += 1
-                continue
-            existing.add(row.external_id)  # the same id twice in one export loads once
+        results: list[tuple[S.Row, Played | Exception]] = []
+        if bulk and new:
             try:
-                played = player.play(row)
-            except Exception as exc:  # any refusal of one appeal is reported on its line, the rest loads
+                results = list(zip(new, player.record(new), strict=True))
+            except ValidationFailed:
+                results = []  # the import refused one of them: this batch goes through the services, one by one
+        if not results:
+            for n, row in enumerate(new, 1):
+                tick(counts["skipped"] + n - 1)
+                try:
+                    results.append((row, player.play(row)))
+                except Exception as exc:  # any refusal of one appeal is reported on its line, the rest loads
+                    results.append((row, exc))
+        for row, played in results:
+            if isinstance(played, Exception):
                 counts["failed"] += 1
-                problems.append(S.Problem(S.APPEALS_FILE, row.line, f"сообщение {row.external_id} не загружено: {refusal(exc)}"))
+                problems.append(S.Problem(S.APPEALS_FILE, row.line, f"сообщение {row.external_id} не загружено: {refusal(played)}"))
                 continue
             counts["loaded"] += 1
             counts["steps"] += played.steps

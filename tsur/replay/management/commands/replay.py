@@ -64,6 +64,10 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", default=None, help="сообщения, созданные по эту дату включительно")
         parser.add_argument("--shift-to", default=None, help="сдвинуть время: последний день данных станет этой датой (или today)")
         parser.add_argument("--batch", type=int, default=200, help="сообщений в одной транзакции (по умолчанию 200)")
+        parser.add_argument(
+            "--bulk", action="store_true",
+            help="пакетная запись через импорт истории (без событий подписчикам: затем tsur analytics rebuild и tsur tension recompute)",
+        )
         parser.add_argument("--setup-only", action="store_true", help="только создать справочники региона")
         parser.add_argument("--quiet", action="store_true", help="без индикатора хода")
 
@@ -88,6 +92,7 @@ class Command(BaseCommand):
                 shift_to=shift_to,
                 batch=o["batch"],
                 explain_skips=o["verbosity"] >= 2,
+                bulk=o["bulk"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
