@@ -195,3 +195,16 @@ def test_it_refuses_joining_a_problem_already_closed(world):
     with pytest.raises(ValidationFailed, match="не открыта"):
         record_history([lead, late])
     assert ex is not None and not Appeal.objects.exists()
+
+
+def test_it_keeps_the_batches_written_before_a_refused_one(world):
+    def item(key: str, steps) -> PastAppeal:
+        return PastAppeal(key=key, channel=Channel.WIDGET, text=TEXT, received_at=at(0), steps=steps)
+
+    fine = [item(f"ok-{n}", [PastStep("take_to_moderation", at(0))]) for n in range(3)]
+    broken = item("broken", [PastStep("take_to_moderation", at(0)), PastStep("approve_answer", at(1), world.operator)])
+    done: list[int] = []
+    with pytest.raises(ValidationFailed, match="«broken»"):
+        record_history([*fine, broken], batch=2, progress=done.append)
+    assert done == [2] and Appeal.objects.count() == 2
+    assert set(Appeal.objects.values_list("status", flat=True)) == {Status.MODERATION}

@@ -153,3 +153,14 @@ def test_it_loads_the_demo_with_a_small_history_before_the_recent_appeals(db, ye
     assert all(a.territory.code == "maloyaroslavets" and a.category.code == "waste-collection-mkd" for a in live)
     assert len(live) < len(history) and all(a.received_at >= start - dt.timedelta(days=11) for a in history)
     assert len(recent) == 3 and all(a.received_at >= start for a in recent)
+
+
+def test_it_refuses_impossible_history_options_clearly(db, year):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="history-days"):
+        call_command("load_demo", "--history-days", "-5")
+    with pytest.raises(ValueError, match="days"):
+        list(stories(days=0, end=NOW))
+    with pytest.raises(ValueError, match="aware"):
+        list(stories(days=5, end=NOW.replace(tzinfo=None)))
