@@ -159,3 +159,11 @@ def test_it_refuses_unusable_files(tmp_path: Path):
     bad_only.write_text("created,district,reason\nnope,north,snow\n", encoding="utf-8")
     with pytest.raises(CommandError, match="no usable rows"):
         _run("--data", str(bad_only), *base)
+
+
+def test_it_reads_semicolon_separated_files_with_a_byte_order_mark(tmp_path: Path):
+    f = tmp_path / "excel.csv"
+    f.write_bytes(b"\xef\xbb\xbf" + _csv(_rows()).replace(",", ";").encode("utf-8"))
+    points, err = _run("--data", str(f), *COMMON)
+    _assert_the_surge(points)
+    assert "0 skipped" in err

@@ -76,7 +76,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict | None, str]]:
         head = raw.read(2)
         raw.seek(0)
         stream = gzip.open(raw) if head == b"\x1f\x8b" else raw
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+        # utf-8-sig: spreadsheet exports often begin with a byte-order mark.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
         try:
             first = text.read(1)
         except (UnicodeDecodeError, OSError, EOFError) as exc:
@@ -114,11 +115,15 @@ def _json_rows(first: str, text: io.TextIOBase) -> Iterator[tuple[int, dict | No
 
 
 def _csv_rows(first: str, text: io.TextIOBase, path: Path) -> Iterator[tuple[int, dict | None, str]]:
+    header_line = first + text.readline()
+
     def chars() -> Iterator[str]:
-        yield first + text.readline()
+        yield header_line
         yield from text
 
-    reader = csv.reader(chars())
+    # Russian spreadsheet exports separate fields with ";" (the comma is the decimal sign).
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(chars(), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -117,11 +119,18 @@ class Command(BaseCommand):
         points = detect(records, start=start, end=end, config=cfg)
         if options["top"]:
             points = points[: options["top"]]
-        for p in points:
-            row = p.as_json(explain(p))
-            if options["ids"]:
-                row["ids"] = p.ids
-            self.stdout.write(json.dumps(row, ensure_ascii=False))
+        try:
+            for p in points:
+                row = p.as_json(explain(p))
+                if options["ids"]:
+                    row["ids"] = p.ids
+                self.stdout.write(json.dumps(row, ensure_ascii=False))
+            self.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`… | head`): nothing more to write, and no traceback. Python
+            # would flush stdout again at exit and fail once more, so it now points to /dev/null.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
         self.stderr.write(
             f"{len(records)} rows read, {skipped} skipped; {len(points)} points for {start} – {end}; "
             f"{time.perf_counter() - started:.1f} s"
