@@ -4,6 +4,8 @@ those decisions, and the series waiting to be recomputed after appeals changed."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -90,6 +92,11 @@ class TensionPoint(models.Model):
     @property
     def topic_code(self) -> str:
         return self.category.code if self.category_id else self.block.key
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day of the span (window_end excludes itself), as people read periods."""
+        return self.window_end - dt.timedelta(days=1)
 
     @property
     def is_live(self) -> bool:
