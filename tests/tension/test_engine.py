@@ -130,3 +130,19 @@ def test_it_declines_russian_nouns():
     assert [plural(n, "обращение", "обращения", "обращений") for n in (1, 2, 5, 11, 21, 22, 112)] == [
         "обращение", "обращения", "обращений", "обращений", "обращение", "обращения", "обращений",
     ]
+
+
+def test_it_expects_a_yearly_seasonal_rise_it_saw_a_year_before():
+    rng = np.random.default_rng(23)
+    records = []
+    for place in PLACES:
+        for n in range(0, 730):
+            # Snow: 1 a day most of the year, a sudden 4 a day from day 300 to 360 of each year.
+            rate = 4.0 if 300 <= n % 365 < 360 else 1.0
+            records += steady(rng, place=place, topic="snow", days=range(n, n + 1), rate=rate, block="roads")
+    start, end = day(365 + 290), day(365 + 330)
+    aware = detect(records, start=start, end=end)
+    blind = detect(records, start=start, end=end, config=DetectorConfig(season_bounds=(1.0, 1.0)))
+    assert len(blind) >= 3  # without last year, this winter's first snow is a surge in every place
+    assert len(aware) < len(blind)
+    assert sum(p.score for p in aware) < 0.5 * sum(p.score for p in blind)
