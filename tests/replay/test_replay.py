@@ -138,8 +138,9 @@ def test_it_loads_the_history_through_the_services_with_statuses_events_and_time
     assert d.events.get(kind="reopen").at == moment("2021-01-16T09:00:00")
 
 
-def test_it_shifts_the_history_so_its_newest_day_lands_on_the_given_date(db, tmp_path):
-    outcome = replay(four_messages(tmp_path / "spb"), shift_to=dt.date(2026, 12, 5))
+@pytest.mark.parametrize("bulk", [False, True])
+def test_it_shifts_the_history_so_its_newest_day_lands_on_the_given_date(db, tmp_path, bulk):
+    outcome = replay(four_messages(tmp_path / "spb"), shift_to=dt.date(2026, 12, 5), bulk=bulk)
     newest = dt.date(2021, 1, 26)
     assert outcome.shift_days == (dt.date(2026, 12, 5) - newest).days
     a = Appeal.objects.get(external_id="101")
