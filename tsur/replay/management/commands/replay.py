@@ -4,6 +4,7 @@ through the platform's services, at its real dates or shifted, with a progress b
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from pathlib import Path
 
@@ -21,6 +22,14 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"дата в формате ГГГГ-ММ-ДД, а не {value!r}") from None
+
+
+def _who() -> str:
+    """The operating-system user who ran the command, for the run's record."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "неизвестный пользователь"
 
 
 def default_data_dir() -> Path:
@@ -93,6 +102,7 @@ class Command(BaseCommand):
                 batch=o["batch"],
                 explain_skips=o["verbosity"] >= 2,
                 bulk=o["bulk"],
+                started_by=f"командная строка ({_who()})",
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
