@@ -208,3 +208,20 @@ def test_it_keeps_the_batches_written_before_a_refused_one(world):
         record_history([*fine, broken], batch=2, progress=done.append)
     assert done == [2] and Appeal.objects.count() == 2
     assert set(Appeal.objects.values_list("status", flat=True)) == {Status.MODERATION}
+
+
+def test_it_gives_an_appeal_never_routed_the_due_dates_of_its_creation(world):
+    with clock.at(at(0)):
+        a = services.create_appeal(
+            services.NewAppeal(channel=Channel.OPERATOR, text=TEXT, category_code="snow", territory_code="city", received_at=at(0))
+        )
+    with clock.at(at(2)):
+        services.reject_appeal(a.pk, world.operator, reason_code="no_content")
+    expected = Appeal.objects.get(pk=a.pk)
+    got = recorded(
+        world, steps=[PastStep("take_to_moderation", at(0)), PastStep("reject", at(2), world.operator, rejection="no_content")],
+        channel=Channel.OPERATOR, category_code="snow", territory_code="city",
+    )
+    for name in ("status", "regime", "urgency", "due_at", "due_explain", "registration_due_at", "transfer_due_at", "closed_at", "version"):
+        assert getattr(got, name) == getattr(expected, name), name
+    assert expected.due_at is not None

@@ -140,6 +140,7 @@ class Story:
     joined_at: dt.datetime | None = None
     join_data: dict | None = None  # the join event's data, and the lead's "problem_led" event's
     led_data: dict | None = None
+    deadlines_due: bool = False  # creation's due dates not computed yet
 
     @property
     def lead_appeal(self) -> Appeal | None:
@@ -190,8 +191,10 @@ def build(item: PastAppeal, ref: Reference, in_batch: dict[str, Story], previous
         created_at=received,
         status=Status.RECEIVED,
     )
-    apply_deadlines(appeal, rules=ref.rules)
-    story = Story(item=item, appeal=appeal)
+    # Creation's due dates are computed when the story needs them: the first step that recomputes
+    # them (routing, nearly always) would overwrite every one of them with the same inputs but the
+    # organisation's calendar, so computing them here too would be done for nothing.
+    story = Story(item=item, appeal=appeal, deadlines_due=True)
     story.events.append(
         EventRow(
             appeal, "created", None, RESIDENT_LABEL, received, "", Status.RECEIVED, "",
@@ -213,6 +216,8 @@ def build(item: PastAppeal, ref: Reference, in_batch: dict[str, Story], previous
             message = exc.message if isinstance(exc, DomainError) else str(exc)
             raise Refused(f"{where}: {message}") from exc
         last = past.at
+    if story.deadlines_due:
+        apply_deadlines(appeal, rules=ref.rules)
     return story
 
 
@@ -327,6 +332,10 @@ def _apply(story: Story, past: PastStep, ref: Reference, in_batch: dict[str, Sto
         data = {"before": a.urgency, "after": past.urgency}
         a.urgency, a.urgency_reason = past.urgency, reason[:300]
     step(a, name)
+    if story.deadlines_due and transition.clock == RESTART:
+        apply_deadlines(a, rules=ref.rules)  # creation's (a restart keeps its registration dates)
+    if transition.clock in (RECOMPUTE, RESTART):
+        story.deadlines_due = False
     if transition.clock == RESTART:
         a.escalation_level, a.reminded_at = 0, None
         apply_deadlines(a, start=at, rules=ref.rules)
