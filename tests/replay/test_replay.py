@@ -254,10 +254,11 @@ def test_it_sets_the_region_up_once_reusing_blocks(db):
     assert Organisation.objects.filter(code__startswith="spb-org-").count() == 79
 
 
-def test_it_loads_the_real_export_into_the_right_districts_and_blocks(db):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_it_loads_the_real_export_into_the_right_districts_and_blocks(db, bulk):
     if not (REAL / "appeals.csv.gz").exists():
         pytest.skip(f"the St Petersburg export is absent ({REAL})")
-    outcome = replay(REAL, limit=300)
+    outcome = replay(REAL, limit=300, bulk=bulk)
     assert outcome.loaded + outcome.failed == 300 and outcome.failed <= 3
     config = read_config(runner_config())
     blocks = {c["code"]: c["block"] for c in config.raw["categories"]}
