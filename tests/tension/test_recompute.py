@@ -147,3 +147,25 @@ def test_it_recomputes_after_a_flag_change_only_the_points_holding_the_appeal(wo
             assert calls == [world.roads.pk]
     finally:
         tasks.recompute_block = original
+
+
+def test_it_dates_points_found_in_history_by_when_they_could_be_seen(world):
+    from tsur.tension import queries
+
+    history(world, days=90, surge_days=0)
+    # A surge long ago, then quiet: a full recompute a month later finds it as history.
+    from tsur.appeals.services import NewAppeal, create_appeals
+
+    long_ago = NOW - dt.timedelta(days=40)
+    items = [
+        NewAppeal(channel="operator", text=f"Яма {k}", category_code="pothole", territory_code="district",
+                  received_at=long_ago + dt.timedelta(hours=k))
+        for k in range(30)
+    ]  # fmt: skip
+    with clock.at(NOW):
+        create_appeals(items, world.operator)
+        call_command("tension", "recompute", "--from", "2025-01-20", stdout=_Sink(), stderr=_Sink())
+        point = the_point()
+        assert point.state == State.RESOLVED
+        assert point.first_seen < NOW - dt.timedelta(days=30)
+        assert all(c.point != point for c in queries.changes(NOW - dt.timedelta(days=1)))

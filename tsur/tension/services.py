@@ -145,7 +145,10 @@ def _write(
         "updated_at": now,
     }
     if tp is None:
-        tp = TensionPoint.objects.create(first_seen=now, **fields)
+        # Found in history (a full recompute, a replay): it was first seen when its first week was
+        # over, not now, so "what changed since yesterday" does not list old points as new.
+        could_see = timezone.make_aware(dt.datetime.combine(p.start + dt.timedelta(days=p.peak_days), dt.time.min))
+        tp = TensionPoint.objects.create(first_seen=min(now, could_see), **fields)
     else:
         before_count = tp.count
         for name, value in fields.items():
