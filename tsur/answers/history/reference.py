@@ -78,7 +78,6 @@ class Reference:
         self.territories = self.routing.by_code
         self.organisations = {o.code: o for o in Organisation.objects.filter(is_active=True)}
         self.rules = DeadlineRules()
-        self.leading: set[int] = set()  # id() of the appeals this call made leads of a problem
         self._labels: dict[int, str] = {}
         self._roles: dict[int, str | None] = {}
         self._memberships: dict[int, object] = {}

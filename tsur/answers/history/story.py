@@ -25,6 +25,7 @@ from tsur.directory.models import Organisation, Urgency
 from tsur.lib.safetext import clean_text
 
 RESIDENT_LABEL = "житель"
+LEADS = "_history_leads_problem"  # marks an appeal this import made the lead of a problem
 # The transitions a history story may take (the package's docstring names those left out).
 SUPPORTED = frozenset(
     {
@@ -423,9 +424,9 @@ def _join(story: Story, past: PastStep, in_batch: dict[str, Story], previous: di
     data: dict = {"lead": lead_appeal.number or past.lead}
     story.refs.append((data, "lead", lead_appeal))
     story.join_data = data
-    if id(lead_appeal) not in ref.leading and lead_appeal.problem_id is None:
+    if not getattr(lead_appeal, LEADS, False) and lead_appeal.problem_id is None:
         # The lead now heads a problem: its version moves and its log says so (as join_to_problem).
-        ref.leading.add(id(lead_appeal))
+        setattr(lead_appeal, LEADS, True)
         lead_appeal.version += 1
         story.led_data = {}
         story.events.append(
