@@ -73,7 +73,7 @@ def recompute_block(
     names = _Names(block)
     categories = {c.code: c for c in Category.objects.filter(block=block)}
     with transaction.atomic():
-        existing = TensionPoint.objects.select_for_update().filter(block=block, window_end__gte=start - dt.timedelta(days=cfg.merge_gap_days))
+        existing = TensionPoint.objects.select_for_update(of=("self",)).filter(block=block, window_end__gte=start - dt.timedelta(days=cfg.merge_gap_days))
         by_key: dict[tuple[str, str, str], list[TensionPoint]] = defaultdict(list)
         for tp in existing.select_related("category"):
             key = (tp.place, tp.level, tp.topic_code)
