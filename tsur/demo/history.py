@@ -32,10 +32,11 @@ from django.utils import timezone
 
 from tsur.accounts.models import Membership, Role
 from tsur.answers.history import PastAppeal, PastStep, Routing, record_history
+from tsur.appeals import channels
 from tsur.appeals.models import RejectionReason
 from tsur.core import clock
 from tsur.demo import history_texts as words
-from tsur.directory.models import Category, Organisation, Street, Territory
+from tsur.directory.models import Category, Organisation, Regime, Street, Territory
 from tsur.lib import geo
 
 DEFAULT_PER_DAY = 42  # the demo region's usual day: ~15,000 appeals a year
@@ -170,7 +171,7 @@ class _World:
         self.center = Organisation.objects.filter(kind=Organisation.Kind.CENTER).order_by("pk").first()
         self.staff = _staff()
         self.operator = next(iter(self.staff.get("operator", [])), None)
-        self.slowness = {o.pk: 0.6 + 1.4 * random.Random(f"{seed}:{o.code}").random() for o in Organisation.objects.all()}
+        self.slowness = {o.pk: 0.6 + random.Random(f"{seed}:{o.code}").random() for o in Organisation.objects.all()}
         self.leads: dict[tuple[str, str], tuple[str, dt.datetime, dt.datetime | None]] = {}
         per_day = max(count / days, 1)
         # A duplicate's lead must be in the same batch of record_history or the one before.
@@ -292,10 +293,14 @@ class _World:
             answerer = staff["executor"]
             story.add("assign", hours=rng.lognormvariate(math.log(3), 0.9), actor=staff.get("coordinator"), executor=answerer, work=True)
         urgent = self.categories[topic.category].default_urgency == "high"
-        if rng.random() < (0.6 if urgent else 0.2):
-            story.add("interim_answer", hours=rng.uniform(1, 20), actor=answerer, work=True, text=rng.choice(words.INTERIM))
+        # The incident regime (social networks, urgent matters) wants a first answer within working
+        # hours; most organisations give an interim one in time, the rest are late.
+        quick = urgent or channels.regime(item.channel) == Regime.INCIDENT
+        if rng.random() < (0.85 if quick else 0.15):
+            story.add("interim_answer", hours=rng.uniform(0.3, 4) if quick else rng.uniform(1, 20), actor=answerer, work=True,
+                      text=rng.choice(words.INTERIM))
         slow = self.slowness.get(org.pk if org else 0, 1.0) * (episode.slow if episode else 1.0)
-        median_days = (1.2 if urgent else 5.0) * slow
+        median_days = (1.2 if urgent else 3.5) * slow
         publish = self._answer(story, topic, answerer, median_days, first=True)
         if place_key not in self.leads or self.leads[place_key][1] < item.received_at - self.lead_window:
             self.leads[place_key] = (item.key, item.received_at, publish)
