@@ -12,12 +12,13 @@ so a count lands in a neighbouring cell only at the very edge.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import h3
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Round
+from django.db.models.functions import Floor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -41,8 +42,10 @@ MAP_APPEALS_CAP = 5000
 # (~5 km² a cell, a district is a few dozen cells).
 REGION_RESOLUTION = 5
 TERRITORY_RESOLUTION = 7
-# The SQL pre-binning grid: 1/BINS_PER_DEGREE of a degree (~300 m of latitude).
-BINS_PER_DEGREE = 300
+# The SQL pre-binning grid per resolution, a bin several times smaller than a cell: 1/60 of a
+# degree (~1.9 km of latitude) for ~10 km cells, 1/300 (~370 m) for ~2.5 km cells. Coarser bins
+# are fewer groups for the database to sort.
+BINS_PER_DEGREE = {REGION_RESOLUTION: 60, TERRITORY_RESOLUTION: 300}
 # Points of tension drawn at most (the list page has them all).
 MAP_POINTS_LIMIT = 500
 
@@ -97,23 +100,11 @@ def center_map(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/center/map.html", ctx, status=400 if error else 200)
 
 
-def _appeals(scope: QuerySet) -> tuple[list[list], Q | None]:
-    """The newest appeals one by one (compact rows), and the condition selecting the older rest
-    (None when everything fitted under the cap)."""
-    categories = dict(Category.objects.values_list("pk", "name"))
-    rows = list(
-        scope.order_by("-received_at", "-pk").values_list("pk", "number", "lat", "lon", "status", "category_id", "received_at")[
-            :MAP_APPEALS_CAP
-        ]
+def _newest(placed: QuerySet) -> list[tuple]:
+    """The newest appeals with coordinates, at most MAP_APPEALS_CAP (one backward index scan)."""
+    return list(
+        placed.order_by("-received_at", "-pk").values_list("number", "lat", "lon", "status", "category_id", "received_at")[:MAP_APPEALS_CAP]
     )
-    appeals = [
-        [number, round(lat, 6), round(lon, 6), status, categories.get(category_id, ""), received.isoformat()]
-        for _pk, number, lat, lon, status, category_id, received in rows
-    ]
-    if len(rows) < MAP_APPEALS_CAP:
-        return appeals, None
-    last_pk, last_at = rows[-1][0], rows[-1][6]
-    return appeals, Q(received_at__lt=last_at) | Q(received_at=last_at, pk__lt=last_pk)
 
 
 def h3_resolution(filters: Filters) -> int:
@@ -122,20 +113,41 @@ def h3_resolution(filters: Filters) -> int:
     return REGION_RESOLUTION
 
 
-def _cells(rest: QuerySet, resolution: int) -> list[dict]:
-    """The older rest as counts per H3 cell, with each cell's centre and outline."""
-    bins = (
-        rest.annotate(blat=Round(F("lat") * BINS_PER_DEGREE), blon=Round(F("lon") * BINS_PER_DEGREE))
+def _bins(selected: QuerySet, per_degree: int) -> tuple[dict[tuple[int, int], int], int]:
+    """One pass over the selection: appeals per lat/lon bin, and how many have no coordinates."""
+    rows = (
+        selected.annotate(blat=Floor(F("lat") * per_degree), blon=Floor(F("lon") * per_degree))
         .values("blat", "blon")
         .annotate(n=Count("pk"))
         .order_by()
     )
+    bins: dict[tuple[int, int], int] = {}
+    unplaced = 0
+    for row in rows:
+        if row["blat"] is None or row["blon"] is None:
+            unplaced += row["n"]
+        else:
+            bins[(int(row["blat"]), int(row["blon"]))] = row["n"]
+    return bins, unplaced
+
+
+def _cells(bins: dict[tuple[int, int], int], shown: list[tuple], per_degree: int, resolution: int) -> list[dict]:
+    """The appeals not shown one by one, as counts per H3 cell with each cell's centre and
+    outline: every bin's count goes to the cell of the bin's centre, less the shown appeals
+    (binned the same way: the same floating-point product and floor as the database's)."""
     counts: dict[str, int] = defaultdict(int)
-    for row in bins:
-        cell = h3.latlng_to_cell(row["blat"] / BINS_PER_DEGREE, row["blon"] / BINS_PER_DEGREE, resolution)
-        counts[cell] += row["n"]
+    cell_of: dict[tuple[int, int], str] = {}
+    for (blat, blon), n in bins.items():
+        cell_of[(blat, blon)] = h3.latlng_to_cell((blat + 0.5) / per_degree, (blon + 0.5) / per_degree, resolution)
+        counts[cell_of[(blat, blon)]] += n
+    for _num, lat, lon, *_rest in shown:
+        key = (math.floor(lat * per_degree), math.floor(lon * per_degree))
+        if key in cell_of:
+            counts[cell_of[key]] -= 1
     cells = []
     for cell, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n <= 0:
+            continue
         lat, lon = h3.cell_to_latlng(cell)
         cells.append(
             {
@@ -186,14 +198,23 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         return JsonResponse({"error": exc.message, "fields": exc.field_errors}, status=400, json_dumps_params={"ensure_ascii": False})
     selected = access.appeals_for(request.user).filter(filters.appeals_q())
-    placed = selected.filter(lat__isnull=False, lon__isnull=False)
-    appeals, rest_q = _appeals(placed)
-    total = placed.count() if rest_q is not None else len(appeals)
+    shown = _newest(selected.filter(lat__isnull=False, lon__isnull=False))
     resolution = h3_resolution(filters)
-    cells = _cells(placed.filter(rest_q), resolution) if rest_q is not None else []
-    unplaced = selected.filter(Q(lat__isnull=True) | Q(lon__isnull=True)).count()
+    per_degree = BINS_PER_DEGREE[resolution]
+    if len(shown) < MAP_APPEALS_CAP:
+        total, cells = len(shown), []
+        unplaced = selected.filter(Q(lat__isnull=True) | Q(lon__isnull=True)).count()
+    else:
+        bins, unplaced = _bins(selected, per_degree)
+        total = sum(bins.values())
+        cells = _cells(bins, shown, per_degree, resolution)
+    categories = dict(Category.objects.values_list("pk", "name"))
+    appeals = [
+        [number, round(lat, 6), round(lon, 6), status, categories.get(category_id, ""), received.isoformat()]
+        for number, lat, lon, status, category_id, received in shown
+    ]
     note = f"Показаны {_number(len(appeals))} из {_number(total)} обращений с координатами"
-    if rest_q is not None:
+    if total > len(appeals):
         note += f"; остальные {_number(total - len(appeals))} — числом по участкам карты"
     if unplaced:
         note += f". Без координат: {_number(unplaced)}"
