@@ -122,3 +122,16 @@ def test_it_explains_a_bad_filter_in_russian(client, placed):
         page = client.get("/workspace/center/map/", {"territory": "atlantis"})
     assert page.status_code == 400
     assert "Территория с кодом «atlantis» не найден" in page.content.decode()
+
+
+def test_it_sends_an_unbounded_score_as_valid_json(client, placed):
+    with clock.at(NOW):
+        make_point(placed, first_seen=NOW, start=dt.date(2026, 11, 14), score=float("inf"), surprise=float("inf"))
+    client.force_login(placed.analyst)
+    with clock.at(NOW):
+        response = client.get("/workspace/center/map/data/")
+        page = client.get("/workspace/center/").content.decode()
+    assert b"Infinity" not in response.content
+    [p] = response.json()["points"]
+    assert p["score"] is None and p["score_label"] == "очень высокая"
+    assert "Оценка очень высокая" in page

@@ -103,7 +103,9 @@
         cluster.addLayers(markers);
         for (var j = 0; j < d.cells.length; j++) cellsLayer.addLayer(cellLayer(d.cells[j]));
         var maxScore = 0, heatPoints = [];
-        d.points.forEach(function (p) { if (p.score > maxScore) maxScore = p.score; });
+        d.points.forEach(function (p) { if (p.score !== null && p.score > maxScore) maxScore = p.score; });
+        /* A score beyond what the server can write (null) is the strongest there is. */
+        d.points.forEach(function (p) { if (p.score === null) p.score = maxScore || 1; });
         d.points.forEach(function (p) {
           pointsLayer.addLayer(pointLayer(p, maxScore));
           heatPoints.push([p.lat, p.lon, maxScore > 0 ? p.score / maxScore : 0.5]);

@@ -179,7 +179,8 @@ def _points(filters: Filters) -> list[dict]:
                 "lon": round(lon, 6),
                 "state": v.state,
                 "state_label": v.state_label,
-                "score": round(p.score, 3),
+                # JSON has no Infinity: an unbounded surprise goes as null (drawn as the strongest).
+                "score": round(p.score, 3) if math.isfinite(p.score) else None,
                 "score_label": v.score,
                 "count": p.count,
                 "title": v.title,

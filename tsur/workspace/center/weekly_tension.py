@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 from django.urls import reverse
 
@@ -41,6 +42,11 @@ def title_of(point: TensionPoint) -> str:
     return f"{topic} — {place}" if place else topic
 
 
+def score_label(score: float) -> str:
+    """The score in Russian; a surprise beyond what floating point holds reads «очень высокая»."""
+    return fmt.number(round(score, 1)) if math.isfinite(score) else "очень высокая"
+
+
 def view_of(point: TensionPoint) -> PointView:
     last_day = point.window_end - dt.timedelta(days=1)
     return PointView(
@@ -49,7 +55,7 @@ def view_of(point: TensionPoint) -> PointView:
         title=title_of(point),
         state=point.state,
         state_label=point.get_state_display(),
-        score=fmt.number(round(point.score, 1)),
+        score=score_label(point.score),
         count=fmt.number(point.count),
         expected=fmt.number(round(point.expected, 1)),
         period=f"{point.window_start:%d.%m} — {last_day:%d.%m.%Y}",
