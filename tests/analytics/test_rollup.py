@@ -8,8 +8,9 @@ import datetime as dt
 from django.core.management import call_command
 
 from tests.analytics.helpers import DAY0, history
-from tsur.analytics import measures, rollup, tasks
-from tsur.analytics.models import COUNT_FIELDS, DailyFigures, DailyPlaceFigures, DailyTopicFigures, DirtyDay, Rebuild
+from tsur.analytics import figures, measures, rollup, tasks
+from tsur.analytics.filters import Filters
+from tsur.analytics.models import COUNT_FIELDS, DailyFigures, DailyPlaceFigures, DailyTopicFigures, DirtyDay, MonthlyPlaceFigures, Rebuild
 from tsur.appeals import services
 from tsur.appeals.models import Appeal
 from tsur.core import clock
@@ -93,3 +94,28 @@ def test_it_runs_the_nightly_rebuild_once_a_night(world):
     assert tasks.nightly(night.replace(hour=3, minute=5)) is True
     assert tasks.nightly(night.replace(hour=4)) is False
     assert Rebuild.objects.filter(reason=Rebuild.Reason.NIGHTLY, finished_at__isnull=False, rows__gt=0).exists()
+
+
+def test_it_reads_whole_months_from_the_monthly_rows_to_the_same_sums(world):
+    history(world)
+    filters = Filters.parse({"from": "2025-02-15", "to": "2025-04-10"})
+    daily = rollup_rows_sums(filters)
+    assert figures.grouped_sums(filters)[0] == daily
+    assert MonthlyPlaceFigures.objects.filter(month=dt.date(2025, 3, 1)).exists()
+    by_org = {r["organisation_id"]: r["received"] for r in figures.grouped_sums(filters, ("organisation_id",))}
+    assert by_org == {None: 2, world.roads_ministry.pk: 4, world.city_admin.pk: 1, world.waste_operator.pk: 1}
+    # A recount of one day rewrites its month's row too.
+    for model in (DailyFigures, DailyPlaceFigures, DailyTopicFigures, MonthlyPlaceFigures):
+        model.objects.all().delete()
+    rollup.recount_days(DAY0.date(), DAY0.date(), reason=Rebuild.Reason.COMMAND)
+    assert figures.grouped_sums(filters)[0]["received"] == 2
+
+
+def rollup_rows_sums(filters) -> dict:
+    from django.db.models import Sum
+
+    from tsur.analytics.models import ANSWER_FIELDS, REVIEW_FIELDS
+
+    return DailyFigures.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to).aggregate(
+        **{n: Sum(n, default=0) for n in COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS}
+    )

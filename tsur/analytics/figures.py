@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
 
-from tsur.analytics import measures
+from tsur.analytics import measures, rollup
 from tsur.analytics.filters import Filters
 from tsur.analytics.models import (
     ANSWER_FIELDS,
@@ -22,6 +22,7 @@ from tsur.analytics.models import (
     DailyFigures,
     DailyPlaceFigures,
     DailyTopicFigures,
+    MonthlyPlaceFigures,
 )
 from tsur.appeals import channels
 from tsur.appeals.models import Appeal
@@ -38,6 +39,7 @@ TABLES = (
     (DailyPlaceFigures, frozenset({"territory_id", "organisation_id"})),
     (DailyFigures, frozenset({"block_id", "category_id", "channel", "territory_id", "organisation_id"})),
 )
+PLACE_KEYS = frozenset({"territory_id", "organisation_id"})
 
 
 def _needs(filters: Filters) -> set[str]:
@@ -74,6 +76,41 @@ def rollup_rows(filters: Filters, *, group: tuple[str, ...] = ()) -> QuerySet:
 
 def _sums() -> dict:
     return {name: Sum(name, default=0) for name in COUNT_FIELDS + REVIEW_FIELDS + ANSWER_FIELDS}
+
+
+def grouped_sums(filters: Filters, keys: tuple[str, ...] = ()) -> list[dict]:
+    """The selection's sums grouped by `keys` (none: one row). When the daily place rollup would
+    serve, whole calendar months are read from the monthly one and only the ragged ends of the
+    period from the daily rows; the partial sums are added up here."""
+    need = _needs(filters) | set(keys)
+    first = rollup.month_start(filters.date_from)
+    if first < filters.date_from:
+        first = rollup.month_end(filters.date_from) + dt.timedelta(days=1)
+    last = rollup.month_start(filters.date_to + dt.timedelta(days=1)) - dt.timedelta(days=1)
+    if not need <= PLACE_KEYS or first > last:
+        rows = rollup_rows(filters, group=keys).order_by()
+        return list(rows.values(*keys).annotate(**_sums())) if keys else [rows.aggregate(**_sums())]
+    parts = [_place_filter(MonthlyPlaceFigures.objects.filter(month__gte=first, month__lte=last), filters)]
+    if filters.date_from < first:
+        parts.append(rollup_rows(dataclasses.replace(filters, date_to=first - dt.timedelta(days=1)), group=keys))
+    if last < filters.date_to:
+        parts.append(rollup_rows(dataclasses.replace(filters, date_from=last + dt.timedelta(days=1)), group=keys))
+    merged: dict[tuple, dict] = {}
+    for part in parts:
+        part = part.order_by()
+        found = part.values(*keys).annotate(**_sums()) if keys else [part.aggregate(**_sums())]
+        for row in found:
+            acc = merged.setdefault(tuple(row[k] for k in keys), {**{k: row[k] for k in keys}, **_filled(None)})
+            _add(acc, row)
+    return list(merged.values()) or ([] if keys else [_filled(None)])
+
+
+def _place_filter(rows: QuerySet, filters: Filters) -> QuerySet:
+    if filters.territory_ids:
+        rows = rows.filter(territory_id__in=sorted(filters.territory_ids))
+    if filters.organisation is not None:
+        rows = rows.filter(organisation_id=filters.organisation.pk)
+    return rows
 
 
 def percentile(histogram: list[int], q: float) -> float | None:
@@ -175,7 +212,7 @@ def _overview_of(sums: dict, live: dict) -> Overview:
 
 def overview(filters: Filters) -> Overview:
     """Every headline figure of the selection."""
-    return _overview_of(rollup_rows(filters).aggregate(**_sums()), live_counts(filters))
+    return _overview_of(_filled(grouped_sums(filters)[0]), live_counts(filters))
 
 
 # --- over time -----------------------------------------------------------------------------------
@@ -243,8 +280,10 @@ def _filled(sums: dict | None) -> dict:
 
 
 def _add(acc: dict, row: dict) -> None:
+    """Add a row's sums into `acc` (its keys, the *_id fields, are left alone)."""
     for name in acc:
-        acc[name] += row.get(name) or 0
+        if not name.endswith("_id"):
+            acc[name] += row.get(name) or 0
 
 
 def municipality_of() -> dict[int, Territory]:
@@ -274,7 +313,7 @@ def breakdown(filters: Filters) -> Breakdown:
     summed three ways: the whole selection, each organisation, each municipality (appeals placed
     only at the region's level, or nowhere, form their own row «без муниципалитета»)."""
     keys = ("organisation_id", "territory_id")
-    grouped = list(rollup_rows(filters, group=keys).values(*keys).annotate(**_sums()).order_by())
+    grouped = grouped_sums(filters, keys)
     live = list(live_counts(filters, by=("organisation_id", "territory_id")).values())
     muni = municipality_of()
     total, per_org, per_muni = _filled(None), {}, {}
@@ -312,8 +351,7 @@ def breakdown(filters: Filters) -> Breakdown:
 
 def by_organisation(filters: Filters) -> list[Row]:
     """The selection's figures per organisation, largest first."""
-    rows = rollup_rows(filters, group=("organisation_id",))
-    sums = {r["organisation_id"]: r for r in rows.values("organisation_id").annotate(**_sums()).order_by()}
+    sums = {r["organisation_id"]: r for r in grouped_sums(filters, ("organisation_id",))}
     live = live_counts(filters, by=("organisation_id",))
     live = {k[0]: v for k, v in live.items()}
     orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[k for k in {*sums, *live} if k is not None])}

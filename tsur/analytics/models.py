@@ -101,6 +101,21 @@ class DailyPlaceFigures(Figures):
         return f"{self.day} {self.received}"
 
 
+class MonthlyPlaceFigures(Figures):
+    """Per calendar month, organisation and territory: the sums of DailyPlaceFigures over the
+    month. A long period reads whole months here and only its ragged ends from the daily rows."""
+
+    month = models.DateField()  # the first day of the month
+    territory_id = models.IntegerField(null=True)
+    organisation_id = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.received}"
+
+
 class DailyTopicFigures(Figures):
     """Per day, block, category and channel: selections with no place or organisation condition."""
 

@@ -27,6 +27,7 @@ from tsur.analytics.models import (
     DailyPlaceFigures,
     DailyTopicFigures,
     DirtyDay,
+    MonthlyPlaceFigures,
     Rebuild,
 )
 from tsur.appeals.models import Appeal
@@ -104,16 +105,33 @@ def _replace(day_from: dt.date, day_to: dt.date) -> tuple[int, int]:
     return len(rows), sum(r.received for r in rows)
 
 
+def _resum(source, target, keys: tuple[str, ...], day_from: dt.date, day_to: dt.date, **extra) -> None:
+    rows = source.objects.filter(day__gte=day_from, day__lte=day_to).order_by()
+    sums = rows.values(*keys).annotate(**{f"{name}_sum": Sum(name) for name in SUMS})
+    target.objects.bulk_create(
+        [target(**extra, **{k: r[k] for k in keys}, **{name: r[f"{name}_sum"] for name in SUMS}) for r in sums], batch_size=2000
+    )
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def sum_coarse(day_from: dt.date, day_to: dt.date) -> None:
-    """Rewrite the coarser rollups of these days as sums of the fine rows (inside the caller's
-    transaction: the fine and coarse figures of a day change together)."""
+    """Rewrite the coarser rollups of these days (and the monthly rows of their months) as sums
+    of the fine rows, inside the caller's transaction: the figures of a day change together."""
     for model, keys in COARSE:
         model.objects.filter(day__gte=day_from, day__lte=day_to).delete()
-        fine = DailyFigures.objects.filter(day__gte=day_from, day__lte=day_to).order_by()
-        sums = fine.values(*keys).annotate(**{f"{name}_sum": Sum(name) for name in SUMS})
-        model.objects.bulk_create(
-            [model(**{k: r[k] for k in keys}, **{name: r[f"{name}_sum"] for name in SUMS}) for r in sums], batch_size=2000
-        )
+        _resum(DailyFigures, model, keys, day_from, day_to)
+    month = month_start(day_from)
+    while month <= day_to:
+        MonthlyPlaceFigures.objects.filter(month=month).delete()
+        _resum(DailyPlaceFigures, MonthlyPlaceFigures, ("territory_id", "organisation_id"), month, month_end(month), month=month)
+        month = month_end(month) + dt.timedelta(days=1)
 
 
 def recount_days(day_from: dt.date, day_to: dt.date, *, reason: str, actor=None) -> Rebuild:
@@ -141,11 +159,14 @@ def rebuild_all(*, since: dt.date | None = None, reason: str = Rebuild.Reason.CO
     if first is None or last is None:
         for model in (DailyFigures, DailyPlaceFigures, DailyTopicFigures):
             model.objects.filter(**({"day__gte": since} if since else {})).delete()
+        MonthlyPlaceFigures.objects.filter(**({"month__gte": month_start(since)} if since else {})).delete()
         return None
     day_from = since or first.astimezone(tz).date()
     day_to = max(last.astimezone(tz).date(), day_from)
     for model in (DailyFigures, DailyPlaceFigures, DailyTopicFigures):
         model.objects.filter(Q(day__lt=first.astimezone(tz).date()) | Q(day__gt=day_to), day__gte=day_from).delete()
+    first_month = month_start(first.astimezone(tz).date())
+    MonthlyPlaceFigures.objects.filter(Q(month__lt=first_month) | Q(month__gt=day_to), month__gte=month_start(day_from)).delete()
     return recount_days(day_from, day_to, reason=reason, actor=actor)
 
 

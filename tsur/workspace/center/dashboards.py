@@ -224,8 +224,8 @@ def _selection(request: HttpRequest, filters: Filters):
             f"Показатель «{only[:32]}» не известен.", field_errors={"only": [f"Показатель «{only[:32]}» не известен."]}
         )
     appeals = access.appeals_for(request.user, Appeal.objects.filter(filters.appeals_q()))
-    if only in ("rated", "good", "formal", "returned") or request.resolver_match.url_name.endswith("export"):
-        appeals = measures.annotate_facts(appeals)
+    if request.resolver_match.url_name.endswith("export"):
+        appeals = measures.annotate_facts(appeals)  # the export shows the latest rating
     appeals = appeals.filter(measures.condition(only, clock.now()))
     return appeals.order_by("-received_at", "-pk"), measure
 
