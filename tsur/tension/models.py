@@ -154,3 +154,47 @@ class DirtySeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.place} {self.level} {self.topic}"
+
+
+class Placement(models.Model):
+    """Where an appeal counts for the detector: its place (H3 cell or territory code), the parent
+    territory, its category and local day. Kept by the block's full recompute (which rewrites the
+    block's rows) and by the change subscriber (each changed appeal's row); the incremental
+    recompute reads daily counts from here instead of a block's year of appeals. Only appeals that
+    count (categorised, not refused, placed) have a row."""
+
+    appeal = models.OneToOneField(Appeal, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    place = models.CharField(max_length=64)
+    parent = models.CharField(max_length=64, blank=True)
+    category = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    day = models.DateField()
+
+    class Meta:
+        verbose_name = "место обращения для точек"
+        verbose_name_plural = "места обращений для точек"
+        indexes = [
+            models.Index(fields=["block", "place", "day"], name="tension_place_day"),
+            models.Index(fields=["block", "parent", "day"], name="tension_parent_day"),
+            models.Index(fields=["block", "day", "category"], name="tension_block_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.category} {self.day:%d.%m.%Y}"
+
+
+class PlacedBlock(models.Model):
+    """A block whose placements are complete from `since` on (written by its full recompute): only
+    then does its incremental recompute read counts; otherwise it does the full read once."""
+
+    block = models.OneToOneField(Block, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    since = models.DateField()
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "блок с местами обращений"
+        verbose_name_plural = "блоки с местами обращений"
+
+    def __str__(self) -> str:
+        return f"{self.block_id} с {self.since:%d.%m.%Y}"

@@ -61,17 +61,20 @@ class Places:
 
 
 def load(
-    block_id: int, since: dt.date, now: dt.datetime, resolution: int, places: Places
-) -> tuple[list[Record], dict[int, Placed]]:
-    """The records of a block's appeals received since `since`, and the place of each appeal by id."""
+    block_id: int, since: dt.date, now: dt.datetime, resolution: int, places: Places, *, ids: Iterable[int] | None = None
+) -> tuple[list[Record], dict[int, Placed], dict[int, dt.datetime]]:
+    """The records of a block's appeals received since `since` (only these `ids` when given), the
+    place of each appeal by id, and when each was received."""
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     # The local day and the open/overdue state are computed by the database: converting a
     # date-time per row in Python is most of the cost of a large block.
     zone = timezone.get_current_timezone()
     open_now = Q(status__in=OPEN_STATUSES)
+    chosen = Appeal.objects.filter(block_id=block_id, category__isnull=False, received_at__gte=start, received_at__lte=now)
+    if ids is not None:
+        chosen = chosen.filter(pk__in=list(ids))
     rows = (
-        Appeal.objects.filter(block_id=block_id, category__isnull=False, received_at__gte=start, received_at__lte=now)
-        .exclude(status__in=NOT_COUNTED)
+        chosen.exclude(status__in=NOT_COUNTED)
         .annotate(
             day=TruncDate("received_at", tzinfo=zone),
             is_open=ExpressionWrapper(open_now, output_field=BooleanField()),
@@ -79,22 +82,23 @@ def load(
         )
         .values_list(
             "pk", "day", "lat", "lon", "territory_id", "category__code", "block__key", "is_open", "is_overdue",
-            "reopened_count", "problem_id", "problem__lead_id", "channel", "address", "resident_id",
+            "reopened_count", "problem_id", "problem__lead_id", "channel", "address", "resident_id", "received_at",
         )  # fmt: skip
     )
-    low = set(
-        Rating.objects.filter(appeal__block_id=block_id, appeal__received_at__gte=start, score__lte=LOW_RATING).values_list(
-            "appeal_id", flat=True
-        )
-    )
+    ratings = Rating.objects.filter(appeal__block_id=block_id, appeal__received_at__gte=start, score__lte=LOW_RATING)
+    if ids is not None:
+        ratings = ratings.filter(appeal_id__in=list(ids))
+    low = set(ratings.values_list("appeal_id", flat=True))
     records: list[Record] = []
     placed_of: dict[int, Placed] = {}
+    received_of: dict[int, dt.datetime] = {}
     social = {code for code in channels.known() if channels.regime(code) == Regime.INCIDENT}
-    for pk, day, lat, lon, territory_id, category, block, is_open, is_overdue, reopened, problem, lead, channel, address, resident in rows:
+    for pk, day, lat, lon, territory_id, category, block, is_open, is_overdue, reopened, problem, lead, channel, address, resident, received in rows:
         placed = places.of(lat, lon, territory_id, resolution)
         if placed is None:
             continue
         placed_of[pk] = placed
+        received_of[pk] = received
         flags = 0
         if is_open:
             flags |= Flag.UNRESOLVED
@@ -121,7 +125,7 @@ def load(
                 flags=flags,
             )
         )
-    return records, placed_of
+    return records, placed_of, received_of
 
 
 def keys_of(appeals: Iterable[Appeal], resolution: int, places: Places) -> set[tuple[int, SeriesKey]]:

@@ -20,6 +20,7 @@ from tsur.accounts.roles import is_center_role
 from tsur.core import clock
 from tsur.core.errors import AccessDenied, ValidationFailed
 from tsur.directory.models import Block, Category, Organisation, Territory
+from tsur.tension import counts
 from tsur.tension.engine.detect import detect
 from tsur.tension.engine.explain import explain, number
 from tsur.tension.engine.model import CATEGORY, Point, SeriesKey
@@ -65,15 +66,37 @@ def recompute_block(
     now = now or clock.now()
     cfg = detector_config()
     today = timezone.localdate(now)
-    start = start or today - dt.timedelta(days=LIVE_DAYS)
+    live_start = today - dt.timedelta(days=LIVE_DAYS)
+    start = start or live_start
     places = Places()
     since = min(today - dt.timedelta(days=LOAD_DAYS), start - dt.timedelta(days=LOAD_DAYS - LIVE_DAYS))
-    records, placed_of = load(block.pk, since, now, cfg.h3_resolution, places)
-    found = detect(records, start=start, end=today + dt.timedelta(days=1), config=cfg, only=keys)
+    end = today + dt.timedelta(days=1)
+    if keys is not None and start == live_start and counts.is_placed(block, since):
+        # The usual case, a few series after appeals changed: counts, not the block's rows.
+        rows = counts.window_rows(block, since, now)
+        base = counts.baseline(block, rows, start, cfg)
+        found = []
+        placed_of: dict = {}
+        if base is not None:
+            detail_from = start - dt.timedelta(days=cfg.window_days)
+            records, placed_of, children = counts.series_records(block, keys, rows, since, now, detail_from, cfg.h3_resolution, places)
+            found = detect(records, start=start, end=end, config=cfg, only=keys, baseline=base, children=children)
+    else:
+        records, placed_of, received_of = load(block.pk, since, now, cfg.h3_resolution, places)
+        found = detect(records, start=start, end=end, config=cfg, only=keys)
+        counts.rewrite_block(block, since, records, received_of)
+    return _store(block, found, keys, placed_of, places, now, start, cfg)
+
+
+def _store(
+    block: Block, found: list[Point], keys: set[SeriesKey] | None, placed_of: dict, places: Places, now: dt.datetime, start: dt.date, cfg
+) -> int:
+    """Write the points found (for the `keys` series, or all), keeping decisions."""
     names = _Names(block)
     categories = {c.code: c for c in Category.objects.filter(block=block)}
     with transaction.atomic():
-        existing = TensionPoint.objects.select_for_update(of=("self",)).filter(block=block, window_end__gte=start - dt.timedelta(days=cfg.merge_gap_days))
+        since_end = start - dt.timedelta(days=cfg.merge_gap_days)
+        existing = TensionPoint.objects.select_for_update(of=("self",)).filter(block=block, window_end__gte=since_end)
         by_key: dict[tuple[str, str, str], list[TensionPoint]] = defaultdict(list)
         for tp in existing.select_related("category"):
             key = (tp.place, tp.level, tp.topic_code)

@@ -21,6 +21,7 @@ from tsur.appeals.models import Appeal
 from tsur.core import clock
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue, periodic
 from tsur.directory.models import Block
+from tsur.tension import counts
 from tsur.tension.engine.model import SeriesKey
 from tsur.tension.models import LIVE_STATES, DirtySeries, TensionPoint
 from tsur.tension.records import Places, keys_of
@@ -55,8 +56,11 @@ def mark_appeals(appeal_ids: Iterable[int], *, flags_only: Iterable[int] = ()) -
     now = clock.now()
     marks: set[tuple[int, SeriesKey]] = set()
     if ids:
-        appeals = Appeal.objects.filter(pk__in=ids).select_related("category", "block")
-        marks = keys_of(appeals, detector_config().h3_resolution, Places())
+        appeals = list(Appeal.objects.filter(pk__in=ids).select_related("category", "block"))
+        resolution, places = detector_config().h3_resolution, Places()
+        marks = keys_of(appeals, resolution, places)
+        # The placements follow the appeals; where an appeal counted before is marked as well.
+        marks |= counts.sync(appeals, resolution, places)
         for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
             marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
     if touched:

@@ -25,7 +25,7 @@ The method (docs/tension.md has the reasoning and the tuning):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from scipy.stats import nbinom
@@ -39,6 +39,7 @@ from tsur.tension.engine.model import (
     NEW,
     RESOLVED,
     STABLE,
+    Baseline,
     DayPoint,
     Point,
     Record,
@@ -75,17 +76,27 @@ def detect(
     end: dt.date,
     config: DetectorConfig | None = None,
     only: set[SeriesKey] | None = None,
+    baseline: Baseline | None = None,
+    children: Mapping[str, int] | None = None,
 ) -> list[Point]:
     """The points of tension with a window ending in [start, end), best first.
 
     History before `start` is the baseline; every window's expectation uses only the days before
     that window. The state of each point is judged as of `end` (the day after the last day looked
-    at). `only` keeps the points of these series (the platform's incremental recompute)."""
+    at). `only` keeps the points of these series (the platform's incremental recompute).
+
+    The incremental recompute passes the records of a few series with the block-wide `baseline`
+    (see `baseline_of`) and, when the places of a parent territory other than those series are
+    summarised into one record place, `children`: the real number of places per parent (the
+    share of a place in its parent is smoothed by it)."""
     cfg = config or DetectorConfig()
     recs = [r for r in records if r.day < end]
     if not recs or start >= end:
         return []
-    day0 = min(r.day for r in recs)
+    day0 = baseline.day0 if baseline is not None else min(r.day for r in recs)
+    recs = [r for r in recs if r.day >= day0]
+    if not recs:
+        return []
     n_days = (end - day0).days
     start_i = max((start - day0).days, 0)
     W = cfg.window_days
@@ -96,6 +107,7 @@ def detect(
     rec_day = np.fromiter(((r.day - day0).days for r in recs), dtype=np.int64, count=n)
     rec_cat = np.empty(n, dtype=np.int64)
     rec_blk = np.full(n, -1, dtype=np.int64)
+    rec_n = np.fromiter((r.n for r in recs), dtype=np.float64, count=n)
     parent_of_place: dict[str, str] = {}
     block_of_topic: dict[str, str] = {}
     for i, r in enumerate(recs):
@@ -103,8 +115,12 @@ def detect(
         if r.block:
             rec_blk[i] = rows.of(("s", r.place, BLOCK, r.block))
             block_of_topic.setdefault(r.topic, r.block)
+        # A place (an H3 cell on a territories' border) whose records name several parents falls
+        # back on the first of them by code: the same whatever the order of the records.
         if r.parent_place and r.parent_place != r.place:
-            parent_of_place.setdefault(r.place, r.parent_place)
+            known = parent_of_place.get(r.place)
+            if known is None or r.parent_place < known:
+                parent_of_place[r.place] = r.parent_place
     n_reported = len(rows.keys)
 
     # Aggregates: (parent territory × topic) for each reported series whose place has a parent.
@@ -125,9 +141,9 @@ def detect(
     n_rows = len(rows.keys)
 
     counts = np.zeros((n_rows, n_days), dtype=np.float64)
-    np.add.at(counts, (rec_cat, rec_day), 1.0)
+    np.add.at(counts, (rec_cat, rec_day), rec_n)
     has_blk = rec_blk >= 0
-    np.add.at(counts, (rec_blk[has_blk], rec_day[has_blk]), 1.0)
+    np.add.at(counts, (rec_blk[has_blk], rec_day[has_blk]), rec_n[has_blk])
     for agg, members in agg_members.items():
         counts[agg] = counts[members].sum(axis=0)
 
@@ -139,7 +155,14 @@ def detect(
     n_topics = len(topic_index)
     reported_topic = row_topic[:n_reported]
     pooled = np.zeros((n_topics, n_days))
-    np.add.at(pooled, reported_topic, counts[:n_reported])
+    if baseline is None:
+        np.add.at(pooled, reported_topic, counts[:n_reported])
+    else:
+        # Only the days before the first window are learnt from (the weekday profile, and the
+        # seasonal factor's weeks a year back): the block's pooled counts of those days.
+        for (level_name, topic), t in topic_index.items():
+            known = np.asarray(baseline.pooled.get((level_name, topic), ()), dtype=np.float64)[:start_i]
+            pooled[t, : known.size] = known
 
     weekday = (np.arange(n_days) + day0.weekday()) % 7
     weekday_factor = _weekday_profile(pooled[:, :start_i], weekday[:start_i], cfg.weekday_prior)
@@ -150,7 +173,7 @@ def detect(
     adjusted = counts / day_factor[row_topic]
     level = _robust_ewma(adjusted, cfg)
     cum = np.concatenate([np.zeros((n_rows, 1)), np.cumsum(counts, axis=1)], axis=1)
-    level = _with_fallback(level, cum, rows, n_reported, fallback_row, fallback_kind, agg_members, cfg)
+    level = _with_fallback(level, cum, rows, n_reported, fallback_row, fallback_kind, agg_members, cfg, children or {})
     level = np.maximum(level, MIN_LEVEL)
 
     # --- windows ---------------------------------------------------------------------------------
@@ -163,7 +186,12 @@ def detect(
     win_count = rep_cum[:, ends + 1] - rep_cum[:, starts]
     win_factor = (factor_cum[:, ends + 1] - factor_cum[:, starts]) * season[:, starts]
     win_expected = level[:n_reported][:, starts] * win_factor[reported_topic]
-    phi = cfg.dispersion if cfg.dispersion is not None else _dispersion(counts[:n_reported], start_i, W, cfg)
+    if cfg.dispersion is not None:
+        phi = cfg.dispersion
+    elif baseline is not None:
+        phi = baseline.phi
+    else:
+        phi = dispersion(counts[:n_reported], start_i, W, cfg)
     candidate = (
         (win_count >= cfg.min_count)
         & (win_count - win_expected >= cfg.min_excess)
@@ -264,6 +292,7 @@ def _with_fallback(
     fallback_kind: np.ndarray,
     agg_members: dict[int, list[int]],
     cfg: DetectorConfig,
+    children_of: Mapping[str, int],
 ) -> np.ndarray:
     """Shrink thin series towards their parent's level × their share of the parent."""
     n_days = level.shape[1]
@@ -301,7 +330,7 @@ def _with_fallback(
         _, place, level_name, _ = rows.keys[row]
         if kind == 1:
             parent = rows.keys[parent_row][1]
-            k = len(children[(parent, level_name)])
+            k = children_of.get(parent) or len(children[(parent, level_name)])
             share = (place_total[(place, level_name)] + 1.0) / (parent_total[(parent, level_name)] + k)
         else:
             share = (history[row] + 1.0) / (block_total[parent_row] + block_topics[parent_row])
@@ -310,7 +339,7 @@ def _with_fallback(
     return out
 
 
-def _dispersion(counts: np.ndarray, start_i: int, W: int, cfg: DetectorConfig) -> float:
+def dispersion(counts: np.ndarray, start_i: int, W: int, cfg: DetectorConfig) -> float:
     """Method-of-moments over-dispersion of the windows of the history (up to 8 before the first
     evaluated one): phi = Σ(var − mean) / Σ mean² over series with appeals. It includes the drift of
     the level over those weeks, which is the uncertainty of a forecast from them."""
@@ -470,3 +499,36 @@ def _state(row: int, first: int, last_end: int, counts: np.ndarray, n_days: int,
     if current * cfg.trend_ratio <= previous and previous - current >= cfg.trend_min_change:
         return EASING
     return STABLE
+
+
+def dispersion_days(start_i: int, W: int) -> int:
+    """How many days before the first window the over-dispersion is estimated from (0: too few,
+    the default is used)."""
+    n_windows = min(8, start_i // W)
+    return n_windows * W if n_windows >= 3 else 0
+
+
+def baseline_of(records: Iterable[Record], *, start: dt.date, end: dt.date, config: DetectorConfig | None = None) -> Baseline:
+    """The block-wide part of `detect` for these records (what a run over all of them learns):
+    the platform computes the same from its daily counts; tests compare the two."""
+    cfg = config or DetectorConfig()
+    recs = [r for r in records if r.day < end]
+    day0 = min(r.day for r in recs)
+    start_i = max((start - day0).days, 0)
+    W = cfg.window_days
+    span = dispersion_days(start_i, W)
+    first = start_i - span
+    pooled: dict[tuple[str, str], np.ndarray] = {}
+    window: dict[tuple[str, str, str], np.ndarray] = {}
+    for r in recs:
+        d = (r.day - day0).days
+        for level_name, topic in ((CATEGORY, r.topic), (BLOCK, r.block)):
+            if not topic:
+                continue
+            if d < start_i:
+                pooled.setdefault((level_name, topic), np.zeros(start_i))[d] += r.n
+            if first <= d < start_i:
+                window.setdefault((r.place, level_name, topic), np.zeros(span))[d - first] += r.n
+    counts = np.array(list(window.values())) if window else np.zeros((0, span))
+    phi = dispersion(counts, span, W, cfg) if span else dispersion(counts, start_i, W, cfg)
+    return Baseline(day0=day0, pooled={k: v.tolist() for k, v in pooled.items()}, phi=phi)

@@ -31,6 +31,23 @@ class Record:
     id: str = ""
     source: str = ""
     flags: int = 0
+    # How many appeals the record stands for: 1 for an appeal; more for a day's count of a series
+    # summarised by the caller (the platform's incremental recompute reads counts, not rows, for the
+    # days before the points it recomputes; such records carry no id, source or flags).
+    n: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """What the detector learns from a whole block and applies to each series: its first day, the
+    daily counts per (level, topic) pooled over places for the days before the first window (the
+    weekday profile and the seasonal factor), and the over-dispersion. The platform's incremental
+    recompute passes it with the records of a few series only, so those series are scored exactly
+    as in a run over the whole block."""
+
+    day0: dt.date
+    pooled: dict[tuple[str, str], list[float]]  # (level, topic) → counts of day0, day0 + 1, …
+    phi: float
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
