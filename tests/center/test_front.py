@@ -38,7 +38,7 @@ def test_it_shows_the_front_page_in_russian_to_an_analyst(client, center_day):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ситуационный центр" in html
-    assert "Поступило сегодня" in html and "+200\u00a0% к тому же дню прошлой недели" in html  # 3 against 1
+    assert "Поступило сегодня" in html and "в тот же день прошлой недели — 1 за весь день" in html
     assert "Поступило за неделю" in html
     assert "Ямы на дороге — Район" in html and "12 обращений за неделю при обычных 2,5" in html
     assert "/workspace/center/tension/" in html

@@ -65,20 +65,16 @@ def _tiles(today: dt.date, daily: dict[dt.date, int]) -> list[FrontTile]:
     received_last_week = _received(daily, monday - week_ago, today - week_ago)
     live = figures.live_counts(everything)
     recent = figures.overview(month)
-    today_change, _ = fmt.change(
-        received_today, received_then, against="к тому же дню прошлой недели", before="в тот же день прошлой недели"
-    )
-    week_change, _ = fmt.change(
-        received_week, received_last_week, against="к тем же дням прошлой недели", before="в те же дни прошлой недели"
-    )
+    # Today is not over: its count is set beside the whole same day a week ago, not as a percentage
+    # (a morning would always read as a fall).
     return [
         FrontTile(
             "Поступило сегодня", fmt.number(received_today),
-            today_change, 0, day.query(), "tile-today",
+            f"в тот же день прошлой недели — {fmt.number(received_then)} за весь день", 0, day.query(), "tile-today",
         ),
         FrontTile(
             "Поступило за неделю", fmt.number(received_week),
-            f"с понедельника; {week_change}", 0, week.query(), "tile-week",
+            f"с понедельника; за те же дни прошлой недели — {fmt.number(received_last_week)}", 0, week.query(), "tile-week",
         ),
         FrontTile(
             "Просрочено сейчас", fmt.number(live.get("overdue_now") or 0),
@@ -104,6 +100,8 @@ class ChangeRow:
     label: str
     day: str
     week: str
+    day_note: str = ""
+    week_note: str = ""
 
 
 def _changes(now: dt.datetime, today: dt.date, daily: dict[dt.date, int]) -> tuple[list[ChangeRow], list[dict]]:
@@ -121,14 +119,21 @@ def _changes(now: dt.datetime, today: dt.date, daily: dict[dt.date, int]) -> tup
         ChangeRow("Точки, которые растут", fmt.number(len(day.grown)), fmt.number(len(week.grown))),
         ChangeRow("Точки, которые разрешились", fmt.number(len(day.resolved)), fmt.number(len(week.resolved))),
         ChangeRow(
-            "Поступило обращений (за вчера; за 7 дней до сегодня)",
-            f"{fmt.number(r_day)} (днём раньше {fmt.number(r_day_before)})",
-            f"{fmt.number(r_week)} (неделей раньше {fmt.number(r_week_before)})",
+            "Поступило обращений (вчера; 7 дней до сегодня)",
+            fmt.number(r_day),
+            fmt.number(r_week),
+            f"днём раньше {fmt.number(r_day_before)}",
+            f"неделей раньше {fmt.number(r_week_before)}",
         ),
     ]
-    names = [{"kind": "новая", "state": "new", "point": p} for p in week.new[:5]]
-    names += [{"kind": "растёт", "state": "growing", "point": p} for p in week.grown[:5]]
-    names += [{"kind": "разрешилась", "state": "resolved", "point": p} for p in week.resolved[:5]]
+    names: list[dict] = []
+    for kind, state, points in (("новая", "new", week.new), ("растёт", "growing", week.grown), ("разрешилась", "resolved", week.resolved)):
+        # Neighbouring windows of one place and topic can be separate points: name each place once.
+        titles: set[str] = set()
+        for p in points:
+            if p.title not in titles and len(titles) < 5:
+                titles.add(p.title)
+                names.append({"kind": kind, "state": state, "point": p})
     return rows, names
 
 
