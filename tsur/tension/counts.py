@@ -28,7 +28,7 @@ from tsur.directory.models import Block
 from tsur.tension.engine.config import DetectorConfig
 from tsur.tension.engine.detect import dispersion, dispersion_days
 from tsur.tension.engine.model import BLOCK, CATEGORY, Baseline, Record, SeriesKey
-from tsur.tension.models import PlacedBlock, Placement
+from tsur.tension.models import BlockBaseline, PlacedBlock, Placement
 from tsur.tension.records import NOT_COUNTED, Placed, Places, load
 
 BATCH = 5000
@@ -60,15 +60,18 @@ def rewrite_block(block: Block, since: dt.date, records: list[Record], received_
             Placement.objects.filter(appeal_id__in=[p.appeal_id for p in chunk]).delete()
             Placement.objects.bulk_create(chunk)
         PlacedBlock.objects.update_or_create(block=block, defaults={"since": since})
+        BlockBaseline.objects.filter(block=block).delete()
 
 
-def sync(appeals: Iterable[Appeal], resolution: int, places: Places) -> set[tuple[int, SeriesKey]]:
+def sync(appeals: Iterable[Appeal], resolution: int, places: Places, live_from: dt.date) -> set[tuple[int, SeriesKey]]:
     """Bring the placements of these appeals (category and block loaded) up to date; returns the
-    series they counted in before, when that changed (they must be recomputed too)."""
+    series they counted in before, when that changed (they must be recomputed too). A change
+    before `live_from` (the first live window) drops the block's cached baseline."""
     appeals = list(appeals)
     old = {p.appeal_id: p for p in Placement.objects.filter(appeal_id__in=[a.pk for a in appeals]).select_related("block")}
     left: set[tuple[int, SeriesKey]] = set()
     new: list[Placement] = []
+    stale: set[int] = set()
     for a in appeals:
         placed: Placed | None = None
         if a.block_id is not None and a.category_id is not None and a.status not in NOT_COUNTED:
@@ -81,10 +84,20 @@ def sync(appeals: Iterable[Appeal], resolution: int, places: Places) -> set[tupl
             )  # fmt: skip
             new.append(row)
         before = old.get(a.pk)
-        if before is not None and (row is None or (before.block_id, before.place, before.category) != (row.block_id, row.place, row.category)):
+        was = (before.block_id, before.place, before.parent, before.category) if before else None
+        now_ = (row.block_id, row.place, row.parent, row.category) if row else None
+        if was == now_:
+            continue
+        if before is not None:
             left.add((before.block_id, SeriesKey(before.place, CATEGORY, before.category)))
             left.add((before.block_id, SeriesKey(before.place, BLOCK, before.block.key)))
+            if before.day < live_from:
+                stale.add(before.block_id)
+        if row is not None and row.day < live_from:
+            stale.add(row.block_id)
     with transaction.atomic():
+        if stale:
+            BlockBaseline.objects.filter(block_id__in=stale).delete()
         Placement.objects.filter(appeal_id__in=[a.pk for a in appeals]).delete()
         Placement.objects.bulk_create(new)
     return left
@@ -97,12 +110,22 @@ def is_placed(block: Block, since: dt.date) -> bool:
 # --- reading counts -----------------------------------------------------------------------------
 
 
-def baseline(block: Block, rows, start: dt.date, cfg: DetectorConfig) -> Baseline | None:
+def baseline(block: Block, rows, start: dt.date, today: dt.date, cfg: DetectorConfig) -> Baseline | None:
     """The block-wide part of the detector from the placements `rows` (the block's, in the window
-    read): as `engine.detect.baseline_of` would compute it from the records."""
+    read): as `engine.detect.baseline_of` would compute it from the records. Kept for the day."""
     day0 = rows.aggregate(first=Min("day"))["first"]
     if day0 is None:
         return None
+    kept = BlockBaseline.objects.filter(block=block, as_of=today, day0=day0).first()
+    if kept is not None:
+        return Baseline(day0=day0, pooled={(level, topic): counts for level, topic, counts in kept.pooled}, phi=kept.phi)
+    found = _baseline(block, rows, day0, start, cfg)
+    pooled = [[level, topic, counts] for (level, topic), counts in found.pooled.items()]
+    BlockBaseline.objects.update_or_create(block=block, defaults={"as_of": today, "day0": day0, "pooled": pooled, "phi": found.phi})
+    return found
+
+
+def _baseline(block: Block, rows, day0: dt.date, start: dt.date, cfg: DetectorConfig) -> Baseline:
     start_i = max((start - day0).days, 0)
     pooled: dict[tuple[str, str], np.ndarray] = {}
     whole = np.zeros(start_i)
@@ -142,7 +165,7 @@ def series_records(
         if not parent:
             continue
         # The places that fall back on this parent: those whose first parent (by code) it is.
-        candidates = set(rows.filter(parent=parent).values_list("place", flat=True).distinct().order_by())
+        candidates = rows.filter(parent=parent).values("place")
         firsts = rows.filter(place__in=candidates).exclude(parent="").values_list("place").annotate(p=Min("parent")).order_by()
         members = {place for place, first in firsts if first == parent} | mine
         children[parent] = len(members)

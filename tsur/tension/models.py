@@ -198,3 +198,22 @@ class PlacedBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.block_id} с {self.since:%d.%m.%Y}"
+
+
+class BlockBaseline(models.Model):
+    """The block-wide part of the detector (engine.model.Baseline) as of a day: it depends only on
+    the days before the live weeks, so it is computed once a day and dropped when an appeal of
+    those days changes where or whether it counts (tsur.tension.counts.sync)."""
+
+    block = models.OneToOneField(Block, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField()
+    day0 = models.DateField()
+    pooled = models.JSONField(default=list)
+    phi = models.FloatField()
+
+    class Meta:
+        verbose_name = "базовый уровень блока"
+        verbose_name_plural = "базовые уровни блоков"
+
+    def __str__(self) -> str:
+        return f"{self.block_id} на {self.as_of:%d.%m.%Y}"

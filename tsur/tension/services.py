@@ -74,7 +74,7 @@ def recompute_block(
     if keys is not None and start == live_start and counts.is_placed(block, since):
         # The usual case, a few series after appeals changed: counts, not the block's rows.
         rows = counts.window_rows(block, since, now)
-        base = counts.baseline(block, rows, start, cfg)
+        base = counts.baseline(block, rows, start, today, cfg)
         found = []
         placed_of: dict = {}
         if base is not None:

@@ -25,7 +25,7 @@ from tsur.tension import counts
 from tsur.tension.engine.model import SeriesKey
 from tsur.tension.models import LIVE_STATES, DirtySeries, TensionPoint
 from tsur.tension.records import Places, keys_of
-from tsur.tension.services import recompute_block
+from tsur.tension.services import LIVE_DAYS, recompute_block
 from tsur.tension.settings import detector_config
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ def mark_appeals(appeal_ids: Iterable[int], *, flags_only: Iterable[int] = ()) -
         resolution, places = detector_config().h3_resolution, Places()
         marks = keys_of(appeals, resolution, places)
         # The placements follow the appeals; where an appeal counted before is marked as well.
-        marks |= counts.sync(appeals, resolution, places)
+        live_from = timezone.localdate(now) - dt.timedelta(days=LIVE_DAYS)
+        marks |= counts.sync(appeals, resolution, places, live_from)
         for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
             marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
     if touched:
