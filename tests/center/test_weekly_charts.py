@@ -29,7 +29,7 @@ def test_it_draws_rows_with_notes_and_long_labels_cut():
     root = _parse(charts.rows([charts.Bar(long_name, 80, note="80 баллов")], title="t", top_value=100))
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "80 баллов" in texts
-    assert any(t.endswith("…") and len(t) == 40 for t in texts)
+    assert any(t.endswith("…") and len(t) == charts.LABEL_CHARS for t in texts)
 
 
 def test_it_writes_figures_the_russian_way():

@@ -152,7 +152,7 @@ def _kpi_chart(rating: list[kpi.OrganisationScore]) -> SafeString:
     scored = [r for r in rating if r.score is not None][:TOP_ORGANISATIONS]
     if not scored:
         return SafeString("")
-    bars = [charts.Bar(f"{r.name} ({r.kind_label.lower()})", r.score or 0, note=f"{fmt.number(round(r.score or 0))}") for r in scored]
+    bars = [charts.Bar(r.name, r.score or 0, note=f"{fmt.number(round(r.score or 0))}") for r in scored]
     return charts.rows(bars, title="Рейтинг организаций ЦУР (0–100)", top_value=100)
 
 
