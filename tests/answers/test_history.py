@@ -157,6 +157,27 @@ def test_it_names_why_a_story_is_refused(world, steps, says):
     assert not Appeal.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"channel": "pigeon"}, "неизвестный канал"),
+        ({"category_code": "nope"}, "нет в классификаторе"),
+        ({"territory_code": "atlantis"}, "нет в справочнике"),
+        ({"lat": 54.5}, "обе координаты"),
+        ({"lat": 154.5, "lon": 36.2}, "вне допустимого"),
+        ({"text": "  "}, "пустой текст"),
+        ({"received_at": dt.datetime(2025, 11, 3, 9, 0)}, "часовым поясом"),
+    ],
+)
+def test_it_refuses_an_appeal_creation_would_refuse(world, fields, says):
+    item = PastAppeal(key="bad", channel=Channel.WIDGET, text=TEXT, received_at=at(0))
+    for name, value in fields.items():
+        setattr(item, name, value)
+    with pytest.raises(ValidationFailed, match=says):
+        record_history([item])
+    assert not Appeal.objects.exists()
+
+
 def test_it_joins_duplicates_to_a_lead_of_the_same_call_and_of_an_earlier_batch(world):
     op = world.operator
 

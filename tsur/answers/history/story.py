@@ -168,6 +168,10 @@ def build(item: PastAppeal, ref: Reference, in_batch: dict[str, Story], previous
     territory = ref.territories.get(item.territory_code) if item.territory_code else None
     if item.territory_code and territory is None:
         raise Refused(f"территории {item.territory_code!r} нет в справочнике.")
+    if (item.lat is None) != (item.lon is None):
+        raise Refused("укажите обе координаты точки: широту и долготу.")
+    if item.lat is not None and not (-90 <= item.lat <= 90 and -180 <= item.lon <= 180):
+        raise Refused("координаты вне допустимого диапазона.")
     if territory is None and item.lat is not None and item.lon is not None:
         territory = ref.territory_at(item.lat, item.lon)
     address = clean_text(item.address.strip())[:300]
