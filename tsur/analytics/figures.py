@@ -210,9 +210,10 @@ def _overview_of(sums: dict, live: dict) -> Overview:
     )
 
 
-def overview(filters: Filters) -> Overview:
-    """Every headline figure of the selection."""
-    return _overview_of(_filled(grouped_sums(filters)[0]), live_counts(filters))
+def overview(filters: Filters, *, live: bool = True) -> Overview:
+    """Every headline figure of the selection (`live=False`: without the «now» counts, which a
+    past period's comparison does not need; they are then 0)."""
+    return _overview_of(_filled(grouped_sums(filters)[0]), live_counts(filters) if live else {})
 
 
 # --- over time -----------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     parts = figures.breakdown(filters)
     overview = parts.total
     drill, q = reverse("workspace:center_appeals"), filters.query()
-    before = figures.overview(_previous(filters))
+    before = figures.overview(_previous(filters), live=False)
     charts = {
         "drill": reverse("workspace:center_appeals"),
         "query": filters.params(),
