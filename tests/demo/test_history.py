@@ -164,3 +164,10 @@ def test_it_refuses_impossible_history_options_clearly(db, year):
         list(stories(days=0, end=NOW))
     with pytest.raises(ValueError, match="aware"):
         list(stories(days=5, end=NOW.replace(tzinfo=None)))
+
+
+def test_it_joins_duplicates_only_where_record_history_can_find_the_lead(db, year):
+    with clock.at(NOW):
+        written = generate(days=20, end=NOW, per_day=40, seed=12, batch=40)  # ~20 batches, leads across their edges
+    assert written == Appeal.objects.count()
+    assert Appeal.objects.filter(problem__isnull=False).exclude(problem__lead=F("pk")).exists()

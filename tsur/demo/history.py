@@ -172,11 +172,12 @@ class _World:
         self.staff = _staff()
         self.operator = next(iter(self.staff.get("operator", [])), None)
         self.slowness = {o.pk: 0.6 + random.Random(f"{seed}:{o.code}").random() for o in Organisation.objects.all()}
-        self.leads: dict[tuple[str, str], tuple[str, dt.datetime, dt.datetime | None]] = {}
+        self.leads: dict[tuple[str, str], tuple[str, dt.datetime, dt.datetime | None, int]] = {}
         per_day = max(count / days, 1)
         # A duplicate's lead must be in the same batch of record_history or the one before.
         self.lead_window = dt.timedelta(hours=max(6.0, min(48.0, 0.8 * batch / per_day * 24)))
         self.serial = 0
+        self.batch = batch
 
     # -- the volume of each day -------------------------------------------------------------------
 
@@ -303,7 +304,7 @@ class _World:
         median_days = (1.2 if urgent else 3.5) * slow
         publish = self._answer(story, topic, answerer, median_days, first=True)
         if place_key not in self.leads or self.leads[place_key][1] < item.received_at - self.lead_window:
-            self.leads[place_key] = (item.key, item.received_at, publish)
+            self.leads[place_key] = (item.key, item.received_at, publish, self.serial)
         if publish is None:
             return story.steps
         self._rating(story, topic, answerer, median_days)
@@ -316,7 +317,11 @@ class _World:
         lead = self.leads.get(place_key)
         if lead is None or self.rng.random() >= share:
             return False
-        lead_key, lead_received, lead_published = lead
+        lead_key, lead_received, lead_published, lead_serial = lead
+        # record_history finds a lead in the member's batch or the one before: count positions,
+        # since a busy day (an episode, a winter Monday) packs more appeals into a batch.
+        if (lead_serial - 1) // self.batch < (self.serial - 1) // self.batch - 1:
+            return False
         join_at = story.peek(hours=self.rng.uniform(0.5, 4), work=True)
         if item.received_at - lead_received > self.lead_window or (lead_published is not None and join_at >= lead_published):
             return False
