@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365, help="days of generated history, ending now (default 365)")
         parser.add_argument("--repeat", type=int, default=7, help="requests per page (default 7)")
         parser.add_argument("--seed", type=int, default=2026)
-        # Large batches: the generator joins a duplicate only to a lead in its batch or the one before.
+        # Large batches: fewer, larger bulk writes (a duplicate's lead is looked up in its batch or the one before).
         parser.add_argument("--batch", type=int, default=20_000, help="appeals per batch of the history generator (default 20000)")
         parser.add_argument("--skip-rebuild", action="store_true", help="measure the figures as they are (no full rebuild)")
 
