@@ -50,6 +50,8 @@ def candidates(appeal: Routable) -> list[RoutingRule]:
         .filter(Q(block__isnull=True) | Q(block_id=appeal.block_id))
         .filter(Q(territory__isnull=True) | Q(territory_id__in=list(depth)))
         .select_related("organisation", "category", "block", "territory")
+        # A related territory comes without the deferring manager: its boundary (kilobytes) stays unread.
+        .defer("territory__boundary")
     )
     matching = list(qs)
     matching.sort(key=lambda r: (_specificity(r, depth), -r.pk), reverse=True)
