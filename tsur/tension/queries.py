@@ -5,6 +5,7 @@ front page). Signatures are stable: `points(filters, *, limit=None, include_clos
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from tsur.appeals.access import appeals_for
 from tsur.appeals.models import Appeal
+from tsur.tension import grouping, naming
 from tsur.tension.models import Handling, Level, State, TensionPoint
 from tsur.tension.settings import detector_config
 
@@ -43,14 +45,79 @@ def _filtered(filters: Filters, *, include_closed: bool) -> QuerySet[TensionPoin
     return qs
 
 
+# Scores are bounded for display: a surprise beyond floating point (inf) or beyond any reading
+# becomes SCORE_CAP, so no page or JSON ever holds inf. Pages read a score ≥ SCORE_CAP as «очень высокая».
+SCORE_CAP = 999.0
+# How many candidate points are collapsed into episodes at most (the strongest first).
+CANDIDATES = 3000
+# What the lists read; the daily series and the flags (JSON) stay in the database.
+HEAVY = ("series", "flags")
+
+
+def cap(score: float) -> float:
+    """The score bounded to [0, SCORE_CAP] (NaN and inf included)."""
+    if not math.isfinite(score):
+        return SCORE_CAP if score != -math.inf else 0.0
+    return min(max(score, 0.0), SCORE_CAP)
+
+
+def _present(points: list[TensionPoint]) -> None:
+    for p in points:
+        p.score = cap(p.score)
+        p.surprise = cap(p.surprise)
+    naming.name_points(points)
+
+
+def _attach(group: grouping.Group) -> TensionPoint:
+    lead = group.lead
+    lead.group = group
+    lead.group_score = cap(group.score)
+    return lead
+
+
 def points(filters: Filters, *, limit: int | None = None, include_closed: bool = False) -> list[TensionPoint]:
-    """Points overlapping the filters' period, in their territory (with everything under it),
+    """Episodes overlapping the filters' period, in their territory (with everything under it),
     block or category (a category selects its own points; a block all of its points) and of the
     organisation (assigned to it, or with its appeals), best first. Live and not dismissed unless
-    include_closed. The channel filter does not apply: a point is not a channel's."""
-    qs = _filtered(filters, include_closed=include_closed).select_related("block", "category", "territory", "organisation")
-    qs = qs.order_by("-score", "pk")
-    return list(qs[:limit] if limit else qs)
+    include_closed. The channel filter does not apply: a point is not a channel's.
+
+    Each item is the leading point of an episode (tsur.tension.grouping: the category carrying its
+    block, the neighbouring cells, the other windows are folded into it) with `group` (the
+    Group), `group_score` and `place_name` set; scores are capped at SCORE_CAP; `series` and
+    `flags` are deferred."""
+    qs = (
+        _filtered(filters, include_closed=include_closed)
+        .select_related("block", "category", "territory", "organisation")
+        .defer(*HEAVY)
+        .order_by("-score", "pk")
+    )
+    candidates = list(qs[:CANDIDATES])
+    groups = grouping.collapse(candidates)
+    if limit:
+        groups = groups[:limit]
+    shown = [p for g in groups for p in g.members]
+    _present(shown)
+    return [_attach(g) for g in groups]
+
+
+def episode(point: TensionPoint) -> grouping.Group:
+    """The episode a point belongs to, collapsed as the lists collapse it: its neighbouring cells,
+    other windows and block point (live ones for a live point; all for a closed one)."""
+    closed = point.state == State.RESOLVED or point.handling == Handling.DISMISSED
+    gap = dt.timedelta(days=grouping.WINDOW_GAP_DAYS)
+    qs = TensionPoint.objects.filter(
+        block_id=point.block_id, window_start__lte=point.window_end + gap, window_end__gte=point.window_start - gap
+    )
+    if not closed:
+        qs = qs.exclude(state=State.RESOLVED).exclude(handling=Handling.DISMISSED)
+    candidates = list(qs.select_related("block", "category", "territory", "organisation").defer(*HEAVY).order_by("-score", "pk")[:CANDIDATES])
+    if point.pk not in {p.pk for p in candidates}:
+        candidates.append(point)
+    for g in grouping.collapse(candidates):
+        if point.pk in {p.pk for p in g.members}:
+            _present(g.members)
+            return g
+    raise AssertionError("a point always belongs to its own episode")
 
 
 @dataclass(frozen=True)
@@ -71,13 +138,14 @@ def _week_count(series: list[dict], last_day: dt.date, days: int) -> int:
 
 def changes(since: dt.datetime) -> list[Change]:
     """What changed since a moment: points first seen since then, live points whose last week grew
-    against the week before `since`, and points that ended since then. Best first in each kind."""
+    against the week before `since`, and points that ended since then. Best first in each kind.
+    Scores capped and places named as in `points`."""
     W = detector_config().window_days
     since_day = timezone.localdate(since)
-    out: list[Change] = []
-    base = TensionPoint.objects.select_related("block", "category", "territory").exclude(handling=Handling.DISMISSED)
+    found: list[tuple[str, TensionPoint, str]] = []
+    base = TensionPoint.objects.select_related("block", "category", "territory").defer("flags").exclude(handling=Handling.DISMISSED)
     for tp in base.filter(first_seen__gte=since).order_by("-score", "pk"):
-        out.append(Change("new", tp, f"Новая: {tp.explanation}"))
+        found.append(("new", tp, "Новая: "))
     live = base.filter(first_seen__lt=since, updated_at__gte=since).exclude(state=State.RESOLVED).order_by("-score", "pk")
     for tp in live:
         if not tp.series:
@@ -86,14 +154,22 @@ def changes(since: dt.datetime) -> list[Change]:
         now_count = _week_count(tp.series, last_day, W)
         then_count = _week_count(tp.series, min(since_day, last_day), W)
         if now_count >= GROWN_RATIO * then_count and now_count - then_count >= GROWN_MIN:
-            out.append(Change("grown", tp, f"Выросла: {now_count} обращений за {W} дней против {then_count}. {tp.explanation}"))
+            found.append(("grown", tp, f"Выросла: {now_count} обращений за {W} дней против {then_count}. "))
     ended = base.filter(state=State.RESOLVED, updated_at__gte=since, window_end__gte=since_day - dt.timedelta(days=W))
     for tp in ended.order_by("-score", "pk"):
-        out.append(Change("resolved", tp, f"Завершилась: {tp.explanation}"))
-    return out
+        found.append(("resolved", tp, "Завершилась: "))
+    _present([tp for _, tp, _ in found])
+    return [Change(kind, tp, prefix + naming.explanation_of(tp)) for kind, tp, prefix in found]
 
 
-def point_appeals(point: TensionPoint, user) -> QuerySet[Appeal]:
-    """The appeals behind a point that this user may see, newest first."""
-    ids = point.appeals.values("pk")
+def point_appeals(point: TensionPoint, user, *, members: list[TensionPoint] | None = None) -> QuerySet[Appeal]:
+    """The appeals behind a point (or behind all the points of its episode, `members`) that this
+    user may see, newest first."""
+    ids = TensionPoint.appeals.through.objects.filter(tensionpoint_id__in=[p.pk for p in members or [point]]).values("appeal_id")
     return appeals_for(user).filter(pk__in=ids).select_related("category", "territory").order_by("-received_at", "-pk")
+
+
+def appeals_total(members: list[TensionPoint]) -> int:
+    """How many distinct appeals stand behind these points."""
+    through = TensionPoint.appeals.through.objects
+    return through.filter(tensionpoint_id__in=[p.pk for p in members]).values("appeal_id").distinct().count()

@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from tsur.analytics.filters import Filters, choices
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.directory.models import Organisation
-from tsur.tension import queries, services
+from tsur.tension import naming, queries, services
+from tsur.tension.engine.explain import number, plural
 from tsur.tension.models import Handling, State, TensionPoint
+from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.views import nav_context
 
@@ -48,6 +50,22 @@ def _chips(request: HttpRequest, all_points: list[TensionPoint], filters: Filter
     return {"states": states, "handlings": handlings}
 
 
+def _row(p: TensionPoint) -> dict:
+    """A list row: the episode's lead with its place named, its neighbours and folded points."""
+    group = p.group
+    return {
+        "p": p,
+        "topic": p.category.name if p.category_id else f"{p.block.name} (весь блок)",
+        "place": naming.place_name(p),
+        "neighbours": weekly_tension.neighbours_phrase(len(group.neighbours)) if group.neighbours else "",
+        "folded": group.folded,
+        "explanation": naming.explanation_of(p),
+        "score": weekly_tension.score_label(p.group_score),
+        "count": group.count,
+        "expected": group.expected,
+    }
+
+
 @center_required
 @require_GET
 def tension_list(request: HttpRequest) -> HttpResponse:
@@ -63,7 +81,8 @@ def tension_list(request: HttpRequest) -> HttpResponse:
     include_closed = state == State.RESOLVED or handling == Handling.DISMISSED or request.GET.get("closed") == "1"
     all_points = queries.points(filters, limit=LIST_LIMIT, include_closed=include_closed)
     shown = [p for p in all_points if (not state or p.state == state) and (not handling or p.handling == handling)]
-    ctx.update({"filters": filters, "raw": filters.params(), "points": shown, "limit": LIST_LIMIT, **_chips(request, all_points, filters)})
+    rows = [_row(p) for p in shown]
+    ctx.update({"filters": filters, "raw": filters.params(), "points": rows, "limit": LIST_LIMIT, **_chips(request, all_points, filters)})
     if state:
         ctx["extra_hidden"] = {"state": state}
     if handling:
@@ -72,13 +91,33 @@ def tension_list(request: HttpRequest) -> HttpResponse:
 
 
 def _point_page(request: HttpRequest, point: TensionPoint, *, error: str = "", field_errors: dict | None = None, status: int = 200) -> HttpResponse:
-    appeals = queries.point_appeals(point, request.user)
+    group = queries.episode(point)
+    members = group.members
+    # The lead of its episode is titled with its neighbouring cells; any other member on its own.
+    point.group = group if group.lead.pk == point.pk else None
+    naming.name_points([point])
+    group_text = ""
+    if point.group is not None and group.neighbours:
+        n = len(group.units)
+        group_text = (
+            f"Всего на {n} {plural(n, 'соседнем участке', 'соседних участках', 'соседних участках')}: {group.count} "
+            f"{plural(group.count, 'обращение', 'обращения', 'обращений')} при обычных {number(group.expected)}."
+        )
+    appeals = queries.point_appeals(point, request.user, members=members)
     page = Paginator(appeals, APPEALS_PER_PAGE).get_page(request.GET.get("page"))
     ctx = {
         **nav_context(request, SECTION),
         "point": point,
+        "title": weekly_tension.title_of(point),
+        "explanation": naming.explanation_of(point),
+        "group": group,
+        "group_text": group_text,
+        "lead": group.lead if group.lead.pk != point.pk else None,
+        "related": [p for p in members if p.pk != point.pk],
+        "score_label": weekly_tension.score_label(queries.cap(point.score)),
+        "surprise": queries.cap(point.surprise),
         "page": page,
-        "hidden_appeals": max(point.appeals.count() - appeals.count(), 0),
+        "hidden_appeals": max(queries.appeals_total(members) - appeals.count(), 0),
         "actions": point.actions.select_related("actor", "organisation"),
         "organisations": Organisation.objects.filter(is_active=True).order_by("short_name"),
         "chart": {

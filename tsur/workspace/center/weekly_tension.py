@@ -10,8 +10,9 @@ import math
 from django.urls import reverse
 
 from tsur.analytics.filters import Filters
-from tsur.tension import queries
-from tsur.tension.models import PlaceKind, TensionPoint
+from tsur.tension import naming, queries
+from tsur.tension.engine.explain import plural
+from tsur.tension.models import TensionPoint
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center.weekly_week import Week
 
@@ -33,36 +34,53 @@ class PointView:
     raw_score: float
 
 
+def neighbours_phrase(n: int) -> str:
+    """«ещё 1 соседний участок», «ещё 3 соседних участка», «ещё 5 соседних участков»."""
+    form = plural(n, "соседний участок", "соседних участка", "соседних участков")
+    return f"ещё {n} {form}"
+
+
 def title_of(point: TensionPoint) -> str:
-    """«Нет отопления — Калуга» / «Дороги (весь блок) — Калуга, участок карты»."""
+    """«Нет отопления — Калуга» / «Дороги (весь блок) — Малоярославец, у ул. Ленина (и ещё 3
+    соседних участка)»: the place as an official names it (tsur.tension.naming), the neighbouring
+    cells of the same episode counted (tsur.tension.grouping)."""
     topic = point.category.name if point.category_id else f"{point.block.name} (весь блок)"
-    place = point.territory.name if point.territory_id else ""
-    if point.place_kind == PlaceKind.CELL:
-        place = f"{place}, участок карты" if place else "участок карты"
-    return f"{topic} — {place}" if place else topic
+    place = naming.place_name(point)
+    title = f"{topic} — {place}" if place else topic
+    group = getattr(point, "group", None)
+    if group is not None and group.neighbours:
+        title += f" (и {neighbours_phrase(len(group.neighbours))})"
+    return title
 
 
 def score_label(score: float) -> str:
-    """The score in Russian; a surprise beyond what floating point holds reads «очень высокая»."""
-    return fmt.number(round(score, 1)) if math.isfinite(score) else "очень высокая"
+    """The score in Russian; a surprise at or beyond the display cap (queries.SCORE_CAP, inf
+    included) reads «очень высокая»."""
+    if not math.isfinite(score) or score >= queries.SCORE_CAP:
+        return "очень высокая"
+    return fmt.number(round(score, 1))
 
 
 def view_of(point: TensionPoint) -> PointView:
     last_day = point.window_end - dt.timedelta(days=1)
+    group = getattr(point, "group", None)
+    score = getattr(point, "group_score", None)
+    score = queries.cap(point.score if score is None else score)
+    count, expected = (group.count, group.expected) if group is not None else (point.count, point.expected)
     return PointView(
         id=point.pk,
         url=reverse("workspace:center_tension_point", args=[point.pk]),
         title=title_of(point),
         state=point.state,
         state_label=point.get_state_display(),
-        score=score_label(point.score),
-        count=fmt.number(point.count),
-        expected=fmt.number(round(point.expected, 1)),
+        score=score_label(score),
+        count=fmt.number(count),
+        expected=fmt.number(round(expected, 1)),
         period=f"{point.window_start:%d.%m} — {last_day:%d.%m.%Y}",
-        explanation=point.explanation,
+        explanation=naming.explanation_of(point),
         lat=point.lat,
         lon=point.lon,
-        raw_score=point.score,
+        raw_score=score,
     )
 
 

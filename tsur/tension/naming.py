@@ -1,0 +1,181 @@
+"""Places of points named the way an official names them: a map cell (H3) becomes «Малоярославец,
+у ул. Ленина» (the nearest configured street whose centre lies within STREET_RADIUS_KM of the
+cell's centre), else «Калуга, 3 км к северо-западу от центра» (the nearest settlement with a
+centre within SETTLEMENT_RADIUS_KM), else «Малоярославецкий район, 6 км к югу от Детчино» (a
+settlement within NEAR_RADIUS_KM), else the territory the cell lies in. A territory point is
+named by its territory. Names are computed at display time and kept per cell for as long as the
+directory's streets and territories do not change (their count and last change are the key).
+
+The stored explanation names a cell «<территория>, участок карты» (tsur.tension.services writes
+it): `explanation_of` puts the official's name in its place when a page shows it."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import h3
+from django.db.models import Count, Max
+
+from tsur.directory.models import Street, Territory
+from tsur.tension.models import PlaceKind, TensionPoint
+
+STREET_RADIUS_KM = 1.0
+SETTLEMENT_RADIUS_KM = 4.0
+CENTRE_RADIUS_KM = 1.0
+NEAR_RADIUS_KM = 15.0
+# Territories whose centre names a town or village (a municipal district's centre is its town,
+# which is listed itself; the region's centre says nothing about a place).
+SETTLEMENT_LEVELS = ("settlement", "city_district")
+CELL_WORDS = "участок карты"
+
+_STREET_ABBR = {
+    "улица": "ул.",
+    "проспект": "просп.",
+    "переулок": "пер.",
+    "проезд": "пр-д",
+    "площадь": "пл.",
+    "бульвар": "б-р",
+    "шоссе": "ш.",
+    "тупик": "туп.",
+    "набережная": "наб.",
+    "микрорайон": "мкр",
+    "посёлок": "пос.",
+}
+_DIRECTIONS = ("северу", "северо-востоку", "востоку", "юго-востоку", "югу", "юго-западу", "западу", "северо-западу")
+
+
+@dataclass(frozen=True)
+class _Spot:
+    name: str
+    town: str
+    lat: float
+    lon: float
+
+
+class _Directory:
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.streets = [
+            _Spot(f"{_STREET_ABBR.get(kind, kind)} {name}", town, lat, lon)
+            for name, kind, town, lat, lon in Street.objects.filter(lat__isnull=False, lon__isnull=False).values_list(
+                "name", "type", "territory__name", "lat", "lon"
+            )
+        ]
+        self.settlements = [
+            _Spot(name, name, lat, lon)
+            for name, lat, lon in Territory.objects.filter(
+                level__in=SETTLEMENT_LEVELS, lat__isnull=False, lon__isnull=False
+            ).values_list("name", "lat", "lon")
+        ]
+        self.names: dict[tuple[str, str], str] = {}
+
+
+_lock = threading.Lock()
+_directory: _Directory | None = None
+
+
+def _key() -> tuple:
+    s = Street.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
+    t = Territory.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
+    return (s["n"], s["at"], t["n"], t["at"])
+
+
+def _current() -> _Directory:
+    global _directory
+    key = _key()
+    with _lock:
+        if _directory is None or _directory.key != key:
+            _directory = _Directory(key)
+        return _directory
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def direction(lat1: float, lon1: float, lat2: float, lon2: float) -> str:
+    """Where (lat2, lon2) lies from (lat1, lon1), in the dative after «к»: «северо-западу»."""
+    dy = lat2 - lat1
+    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    bearing = math.degrees(math.atan2(dx, dy)) % 360
+    return _DIRECTIONS[int((bearing + 22.5) // 45) % 8]
+
+
+def _km(d: float) -> str:
+    return f"{d:.0f}" if d >= 3 else f"{d:.1f}".replace(".", ",").replace(",0", "")
+
+
+def _nearest(spots: list[_Spot], lat: float, lon: float) -> tuple[_Spot | None, float]:
+    best, best_d = None, math.inf
+    for s in spots:
+        d = distance_km(lat, lon, s.lat, s.lon)
+        if d < best_d:
+            best, best_d = s, d
+    return best, best_d
+
+
+def _name_cell(d: _Directory, cell: str, territory: str) -> str:
+    try:
+        lat, lon = h3.cell_to_latlng(cell)
+    except (ValueError, TypeError, h3.H3BaseException):
+        return f"{territory}, {CELL_WORDS}" if territory else CELL_WORDS
+    street, sd = _nearest(d.streets, lat, lon)
+    if street is not None and sd <= STREET_RADIUS_KM:
+        return f"{street.town}, у {street.name}"
+    town, td = _nearest(d.settlements, lat, lon)
+    if town is not None and td <= SETTLEMENT_RADIUS_KM:
+        if td <= CENTRE_RADIUS_KM:
+            return f"{town.name}, центр"
+        return f"{town.name}, {_km(td)} км к {direction(town.lat, town.lon, lat, lon)} от центра"
+    if town is not None and td <= NEAR_RADIUS_KM:
+        where = territory or town.name
+        return f"{where}, {_km(td)} км к {direction(town.lat, town.lon, lat, lon)} от {town.name}"
+    return f"{territory}, {CELL_WORDS}" if territory else CELL_WORDS
+
+
+def _territory_name(point: TensionPoint) -> str:
+    return point.territory.name if point.territory_id and point.territory else ""
+
+
+def name_points(points: Iterable[TensionPoint]) -> None:
+    """Set `place_name` on each point (one look at the directory for all of them)."""
+    points = list(points)
+    if not points:
+        return
+    d = _current() if any(p.place_kind == PlaceKind.CELL for p in points) else None
+    for p in points:
+        territory = _territory_name(p)
+        if p.place_kind != PlaceKind.CELL or d is None:
+            p.place_name = territory or p.place
+            continue
+        k = (p.place, territory)
+        name = d.names.get(k)
+        if name is None:
+            name = d.names[k] = _name_cell(d, p.place, territory)
+        p.place_name = name
+
+
+def place_name(point: TensionPoint) -> str:
+    """The point's place for people (set by name_points, computed when it was not)."""
+    if getattr(point, "place_name", None) is None:
+        name_points([point])
+    return point.place_name
+
+
+_CELL_IN_TEXT = re.compile(r" — [^:—]*" + CELL_WORDS + ":")
+
+
+def explanation_of(point: TensionPoint) -> str:
+    """The stored explanation with the cell named as an official would name it."""
+    text = point.explanation
+    if point.place_kind != PlaceKind.CELL:
+        return text
+    return _CELL_IN_TEXT.sub(lambda _m: f" — {place_name(point)}:", text, count=1)
