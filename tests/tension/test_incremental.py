@@ -143,3 +143,30 @@ def test_it_updates_points_from_counts_as_a_full_recompute_would(world, monkeypa
         services.recompute_block(world.roads)
     assert _points() == incremental
     assert len(incremental) >= 2
+
+
+@pytest.mark.django_db
+def test_it_recomputes_the_whole_block_when_an_appeal_of_an_earlier_day_moves(world):
+    from tsur.appeals.models import Appeal
+    from tsur.tension import tasks
+    from tsur.tension.models import BlockBaseline
+
+    history(world)
+    _more_history(world)
+    later = NOW + dt.timedelta(minutes=5)
+    with clock.at(later):
+        services.recompute_block(world.roads)
+        new_appeal(world)  # the incremental recompute keeps the day's baseline
+    assert BlockBaseline.objects.filter(block=world.roads).exists()
+    old = Appeal.objects.filter(category=world.pothole, received_at__lt=NOW - dt.timedelta(days=40)).order_by("pk").first()
+    Appeal.objects.filter(pk=old.pk).update(category=world.snow)  # as a reclassification would leave it
+    with clock.at(later):
+        blocks = tasks.mark_appeals([old.pk])
+        assert not BlockBaseline.objects.filter(block=world.roads).exists()
+        for block_id in blocks:
+            tasks.recompute_dirty(block_id)
+    incremental = _points()
+    with clock.at(later):
+        services.recompute_block(world.roads)
+    assert _points() == incremental
+    assert Placement.objects.get(appeal_id=old.pk).category == "snow"

@@ -34,6 +34,8 @@ from tsur.tension.records import NOT_COUNTED, Placed, Places, load
 BATCH = 5000
 # The record place standing for the other places of a parent territory (never a real code).
 REST = "\x00others:"
+# The dirty mark of a whole block (see `sync`).
+WHOLE = SeriesKey("", "", "")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -63,10 +65,14 @@ def rewrite_block(block: Block, since: dt.date, records: list[Record], received_
         BlockBaseline.objects.filter(block=block).delete()
 
 
-def sync(appeals: Iterable[Appeal], resolution: int, places: Places, live_from: dt.date) -> set[tuple[int, SeriesKey]]:
+def sync(appeals: Iterable[Appeal], resolution: int, places: Places, today: dt.date, live_from: dt.date) -> set[tuple[int, SeriesKey]]:
     """Bring the placements of these appeals (category and block loaded) up to date; returns the
-    series they counted in before, when that changed (they must be recomputed too). A change
-    before `live_from` (the first live window) drops the block's cached baseline."""
+    series they counted in before, when that changed (they must be recomputed too), and WHOLE
+    for a block where an appeal of an earlier day changed where or whether it counts: that moves
+    the usual level of other series too (the parent's, the block's pooled counts), so the block is
+    recomputed in full. A change before `live_from` (the first live window) also drops the block's
+    cached baseline. An appeal received today moves only its own series' counts (levels learn
+    from the days before)."""
     appeals = list(appeals)
     old = {p.appeal_id: p for p in Placement.objects.filter(appeal_id__in=[a.pk for a in appeals]).select_related("block")}
     left: set[tuple[int, SeriesKey]] = set()
@@ -91,10 +97,11 @@ def sync(appeals: Iterable[Appeal], resolution: int, places: Places, live_from: 
         if before is not None:
             left.add((before.block_id, SeriesKey(before.place, CATEGORY, before.category)))
             left.add((before.block_id, SeriesKey(before.place, BLOCK, before.block.key)))
-            if before.day < live_from:
-                stale.add(before.block_id)
-        if row is not None and row.day < live_from:
-            stale.add(row.block_id)
+        for placement in (before, row):
+            if placement is not None and placement.day < today:
+                left.add((placement.block_id, WHOLE))
+                if placement.day < live_from:
+                    stale.add(placement.block_id)
     with transaction.atomic():
         if stale:
             BlockBaseline.objects.filter(block_id__in=stale).delete()

@@ -60,8 +60,8 @@ def mark_appeals(appeal_ids: Iterable[int], *, flags_only: Iterable[int] = ()) -
         resolution, places = detector_config().h3_resolution, Places()
         marks = keys_of(appeals, resolution, places)
         # The placements follow the appeals; where an appeal counted before is marked as well.
-        live_from = timezone.localdate(now) - dt.timedelta(days=LIVE_DAYS)
-        marks |= counts.sync(appeals, resolution, places, live_from)
+        today = timezone.localdate(now)
+        marks |= counts.sync(appeals, resolution, places, today, today - dt.timedelta(days=LIVE_DAYS))
         for tp in TensionPoint.objects.filter(appeals__in=ids).select_related("category", "block").distinct():
             marks.add((tp.block_id, SeriesKey(tp.place, tp.level, tp.topic_code)))
     if touched:
@@ -124,7 +124,8 @@ def recompute_dirty(block_id: int) -> int:
     if block is None:
         claimed.delete()
         return 0
-    written = recompute_block(block, keys=keys, now=now)
+    # An appeal of an earlier day that moved marks the whole block (counts.sync).
+    written = recompute_block(block, keys=None if counts.WHOLE in keys else keys, now=now)
     # A row marked again after the claim (marked_at > now) stays and is swept up again.
     claimed.filter(marked_at__lte=now).delete()
     DirtySeries.objects.filter(block_id=block_id, claimed_at=now).update(claimed_at=None)

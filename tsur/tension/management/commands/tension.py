@@ -5,7 +5,7 @@
                         [--id COLUMN] [--address COLUMN] [--from DATE] [--to DATE] [--top N]
                         [--h3-resolution R] [--tz ZONE]
     tsur tension recompute [--from DATE]     # the platform's points, fully, from its history
-    tsur tension bench [--appeals N]         # appeal → its points latency, median and p95 (creates N appeals)
+    tsur tension bench [--appeals N] [--block KEY]   # appeal → its points latency, median and p95 (creates N appeals)
 
 `detect` reads files (CSV, CSV.gz, JSON lines) and writes JSON lines sorted by score; the engine
 (tsur.tension.engine) does the work, exactly as for the platform. docs/tension.md has the details.
@@ -66,6 +66,7 @@ class Command(BaseCommand):
         r.add_argument("--from", dest="date_from", metavar="DATE", help="first day to recompute (default: 8 weeks ago)")
         b = sub.add_parser("bench", help="latency from a new appeal to its points (median, p95)")
         b.add_argument("--appeals", type=int, default=20, help="how many appeals to create, one at a time")
+        b.add_argument("--block", default="", metavar="KEY", help="only categories of this block (e.g. the largest one)")
 
     def handle(self, *args, **options) -> None:
         action = options["action"]
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         elif action == "recompute":
             recompute_command(self, _date(options.get("date_from"), "--from"))
         else:
-            bench_command(self, options["appeals"])
+            bench_command(self, options["appeals"], options["block"])
 
     def _detect(self, options: dict) -> None:
         started = time.perf_counter()
