@@ -7,6 +7,7 @@ on a malformed value instead of silently falling back.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import secrets
@@ -282,6 +283,19 @@ TSUR_WIDGET_FRAME_ANCESTORS = env_list("TSUR_WIDGET_FRAME_ANCESTORS", "*")
 # Optional raster tiles under the vector maps ({z}/{x}/{y} URL template) and their attribution.
 TSUR_MAP_TILE_URL = env_str("TSUR_MAP_TILE_URL", "")
 TSUR_MAP_TILE_ATTRIBUTION = env_str("TSUR_MAP_TILE_ATTRIBUTION", "")
+
+# --- the situation center ------------------------------------------------------------------------
+# KPI rating of organisations: below these counts in the period an organisation reads «недостаточно
+# данных» instead of a rank (docs/analytics.md).
+TSUR_KPI_MIN_ANSWERED = env_int("TSUR_KPI_MIN_ANSWERED", 10)
+TSUR_KPI_MIN_RATED = env_int("TSUR_KPI_MIN_RATED", 10)
+# The hour (Moscow time) after which the nightly full rebuild of the figures runs.
+TSUR_ANALYTICS_REBUILD_HOUR = env_int("TSUR_ANALYTICS_REBUILD_HOUR", 3)
+# The review-time goal drawn on the dashboard (hours from receipt to routing).
+TSUR_CENTER_REVIEW_TARGET_HOURS = env_int("TSUR_CENTER_REVIEW_TARGET_HOURS", 24)
+# Overrides of the points-of-tension detector's configuration (tsur.tension.engine.config,
+# docs/tension.md): a JSON object of field → value, e.g. {"window_days": 7, "min_count": 5}.
+TSUR_TENSION = json.loads(env_str("TSUR_TENSION", "{}") or "{}")
 _tiles = urlparse(TSUR_MAP_TILE_URL)
 # A {s} subdomain placeholder becomes CSP's leftmost wildcard: https://{s}.tiles.example → *.tiles.example
 _TILE_ORIGIN = [f"{_tiles.scheme}://{re.sub(r'{[a-z]}', '*', _tiles.netloc)}"] if _tiles.netloc else []
