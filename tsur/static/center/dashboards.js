@@ -4,6 +4,10 @@
 (function () {
   "use strict";
 
+  // Numbers the Russian way (6 000, 4,7), not ECharts' English default (6,000).
+  var ru = new Intl.NumberFormat("ru-RU", { maximumFractionDigits: 1 });
+  function number(v) { return v == null ? "—" : ru.format(v); }
+
   function drillUrl(data, extra) {
     var params = new URLSearchParams(data.query);
     Object.keys(extra).forEach(function (k) {
@@ -15,11 +19,11 @@
   function volumeChart(el, data, s) {
     var chart = echarts.init(el);
     chart.setOption({
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", valueFormatter: number },
       legend: { type: "scroll", bottom: 0, textStyle: { fontSize: 11 } },
       grid: { left: 40, right: 10, top: 10, bottom: 40 },
       xAxis: { type: "category", data: s.starts.map(function (d) { return d.split("-").reverse().slice(0, 2).join("."); }) },
-      yAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: number } },
       series: s.series.map(function (x) {
         return { name: x.name, type: "line", stack: "total", areaStyle: {}, symbol: "none", data: x.data, code: x.code };
       }),
@@ -37,11 +41,11 @@
     var t = data.times;
     var chart = echarts.init(el);
     chart.setOption({
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + " ч"; } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : number(v) + " ч"; } },
       legend: { bottom: 0 },
       grid: { left: 60, right: 10, top: 10, bottom: 40 },
       xAxis: { type: "category", data: t.labels },
-      yAxis: { type: "log", name: "часы", logBase: 10 },
+      yAxis: { type: "log", name: "часы", logBase: 10, axisLabel: { formatter: number } },
       series: [
         { name: "Медиана", type: "bar", data: t.median, markLine: t.target[0] ? { data: [{ yAxis: t.target[0], name: "ориентир" }], symbol: "none" } : undefined },
         { name: "p90", type: "bar", data: t.p90 },
