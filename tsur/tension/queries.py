@@ -51,7 +51,7 @@ SCORE_CAP = 999.0
 # How many candidate points are collapsed into episodes at most (the strongest first).
 CANDIDATES = 3000
 # What the lists read; the daily series and the flags (JSON) stay in the database.
-HEAVY = ("series", "flags")
+HEAVY = ("series", "flags", "territory__boundary")
 
 
 def cap(score: float) -> float:
@@ -143,8 +143,12 @@ def changes(since: dt.datetime) -> list[Change]:
     W = detector_config().window_days
     since_day = timezone.localdate(since)
     found: list[tuple[str, TensionPoint, str]] = []
-    base = TensionPoint.objects.select_related("block", "category", "territory").defer("flags").exclude(handling=Handling.DISMISSED)
-    for tp in base.filter(first_seen__gte=since).order_by("-score", "pk"):
+    base = (
+        TensionPoint.objects.select_related("block", "category", "territory")
+        .defer("flags", "territory__boundary")
+        .exclude(handling=Handling.DISMISSED)
+    )
+    for tp in base.filter(first_seen__gte=since).defer("series").order_by("-score", "pk"):
         found.append(("new", tp, "Новая: "))
     live = base.filter(first_seen__lt=since, updated_at__gte=since).exclude(state=State.RESOLVED).order_by("-score", "pk")
     for tp in live:
@@ -156,7 +160,7 @@ def changes(since: dt.datetime) -> list[Change]:
         if now_count >= GROWN_RATIO * then_count and now_count - then_count >= GROWN_MIN:
             found.append(("grown", tp, f"Выросла: {now_count} обращений за {W} дней против {then_count}. "))
     ended = base.filter(state=State.RESOLVED, updated_at__gte=since, window_end__gte=since_day - dt.timedelta(days=W))
-    for tp in ended.order_by("-score", "pk"):
+    for tp in ended.defer("series").order_by("-score", "pk"):
         found.append(("resolved", tp, "Завершилась: "))
     _present([tp for _, tp, _ in found])
     return [Change(kind, tp, prefix + naming.explanation_of(tp)) for kind, tp, prefix in found]
