@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import h3
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 
 from tsur.directory.models import Street, Territory
 from tsur.tension.models import PlaceKind, TensionPoint
@@ -79,9 +79,12 @@ _directory: _Directory | None = None
 
 
 def _key() -> tuple:
-    s = Street.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    t = Territory.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    return (s["n"], s["at"], t["n"], t["at"])
+    """What the names depend on, cheaply: rows, last change and the sum of the centres (a bulk
+    update that moves a centre leaves updated_at alone)."""
+    fields = {"n": Count("pk"), "at": Max("updated_at"), "lat": Sum("lat"), "lon": Sum("lon")}
+    s = Street.objects.aggregate(**fields)
+    t = Territory.objects.aggregate(**fields)
+    return tuple(s.values()) + tuple(t.values())
 
 
 def _current() -> _Directory:
