@@ -70,7 +70,20 @@ def test_it_joins_the_same_topic_in_neighbouring_cells(world):
     assert (episode.group.count, episode.group.expected) == (52, 6.0)
     touching = h3.are_neighbor_cells(chained.place, side.place)
     assert (chained in entries) is not touching and far in entries and other_topic in entries and later in entries
-    assert "(и ещё 1 соседний участок)" in weekly_tension.view_of(episode).title
+    view = weekly_tension.view_of(episode)
+    assert "(и ещё 1 соседний участок)" in view.title and view.count == "52"
+    assert view.explanation == "Самый сильный участок (Город, участок карты): 30 обращений за 7 дней при обычных 4"
+
+
+def test_it_tells_a_change_once_per_episode(world):
+    with clock.at(AT):
+        lead = _cell(world, first_seen=AT, score=9.0)
+        side = _cell(world, NEAR[0], first_seen=AT, score=6.0)
+        apart = _cell(world, FAR[0], first_seen=AT, score=5.0)
+    changes = queries.changes(AT - dt.timedelta(hours=1))
+    assert [(c.kind, c.point) for c in changes] == [("new", lead), ("new", apart)]
+    assert changes[0].point.group.neighbours == [side]
+    assert changes[0].text.startswith("Новая: Ямы на дороге (Дороги) — Город, участок карты: 30")
 
 
 def test_it_joins_neighbouring_cells_transitively_and_ranks_by_the_strongest(world):

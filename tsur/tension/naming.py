@@ -182,3 +182,19 @@ def explanation_of(point: TensionPoint) -> str:
     if point.place_kind != PlaceKind.CELL:
         return text
     return _CELL_IN_TEXT.sub(lambda _m: f" — {place_name(point)}:", text, count=1)
+
+
+def facts_of(point: TensionPoint) -> str:
+    """The explanation without its «что — где: » head, for pages that title the point beside it:
+    «1215 обращений за 10 дней (…) при обычных 16,9; растёт с 26.11.2026; …». A point leading
+    an episode of several cells says the figures are its own cell's."""
+    text = explanation_of(point)
+    dash = text.find(" — ")
+    colon = text.find(": ", dash) if dash >= 0 else -1
+    if colon < 0:
+        return text
+    facts = text[colon + 2 :]
+    group = getattr(point, "group", None)
+    if group is not None and group.neighbours:
+        facts = f"Самый сильный участок ({place_name(point)}): {facts}"
+    return facts

@@ -139,7 +139,8 @@ def _week_count(series: list[dict], last_day: dt.date, days: int) -> int:
 def changes(since: dt.datetime) -> list[Change]:
     """What changed since a moment: points first seen since then, live points whose last week grew
     against the week before `since`, and points that ended since then. Best first in each kind.
-    Scores capped and places named as in `points`."""
+    One change per episode and kind (collapsed as in `points`: the lead carries `group`), scores
+    capped and places named as in `points`."""
     W = detector_config().window_days
     since_day = timezone.localdate(since)
     found: list[tuple[str, TensionPoint, str]] = []
@@ -162,8 +163,15 @@ def changes(since: dt.datetime) -> list[Change]:
     ended = base.filter(state=State.RESOLVED, updated_at__gte=since, window_end__gte=since_day - dt.timedelta(days=W))
     for tp in ended.defer("series").order_by("-score", "pk"):
         found.append(("resolved", tp, "Завершилась: "))
-    _present([tp for _, tp, _ in found])
-    return [Change(kind, tp, prefix + naming.explanation_of(tp)) for kind, tp, prefix in found]
+    out: list[Change] = []
+    for kind in ("new", "grown", "resolved"):
+        prefixes = {tp.pk: prefix for k, tp, prefix in found if k == kind}
+        groups = grouping.collapse([tp for k, tp, _ in found if k == kind])
+        _present([p for g in groups for p in g.members])
+        for g in groups:
+            lead = _attach(g)
+            out.append(Change(kind, lead, prefixes[lead.pk] + naming.explanation_of(lead)))
+    return out
 
 
 def point_appeals(point: TensionPoint, user, *, members: list[TensionPoint] | None = None) -> QuerySet[Appeal]:

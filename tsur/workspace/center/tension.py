@@ -20,6 +20,7 @@ from tsur.directory.models import Organisation
 from tsur.tension import naming, queries, services
 from tsur.tension.engine.explain import number, plural
 from tsur.tension.models import Handling, State, TensionPoint
+from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.views import nav_context
@@ -59,10 +60,10 @@ def _row(p: TensionPoint) -> dict:
         "place": naming.place_name(p),
         "neighbours": weekly_tension.neighbours_phrase(len(group.neighbours)) if group.neighbours else "",
         "folded": group.folded,
-        "explanation": naming.explanation_of(p),
+        "explanation": naming.facts_of(p),
         "score": weekly_tension.score_label(p.group_score),
-        "count": group.count,
-        "expected": group.expected,
+        "count": fmt.number(group.count),
+        "expected": fmt.number(round(group.expected, 1)),
     }
 
 

@@ -77,7 +77,7 @@ def view_of(point: TensionPoint) -> PointView:
         count=fmt.number(count),
         expected=fmt.number(round(expected, 1)),
         period=f"{point.window_start:%d.%m} — {last_day:%d.%m.%Y}",
-        explanation=naming.explanation_of(point),
+        explanation=naming.facts_of(point),
         lat=point.lat,
         lon=point.lon,
         raw_score=score,
