@@ -138,6 +138,18 @@ def test_it_names_a_cell_by_the_nearest_street_then_the_settlement(world):
     assert queries.points(_filters())[0].place_name == "Город, центр"
 
 
+def test_it_names_a_cell_far_from_a_centre_by_distance_and_direction(world):
+    lat, lon = h3.cell_to_latlng(CELL)
+    Territory.objects.filter(pk=world.village.pk).update(lat=lat - 0.09, lon=lon)  # 10 km south
+    in_district = _cell(world, territory=world.district)
+    assert naming.place_name(in_district) == "Район, 10 км к северу от населённого пункта Село"
+    Territory.objects.filter(pk=world.village.pk).update(lat=None, lon=None)
+    Territory.objects.filter(pk=world.city.pk).update(lat=lat, lon=lon + 0.1)  # 6,4 km east
+    in_town = _cell(world, FAR[0], score=20.0)  # the cell lies in that very town: its outskirts
+    [named] = queries.points(_filters(territory="city"))
+    assert named == in_town and named.place_name.startswith("Город, ") and named.place_name.endswith(" от центра")
+
+
 def test_it_names_a_territory_point_by_its_territory(world):
     point = make_point(world)
     assert naming.place_name(point) == "Район"

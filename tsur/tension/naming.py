@@ -1,10 +1,11 @@
 """Places of points named the way an official names them: a map cell (H3) becomes «Малоярославец,
 у ул. Ленина» (the nearest configured street whose centre lies within STREET_RADIUS_KM of the
-cell's centre), else «Калуга, 3 км к северо-западу от центра» (the nearest settlement with a
-centre within SETTLEMENT_RADIUS_KM), else «Малоярославецкий район, 6 км к югу от Детчино» (a
-settlement within NEAR_RADIUS_KM), else the territory the cell lies in. A territory point is
-named by its territory. Names are computed at display time and kept per cell for as long as the
-directory's streets and territories do not change (their count and last change are the key).
+cell's centre), else «Калуга, центр» / «Калуга, 3 км к северо-западу от центра» (the nearest
+settlement with a centre within SETTLEMENT_RADIUS_KM, or NEAR_RADIUS_KM when the cell lies in that
+very town), else «Малоярославецкий район, 6 км к югу от населённого пункта Детчино» (a settlement
+within NEAR_RADIUS_KM; the name stays undeclined), else «<территория>, участок карты». A territory
+point is named by its territory. Names are computed at display time and kept per cell for as long
+as the directory's streets and territories do not change (rows, last change, sum of centres).
 
 The stored explanation names a cell «<территория>, участок карты» (tsur.tension.services writes
 it): `explanation_of` puts the official's name in its place when a page shows it."""
@@ -139,8 +140,11 @@ def _name_cell(d: _Directory, cell: str, territory: str) -> str:
             return f"{town.name}, центр"
         return f"{town.name}, {_km(td)} км к {direction(town.lat, town.lon, lat, lon)} от центра"
     if town is not None and td <= NEAR_RADIUS_KM:
-        where = territory or town.name
-        return f"{where}, {_km(td)} км к {direction(town.lat, town.lon, lat, lon)} от {town.name}"
+        way = f"{_km(td)} км к {direction(town.lat, town.lon, lat, lon)}"
+        if not territory or territory == town.name:  # a large town's outskirts
+            return f"{town.name}, {way} от центра"
+        # «от населённого пункта Детчино»: the name stays as written (no case to guess).
+        return f"{territory}, {way} от населённого пункта {town.name}"
     return f"{territory}, {CELL_WORDS}" if territory else CELL_WORDS
 
 
