@@ -22,7 +22,8 @@ from tsur.replay.config import read_config
 from tsur.replay.models import ReplayRun
 
 MSK = ZoneInfo("Europe/Moscow")
-REAL = Path("/work/shared/data/spb")
+# ../shared/data beside the checkout (the real export; its tests skip when it is absent).
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "spb"
 APPEAL_HEADER = ["id", "created_dt", "city_object", "category", "reason", "district", "municipality", "address", "lat", "lon",
                  "text", "responsible_org", "expected_answer_dt", "answer_dt", "n_answers", "last_status", "answer_text"]
 PARADNAYA = ("Содержание МКД", "Неудовлетворительное состояние парадной")  # housing
