@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Sum
 
 from tsur.directory.models import Street, Territory
 from tsur.tension.models import PlaceKind, TensionPoint
+from tsur.triage.engine.place.words import STREET_ABBR  # the addresses triage writes
 
 STREET_RADIUS_KM = 1.0
 SETTLEMENT_RADIUS_KM = 4.0
@@ -33,19 +34,6 @@ NEAR_RADIUS_KM = 15.0
 SETTLEMENT_LEVELS = ("settlement", "city_district")
 CELL_WORDS = "участок карты"
 
-_STREET_ABBR = {
-    "улица": "ул.",
-    "проспект": "просп.",
-    "переулок": "пер.",
-    "проезд": "пр-д",
-    "площадь": "пл.",
-    "бульвар": "б-р",
-    "шоссе": "ш.",
-    "тупик": "туп.",
-    "набережная": "наб.",
-    "микрорайон": "мкр",
-    "посёлок": "пос.",
-}
 _DIRECTIONS = ("северу", "северо-востоку", "востоку", "юго-востоку", "югу", "юго-западу", "западу", "северо-западу")
 
 
@@ -61,7 +49,7 @@ class _Directory:
     def __init__(self, key: tuple) -> None:
         self.key = key
         self.streets = [
-            _Spot(f"{_STREET_ABBR.get(kind, kind)} {name}", town, lat, lon)
+            _Spot(f"{STREET_ABBR.get(kind, kind)} {name}", town, lat, lon)
             for name, kind, town, lat, lon in Street.objects.filter(lat__isnull=False, lon__isnull=False).values_list(
                 "name", "type", "territory__name", "lat", "lon"
             )
