@@ -26,7 +26,7 @@ from django.utils import timezone
 from tsur.appeals.models import Appeal
 from tsur.directory.models import Block
 from tsur.tension.engine.config import DetectorConfig
-from tsur.tension.engine.detect import dispersion, dispersion_days
+from tsur.tension.engine.expectation import dispersion, dispersion_days
 from tsur.tension.engine.model import BLOCK, CATEGORY, Baseline, Record, SeriesKey
 from tsur.tension.models import BlockBaseline, PlacedBlock, Placement
 from tsur.tension.records import NOT_COUNTED, Placed, Places, load
