@@ -6,11 +6,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tsur.lib.ru import plural
+
 
 def minutes_ru(n: int) -> str:
-    n10, n100 = n % 10, n % 100
-    word = "минуту" if n10 == 1 and n100 != 11 else "минуты" if 2 <= n10 <= 4 and not 12 <= n100 <= 14 else "минут"
-    return f"{n} {word}"
+    return f"{n} {plural(n, 'минуту', 'минуты', 'минут')}"
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None) -> HttpResponse:

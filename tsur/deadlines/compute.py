@@ -22,6 +22,7 @@ from tsur.directory.models import (
     Urgency,
     default_work_hours,
 )
+from tsur.lib.ru import plural_class
 from tsur.lib.workcal import DayOverride, WorkCalendar
 
 __all__ = [
@@ -85,17 +86,9 @@ _UNIT_WORDS = {
 }
 
 
-def _plural_class(n: int) -> int:
-    if n % 10 == 1 and n % 100 != 11:
-        return 0
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return 1
-    return 2
-
-
 def _quantity(unit: str, amount: int) -> str:
     adjectives, nouns = _UNIT_WORDS[Unit(unit)]
-    k = _plural_class(amount)
+    k = plural_class(amount)
     return f"{amount} {adjectives[k]} {nouns[k]}"
 
 

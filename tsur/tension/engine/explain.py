@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from tsur.lib.ru import plural
 from tsur.tension.engine.model import BLOCK, EASING, GROWING, NEW, RESOLVED, STABLE, Point
 
 Namer = Callable[[str], str]
@@ -29,16 +30,6 @@ _FLAG_PHRASES = {
     "social": ("из соцсетей", "из соцсетей", "из соцсетей"),
     "confirmed": ("подтверждено объективным контролем", "подтверждено объективным контролем", "подтверждено объективным контролем"),
 }
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian noun form for n: 1 обращение, 3 обращения, 7 обращений."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def number(x: float) -> str:

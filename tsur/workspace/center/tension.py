@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from tsur.analytics.filters import Filters, choices
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.directory.models import Organisation
+from tsur.lib.ru import plural
 from tsur.tension import naming, queries, services
-from tsur.tension.engine.explain import number, plural
+from tsur.tension.engine.explain import number
 from tsur.tension.models import Handling, State, TensionPoint
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center import weekly_tension

@@ -10,8 +10,8 @@ import math
 from django.urls import reverse
 
 from tsur.analytics.filters import Filters
+from tsur.lib.ru import plural
 from tsur.tension import naming, queries
-from tsur.tension.engine.explain import plural
 from tsur.tension.models import TensionPoint
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center.weekly_week import Week
