@@ -10,7 +10,8 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from tsur.analytics import tasks
-        from tsur.appeals.events import appeal_changed, appeals_received
+        from tsur.appeals.events import appeal_changed
 
+        # Creation publishes its "created" events here too, so appeals_received would only recount
+        # the same day a second time.
         appeal_changed.subscribe(tasks.on_appeals_changed, uid="tsur.analytics.recount")
-        appeals_received.subscribe(tasks.on_appeals_received, uid="tsur.analytics.received")

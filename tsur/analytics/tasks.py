@@ -21,11 +21,7 @@ REBUILD = "analytics.rebuild"
 def on_appeals_changed(changes: Sequence[AppealChange]) -> None:
     """Subscriber of appeal_changed: mark the touched days first (the record of the work), then
     ask for the recount; a lost request is found by the sweeper."""
-    on_appeals_received([c.appeal_id for c in changes])
-
-
-def on_appeals_received(appeal_ids: Sequence[int]) -> None:
-    days = rollup.mark_dirty(rollup.days_of_appeals(appeal_ids))
+    days = rollup.mark_dirty(rollup.days_of_appeals([c.appeal_id for c in changes]))
     if days:
         tasks.enqueue(RECOUNT, [d.isoformat() for d in days])
 
