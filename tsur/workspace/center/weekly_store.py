@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 
 from tsur.core import clock
+from tsur.workspace.center.weekly_week import Week
 
 SCHEDULED = "scheduled"
 ON_DEMAND = "on_demand"
@@ -47,6 +48,12 @@ class StoredReport:
     @property
     def reason_label(self) -> str:
         return REASONS.get(self.reason, self.reason)
+
+    @property
+    def week_title(self) -> str:
+        """The week as people name it («Неделя 47: 16–22 ноября 2026 г.»), not its ISO code."""
+        year, number = self.week.split("-W")
+        return Week(int(year), int(number)).title().capitalize()
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
