@@ -149,6 +149,8 @@ INSTALLED_APPS = [
     "tsur.routing",
     "tsur.answers",
     "tsur.triage",
+    "tsur.monitoring",
+    "tsur.polls",
     "tsur.tension",
     "tsur.analytics",
     "tsur.channels",

@@ -113,9 +113,7 @@ class MonitoringEvent(models.Model):
     version_at = models.DateTimeField("время версии")
     title = models.CharField("описание", max_length=300, blank=True)
     address = models.CharField("адрес", max_length=300, blank=True)
-    territory = models.ForeignKey(
-        Territory, verbose_name="территория", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    territory = models.ForeignKey(Territory, verbose_name="территория", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     lat = models.FloatField("широта", null=True, blank=True)
     lon = models.FloatField("долгота", null=True, blank=True)
     cell = models.CharField("ячейка H3", max_length=16, blank=True, db_index=True)
@@ -211,9 +209,7 @@ class Link(models.Model):
     reason = models.CharField("почему связано", max_length=500)
     status = models.CharField("статус", max_length=16, choices=LinkStatus.choices, default=LinkStatus.AUTO, db_index=True)
     created_at = models.DateTimeField(default=clock.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="решил", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="решил", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField("комментарий оператора", max_length=500, blank=True)
 
