@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PollsConfig(AppConfig):
+    """Polls of the population: operators build them, verified residents vote once (by account or
+    a one-time code), results by territory without personal data, and a follow-up poll after a fix
+    («проблема действительно решена?») that feeds the KPIs and can reopen the problem."""
+
+    name = "tsur.polls"
+    verbose_name = "Опросы"
