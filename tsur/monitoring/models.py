@@ -208,6 +208,11 @@ class Link(models.Model):
     score = models.FloatField("оценка совпадения")
     reason = models.CharField("почему связано", max_length=500)
     status = models.CharField("статус", max_length=16, choices=LinkStatus.choices, default=LinkStatus.AUTO, db_index=True)
+    # What the event says about the appeal now (tsur.monitoring.closure keeps it): it confirms the
+    # problem; once resolved it proves the closure; a recurrence or a problem still there after the
+    # answer claimed the fix contradicts the answer. `role_at`: when it took that role.
+    role = models.CharField("значение", max_length=16, choices=LinkRole.choices, default=LinkRole.CONFIRMS, db_index=True)
+    role_at = models.DateTimeField("значение с", null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="решил", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
