@@ -226,3 +226,18 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ↔ {self.appeal_id}"
+
+
+class PendingAppeal(models.Model):
+    """An appeal created, moved or reclassified whose links the matcher has still to compute: the
+    record of that work (deleted once done), so the sweeper re-does what a lost task left behind."""
+
+    appeal = models.OneToOneField(Appeal, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        verbose_name = "обращение к сопоставлению"
+        verbose_name_plural = "обращения к сопоставлению"
+
+    def __str__(self) -> str:
+        return f"обращение {self.appeal_id}"
