@@ -15,6 +15,7 @@ from tsur.appeals.models import Status as S
 
 OPEN_WORK = frozenset({S.ROUTED, S.IN_PROGRESS})
 BEFORE_ANSWER = frozenset({S.RECEIVED, S.MODERATION, S.ROUTED, S.IN_PROGRESS})
+ANSWERED = frozenset({S.PUBLISHED, S.CLOSED})
 ANY_OPEN = frozenset({S.RECEIVED, S.MODERATION, S.ROUTED, S.IN_PROGRESS, S.ANSWER_PREPARED, S.ANSWER_CHECKED})
 
 # What a transition does to the due date: keep it, recompute it (the regime, urgency, organisation,
@@ -59,6 +60,11 @@ _T = [
     Transition("reopen_member", frozenset({S.PUBLISHED, S.CLOSED}), S.JOINED, "Возобновлено вместе с проблемой", "rate"),
     Transition("auto_close", frozenset({S.PUBLISHED}), S.CLOSED, "Закрыто автоматически"),
     Transition("confirm_resolution", frozenset({S.PUBLISHED}), S.CLOSED, "Решение подтверждено", "confirm_resolution"),
+    # Objective monitoring (tsur.monitoring.closure), where the event kind allows it: a linked
+    # event's resolution proves the fix the answer promised; a recurrence or a problem still there
+    # contradicts the answer's claim and the appeal goes back to work with a fresh clock.
+    Transition("close_objective", frozenset({S.PUBLISHED}), S.CLOSED, "Решение подтверждено объективным контролем"),
+    Transition("reopen_objective", ANSWERED, S.IN_PROGRESS, "Возобновлено: объективный контроль не подтверждает устранение", "", RESTART),
     Transition("reject", BEFORE_ANSWER, S.REJECTED, "Отклонено", "reject"),
     Transition("join_problem", BEFORE_ANSWER, S.JOINED, "Присоединено к проблеме", "join_problem"),
     Transition("reclassify", ANY_OPEN | {S.JOINED}, None, "Изменена классификация", "reclassify", RECOMPUTE),
