@@ -30,6 +30,7 @@ from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
 from tsur.demo import history
+from tsur.demo.monitoring import load_sources
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
 
@@ -149,6 +150,7 @@ def load_reference(data_dir: Path | None = None) -> dict[str, int]:
             code=row["code"],
             defaults={"name": row["name"], "kind": row["kind"], "text": row["text"], "block": blocks.get(row.get("block") or "")},
         )
+    counts.update(load_sources((data_dir or DATA_DIR) / "monitoring.json"))  # monitoring's event kinds and sources (no keys)
     return counts
 
 

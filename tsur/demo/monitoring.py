@@ -24,7 +24,10 @@ def read_config(path: Path | None = None) -> dict:
 @transaction.atomic
 def load_sources(path: Path | None = None, *, demo_keys: bool = False) -> dict[str, int]:
     """Idempotent: rows matched by code and updated. `demo_keys`: give each source the fixed key
-    of the file (the demo's, printed for everybody; never in production)."""
+    of the file (the demo's, printed for everybody; never in production). A configuration without
+    the file has no monitoring sources: nothing is loaded."""
+    if path is not None and not path.is_file():
+        return {}
     config = read_config(path)
     categories = {c.code: c for c in Category.objects.all()}
     for row in config["event_kinds"]:

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from tsur.appeals.models import Appeal
 from tsur.core.tasks import InProcessScheduler
 from tsur.demo.loader import DEMO_API_KEY, DEMO_PASSWORD, create_users, load_demo
+from tsur.demo.monitoring import demo_keys, load_sources
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             self.stdout.write("Загружаю демо-конфигурацию Калужской области…")
             load_demo(count=options["appeals"], history_days=max(0, options["history_days"]))
         users = create_users()
+        load_sources(demo_keys=True)  # the monitoring sources' fixed demo keys, printed below
         addr = options["addr"]
         url = f"http://{addr}"
         if not os.environ.get("TSUR_SITE_URL"):
@@ -44,6 +46,9 @@ class Command(BaseCommand):
         for username, role, scope in users.logins:
             self.stdout.write(f"  {username:<28} {role:<24} {scope}")
         self.stdout.write(f"Демо-ключ для подачи обращений (Open311 api_key и POST /api/appeals): {DEMO_API_KEY}")
+        self.stdout.write(f"Ключи источников мониторинга (POST {url}/api/monitoring/events, Authorization: Bearer …):")
+        for _code, name, key in demo_keys():
+            self.stdout.write(f"  {key:<44} {name}")
         if options["no_serve"]:
             return
         interval = settings.TSUR_INPROCESS_TICK_SECONDS or 60
