@@ -420,3 +420,19 @@ TSUR_DUPLICATE_CANDIDATES = env_int("TSUR_DUPLICATE_CANDIDATES", 200)
 # Below this confidence a suggested category (or block) is stored and shown on the card, but not
 # applied to the appeal: an operator decides.
 TSUR_TRIAGE_APPLY_MIN_CONFIDENCE = env_float("TSUR_TRIAGE_APPLY_MIN_CONFIDENCE", 0.5)
+
+# --- polls (docs/polls.md) -----------------------------------------------------------------------
+# Who sends one-time codes: a dotted path to a class (tsur.polls.senders). The default writes them to
+# VAR_DIR/outbox (development and the demo only); production sets tsur.polls.senders.EmailSender or
+# an SMS gateway's sender.
+TSUR_POLL_CODE_SENDER = env_str("TSUR_POLL_CODE_SENDER", "tsur.polls.senders.OutboxSender")
+TSUR_POLL_CODE_TTL_MINUTES = env_int("TSUR_POLL_CODE_TTL_MINUTES", 10)
+TSUR_POLL_CODE_ATTEMPTS = env_int("TSUR_POLL_CODE_ATTEMPTS", 5)  # wrong entries before a code is void
+TSUR_POLL_CODE_PAUSE_SECONDS = env_int("TSUR_POLL_CODE_PAUSE_SECONDS", 60)  # between two codes to one contact
+TSUR_POLL_CODES_PER_CONTACT_HOUR = env_int("TSUR_POLL_CODES_PER_CONTACT_HOUR", 5)
+TSUR_POLL_CODES_PER_POLL_MINUTE = env_int("TSUR_POLL_CODES_PER_POLL_MINUTE", 300)
+# Cache-counted limits (count/period, all apply): code requests per client address; ballots of one
+# poll per address (generous: a mobile operator's NAT puts many residents behind one) and per device.
+TSUR_RATE_POLL_CODE_ADDRESS = env_list("TSUR_RATE_POLL_CODE_ADDRESS", "10/m,60/h")
+TSUR_RATE_POLL_VOTE_ADDRESS = env_list("TSUR_RATE_POLL_VOTE_ADDRESS", "30/m,300/h")
+TSUR_RATE_POLL_VOTE_DEVICE = env_list("TSUR_RATE_POLL_VOTE_DEVICE", "3/h")

@@ -8,3 +8,6 @@ class PollsConfig(AppConfig):
 
     name = "tsur.polls"
     verbose_name = "Опросы"
+
+    def ready(self) -> None:
+        from tsur.polls import tasks  # noqa: F401  (registers the periodic jobs)

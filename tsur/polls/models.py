@@ -187,7 +187,7 @@ class VerificationCode(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="codes")
     contact_kind = models.CharField(max_length=8, choices=ContactKind.choices)
     contact_key = models.CharField(max_length=64, db_index=True)  # HMAC of the normalised contact
-    code_hash = models.CharField(max_length=64)
+    code_hash = models.CharField(max_length=96)  # "salt$HMAC"
     created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
