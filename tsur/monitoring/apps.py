@@ -9,3 +9,11 @@ class MonitoringConfig(AppConfig):
 
     name = "tsur.monitoring"
     verbose_name = "Объективный мониторинг"
+
+    def ready(self) -> None:
+        from tsur.appeals.events import appeal_changed
+        from tsur.monitoring import tasks  # registers the matcher's tasks, its sweeper and periodic jobs
+        from tsur.monitoring.events import events_recorded
+
+        events_recorded.subscribe(tasks.on_events_recorded, uid="tsur.monitoring.match_events")
+        appeal_changed.subscribe(tasks.on_appeals_changed, uid="tsur.monitoring.match_appeals")

@@ -1,0 +1,292 @@
+"""Objective confirmation and proof of closure.
+
+What a linked event says of an appeal is its link's role, kept here (`evaluate`):
+- it **confirms** the problem (any link not rejected by an operator);
+- once the event is resolved (a case closed, readings normal, the quiet period passed) it **proves
+  the closure**, at the moment of the resolution;
+- it **contradicts the answer** when the answer claimed the fix (published) and the problem came
+  back after it (the event occurred after the publication), or the event is still active a grace
+  period (the kind's `quiet_hours`) after the publication.
+
+Where the kind says so, the roles act through the lifecycle's one door, on the problem's lead and
+its joined appeals as the answer path does: `may_close` closes an appeal whose published answer
+promised the fix once the resolution comes (`close_objective`); `may_reopen` reopens one whose
+answer the events contradict (`reopen_objective`, the clock restarts). Each is an event in the
+appeal's log.
+
+Cameras report detections, never their end: `resolve_quiet` ends an event once no detection of its
+kind came near it for the kind's quiet period, as a new version with a system payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tsur.appeals.models import Appeal, CloseReason, Status
+from tsur.appeals.services import changing
+from tsur.core import clock
+from tsur.core.errors import DomainError
+from tsur.lib.geo import distance_km
+from tsur.monitoring.events import events_recorded, evidence_changed
+from tsur.monitoring.models import (
+    EventKind,
+    EventState,
+    EventVersion,
+    Link,
+    LinkRole,
+    LinkStatus,
+    MonitoringEvent,
+    Resolution,
+)
+
+log = logging.getLogger(__name__)
+
+CLOSE_LABEL = "объективный контроль"
+SYSTEM_PAYLOAD_SOURCE = "tsur"
+
+
+def grace(kind: EventKind) -> dt.timedelta:
+    """How long after an answer is published an event may stay active before it contradicts it."""
+    return dt.timedelta(hours=kind.quiet_hours)
+
+
+def role_for(link: Link, published_at: dt.datetime | None, now: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """The role of a (not rejected) link given when the appeal's answer was published."""
+    e = link.event
+    if published_at is not None and e.occurred_at > published_at:
+        return LinkRole.CONTRADICTS, e.occurred_at
+    if e.state == EventState.RESOLVED:
+        return LinkRole.CLOSES, e.resolved_at or e.version_at
+    if published_at is not None and e.kind.resolution != Resolution.NONE and now >= published_at + grace(e.kind):
+        return LinkRole.CONTRADICTS, published_at + grace(e.kind)
+    return LinkRole.CONFIRMS, None
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{timezone.localtime(moment):%d.%m.%Y %H:%M}" if moment else ""
+
+
+def _event_words(e: MonitoringEvent) -> str:
+    return f"«{e.title or e.kind.name}» ({e.source.name})"
+
+
+def evaluate(appeal_ids: Iterable[int], now: dt.datetime | None = None, *, changed: Iterable[int] = ()) -> set[int]:
+    """Bring the roles of these appeals' links (with the rest of their problems) up to date, close
+    or reopen where the kinds allow it, and publish `evidence_changed` for the appeals whose
+    evidence changed (`changed`: those whose links the caller has just made or removed)."""
+    now = now or clock.now()
+    ids = set(appeal_ids) | set(changed)
+    touched = set(changed)
+    if not ids:
+        return touched
+    with transaction.atomic():
+        problems = set(Appeal.objects.filter(pk__in=ids, problem__isnull=False).values_list("problem_id", flat=True))
+        if problems:
+            ids |= set(Appeal.objects.filter(problem_id__in=problems).values_list("pk", flat=True))
+        rows = Appeal.objects.filter(pk__in=ids).values_list("pk", "problem_id", "problem__lead_id", "published_at")
+        lead_of = {pk: (lead or pk) for pk, _problem, lead, _p in rows}
+        published = {pk: p for pk, _problem, _lead, p in rows}
+        links = list(
+            Link.objects.filter(appeal_id__in=ids).exclude(status=LinkStatus.REJECTED).select_related("event__kind", "event__source").order_by("pk")
+        )
+        updated = []
+        for lk in links:
+            role, at = role_for(lk, published.get(lk.appeal_id), now)
+            if role != lk.role or at != lk.role_at:
+                lk.role, lk.role_at = role, at
+                updated.append(lk)
+                touched.add(lk.appeal_id)
+        if updated:
+            Link.objects.bulk_update(updated, ["role", "role_at"])
+        by_lead: dict[int, list[Link]] = defaultdict(list)
+        for lk in links:
+            by_lead[lead_of.get(lk.appeal_id, lk.appeal_id)].append(lk)
+        for lead_id, group in by_lead.items():
+            touched |= _act(lead_id, group, now)
+        if touched:
+            evidence_changed.publish(sorted(touched))
+    return touched
+
+
+def _act(lead_id: int, links: list[Link], now: dt.datetime) -> set[int]:
+    """Close or reopen a problem's lead (and its joined appeals) as its links' roles say."""
+    lead = Appeal.objects.filter(pk=lead_id).only("pk", "status", "published_at", "problem_id").first()
+    if lead is None or lead.status not in (Status.PUBLISHED, Status.CLOSED) or lead.published_at is None:
+        return set()
+    published = lead.published_at
+    contradicting = [lk for lk in links if lk.role == LinkRole.CONTRADICTS and lk.role_at and lk.role_at >= published]
+    if contradicting:
+        reopening = [lk for lk in contradicting if lk.event.kind.may_reopen]
+        return reopen_objectively(lead, reopening[0]) if reopening else set()
+    if lead.status != Status.PUBLISHED:
+        return set()
+    if any(lk.role == LinkRole.CONTRADICTS for lk in links):
+        return set()
+    proving = [
+        lk for lk in links
+        if lk.role == LinkRole.CLOSES and lk.event.kind.may_close and lk.role_at is not None and lk.role_at >= published
+    ]  # fmt: skip
+    if not proving:
+        return set()
+    # Another linked problem still open (an event whose end the source reports) holds the closure.
+    if any(lk.event.state == EventState.ACTIVE and lk.event.kind.resolution != Resolution.NONE for lk in links):
+        return set()
+    return close_objectively(lead, max(proving, key=lambda lk: lk.role_at))
+
+
+def _members(lead: Appeal, statuses: Iterable[str]) -> list[int]:
+    if not lead.problem_id:
+        return []
+    qs = Appeal.objects.filter(problem_id=lead.problem_id, status__in=list(statuses)).exclude(pk=lead.pk)
+    return list(qs.values_list("pk", flat=True))
+
+
+def close_objectively(lead: Appeal, link: Link) -> set[int]:
+    """Close the problem's lead and its answered joined appeals: the linked event's resolution
+    proves the fix the published answer promised."""
+    e = link.event
+    reason = f"Событие {_event_words(e)} устранено {_when(link.role_at)}: {Resolution(e.kind.resolution).label}"
+    data = {"monitoring_event": e.pk, "link": link.pk, "resolved_at": link.role_at.isoformat() if link.role_at else None}
+    done: set[int] = set()
+    for pk in [lead.pk, *_members(lead, [Status.PUBLISHED])]:
+        try:
+            with changing(pk, "close_objective", None, label=CLOSE_LABEL) as ch:
+                ch.appeal.close_reason = CloseReason.CONFIRMED
+                ch.appeal.closed_at = clock.now()
+                ch.reason = reason
+                ch.data = dict(data)
+            done.add(pk)
+        except DomainError:
+            continue  # rated or reopened meanwhile: the resident's word stands
+    return done
+
+
+def reopen_objectively(lead: Appeal, link: Link) -> set[int]:
+    """Reopen the problem's lead (a fresh clock) and bring its joined appeals back with it: the
+    linked event contradicts the fix the published answer claimed."""
+    e = link.event
+    if e.occurred_at > (lead.published_at or e.occurred_at):
+        why = f"после ответа снова зафиксировано событие {_event_words(e)} ({_when(e.occurred_at)})"
+    else:
+        why = f"событие {_event_words(e)} продолжается после ответа (на {_when(link.role_at)})"
+    data = {"monitoring_event": e.pk, "link": link.pk}
+    done: set[int] = set()
+    try:
+        with changing(lead.pk, "reopen_objective", None, label=CLOSE_LABEL) as ch:
+            ch.appeal.close_reason = ""
+            ch.appeal.closed_at = None
+            ch.appeal.reopened_count += 1
+            ch.reason = f"Объективный контроль не подтверждает устранение: {why}"
+            ch.data = dict(data)
+        done.add(lead.pk)
+    except DomainError:
+        return done
+    for pk in _members(lead, [Status.PUBLISHED, Status.CLOSED]):
+        try:
+            with changing(pk, "reopen_member", None, label=CLOSE_LABEL) as ch:
+                ch.appeal.close_reason = ""
+                ch.appeal.closed_at = None
+                ch.reason = f"Проблема возобновлена: {why}"
+                ch.data = dict(data)
+            done.add(pk)
+        except DomainError:
+            continue
+    return done
+
+
+# --- the quiet period of cameras ------------------------------------------------------------
+
+
+def resolve_event(event: MonitoringEvent, resolved_at: dt.datetime, why: str) -> bool:
+    """End an event the platform itself judged resolved, as a new version with a system payload
+    (the sources' versions stay untouched); the matcher then looks at it again. False if it had
+    ended meanwhile or a newer version of its own came."""
+    with transaction.atomic():
+        e = MonitoringEvent.objects.select_for_update().filter(pk=event.pk).first()
+        if e is None or e.state != EventState.ACTIVE or e.version_at > resolved_at:
+            return False
+        number = (EventVersion.objects.filter(event=e).aggregate(n=Max("version"))["n"] or 0) + 1
+        payload = {"source": SYSTEM_PAYLOAD_SOURCE, "state": "resolved", "resolved_at": resolved_at.isoformat(), "reason": why}
+        EventVersion.objects.create(
+            event=e,
+            version=number,
+            state=EventState.RESOLVED,
+            version_at=resolved_at,
+            received_at=clock.now(),
+            payload=json.dumps(payload, ensure_ascii=False),
+            normalised={"state": "resolved", "resolved_at": resolved_at.isoformat(), "applied": True, "system": why},
+        )
+        MonitoringEvent.objects.filter(pk=e.pk).update(
+            state=EventState.RESOLVED, resolved_at=resolved_at, version=number, version_at=resolved_at, matched_at=None
+        )
+        events_recorded.publish([e.pk])
+    return True
+
+
+QUIET_AT_MOST = 500
+
+
+def resolve_quiet(now: dt.datetime | None = None) -> int:
+    """End the active events of quiet-resolved kinds (cameras) with no detection of their kind
+    within their radius for the kind's quiet period; the resolution is dated to the end of that
+    period after the last detection near it. Returns how many ended."""
+    now = now or clock.now()
+    ended = 0
+    for kind in EventKind.objects.filter(resolution=Resolution.QUIET):
+        quiet = dt.timedelta(hours=kind.quiet_hours)
+        due = list(
+            MonitoringEvent.objects.filter(kind=kind, state=EventState.ACTIVE, occurred_at__lte=now - quiet)
+            .order_by("occurred_at")
+            .only("pk", "occurred_at", "lat", "lon", "cell", "territory_id", "address", "version_at")[:QUIET_AT_MOST]
+        )
+        if not due:
+            continue
+        # Detections of the kind since the oldest due one: the last near each decides its end.
+        later = list(
+            MonitoringEvent.objects.filter(kind=kind, occurred_at__gt=due[0].occurred_at, occurred_at__lte=now).values_list(
+                "pk", "occurred_at", "lat", "lon", "address", "territory_id"
+            )
+        )
+        for e in due:
+            last = e.occurred_at
+            for pk, occurred, lat, lon, address, territory_id in later:
+                if pk == e.pk or occurred <= last:
+                    continue
+                if _same_place(e, lat, lon, address, territory_id, kind.radius_m):
+                    last = occurred
+            if last + quiet <= now:
+                hours = kind.quiet_hours
+                if resolve_event(e, last + quiet, f"нет новых срабатываний {hours} ч"):
+                    ended += 1
+    return ended
+
+
+def _same_place(e: MonitoringEvent, lat: float | None, lon: float | None, address: str, territory_id: int | None, radius_m: int) -> bool:
+    if None not in (e.lat, e.lon, lat, lon):
+        return distance_km(e.lat, e.lon, lat, lon) * 1000 <= radius_m  # type: ignore[arg-type]
+    if e.address and address:
+        return " ".join(e.address.casefold().split()) == " ".join(address.casefold().split())
+    return False
+
+
+def due_contradictions(now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Appeals whose answer's grace period has passed while a linked event is still active: their
+    links are to be evaluated again (what the periodic job does)."""
+    now = now or clock.now()
+    rows = (
+        Link.objects.filter(role=LinkRole.CONFIRMS, event__state=EventState.ACTIVE, appeal__published_at__isnull=False)
+        .exclude(status=LinkStatus.REJECTED)
+        .exclude(event__kind__resolution=Resolution.NONE)
+        .filter(appeal__published_at__lte=now)
+        .values_list("appeal_id", "appeal__published_at", "event__kind__quiet_hours")[: limit * 4]
+    )
+    out = sorted({a for a, published, hours in rows if published + dt.timedelta(hours=hours) <= now})
+    return out[:limit]
