@@ -36,3 +36,20 @@ def sources(db):
         gzhi=Source.objects.get(code="kaluga-gzhi"),
         sensors=Source.objects.get(code="kaluga-sensors"),
     )
+
+
+@pytest.fixture
+def keys(sources):
+    """A fresh key for each of the four sources, by the source's attribute name."""
+    from tsur.monitoring.keys import issue_key
+
+    return SimpleNamespace(**{name: issue_key(getattr(sources, name)) for name in ("camera", "call112", "gzhi", "sensors")})
+
+
+def example(code: str) -> dict:
+    """The example item of a demo source (tsur/demo/data/monitoring.json), a fresh copy."""
+    import copy
+
+    from tsur.demo.monitoring import read_config
+
+    return copy.deepcopy(next(s["example"] for s in read_config()["sources"] if s["code"] == code))

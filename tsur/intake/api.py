@@ -13,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tsur.core.errors import DomainError
-from tsur.intake import api_actions, api_appeals, api_docs, api_public, api_reference
+from tsur.intake import api_actions, api_appeals, api_docs, api_monitoring, api_public, api_reference
 from tsur.intake.api_docs import LocalSwagger
 from tsur.lib.safetext import BROKEN_TEXT
 
@@ -23,6 +23,9 @@ DESCRIPTION = """API платформы ЦУР: приём обращений и
 Авторизация: заголовок `Authorization: Bearer <ключ>` (API-ключ) или сессия входа в систему (для
 изменяющих запросов — с CSRF-токеном). Без авторизации доступны только подача обращения, справочники
 категорий и территорий и статус обращения по ключу доступа жителя.
+
+Объективный мониторинг (`/api/monitoring/…`): внешние системы передают события со своим ключом источника
+(`Authorization: Bearer <ключ источника>`, выдаёт администратор), не с ключом пользователя.
 
 Ключ выдаётся с разрешениями (`open311`, `intake`, `resident`, `staff_read`, `staff_write`) и действует
 только в их пределах и в пределах роли своего пользователя.
@@ -63,6 +66,7 @@ api.add_router("", api_actions.router)
 api.add_router("", api_public.router)
 api.add_router("", api_reference.router)
 api.add_router("", api_docs.router)
+api.add_router("", api_monitoring.router)
 
 
 @api.exception_handler(DomainError)
