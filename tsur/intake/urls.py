@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tsur.intake import views
+from tsur.intake import polls, views
 
 app_name = "intake"
 
@@ -15,4 +15,16 @@ urlpatterns = [
     path("status/", views.status_lookup, name="status_lookup"),
     path("status/<str:number>/<str:key>/", views.status_page, name="status"),
     path("status/<str:number>/<str:key>/rate/", views.status_rate, name="status_rate"),
+    # Polls (tsur/intake/polls.py): the public pages, and the same under /widget/ to be framed.
+    path("polls/", polls.poll_list, name="poll_list"),
+    path("polls/<str:token>/", polls.poll_page, name="poll"),
+    path("polls/<str:token>/code/", polls.poll_code, name="poll_code"),
+    path("polls/<str:token>/vote/", polls.poll_vote, name="poll_vote"),
+    path("polls/<str:token>/thanks/", polls.poll_thanks, name="poll_thanks"),
+    path("widget/polls/", polls.poll_list, {"embed": True}, name="widget_poll_list"),
+    path("widget/polls/<str:token>/", polls.poll_page, {"embed": True}, name="widget_poll"),
+    path("widget/polls/<str:token>/code/", polls.poll_code, {"embed": True}, name="widget_poll_code"),
+    path("widget/polls/<str:token>/vote/", polls.poll_vote, {"embed": True}, name="widget_poll_vote"),
+    path("widget/polls/<str:token>/thanks/", polls.poll_thanks, {"embed": True}, name="widget_poll_thanks"),
+    path("polls.js", polls.polls_js, name="polls_js"),
 ]

@@ -8,10 +8,17 @@ from tsur.polls.services.building import (
     save_question,
     update_poll,
 )
-from tsur.polls.services.codes import request_code, verify_code
+from tsur.polls.services.codes import request_code, verify_code, verify_code_key
 from tsur.polls.services.identity import Identity, IdentityKind, account_identity
 from tsur.polls.services.invitations import create_invitation, invitation_identity
-from tsur.polls.services.voting import cast_vote, check_answers, require_open, territory_ids, voting_territories
+from tsur.polls.services.voting import (
+    cast_vote,
+    check_answers,
+    current_polls,
+    require_open,
+    territory_ids,
+    voting_territories,
+)
 
 __all__ = [
     "Identity",
@@ -22,6 +29,7 @@ __all__ = [
     "close_poll",
     "create_invitation",
     "create_poll",
+    "current_polls",
     "delete_question",
     "invitation_identity",
     "publish_poll",
@@ -31,5 +39,6 @@ __all__ = [
     "territory_ids",
     "update_poll",
     "verify_code",
+    "verify_code_key",
     "voting_territories",
 ]

@@ -95,7 +95,12 @@ def verify_code(poll: Poll, contact: str, code: str) -> Identity:
     """The identity a correct, fresh, unused code proves (used up by the vote it is given to).
     A wrong code counts an attempt, kept even though the call fails."""
     _kind, contact_value = normalise_contact(contact)
-    key = contact_key(contact_value)
+    return verify_code_key(poll, contact_key(contact_value), code)
+
+
+def verify_code_key(poll: Poll, key: str, code: str) -> Identity:
+    """`verify_code` for a contact known by its key (the resident pages carry the key between
+    the two steps, signed, rather than the contact itself)."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     now = clock.now()
     with transaction.atomic():

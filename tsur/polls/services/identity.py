@@ -96,3 +96,12 @@ def normalise_contact(raw: str) -> tuple[str, str]:
             field_errors={"contact": ["Неверный номер телефона."]},
         )
     return ContactKind.PHONE, "+" + digits
+
+
+def shown_contact(kind: str, contact: str) -> str:
+    """A contact as shown back to its owner («код отправлен на …»), mostly hidden: the page may be
+    seen over a shoulder or kept in a browser's history."""
+    if kind == ContactKind.EMAIL:
+        name, _, domain = contact.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return f"+7 {contact[2:5]} ***-**-{contact[-2:]}"

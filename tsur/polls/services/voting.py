@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 
 from tsur.accounts.models import Role
@@ -208,3 +209,19 @@ def cast_vote(
         # Two requests of one voter at the same moment: the unique voter key lets one through.
         raise AlreadyVoted(ALREADY_VOTED) from None
     return ballot
+
+
+def open_now_filter(now) -> Q:
+    """Published polls taking votes at `now`."""
+    started = Q(starts_at__isnull=True) | Q(starts_at__lte=now)
+    return Q(status=Status.PUBLISHED) & started & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def current_polls(territory: Territory | None = None) -> list[Poll]:
+    """Polls taking votes now, for residents of `territory` (None: every open poll). A poll held
+    in a territory covers everything under it; a poll with no territory covers the whole region."""
+    qs = Poll.objects.filter(open_now_filter(clock.now()), audience=Audience.EVERYONE)
+    if territory is not None:
+        chain = [t.pk for t in territory.ancestors_and_self()]
+        qs = qs.filter(Q(territories__isnull=True) | Q(territories__in=chain))
+    return list(qs.distinct().order_by("ends_at", "-published_at"))
