@@ -49,6 +49,10 @@ class TerritoryRow:
     average: float | None  # a scale's average in this territory
     small: bool
 
+    @property
+    def cells(self) -> list[tuple[int, float | None]]:
+        return list(zip(self.counts, self.shares, strict=True))
+
 
 @dataclasses.dataclass(frozen=True)
 class QuestionResult:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("appeals/<str:number>/actions/<slug:name>/", views.act, name="act"),
     path("appeals/<str:number>/answer-template/", views.answer_template, name="answer_template"),
     path("center/", include("tsur.workspace.center.urls")),
+    path("polls/", include("tsur.workspace.polls.urls")),
 ]
