@@ -28,8 +28,9 @@ def pressure_kind(w, **overrides) -> EventKind:
         "source_kind": "sensor", "name": "Падение давления в теплосети", "radius_m": 500, "before_hours": 24,
         "after_hours": 72, "resolution": Resolution.READINGS_NORMAL, "quiet_hours": 24, "may_close": True, "may_reopen": True,
     }  # fmt: skip
+    code = overrides.pop("code", f"pressure-{next(_ids)}")
     fields.update(overrides)
-    kind = EventKind.objects.create(code=overrides.pop("code", f"pressure-{next(_ids)}"), **fields)
+    kind = EventKind.objects.create(code=code, **fields)
     kind.categories.add(w.heating)
     return kind
 
@@ -52,3 +53,41 @@ def event(
         title=fields.pop("title", kind.name),
         **fields,
     )
+
+
+def heating_appeal(w, at: dt.datetime, **kwargs):
+    """A resident's complaint of no heating at the event's point (the city), received at `at`."""
+    from tests.factories import new_appeal
+    from tsur.core import clock
+
+    data = {"text": "В квартире холодно, батареи еле тёплые", "category_code": "heating", "territory_code": "city", "lat": LAT, "lon": LON}
+    data.update(kwargs)
+    with clock.at(at):
+        return new_appeal(w, **data)
+
+
+def answer(w, appeal, at: dt.datetime, text: str = "Давление в теплосети восстановлено, отопление подано."):
+    """Route to the city administration, accept, answer, check and publish at `at`."""
+    from tsur import answers
+    from tsur.appeals import services
+    from tsur.core import clock
+
+    with clock.at(at):
+        services.route_appeal(appeal.pk, w.operator, organisation_code="city-admin")
+        services.accept_appeal(appeal.pk, w.city_coordinator)
+        answers.services.prepare_answer(appeal.pk, w.city_coordinator, text=text)
+        answers.services.approve_answer(appeal.pk, w.operator)
+        answers.services.publish_answer(appeal.pk, w.operator)
+    appeal.refresh_from_db()
+    return appeal
+
+
+def resolve(e: MonitoringEvent, at: dt.datetime) -> None:
+    """The source's new version: the readings are back to normal (as the intake writes it)."""
+    from django.db import transaction
+
+    from tsur.monitoring.events import events_recorded
+
+    with transaction.atomic():
+        MonitoringEvent.objects.filter(pk=e.pk).update(state="resolved", resolved_at=at, version_at=at, version=2, matched_at=None)
+        events_recorded.publish([e.pk])

@@ -109,18 +109,17 @@ def evaluate(appeal_ids: Iterable[int], now: dt.datetime | None = None, *, chang
         by_lead: dict[int, list[Link]] = defaultdict(list)
         for lk in links:
             by_lead[lead_of.get(lk.appeal_id, lk.appeal_id)].append(lk)
-        for lead_id, group in by_lead.items():
-            touched |= _act(lead_id, group, now)
+        # Only answered problems can be closed or reopened: one read tells which.
+        answered = Appeal.objects.filter(pk__in=list(by_lead), status__in=[Status.PUBLISHED, Status.CLOSED], published_at__isnull=False)
+        for lead in answered.only("pk", "status", "published_at", "problem_id", "number"):
+            touched |= _act(lead, by_lead[lead.pk], now)
         if touched:
             evidence_changed.publish(sorted(touched))
     return touched
 
 
-def _act(lead_id: int, links: list[Link], now: dt.datetime) -> set[int]:
-    """Close or reopen a problem's lead (and its joined appeals) as its links' roles say."""
-    lead = Appeal.objects.filter(pk=lead_id).only("pk", "status", "published_at", "problem_id").first()
-    if lead is None or lead.status not in (Status.PUBLISHED, Status.CLOSED) or lead.published_at is None:
-        return set()
+def _act(lead: Appeal, links: list[Link], now: dt.datetime) -> set[int]:
+    """Close or reopen a problem's answered lead (and its joined appeals) as its links' roles say."""
     published = lead.published_at
     contradicting = [lk for lk in links if lk.role == LinkRole.CONTRADICTS and lk.role_at and lk.role_at >= published]
     if contradicting:
@@ -213,7 +212,7 @@ def resolve_event(event: MonitoringEvent, resolved_at: dt.datetime, why: str) ->
         e = MonitoringEvent.objects.select_for_update().filter(pk=event.pk).first()
         if e is None or e.state != EventState.ACTIVE or e.version_at > resolved_at:
             return False
-        number = (EventVersion.objects.filter(event=e).aggregate(n=Max("version"))["n"] or 0) + 1
+        number = max(EventVersion.objects.filter(event=e).aggregate(n=Max("version"))["n"] or 0, e.version) + 1
         payload = {"source": SYSTEM_PAYLOAD_SOURCE, "state": "resolved", "resolved_at": resolved_at.isoformat(), "reason": why}
         EventVersion.objects.create(
             event=e,
