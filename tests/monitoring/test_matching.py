@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.monitoring.helpers import LAT, LON, T0, event, heating_appeal, metres_north, pressure_kind
+from tests.monitoring.helpers import LAT, T0, event, heating_appeal, metres_north, pressure_kind
 from tsur.core import clock
 from tsur.monitoring import matching
 from tsur.monitoring.models import Link, LinkStatus, MonitoringEvent
