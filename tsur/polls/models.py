@@ -284,3 +284,68 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.poll} → {self.channel_code}"
+
+
+class FollowUp(models.Model):
+    """One resident's follow-up after a fix (tsur.polls.followup): recorded when the appeal, its
+    problem or a point of tension it is part of is resolved, sent by a background task (an
+    invitation to the subject's follow-up poll, as a notification through the appeal's own path),
+    then settled by the resident's answer. One per appeal and resolution: `round` is the appeal's
+    reopen count when it was resolved, so a reopened and again resolved appeal is asked again."""
+
+    class Source(models.TextChoices):
+        APPEAL = "appeal", "Обращение закрыто"
+        TENSION = "tension", "Точка напряжённости завершилась"
+        OBJECTIVE = "objective", "Решение подтверждено объективным контролем"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Ожидает отправки"
+        SENT = "sent", "Приглашение отправлено"
+        SKIPPED = "skipped", "Не отправлялось"
+        ANSWERED = "answered", "Житель ответил"
+
+    class Outcome(models.TextChoices):
+        YES = "yes", "Да, решена"
+        PARTLY = "partly", "Частично"
+        NO = "no", "Нет, не решена"
+
+    appeal = models.ForeignKey(Appeal, verbose_name="обращение", on_delete=models.CASCADE, related_name="followups")
+    round = models.PositiveSmallIntegerField("решение по счёту", default=0)
+    source = models.CharField("повод", max_length=16, choices=Source.choices)
+    subject_label = models.CharField("предмет", max_length=300, blank=True)
+    tension_point_id = models.PositiveBigIntegerField("точка напряжённости", null=True, blank=True)
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    skip_reason = models.CharField("почему не отправлено", max_length=200, blank=True)
+    poll = models.ForeignKey(Poll, verbose_name="опрос", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups")
+    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="followup")
+    outcome = models.CharField("ответ жителя", max_length=8, choices=Outcome.choices, blank=True)
+    reopened = models.BooleanField("обращение возобновлено", default=False)
+    created_at = models.DateTimeField("создано", default=clock.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField("отправлено", null=True, blank=True)
+    answered_at = models.DateTimeField("ответ получен", null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "опрос после решения"
+        verbose_name_plural = "опросы после решения"
+        constraints = [models.UniqueConstraint(fields=["appeal", "round"], name="polls_one_followup_per_resolution")]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Проверка решения #{self.pk}"
+
+
+class FollowUpPoll(models.Model):
+    """The one follow-up poll of a subject (an appeal's or a problem's resolution, a point of
+    tension): the unique key makes two workers preparing the same subject share one poll."""
+
+    subject_key = models.CharField(max_length=64, unique=True)
+    poll = models.OneToOneField(Poll, on_delete=models.CASCADE, related_name="followup_subject")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "предмет опроса после решения"
+        verbose_name_plural = "предметы опросов после решения"
+
+    def __str__(self) -> str:
+        return self.subject_key
