@@ -18,6 +18,7 @@ from tsur.answers.models import Rating
 from tsur.appeals import channels
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Status
 from tsur.directory.models import Regime, Territory
+from tsur.monitoring.models import Link, LinkStatus
 from tsur.tension.engine.config import Flag
 from tsur.tension.engine.model import BLOCK, CATEGORY, Record, SeriesKey
 
@@ -89,6 +90,11 @@ def load(
     if ids is not None:
         ratings = ratings.filter(appeal_id__in=list(ids))
     low = set(ratings.values_list("appeal_id", flat=True))
+    # Objective monitoring confirms an appeal when an event is linked with it (not rejected by an operator).
+    links = Link.objects.filter(appeal__block_id=block_id, appeal__received_at__gte=start).exclude(status=LinkStatus.REJECTED)
+    if ids is not None:
+        links = links.filter(appeal_id__in=list(ids))
+    confirmed = set(links.values_list("appeal_id", flat=True))
     records: list[Record] = []
     placed_of: dict[int, Placed] = {}
     received_of: dict[int, dt.datetime] = {}
@@ -112,6 +118,8 @@ def load(
             flags |= Flag.SOCIAL
         if pk in low:
             flags |= Flag.LOW_RATING
+        if pk in confirmed:
+            flags |= Flag.CONFIRMED
         source = " ".join(address.lower().split()) if address else (f"r{resident}" if resident else "")
         records.append(
             Record(

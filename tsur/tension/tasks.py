@@ -40,7 +40,7 @@ FLAGS_ONLY = frozenset(
         "take_to_moderation", "route", "transfer", "return_to_moderation", "assign", "accept", "interim_answer",
         "request_extension", "grant_extension", "deny_extension", "prepare_answer", "approve_answer", "return_answer",
         "publish_answer", "deliver_problem_answer", "rate_satisfied", "reopen", "reopen_member", "auto_close",
-        "confirm_resolution", "change_urgency",
+        "confirm_resolution", "change_urgency", "close_objective", "reopen_objective",
     }
 )  # fmt: skip
 
@@ -95,6 +95,16 @@ def paused() -> Iterator[None]:
     finally:
         _paused.reset(token)
     for block_id in DirtySeries.objects.values_list("block_id", flat=True).distinct().order_by("block_id"):
+        enqueue("tension_recompute", block_id)
+
+
+def on_evidence_changed(appeal_ids: list[int]) -> None:
+    """Subscriber of monitoring's evidence_changed: an appeal confirmed by objective monitoring
+    (or no longer) counts sharper in its series; mark them, then enqueue."""
+    blocks = mark_appeals(appeal_ids)
+    if _paused.get():
+        return
+    for block_id in blocks:
         enqueue("tension_recompute", block_id)
 
 
