@@ -42,6 +42,12 @@ OPEN_OPERATIONS = {
     ("post", "/api/public/appeals/{number}/rating"),
     ("get", "/api/categories"),
     ("get", "/api/territories"),
+    # Polls: open to everybody; a vote is verified by a resident's key, a one-time code or an
+    # invitation (tests/polls/test_api.py).
+    ("get", "/api/polls"),
+    ("get", "/api/polls/{token}"),
+    ("post", "/api/polls/{token}/code"),
+    ("post", "/api/polls/{token}/votes"),
 }
 RESIDENT_OPERATIONS = {("get", "/api/my/appeals"), ("get", "/api/my/appeals/{number}")}
 STAFF_OPERATIONS = {

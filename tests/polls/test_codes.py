@@ -9,7 +9,7 @@ import pytest
 from tsur.core import clock
 from tsur.core.throttle import Throttled
 from tsur.polls import services
-from tsur.polls.errors import AlreadyVoted, BadContact, CodeRefused, SenderUnavailable, VerificationRequired
+from tsur.polls.errors import AlreadyVoted, BadContact, CodeRefused, ContactKindUnsupported, VerificationRequired
 from tsur.polls.models import Ballot, PollEvent, Verification, VerificationCode
 from tsur.polls.senders import read_outbox
 
@@ -160,7 +160,7 @@ def test_an_account_only_poll_sends_no_codes(world):
 
 def test_a_sender_that_cannot_reach_phones_says_so_and_stores_nothing(poll, settings):
     settings.TSUR_POLL_CODE_SENDER = "tsur.polls.senders.EmailSender"
-    with at(0), pytest.raises(SenderUnavailable, match="на телефон не настроена: укажите адрес электронной почты"):
+    with at(0), pytest.raises(ContactKindUnsupported, match="на телефон не настроена: укажите адрес электронной почты"):
         services.request_code(poll, "+79001234567", ip="10.0.0.1")
     assert not VerificationCode.objects.exists()
 

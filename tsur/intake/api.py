@@ -13,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tsur.core.errors import DomainError
-from tsur.intake import api_actions, api_appeals, api_docs, api_monitoring, api_public, api_reference
+from tsur.intake import api_actions, api_appeals, api_docs, api_monitoring, api_polls, api_public, api_reference
 from tsur.intake.api_docs import LocalSwagger
 from tsur.lib.safetext import BROKEN_TEXT
 
@@ -26,6 +26,10 @@ DESCRIPTION = """API платформы ЦУР: приём обращений и
 
 Объективный мониторинг (`/api/monitoring/…`): внешние системы передают события со своим ключом источника
 (`Authorization: Bearer <ключ источника>`, выдаёт администратор), не с ключом пользователя.
+
+Опросы жителей (`/api/polls/…`): список текущих опросов, опрос с вопросами, одноразовый код на телефон
+или e-mail и голос — с ключом жителя (разрешение `resident`), с кодом или по приглашению; один житель —
+один голос (409 `already_voted`).
 
 Ключ выдаётся с разрешениями (`open311`, `intake`, `resident`, `staff_read`, `staff_write`) и действует
 только в их пределах и в пределах роли своего пользователя.
@@ -67,6 +71,7 @@ api.add_router("", api_public.router)
 api.add_router("", api_reference.router)
 api.add_router("", api_docs.router)
 api.add_router("", api_monitoring.router)
+api.add_router("", api_polls.router)
 
 
 @api.exception_handler(DomainError)

@@ -44,8 +44,16 @@ class CodeRefused(DomainError):
     http_status = 422
 
 
+class ContactKindUnsupported(BadContact):
+    """The configured sender cannot reach this kind of contact (e.g. phones without an SMS gateway)."""
+
+    code = "contact_kind_unsupported"
+
+
 class SenderUnavailable(DomainError):
-    code = "sender_unavailable"
+    """Sending failed (the mail server or the gateway is down): a later attempt can help."""
+
+    code = "sender_failed"
     http_status = 503
 
 

@@ -19,7 +19,7 @@ from tsur.core import clock
 from tsur.core.throttle import Throttled
 from tsur.lib.ru import plural
 from tsur.polls import senders
-from tsur.polls.errors import AlreadyVoted, CodeRefused, VerificationRequired
+from tsur.polls.errors import AlreadyVoted, CodeRefused, ContactKindUnsupported, VerificationRequired
 from tsur.polls.models import Ballot, ContactKind, Poll, PollEvent, Verification, VerificationCode
 from tsur.polls.services.audit import record
 from tsur.polls.services.identity import Identity, IdentityKind, code_hash, contact_key, normalise_contact, voter_key
@@ -53,7 +53,7 @@ def request_code(poll: Poll, contact: str, *, ip: str | None) -> VerificationCod
     if kind not in sender.kinds:
         other = "адрес электронной почты" if ContactKind.EMAIL in sender.kinds else "номер телефона"
         what = "на телефон" if kind == ContactKind.PHONE else "на электронную почту"
-        raise senders.SenderUnavailable(f"Отправка кодов {what} не настроена: укажите {other}.")
+        raise ContactKindUnsupported(f"Отправка кодов {what} не настроена: укажите {other}.", field_errors={"contact": [f"Укажите {other}."]})
     check_code_request(ip)
     key = contact_key(contact_value)
     if Ballot.objects.filter(poll=poll, voter_key=voter_key(poll, Identity(IdentityKind.CONTACT, key))).exists():
