@@ -235,6 +235,7 @@ class PollEvent(models.Model):
         VOTE_CAST = "vote_cast", "Голос принят"
         INVITED = "invited", "Приглашение создано"
         ANNOUNCED = "announced", "Ссылка размещена в сообществах"
+        FOLLOWUP_ANSWERED = "followup_answered", "Житель ответил на проверку решения"
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -265,7 +266,11 @@ class Announcement(models.Model):
         FAILED = "failed", "Не удалось разместить"
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="announcements")
+    target = models.ForeignKey(
+        "AnnouncementTarget", verbose_name="место размещения", null=True, on_delete=models.SET_NULL, related_name="announcements"
+    )
     channel_code = models.SlugField("канал", max_length=64)
+    place = models.JSONField("куда", default=dict)  # the target's place when the row was written
     text = models.TextField("текст")
     state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -280,7 +285,7 @@ class Announcement(models.Model):
     class Meta:
         verbose_name = "размещение опроса"
         verbose_name_plural = "размещения опросов"
-        constraints = [models.UniqueConstraint(fields=["poll", "channel_code"], name="polls_one_announcement_per_channel")]
+        constraints = [models.UniqueConstraint(fields=["poll", "target"], name="polls_one_announcement_per_target")]
 
     def __str__(self) -> str:
         return f"{self.poll} → {self.channel_code}"
@@ -349,3 +354,24 @@ class FollowUpPoll(models.Model):
 
     def __str__(self) -> str:
         return self.subject_key
+
+
+class AnnouncementTarget(models.Model):
+    """Where published polls are announced: one community wall or chat of a configured channel,
+    named by the channel configuration's code; `place` is read by that channel's kind
+    (ВКонтакте: {"group_id": 123}; Telegram: {"chat_id": -100123}). Configuration, edited in the admin."""
+
+    name = models.CharField("название", max_length=200)
+    channel_code = models.SlugField("код канала", max_length=64)
+    place = models.JSONField("куда размещать", default=dict, blank=True)
+    enabled = models.BooleanField("действует", default=True)
+    # Only polls over these territories (or over the whole region) are announced here; empty: all.
+    territories = models.ManyToManyField(Territory, verbose_name="территории", blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "место размещения опросов"
+        verbose_name_plural = "места размещения опросов"
+        constraints = [models.UniqueConstraint(fields=["channel_code", "name"], name="polls_target_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
