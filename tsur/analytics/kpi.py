@@ -24,6 +24,7 @@ from django.conf import settings
 from tsur.analytics import figures
 from tsur.analytics.filters import Filters
 from tsur.directory.models import Organisation
+from tsur.monitoring.queries import ObjectiveFigures, objective_summary_by_organisation
 
 WEIGHTS = {"timeliness": 0.4, "quality": 0.3, "satisfaction": 0.3}
 GREEN, YELLOW = 80.0, 60.0
@@ -39,6 +40,13 @@ FORMULA = (
     "меньше {min_rated} оценок — удовлетворённость не учитывается. Организации сравниваются внутри "
     "своей группы (вид организации). Зоны: зелёная — от 80, жёлтая — от 60, красная — ниже 60."
 )
+OBJECTIVE_TEXT = (
+    "Объективный контроль (в балл не входит): «подтверждено объективно» — доля ответов, устранение "
+    "проблемы по которым подтвердили связанные события мониторинга (дело ГЖИ закрыто, показания "
+    "датчиков вернулись в норму, камеры не фиксируют нарушение), среди ответов по обращениям, с "
+    "которыми связаны события; «противоречит событиям» — ответы, после которых события показали, что "
+    "проблема не устранена. Связи, отклонённые оператором, не учитываются."
+)
 
 
 def min_answered() -> int:
@@ -51,6 +59,10 @@ def min_rated() -> int:
 
 def formula_text() -> str:
     return FORMULA.format(min_answered=min_answered(), min_rated=min_rated())
+
+
+def objective_text() -> str:
+    return OBJECTIVE_TEXT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +81,8 @@ class OrganisationScore:
     rank: int | None  # within the group
     group_size: int  # scored organisations in the group
     note: str  # «недостаточно данных» and why, or ""
+    # What objective monitoring says of the answers (tsur.monitoring): shown beside the score.
+    objective: ObjectiveFigures | None = None
 
 
 def score_of(f: figures.Overview) -> tuple[float | None, float | None, float | None, float | None, float | None, str]:
@@ -114,6 +128,9 @@ def organisation_rating(filters: Filters) -> list[OrganisationScore]:
                 org.code, org.short_name, org.kind, labels.get(org.kind, org.kind), r.figures, t, o, q, s, score, zone_of(score), None, 0, note
             )
         )
+    objective = objective_summary_by_organisation(filters.appeals_q())
+    pk_of = {o.code: pk for pk, o in orgs.items()}
+    scored = [dataclasses.replace(s, objective=objective.get(pk_of[s.code])) for s in scored]
     order = {k: i for i, k in enumerate(Organisation.Kind.values)}
     out: list[OrganisationScore] = []
     for kind in sorted({s.kind for s in scored}, key=lambda k: order.get(k, 99)):

@@ -193,6 +193,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
         **_base(request, filters, "center_kpi", reverse("workspace:center_kpi")),
         "groups": groups,
         "formula": kpi.formula_text(),
+        "objective_formula": kpi.objective_text(),
         "weights": kpi.WEIGHTS,
     }
     return render(request, "workspace/center/dashboards_kpi.html", ctx)
