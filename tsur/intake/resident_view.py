@@ -66,6 +66,8 @@ PUBLIC_EVENTS: dict[str, tuple[str, Callable[[Event, dict[str, str]], str] | Non
     "reopen_member": ("Обращение возвращено в работу", None),
     "auto_close": ("Закрыто автоматически: оценка ответа не поступила", None),
     "confirm_resolution": ("Решение проблемы подтверждено", None),
+    "close_objective": ("Решение проблемы подтверждено объективным контролем", None),
+    "reopen_objective": ("Обращение возвращено в работу: объективный контроль не подтвердил устранение", None),
     "reject": ("Обращение отклонено", lambda e, orgs: e.reason),  # the reason the resident was notified of
     "join_problem": ("Объединено с похожими обращениями", None),
 }

@@ -12,6 +12,7 @@ from tsur.appeals.services import PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, record_
 from tsur.appeals.services.problems import PROBLEM_LED_EVENT
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
+from tsur.monitoring.links import EVENT_LABELS as MONITORING_LINK_LABELS
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
 from tsur.workspace.queries import due_state
 
@@ -22,6 +23,7 @@ EVENT_LABELS = {
     "escalation": "Эскалация: срок нарушен",
     RESIDENT_MESSAGE_EVENT: "Дополнение от жителя",
     PROBLEM_LED_EVENT: "Стало ведущим в проблеме",
+    **MONITORING_LINK_LABELS,
 }
 MUNICIPAL_LEVELS = ("city_district", "municipal_district")
 
