@@ -10,7 +10,9 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         from tsur.appeals.services.notifications import register_carrier
         from tsur.channels import kinds, registry, tasks  # noqa: F401 - registers the channel kinds and tasks
+        from tsur.channels import polls as poll_announcements  # registers its task and sweep
         from tsur.channels.carrier import ChannelDeliveries
 
         registry.autodiscover()
         register_carrier("tsur.channels", ChannelDeliveries())
+        poll_announcements.subscribe()
