@@ -10,4 +10,11 @@ class PollsConfig(AppConfig):
     verbose_name = "Опросы"
 
     def ready(self) -> None:
-        from tsur.polls import tasks  # noqa: F401  (registers the periodic jobs)
+        from tsur.appeals.events import appeal_changed
+        from tsur.polls import (
+            followup_tasks,  # noqa: F401  (the follow-up's task, sweeper and settling)
+            tasks,  # noqa: F401  (registers the periodic jobs)
+        )
+        from tsur.polls.followup import on_appeals_changed
+
+        appeal_changed.subscribe(on_appeals_changed, uid="tsur.polls.followup")

@@ -20,6 +20,7 @@ from tsur.accounts.roles import is_center_role
 from tsur.core import clock
 from tsur.core.errors import AccessDenied, ValidationFailed
 from tsur.directory.models import Block, Category, Organisation, Territory
+from tsur.polls import followup
 from tsur.tension import counts
 from tsur.tension.engine.detect import detect
 from tsur.tension.engine.explain import explain, number
@@ -167,6 +168,7 @@ def _write(
         "series": [{"day": d.day.isoformat(), "count": d.count, "expected": d.expected} for d in p.series],
         "updated_at": now,
     }
+    was_live = tp is not None and tp.state != "resolved"
     if tp is None:
         # Found in history (a full recompute, a replay): it was first seen when its first week was
         # over, not now, so "what changed since yesterday" does not list old points as new.
@@ -187,6 +189,11 @@ def _write(
             tp.handled_score = None
         tp.save()
     tp.appeals.set([int(i) for i in p.ids if int(i) in placed_of])
+    if was_live and p.state == "resolved":
+        # A live point resolved: its residents are asked whether the problem is really solved
+        # (a point first found resolved, in history or a replay, asks nobody).
+        label = f"{names.topic(p.key.topic)}, {names.place(p.key.place, territory_name)}"
+        followup.point_resolved(tp.appeals.values_list("pk", flat=True), label, tp.pk)
     return tp
 
 
