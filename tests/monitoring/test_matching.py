@@ -130,8 +130,14 @@ def test_a_batch_reads_the_candidates_with_a_constant_number_of_queries(world):
         event(kind, T0 + dt.timedelta(minutes=n), lat=metres_north(LAT, 20 * n))
     with CaptureQueriesContext(connection) as large:
         assert matching.match_pending() == 60
-    selects = [q for q in large.captured_queries if "FROM \"appeals_appeal\"" in q["sql"] and "monitoring_link" not in q["sql"]]
+
+    # The matcher's own statements: those before it marks the events matched (the subscribers of
+    # evidence_changed, points of tension, run after its commit). SQLite splits a long INSERT.
+    def own(c) -> list[str]:
+        sqls = [q["sql"] for q in c.captured_queries if not q["sql"].startswith(("INSERT", "SAVEPOINT", "RELEASE"))]
+        return sqls[: next(i for i, sql in enumerate(sqls) if sql.startswith('UPDATE "monitoring_monitoringevent"'))]
+
+    selects = [sql for sql in own(large) if 'FROM "appeals_appeal"' in sql and "monitoring_link" not in sql]
     assert len(selects) <= 4  # the candidates; the problems, publication and status of those linked
-    # The same statements for 5 events and for 60 (SQLite splits a long INSERT, PostgreSQL does not).
-    reads = [[q["sql"][:30] for q in c.captured_queries if not q["sql"].startswith("INSERT")] for c in (small, large)]
+    reads = [[sql[:30] for sql in own(c)] for c in (small, large)]
     assert reads[0] == reads[1]
