@@ -30,6 +30,7 @@ from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
 from tsur.demo import history
+from tsur.demo import polls as demo_polls
 from tsur.demo.monitoring import load_sources
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
@@ -413,6 +414,7 @@ def load_demo(
     stored state."""
     counts = load_reference()
     users = create_users()
+    counts.update(demo_polls.load(users.by_role["operator"]))  # a published population poll with ballots
     if not Appeal.objects.exists():
         now = timezone.now()
         if history_days > 0:
