@@ -25,6 +25,8 @@ from tsur.analytics import figures
 from tsur.analytics.filters import Filters
 from tsur.directory.models import Organisation
 from tsur.monitoring.queries import ObjectiveFigures, objective_summary_by_organisation
+from tsur.polls import kpi as polls_kpi
+from tsur.polls.kpi import ResidentsConfirmation, confirmation_by_organisation
 
 WEIGHTS = {"timeliness": 0.4, "quality": 0.3, "satisfaction": 0.3}
 GREEN, YELLOW = 80.0, 60.0
@@ -65,6 +67,14 @@ def objective_text() -> str:
     return OBJECTIVE_TEXT
 
 
+def confirmed_text() -> str:
+    return (
+        "Подтверждено жителями после решения (в балл не входит): доля ответов «да, решена» среди ответов "
+        "жителей на опрос «Проблема действительно решена?», который приходит после закрытия обращения; "
+        f"«частично» и «нет» считаются против. Меньше {polls_kpi.min_answers()} ответов — «недостаточно данных»."
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class OrganisationScore:
     code: str
@@ -83,6 +93,8 @@ class OrganisationScore:
     note: str  # «недостаточно данных» and why, or ""
     # What objective monitoring says of the answers (tsur.monitoring): shown beside the score.
     objective: ObjectiveFigures | None = None
+    # What the residents said in the follow-up polls after the fixes (tsur.polls.kpi).
+    confirmed: ResidentsConfirmation | None = None
 
 
 def score_of(f: figures.Overview) -> tuple[float | None, float | None, float | None, float | None, float | None, str]:
@@ -131,6 +143,8 @@ def organisation_rating(filters: Filters) -> list[OrganisationScore]:
     objective = objective_summary_by_organisation(filters.appeals_q())
     pk_of = {o.code: pk for pk, o in orgs.items()}
     scored = [dataclasses.replace(s, objective=objective.get(pk_of[s.code])) for s in scored]
+    confirmed = confirmation_by_organisation(filters.appeals_q(prefix="appeal__"))
+    scored = [dataclasses.replace(s, confirmed=confirmed.get(pk_of[s.code])) for s in scored]
     order = {k: i for i, k in enumerate(Organisation.Kind.values)}
     out: list[OrganisationScore] = []
     for kind in sorted({s.kind for s in scored}, key=lambda k: order.get(k, 99)):

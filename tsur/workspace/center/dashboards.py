@@ -194,6 +194,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
         "groups": groups,
         "formula": kpi.formula_text(),
         "objective_formula": kpi.objective_text(),
+        "confirmed_formula": kpi.confirmed_text(),
         "weights": kpi.WEIGHTS,
     }
     return render(request, "workspace/center/dashboards_kpi.html", ctx)

@@ -1,0 +1,60 @@
+"""The organisations' KPIs count the follow-up answers: «подтверждено жителями после решения» —
+the share of yes, with the counts, and «недостаточно данных» below the minimum."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tsur.analytics import kpi
+from tsur.analytics.filters import Filters
+from tsur.appeals.models import Notification
+from tsur.core import clock
+from tsur.polls import followup
+from tsur.polls.models import FollowUp
+
+from .test_followup import RATED, VOTED, closed, token_of, vote
+
+pytestmark = pytest.mark.django_db
+PERIOD = {"from": "2025-03-01", "to": "2025-03-31"}
+
+
+def answered_followups(world, outcomes: list[int]) -> None:
+    for i, outcome in enumerate(outcomes):
+        a = closed(world, email=f"r{i}@example.org")
+        f = FollowUp.objects.get(appeal=a)
+        vote(f.poll, token_of(Notification.objects.get(appeal=a, kind="followup_poll")), outcome, world=world)
+    with clock.at(VOTED):
+        followup.settle_answers()
+
+
+def test_the_share_of_yes_per_organisation(world, settings):
+    settings.TSUR_KPI_MIN_ANSWERED = 1
+    settings.TSUR_KPI_MIN_FOLLOWUPS = 4
+    answered_followups(world, [1, 1, 1, 2, 3])  # yes ×3, partly, no
+    [roads] = [s for s in kpi.organisation_rating(Filters.parse(PERIOD)) if s.code == "roads-min"]
+    c = roads.confirmed
+    assert (c.answered, c.yes, c.partly, c.no, c.enough) == (5, 3, 1, 1, True)
+    assert c.share == pytest.approx(0.6)
+    # The page's filters select the appeals (by the day they were received, like every KPI column).
+    [day] = [s for s in kpi.organisation_rating(Filters.parse({"from": "2025-03-03", "to": "2025-03-03"})) if s.code == "roads-min"]
+    assert day.confirmed.answered == 5
+    other = kpi.organisation_rating(Filters.parse({"from": "2025-04-01", "to": "2025-04-30"}))
+    assert all(s.confirmed is None for s in other)
+
+
+def test_the_kpi_page_shows_the_column_and_too_few_answers_honestly(world, client, settings):
+    settings.TSUR_KPI_MIN_ANSWERED = 1
+    answered_followups(world, [1, 3])
+    client.force_login(world.analyst)
+    with clock.at(RATED + dt.timedelta(days=2)):
+        page = client.get(reverse("workspace:center_kpi"), PERIOD).content.decode()
+    assert "Подтверждено жителями после решения" in page
+    assert 'data-testid="kpi-confirmed-roads-min"><span class="muted">недостаточно данных (2 отв.)' in page
+    settings.TSUR_KPI_MIN_FOLLOWUPS = 2
+    with clock.at(RATED + dt.timedelta(days=2)):
+        page = client.get(reverse("workspace:center_kpi"), PERIOD).content.decode()
+    assert '50,0 % <span class="muted">(1 из 2)</span>' in page
+    assert "Меньше 2 ответов — «недостаточно данных»" in page
