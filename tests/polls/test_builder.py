@@ -9,7 +9,7 @@ import pytest
 
 from tsur.core import clock
 from tsur.polls import services
-from tsur.polls.models import Poll, PollEvent, Question, QuestionKind, Status
+from tsur.polls.models import Announcement, AnnouncementTarget, Poll, PollEvent, Question, QuestionKind, Status
 
 from .conftest import NOW, build_poll, good_answers
 
@@ -181,3 +181,23 @@ def test_the_list_and_the_preview(client, world):
     html = client.get(f"/workspace/polls/{poll.pk}/preview/").content.decode()
     assert "Что сделать первым?" in html and "Детская площадка" in html and "Для жителей: Район" in html
     assert client.get("/workspace/polls/?status=published").content.decode().count(poll.title) == 0
+
+
+def test_publish_in_channels_posts_to_targets_without_a_post(client, world):
+    AnnouncementTarget.objects.create(name="Сообщество области", channel_code="vk-main", place={"group_id": 1})
+    poll = build_poll(world)
+    _login(client, world.operator)
+    with clock.at(NOW):
+        client.post(f"/workspace/polls/{poll.pk}/publish/")
+    assert Announcement.objects.filter(poll=poll).count() == 1  # publishing posts by itself
+    AnnouncementTarget.objects.create(name="Чат района", channel_code="tg-main", place={"chat_id": -100})
+    with clock.at(NOW):
+        r = client.post(f"/workspace/polls/{poll.pk}/announce/", follow=True)
+    assert "Ссылка отправлена на размещение: мест — 1." in r.content.decode()
+    assert sorted(Announcement.objects.filter(poll=poll).values_list("target__name", flat=True)) == ["Сообщество области", "Чат района"]
+    with clock.at(NOW):
+        r = client.post(f"/workspace/polls/{poll.pk}/announce/", follow=True)
+    assert "Новых мест для размещения нет" in r.content.decode() and "Чат района" in r.content.decode()
+    assert Announcement.objects.filter(poll=poll).count() == 2
+    client.force_login(world.analyst)
+    assert client.post(f"/workspace/polls/{poll.pk}/announce/").status_code == 403

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:poll_id>/preview/", views.poll_preview, name="poll_preview"),
     path("<int:poll_id>/publish/", views.poll_publish, name="poll_publish"),
     path("<int:poll_id>/close/", views.poll_close, name="poll_close"),
+    path("<int:poll_id>/announce/", views.poll_announce, name="poll_announce"),
     path("<int:poll_id>/questions/", views.question_add, name="poll_question_add"),
     path("<int:poll_id>/questions/<int:question_id>/", views.question_edit, name="poll_question_edit"),
     path("<int:poll_id>/questions/<int:question_id>/delete/", views.question_delete, name="poll_question_delete"),

@@ -6,6 +6,7 @@ tsur.polls.services, which refuse what the poll's status does not allow with a R
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +14,11 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
+from tsur.channels import polls as channel_polls
+from tsur.core import tasks
 from tsur.core.errors import DomainError
 from tsur.polls import services
-from tsur.polls.models import Kind, Poll, PollEvent, Question, QuestionKind, Status
+from tsur.polls.models import AnnouncementTarget, Audience, Kind, Poll, PollEvent, Question, QuestionKind, Status
 from tsur.workspace.guards import is_htmx
 from tsur.workspace.polls.forms import PollForm, QuestionForm
 from tsur.workspace.polls.guards import forbidden, may_build, polls_builder, polls_reader
@@ -114,7 +117,8 @@ def _edit_context(request: HttpRequest, poll: Poll, *, form: PollForm | None = N
         "kinds": QuestionKind,
         # The changes people made; the votes and codes are counted on the results page.
         "events": poll.events.exclude(kind__in=QUIET_EVENTS).select_related("actor").order_by("-at", "-pk")[:20],
-        "announcements": list(poll.announcements.order_by("channel_code")),
+        "announcements": list(poll.announcements.select_related("target").order_by("pk")),
+        "targets": AnnouncementTarget.objects.filter(enabled=True).count(),
         "may_build": may_build(request.user),
     }
 
@@ -283,4 +287,25 @@ def poll_close(request: HttpRequest, poll_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Опрос завершён: голоса больше не принимаются.")
+    return redirect("workspace:poll_edit", poll.pk)
+
+
+@require_POST
+@polls_builder
+def poll_announce(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """«Разместить в сообществах»: post the link to the configured communities and chats that have
+    none yet (publishing does it by itself; this covers a target added afterwards)."""
+    poll = _poll(poll_id)
+    if poll.status != Status.PUBLISHED:
+        messages.error(request, "Разместить ссылку можно только на опубликованный опрос.")
+    elif poll.audience != Audience.EVERYONE:
+        messages.error(request, "В этом опросе голосуют только приглашённые: ссылку в сообществах не размещают.")
+    else:
+        ids = channel_polls.write_announcements(poll)
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: tasks.enqueue("send_poll_announcement", pk))
+        if ids:
+            messages.success(request, f"Ссылка отправлена на размещение: мест — {len(ids)}.")
+        else:
+            messages.info(request, "Новых мест для размещения нет: ссылка уже размещена везде, где настроено.")
     return redirect("workspace:poll_edit", poll.pk)
