@@ -30,11 +30,12 @@
   function totalChart(el, q) {
     var chart = echarts.init(el);
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return ru.format(v); } },
       grid: { left: 10, right: 30, top: 10, bottom: 10, containLabel: true },
       xAxis: { type: "value", minInterval: 1, axisLabel: { formatter: function (v) { return ru.format(v); } } },
       yAxis: { type: "category", inverse: true, data: q.labels, axisLabel: { width: 160, overflow: "truncate" } },
-      series: [{ type: "bar", name: "Голосов", data: q.counts, label: { show: true, position: "right" }, itemStyle: { color: "#1f6fd0" } }],
+      series: [{ type: "bar", barMaxWidth: 36, name: "Голосов", data: q.counts, label: { show: true, position: "right" }, itemStyle: { color: "#1f6fd0" } }],
     });
     return chart;
   }
@@ -42,13 +43,14 @@
   function territoryChart(el, q) {
     var chart = echarts.init(el);
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return ru.format(v); } },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 10, right: 20, top: 10, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: q.territories.map(function (t) { return t.name; }), axisLabel: { interval: 0, width: 110, overflow: "truncate" } },
       yAxis: { type: "value", minInterval: 1 },
       series: q.labels.map(function (label, i) {
-        return { type: "bar", stack: "all", name: label, data: q.territories.map(function (t) { return t.counts[i]; }) };
+        return { type: "bar", stack: "all", barMaxWidth: 70, name: label, data: q.territories.map(function (t) { return t.counts[i]; }) };
       }),
     });
     return chart;

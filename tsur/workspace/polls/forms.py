@@ -11,7 +11,7 @@ from tsur.directory.models import Territory
 from tsur.polls.models import Audience, Poll, Question, QuestionKind, Verification
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-TARGET_LEVELS = (Territory.Level.REGION, Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT, Territory.Level.OKRUG)
+TARGET_LEVELS = (Territory.Level.CITY_DISTRICT, Territory.Level.MUNICIPAL_DISTRICT, Territory.Level.OKRUG)
 
 
 class _When(forms.DateTimeInput):
@@ -22,8 +22,8 @@ class _When(forms.DateTimeInput):
 
 
 def territory_choices() -> list[tuple[int, str]]:
-    """Territories a poll can target: the region and its districts and okrugs (a settlement's
-    residents vote as part of their district; a finer target is a follow-up poll's own)."""
+    """Territories a poll can target: the districts and okrugs; none chosen is the whole region (a
+    settlement's residents vote as part of their district; a finer target is a follow-up poll's own)."""
     qs = Territory.objects.filter(level__in=TARGET_LEVELS).order_by("level", "name")
     return [(t.pk, t.name) for t in qs]
 
