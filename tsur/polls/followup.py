@@ -186,7 +186,7 @@ def _skip(f: FollowUp, reason: str) -> int:
 
 @transaction.atomic
 def send_one(pk: int) -> int:
-    f = FollowUp.objects.select_for_update().select_related("appeal", "appeal__resident").filter(pk=pk).first()
+    f = FollowUp.objects.select_for_update(of=("self",)).select_related("appeal", "appeal__resident").filter(pk=pk).first()
     if f is None or f.state != FollowUp.State.PENDING:
         return 0
     a = f.appeal
@@ -315,7 +315,7 @@ def settle_answers(limit: int = 500) -> int:
 def settle(pk: int, ballot: Ballot) -> int:
     """Record the resident's answer; a «нет» reopens the appeal (and its problem's lead) through
     the lifecycle's door, where configured. Idempotent: a settled row is left alone."""
-    f = FollowUp.objects.select_for_update().select_related("appeal", "appeal__problem").get(pk=pk)
+    f = FollowUp.objects.select_for_update(of=("self",)).select_related("appeal", "appeal__problem").get(pk=pk)
     if f.state != FollowUp.State.SENT:
         return 0
     outcome, comment = outcome_of(ballot)
