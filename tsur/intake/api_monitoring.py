@@ -1,7 +1,7 @@
 """The event API of objective monitoring (/api/monitoring/…): external systems send their events
 in bulk with their own source key; each reads back its own events.
 
-The body is split into items by hand (`split_items`) so that each item's text is kept exactly as
+The body is split into items by hand (`tsur.monitoring.body.split_items`) so that each item's text is kept exactly as
 the source sent it (the raw payload beside the normalised event); everything else is
 `tsur.monitoring.intake.ingest`. Fair share: each source has its own budget of events per minute
 (`Source.rate_per_minute`, counted in the cache) and its own largest batch, so a flood from one
@@ -11,9 +11,7 @@ source is refused with 429 for that source alone.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import re
 from typing import Any
 
 from django.core.cache import cache
@@ -26,93 +24,14 @@ from tsur.core.errors import DomainError, NotFound
 from tsur.core.throttle import Throttled
 from tsur.intake.api_schemas import replies
 from tsur.monitoring import keys
+from tsur.monitoring.body import BodyError, split_items
 from tsur.monitoring.intake import ingest
 from tsur.monitoring.mapping import MappingError
 from tsur.monitoring.models import EventState, MonitoringEvent, Source
 
 log = logging.getLogger(__name__)
 router = Router(tags=["Объективный мониторинг"])
-
-_decoder = json.JSONDecoder()
-_WS = re.compile(r"[ \t\n\r]*")
 RATE_WINDOW_SECONDS = 60
-
-
-class BodyError(ValueError):
-    pass
-
-
-def _ws(text: str, i: int) -> int:
-    return _WS.match(text, i).end()  # type: ignore[union-attr]
-
-
-def _value(text: str, i: int) -> tuple[Any, int]:
-    try:
-        return _decoder.raw_decode(text, i)
-    except json.JSONDecodeError as exc:
-        raise BodyError(f"Тело запроса — некорректный JSON: {exc.msg} (позиция {exc.pos}).") from None
-
-
-def _array(text: str, i: int) -> tuple[list[str], int]:
-    items: list[str] = []
-    i = _ws(text, i + 1)
-    if text.startswith("]", i):
-        return items, i + 1
-    while True:
-        _obj, end = _value(text, i)
-        items.append(text[i:end])
-        i = _ws(text, end)
-        if text.startswith("]", i):
-            return items, i + 1
-        if not text.startswith(",", i):
-            raise BodyError(f"Тело запроса — некорректный JSON: ожидается «,» или «]» (позиция {i}).")
-        i = _ws(text, i + 1)
-
-
-def _events_of_object(text: str, i: int) -> tuple[list[str], int]:
-    items: list[str] | None = None
-    i = _ws(text, i + 1)
-    if text.startswith("}", i):
-        raise BodyError("В объекте нет списка «events».")
-    while True:
-        key, i = _value(text, i)
-        if not isinstance(key, str):
-            raise BodyError("Тело запроса — некорректный JSON: ключ объекта должен быть строкой.")
-        i = _ws(text, i)
-        if not text.startswith(":", i):
-            raise BodyError(f"Тело запроса — некорректный JSON: ожидается «:» (позиция {i}).")
-        i = _ws(text, i + 1)
-        if key == "events":
-            if not text.startswith("[", i):
-                raise BodyError("«events» должен быть списком событий.")
-            items, i = _array(text, i)
-        else:
-            _skipped, i = _value(text, i)
-        i = _ws(text, i)
-        if text.startswith("}", i):
-            break
-        if not text.startswith(",", i):
-            raise BodyError(f"Тело запроса — некорректный JSON: ожидается «,» или «}}» (позиция {i}).")
-        i = _ws(text, i + 1)
-    if items is None:
-        raise BodyError("В объекте нет списка «events».")
-    return items, i + 1
-
-
-def split_items(text: str) -> list[str]:
-    """The items of a JSON list (or of the list under "events" in an object), each as the exact
-    text it had in the body."""
-    i = _ws(text, 0)
-    if text.startswith("[", i):
-        items, end = _array(text, i)
-    elif text.startswith("{", i):
-        items, end = _events_of_object(text, i)
-    else:
-        raise BodyError('Тело запроса — список событий JSON или объект {"events": [...]}.')
-    if _ws(text, end) != len(text):
-        raise BodyError(f"Тело запроса — некорректный JSON: лишние данные после списка (позиция {end}).")
-    return items
-
 
 # --- answers ------------------------------------------------------------------------------------
 

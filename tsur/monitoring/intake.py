@@ -35,6 +35,25 @@ from tsur.monitoring.places import Places
 
 log = logging.getLogger(__name__)
 EXCERPT_CHARS = 1000
+# What each refusal code means, for people (a source's health page, the shell).
+REASONS = {
+    "malformed": "не JSON-объект",
+    "missing_field": "нет обязательного поля",
+    "bad_time": "время не распознано",
+    "future": "время в будущем",
+    "unknown_kind": "вид события не настроен",
+    "unknown_state": "состояние не настроено",
+    "unknown_metric": "показатель не настроен",
+    "unknown_territory": "территория не найдена",
+    "out_of_range": "физически невозможное показание",
+    "unit_mismatch": "не та единица измерения",
+    "bad_value": "неверное значение поля",
+    "bad_coordinates": "неверные координаты",
+    "bad_image": "кадр не разобран",
+    "image_too_large": "кадр слишком большой",
+    "too_long": "слишком длинное значение",
+    "version_conflict": "та же версия с другими данными",
+}
 ATTEMPTS = 3  # a concurrent batch that created the same event first: read again and retry
 
 

@@ -36,9 +36,9 @@ def issue_key(source: Source, *, actor=None, raw: str | None = None) -> str:
     source.key_prefix, source.key_hash = raw[:12], hash_key(raw)
     Source.objects.filter(pk=source.pk).update(key_prefix=source.key_prefix, key_hash=source.key_hash)
     if actor is not None and getattr(actor, "pk", None):
-        LogEntry.objects.log_action(
+        LogEntry.objects.create(
             user_id=actor.pk,
-            content_type_id=ContentType.objects.get_for_model(Source).pk,
+            content_type=ContentType.objects.get_for_model(Source),
             object_id=str(source.pk),
             object_repr=str(source)[:200],
             action_flag=CHANGE,
