@@ -230,3 +230,17 @@ def test_a_problem_member_saying_no_reopens_itself_and_the_lead(world):
     member.refresh_from_db()
     assert member.status == Status.JOINED and lead.status == Status.IN_PROGRESS
     assert Event.objects.filter(appeal=lead, kind="reopen", actor_label="житель (опрос после решения)").exists()
+
+
+def test_the_follow_up_poll_page_tells_how_the_invitations_went(world, client):
+    a = closed(world)
+    f = FollowUp.objects.get()
+    vote(f.poll, token_of(Notification.objects.get(kind="followup_poll")), 3, world=world)
+    with clock.at(VOTED):
+        followup.settle_answers()
+    client.force_login(world.analyst)
+    html = client.get(f"/workspace/polls/{f.poll_id}/").content.decode()
+    assert f'обращение <a href="/workspace/appeals/{a.number}/">{a.number}</a>' in html
+    assert "житель ответил — 1" in html and "нет, не решена — 1" in html
+    assert "Голосуют только по личным ссылкам из приглашений" in html and "embed-code" not in html
+    assert "Ivan" not in html and "ivan@example.org" not in html and "Иван Петров" not in html

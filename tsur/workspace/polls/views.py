@@ -18,7 +18,7 @@ from tsur.channels import polls as channel_polls
 from tsur.core import tasks
 from tsur.core.errors import DomainError
 from tsur.polls import services
-from tsur.polls.models import AnnouncementTarget, Audience, Kind, Poll, PollEvent, Question, QuestionKind, Status
+from tsur.polls.models import AnnouncementTarget, Audience, FollowUp, Kind, Poll, PollEvent, Question, QuestionKind, Status
 from tsur.workspace.guards import is_htmx
 from tsur.workspace.polls.forms import PollForm, QuestionForm
 from tsur.workspace.polls.guards import forbidden, may_build, polls_builder, polls_reader
@@ -113,13 +113,37 @@ def _edit_context(request: HttpRequest, poll: Poll, *, form: PollForm | None = N
         "locked": locked,
         "ballots": poll.ballots.count(),
         "public_url": public_url(request, poll) if poll.status != Status.DRAFT else "",
-        "embed_code": embed_code(request, poll) if poll.status == Status.PUBLISHED else "",
+        "embed_code": embed_code(request, poll) if poll.status == Status.PUBLISHED and poll.audience == Audience.EVERYONE else "",
+        "followup": followup_summary(poll) if poll.kind == Kind.FOLLOWUP else None,
         "kinds": QuestionKind,
         # The changes people made; the votes and codes are counted on the results page.
         "events": poll.events.exclude(kind__in=QUIET_EVENTS).select_related("actor").order_by("-at", "-pk")[:20],
         "announcements": list(poll.announcements.select_related("target").order_by("pk")),
         "targets": AnnouncementTarget.objects.filter(enabled=True).count(),
         "may_build": may_build(request.user),
+    }
+
+
+def followup_summary(poll: Poll) -> dict:
+    """A follow-up poll's subject and how its invitations went (no resident named)."""
+    rows = poll.followups.values("state", "outcome").annotate(n=Count("pk")).order_by()
+    states: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
+    for r in rows:
+        states[r["state"]] = states.get(r["state"], 0) + r["n"]
+        if r["outcome"]:
+            outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + r["n"]
+    appeals = list(poll.followups.order_by("appeal__number").values_list("appeal__number", "state", "outcome", "reopened")[:50])
+    return {
+        "states": [(label, states.get(value, 0)) for value, label in FollowUp.State.choices],
+        "outcomes": [(label, outcomes.get(value, 0)) for value, label in FollowUp.Outcome.choices],
+        "appeals": [
+            {"number": n, "state": dict(FollowUp.State.choices)[st], "outcome": dict(FollowUp.Outcome.choices).get(out, ""), "reopened": re}
+            for n, st, out, re in appeals
+        ],
+        "subject_appeal": poll.subject_appeal.number if poll.subject_appeal_id else "",
+        "subject_problem": poll.subject_problem.lead.number if poll.subject_problem_id else "",
+        "tension_point": poll.subject_tension_point_id,
     }
 
 
