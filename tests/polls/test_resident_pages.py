@@ -187,3 +187,12 @@ def test_many_ballots_from_one_device_are_throttled(client, poll, world, setting
             assert resp.status_code == 302
     assert resp.status_code == 429 and "слишком много голосов подряд" in resp.content.decode()
     assert Ballot.objects.count() == 1
+
+
+def test_a_code_asked_for_a_poll_closed_meanwhile_says_so(client, poll, world, at_t):
+    page = client.get(reverse("intake:poll", args=[poll.token])).content.decode()
+    services.close_poll(poll, world.operator)
+    resp = client.post(reverse("intake:poll_code", args=[poll.token]), {"contact": "+79001234567", **form_fields(page)})
+    body = resp.content.decode()
+    assert resp.status_code == 409 and "data-poll-closed" in body and "Опрос завершён" in body
+    assert "Получить код" not in body and read_outbox() == []

@@ -27,8 +27,8 @@ from tsur.core.throttle import Throttled
 from tsur.directory.models import Territory
 from tsur.intake.forms import FormTokenError, check_form_token, issue_form_token
 from tsur.polls import services
-from tsur.polls.errors import VerificationRequired
-from tsur.polls.models import Channel, Poll, QuestionKind, Status, Verification
+from tsur.polls.errors import PollNotOpen, VerificationRequired
+from tsur.polls.models import Audience, Channel, Poll, QuestionKind, Status, Verification
 from tsur.polls.services.identity import Identity, IdentityKind, contact_key, normalise_contact, shown_contact
 from tsur.polls.services.voting import account_may_vote
 from tsur.polls.tally import tally
@@ -225,7 +225,7 @@ def poll_page(request: HttpRequest, token: str, embed: bool = False) -> HttpResp
         except DomainError as exc:
             return _render_poll(request, poll, Step("closed", message=exc.message), embed=embed, status=exc.http_status)
         return _render_poll(request, poll, Step("vote", proof=_proof({"p": poll.pk, "k": "invitation", "t": invitation})), embed=embed)
-    if poll.audience == "invited":
+    if poll.audience == Audience.INVITED:
         return _render_poll(
             request, poll, Step("closed", message="В этом опросе голосуют жители, получившие приглашение: откройте ссылку из сообщения."), embed=embed
         )
@@ -248,11 +248,7 @@ def poll_code(request: HttpRequest, token: str, embed: bool = False) -> HttpResp
         services.request_code(poll, contact, ip=client_ip(request))
     except DomainError as exc:
         status = exc.http_status
-        step = (
-            Step("start")
-            if exc.code not in ("poll_not_open", "poll_closed", "poll_ended", "poll_not_started")
-            else Step("closed", message=exc.message)
-        )
+        step = Step("closed", message=exc.message) if isinstance(exc, PollNotOpen) else Step("start")
         response = _render_poll(request, poll, step, embed=embed, data=request.POST, errors=Errors([exc.message], exc.field_errors), status=status)
         if isinstance(exc, Throttled):
             response["Retry-After"] = str(exc.retry_after)
