@@ -25,6 +25,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
@@ -33,6 +34,7 @@ from django.utils import timezone
 from tsur.appeals.models import Appeal, CloseReason, Status
 from tsur.appeals.services import changing
 from tsur.core import clock
+from tsur.core.db import update_rows
 from tsur.core.errors import DomainError
 from tsur.lib.geo import distance_km
 from tsur.monitoring.events import events_recorded, evidence_changed
@@ -53,20 +55,55 @@ CLOSE_LABEL = "объективный контроль"
 SYSTEM_PAYLOAD_SOURCE = "tsur"
 
 
-def grace(kind: EventKind) -> dt.timedelta:
-    """How long after an answer is published an event may stay active before it contradicts it."""
-    return dt.timedelta(hours=kind.quiet_hours)
+@dataclass(slots=True)
+class LinkFacts:
+    """What deciding a link's role reads: the link, its event and the event's kind, as plain values
+    (a batch reads thousands of them)."""
+
+    pk: int
+    appeal_id: int
+    role: str
+    role_at: dt.datetime | None
+    state: str
+    occurred_at: dt.datetime
+    resolved_at: dt.datetime | None
+    version_at: dt.datetime
+    resolution: str
+    quiet_hours: int
+    may_close: bool
+    may_reopen: bool
 
 
-def role_for(link: Link, published_at: dt.datetime | None, now: dt.datetime) -> tuple[str, dt.datetime | None]:
+FACTS = (
+    "pk", "appeal_id", "role", "role_at", "event__state", "event__occurred_at", "event__resolved_at", "event__version_at",
+    "event__kind__resolution", "event__kind__quiet_hours", "event__kind__may_close", "event__kind__may_reopen",
+)  # fmt: skip
+
+
+def role_for(f: LinkFacts, published_at: dt.datetime | None, now: dt.datetime) -> tuple[str, dt.datetime | None]:
     """The role of a (not rejected) link given when the appeal's answer was published."""
-    e = link.event
-    if published_at is not None and e.occurred_at > published_at:
-        return LinkRole.CONTRADICTS, e.occurred_at
-    if e.state == EventState.RESOLVED:
-        return LinkRole.CLOSES, e.resolved_at or e.version_at
-    if published_at is not None and e.kind.resolution != Resolution.NONE and now >= published_at + grace(e.kind):
-        return LinkRole.CONTRADICTS, published_at + grace(e.kind)
+    return role_of(f.state, f.occurred_at, f.resolved_at, f.version_at, f.resolution, f.quiet_hours, published_at, now)
+
+
+def role_of(
+    state: str,
+    occurred_at: dt.datetime,
+    resolved_at: dt.datetime | None,
+    version_at: dt.datetime,
+    resolution: str,
+    quiet_hours: int,
+    published_at: dt.datetime | None,
+    now: dt.datetime,
+) -> tuple[str, dt.datetime | None]:
+    """The rule itself: a recurrence after the answer contradicts it; a resolved event proves the
+    closure; an event still active `quiet_hours` after the answer contradicts it; else it confirms."""
+    if published_at is not None and occurred_at > published_at:
+        return LinkRole.CONTRADICTS, occurred_at
+    if state == EventState.RESOLVED:
+        return LinkRole.CLOSES, resolved_at or version_at
+    grace_over = published_at + dt.timedelta(hours=quiet_hours) if published_at is not None else None
+    if grace_over is not None and resolution != Resolution.NONE and now >= grace_over:
+        return LinkRole.CONTRADICTS, grace_over
     return LinkRole.CONFIRMS, None
 
 
@@ -78,10 +115,14 @@ def _event_words(e: MonitoringEvent) -> str:
     return f"«{e.title or e.kind.name}» ({e.source.name})"
 
 
-def evaluate(appeal_ids: Iterable[int], now: dt.datetime | None = None, *, changed: Iterable[int] = ()) -> set[int]:
-    """Bring the roles of these appeals' links (with the rest of their problems) up to date, close
-    or reopen where the kinds allow it, and publish `evidence_changed` for the appeals whose
-    evidence changed (`changed`: those whose links the caller has just made or removed)."""
+def evaluate(
+    appeal_ids: Iterable[int], now: dt.datetime | None = None, *, changed: Iterable[int] = (), events: Iterable[int] | None = None
+) -> set[int]:
+    """Bring the roles of these appeals' links (with the rest of their problems) up to date — only
+    of the links with these `events` when given (a batch of events just matched: the other links
+    of the appeals did not change) — close or reopen answered ones where the kinds allow it, and
+    publish `evidence_changed` for the appeals whose evidence changed (`changed`: those whose
+    links the caller has just made or removed)."""
     now = now or clock.now()
     ids = set(appeal_ids) | set(changed)
     touched = set(changed)
@@ -91,54 +132,64 @@ def evaluate(appeal_ids: Iterable[int], now: dt.datetime | None = None, *, chang
         problems = set(Appeal.objects.filter(pk__in=ids, problem__isnull=False).values_list("problem_id", flat=True))
         if problems:
             ids |= set(Appeal.objects.filter(problem_id__in=problems).values_list("pk", flat=True))
-        rows = Appeal.objects.filter(pk__in=ids).values_list("pk", "problem_id", "problem__lead_id", "published_at")
-        lead_of = {pk: (lead or pk) for pk, _problem, lead, _p in rows}
-        published = {pk: p for pk, _problem, _lead, p in rows}
-        links = list(
-            Link.objects.filter(appeal_id__in=ids).exclude(status=LinkStatus.REJECTED).select_related("event__kind", "event__source").order_by("pk")
-        )
+        rows = Appeal.objects.filter(pk__in=ids).values_list("pk", "problem__lead_id", "published_at")
+        lead_of = {pk: (lead or pk) for pk, lead, _p in rows}
+        published = {pk: p for pk, _lead, p in rows}
+        live = Link.objects.filter(appeal_id__in=ids).exclude(status=LinkStatus.REJECTED).order_by("pk")
+        scope = live.filter(event_id__in=list(events)) if events is not None else live
+        links = [LinkFacts(*row) for row in scope.values_list(*FACTS)]
         updated = []
-        for lk in links:
-            role, at = role_for(lk, published.get(lk.appeal_id), now)
-            if role != lk.role or at != lk.role_at:
-                lk.role, lk.role_at = role, at
-                updated.append(lk)
-                touched.add(lk.appeal_id)
+        for f in links:
+            role, at = role_for(f, published.get(f.appeal_id), now)
+            if role != f.role or at != f.role_at:
+                f.role, f.role_at = role, at
+                updated.append(Link(pk=f.pk, role=role, role_at=at))
+                touched.add(f.appeal_id)
         if updated:
-            Link.objects.bulk_update(updated, ["role", "role_at"])
-        by_lead: dict[int, list[Link]] = defaultdict(list)
-        for lk in links:
-            by_lead[lead_of.get(lk.appeal_id, lk.appeal_id)].append(lk)
-        # Only answered problems can be closed or reopened: one read tells which.
-        answered = Appeal.objects.filter(pk__in=list(by_lead), status__in=[Status.PUBLISHED, Status.CLOSED], published_at__isnull=False)
-        for lead in answered.only("pk", "status", "published_at", "problem_id", "number"):
-            touched |= _act(lead, by_lead[lead.pk], now)
+            update_rows(Link, updated, ["role", "role_at"])
+        # Only answered problems can be closed or reopened: one read tells which, another reads
+        # all their links.
+        answered = Appeal.objects.filter(pk__in=set(lead_of.values()), status__in=[Status.PUBLISHED, Status.CLOSED], published_at__isnull=False).only(
+            "pk", "status", "published_at", "problem_id", "number"
+        )
+        leads = {lead.pk: lead for lead in answered}
+        if leads:
+            theirs = [pk for pk, lead in lead_of.items() if lead in leads]
+            if events is not None:
+                links = [LinkFacts(*row) for row in live.filter(appeal_id__in=theirs).values_list(*FACTS)]
+            by_lead: dict[int, list[LinkFacts]] = defaultdict(list)
+            for f in links:
+                if lead_of.get(f.appeal_id) in leads:
+                    by_lead[lead_of[f.appeal_id]].append(f)
+            for lead_id, group in by_lead.items():
+                touched |= _act(leads[lead_id], group, now)
         if touched:
             evidence_changed.publish(sorted(touched))
     return touched
 
 
-def _act(lead: Appeal, links: list[Link], now: dt.datetime) -> set[int]:
+def _act(lead: Appeal, links: list[LinkFacts], now: dt.datetime) -> set[int]:
     """Close or reopen a problem's answered lead (and its joined appeals) as its links' roles say."""
     published = lead.published_at
-    contradicting = [lk for lk in links if lk.role == LinkRole.CONTRADICTS and lk.role_at and lk.role_at >= published]
+    contradicting = [f for f in links if f.role == LinkRole.CONTRADICTS and f.role_at and f.role_at >= published]
     if contradicting:
-        reopening = [lk for lk in contradicting if lk.event.kind.may_reopen]
-        return reopen_objectively(lead, reopening[0]) if reopening else set()
+        reopening = [f for f in contradicting if f.may_reopen]
+        return reopen_objectively(lead, _full(reopening[0])) if reopening else set()
     if lead.status != Status.PUBLISHED:
         return set()
-    if any(lk.role == LinkRole.CONTRADICTS for lk in links):
+    if any(f.role == LinkRole.CONTRADICTS for f in links):
         return set()
-    proving = [
-        lk for lk in links
-        if lk.role == LinkRole.CLOSES and lk.event.kind.may_close and lk.role_at is not None and lk.role_at >= published
-    ]  # fmt: skip
+    proving = [f for f in links if f.role == LinkRole.CLOSES and f.may_close and f.role_at is not None and f.role_at >= published]
     if not proving:
         return set()
     # Another linked problem still open (an event whose end the source reports) holds the closure.
-    if any(lk.event.state == EventState.ACTIVE and lk.event.kind.resolution != Resolution.NONE for lk in links):
+    if any(f.state == EventState.ACTIVE and f.resolution != Resolution.NONE for f in links):
         return set()
-    return close_objectively(lead, max(proving, key=lambda lk: lk.role_at))
+    return close_objectively(lead, _full(max(proving, key=lambda f: f.role_at)))
+
+
+def _full(f: LinkFacts) -> Link:
+    return Link.objects.select_related("event__kind", "event__source").get(pk=f.pk)
 
 
 def _members(lead: Appeal, statuses: Iterable[str]) -> list[int]:

@@ -19,13 +19,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from tsur.appeals.models import Appeal, Status
 from tsur.core import clock
+from tsur.core.db import copy_rows, update_rows
 from tsur.monitoring import closure
-from tsur.monitoring.models import EventKind, Link, LinkStatus, MonitoringEvent, PendingAppeal
+from tsur.monitoring.models import EventKind, EventState, Link, LinkStatus, MonitoringEvent, PendingAppeal
 from tsur.monitoring.scoring import AppealFacts, EventFacts, Match, address_keys, score
 
 # Events of one candidate query lie within this span of their own times: a late event from last
@@ -49,6 +50,8 @@ class Kind:
     after_hours: int
     category_ids: frozenset[int]
     block_ids: frozenset[int]
+    resolution: str = ""
+    quiet_hours: int = 0
 
 
 def load_kinds() -> dict[int, Kind]:
@@ -60,12 +63,32 @@ def load_kinds() -> dict[int, Kind]:
         cats[kind_id].add(category_id)
         blocks[kind_id].add(block_id)
     return {
-        k.pk: Kind(k.pk, k.name, k.radius_m, k.before_hours, k.after_hours, frozenset(cats[k.pk]), frozenset(blocks[k.pk]))
+        k.pk: Kind(
+            k.pk, k.name, k.radius_m, k.before_hours, k.after_hours, frozenset(cats[k.pk]), frozenset(blocks[k.pk]), k.resolution, k.quiet_hours
+        )
         for k in EventKind.objects.all()
     }
 
 
-EVENT_FIELDS = ("pk", "kind_id", "occurred_at", "lat", "lon", "cell", "address", "territory_id")
+EVENT_FIELDS = (
+    "pk", "kind_id", "occurred_at", "lat", "lon", "cell", "address", "territory_id", "version", "state", "resolved_at", "version_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A pair worth a link: the score and reason, and the role the link starts with."""
+
+    match: Match
+    role: str
+    role_at: dt.datetime | None
+
+
+def _found(m: Match, e: dict, kind: Kind, published_at: dt.datetime | None, now: dt.datetime) -> Found:
+    role, at = closure.role_of(e["state"], e["occurred_at"], e["resolved_at"], e["version_at"], kind.resolution, kind.quiet_hours, published_at, now)
+    return Found(m, role, at)
+
+
 APPEAL_FIELDS = (
     "pk", "received_at", "published_at", "lat", "lon", "address", "territory_id", "territory__name",
     "category_id", "category__name", "block_id", "block__name", "problem_id",
@@ -204,8 +227,9 @@ def _candidate_appeals(events: list[dict], kinds: dict[int, Kind]) -> list[dict]
     return list(qs)
 
 
-def _pairs_for_events(events: list[dict], kinds: dict[int, Kind]) -> dict[tuple[int, int], Match]:
-    found: dict[tuple[int, int], Match] = {}
+def _pairs_for_events(events: list[dict], kinds: dict[int, Kind]) -> dict[tuple[int, int], Found]:
+    now = clock.now()
+    found: dict[tuple[int, int], Found] = {}
     for chunk in _chunks(events, "occurred_at"):
         appeals = _candidate_appeals(chunk, kinds)
         if not appeals:
@@ -218,7 +242,7 @@ def _pairs_for_events(events: list[dict], kinds: dict[int, Kind]) -> dict[tuple[
             for i in index.near(e["lat"], e["lon"], kind.radius_m, e["territory_id"], e["address"] or ""):
                 m = score(ef, facts[i])
                 if m is not None:
-                    found[(e["pk"], appeals[i]["pk"])] = m
+                    found[(e["pk"], appeals[i]["pk"])] = _found(m, e, kind, appeals[i]["published_at"], now)
     return found
 
 
@@ -243,8 +267,9 @@ def _candidate_events(appeals: list[dict], kinds: dict[int, Kind]) -> list[dict]
     return list(MonitoringEvent.objects.filter(when, kind_id__in=kind_ids).filter(where).values(*EVENT_FIELDS))
 
 
-def _pairs_for_appeals(appeals: list[dict], kinds: dict[int, Kind]) -> dict[tuple[int, int], Match]:
-    found: dict[tuple[int, int], Match] = {}
+def _pairs_for_appeals(appeals: list[dict], kinds: dict[int, Kind]) -> dict[tuple[int, int], Found]:
+    now = clock.now()
+    found: dict[tuple[int, int], Found] = {}
     for chunk in _chunks(appeals, "received_at"):
         events = _candidate_events(chunk, kinds)
         if not events:
@@ -257,21 +282,26 @@ def _pairs_for_appeals(appeals: list[dict], kinds: dict[int, Kind]) -> dict[tupl
             for i in index.near(a["lat"], a["lon"], reach, a["territory_id"], a["address"] or ""):
                 m = score(efacts[i], af)
                 if m is not None:
-                    found[(events[i]["pk"], a["pk"])] = m
+                    found[(events[i]["pk"], a["pk"])] = _found(m, events[i], kinds[events[i]["kind_id"]], a["published_at"], now)
     return found
 
 
-def _write(found: dict[tuple[int, int], Match], existing: Q) -> set[int]:
+def _write(found: dict[tuple[int, int], Found], existing: Q) -> set[int]:
     """Make the automatic links in `existing` (the links of the events or appeals just matched)
     what `found` says; operators' decisions stay. Returns the appeals whose links changed."""
     now = clock.now()
     changed: set[int] = set()
-    current = {(lk.event_id, lk.appeal_id): lk for lk in Link.objects.filter(existing)}
+    current = {
+        (lk.event_id, lk.appeal_id): lk for lk in Link.objects.filter(existing).only("pk", "event_id", "appeal_id", "status", "score", "reason")
+    }
     new, updated, stale = [], [], []
-    for pair, m in found.items():
+    for pair, f in found.items():
+        m = f.match
         lk = current.get(pair)
         if lk is None:
-            new.append(Link(event_id=pair[0], appeal_id=pair[1], score=m.score, reason=m.reason[:500], created_at=now))
+            new.append(
+                Link(event_id=pair[0], appeal_id=pair[1], score=m.score, reason=m.reason[:500], created_at=now, role=f.role, role_at=f.role_at)
+            )
             changed.add(pair[1])
         elif lk.status == LinkStatus.AUTO and (abs(lk.score - m.score) > 1e-9 or lk.reason != m.reason[:500]):
             lk.score, lk.reason = m.score, m.reason[:500]
@@ -281,10 +311,14 @@ def _write(found: dict[tuple[int, int], Match], existing: Q) -> set[int]:
             stale.append(lk.pk)
             changed.add(pair[1])
     if new:
-        # A pair another worker linked meanwhile is left as it is (the unique pair decides).
-        Link.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+        try:
+            with transaction.atomic():
+                copy_rows(Link, new)  # COPY on PostgreSQL: a batch's thousands of links in one statement
+        except IntegrityError:
+            # A pair another worker (an appeal's matching) linked meanwhile is left as it is.
+            Link.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     if updated:
-        Link.objects.bulk_update(updated, ["score", "reason"], batch_size=1000)
+        update_rows(Link, updated, ["score", "reason"])
     if stale:
         Link.objects.filter(pk__in=stale, status=LinkStatus.AUTO).delete()
     return changed
@@ -302,8 +336,15 @@ def match_events(event_ids: Iterable[int]) -> set[int]:
         found = _pairs_for_events(events, kinds)
         changed = _write(found, Q(event_id__in=ids))
         # A linked event's new state (resolved, a recurrence) changes what it says of its appeals.
-        linked = set(Link.objects.filter(event_id__in=ids).exclude(status=LinkStatus.REJECTED).values_list("appeal_id", flat=True))
-        changed = closure.evaluate(linked, changed=changed)
+        # An event given a newer version (resolved, moved) changes what it says of the appeals it
+        # was linked with before; a new one only of those just linked.
+        updated = [e["pk"] for e in events if e["version"] > 1 or e["state"] != EventState.ACTIVE]
+        linked = (
+            set(Link.objects.filter(event_id__in=updated).exclude(status=LinkStatus.REJECTED).values_list("appeal_id", flat=True))
+            if updated
+            else set()
+        )
+        changed = closure.evaluate(linked, changed=changed, events=ids)
     return changed
 
 

@@ -17,6 +17,7 @@ The score is 0.45 × place + 0.25 × time + 0.30 × topic; a pair below `THRESHO
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ _TOKEN = re.compile(r"[\w-]+")
 _HOUSE_WORDS = frozenset({"д", "дом", "корп", "к", "стр", "строение", "кв"})
 
 
+@functools.lru_cache(maxsize=65536)
 def address_keys(address: str) -> tuple[str, str]:
     """(street, street and house) of an address, normalised: «ул. Ленина, д. 5» and «улица Ленина 5»
     give the same keys; empty where no street type is named."""
@@ -97,6 +99,7 @@ def address_keys(address: str) -> tuple[str, str]:
     return "", ""
 
 
+@functools.lru_cache(maxsize=65536)
 def cell_of(lat: float | None, lon: float | None, resolution: int = 9) -> str:
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return ""
