@@ -140,12 +140,15 @@ class Stream:
         }
 
     def _update(self, code: str, before: dict) -> dict:
-        later = lambda text: (dt.datetime.fromisoformat(text) + dt.timedelta(minutes=self.rng.randint(5, 50))).isoformat()  # noqa: E731
+        def later(text: str) -> str:  # a few minutes after, but never after the present
+            moment = dt.datetime.fromisoformat(text) + dt.timedelta(minutes=self.rng.randint(5, 50))
+            return min(moment, self.now).isoformat()
+
         if code == "kaluga-safe-city":
             return {**before, "status": "cleared", "cleared_at": later(before["detected_at"])}
         if code == "kaluga-112":
-            closed = min(dt.datetime.fromisoformat(later(before["upd_time"])), self.now)
-            return {**before, "card_status": "ЗАКРЫТА", "upd_time": closed.isoformat(), "close_time": closed.isoformat()}
+            closed = later(before["upd_time"])
+            return {**before, "card_status": "ЗАКРЫТА", "upd_time": closed, "close_time": closed}
         case = dict(before["case"], revision=before["case"]["revision"] + 1, status="закрыто", closed=later(before["case"]["opened"]))
         return {**before, "case": case}
 

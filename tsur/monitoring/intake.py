@@ -164,12 +164,15 @@ def _prepare(
                 territory_id = places.by_key(n.territory, mapping.territory_by)
                 if territory_id is None:
                     raise ItemError("unknown_territory", f"Территория «{n.territory[:60]}» не найдена в справочнике.", mapping.where("territory"))
-            elif n.lat is not None and n.lon is not None:
-                territory_id = places.at(n.lat, n.lon)
             good.append(_Item(index, raw, obj, n, territory_id))
         except ItemError as exc:
             result.rejected.append(Rejected(index, external_id, exc.code, exc.message, exc.field))
             rejects.append(_reject_row(source, received_at, external_id, exc, raw or _excerpt(item)))
+    # Territories from points, the whole batch at once (those the source did not name).
+    located = [p for p in good if not p.n.territory and p.n.lat is not None and p.n.lon is not None]
+    places.locate((p.n.lat, p.n.lon) for p in located)
+    for p in located:
+        p.territory_id = places.at(p.n.lat, p.n.lon)
     return good
 
 
