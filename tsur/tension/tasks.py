@@ -100,8 +100,10 @@ def paused() -> Iterator[None]:
 
 def on_evidence_changed(appeal_ids: list[int]) -> None:
     """Subscriber of monitoring's evidence_changed: an appeal confirmed by objective monitoring
-    (or no longer) counts sharper in its series; mark them, then enqueue."""
-    blocks = mark_appeals(appeal_ids)
+    (or no longer) sharpens the points it is part of. A flag changes a point's score, never
+    whether there is one (that is the surprise of the counts), so only the live points holding
+    these appeals are marked, then enqueued."""
+    blocks = mark_appeals((), flags_only=appeal_ids)
     if _paused.get():
         return
     for block_id in blocks:
