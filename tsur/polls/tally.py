@@ -1,6 +1,8 @@
 """Counting a poll's ballots: per question, the votes for each option (with the share of the
 ballots that answered it) and a scale's distribution and mean, overall or within territories.
-No free-text answers here: those are read by operators only."""
+No free-text answers here: those are read by operators only (tsur.polls.results, which also
+reads every answer row and masks the texts again); this is what a resident sees after voting,
+counted by the database in a few aggregate queries."""
 
 from __future__ import annotations
 
