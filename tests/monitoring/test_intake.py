@@ -232,7 +232,7 @@ def test_a_frame_of_a_batch_that_failed_is_removed(sources, monkeypatch, setting
     def failing(*args, **kwargs):
         raise DatabaseError("gone")
 
-    monkeypatch.setattr(batch_module, "copy_rows", failing)
+    monkeypatch.setattr(batch_module, "copy_plain", failing)
     with pytest.raises(DatabaseError):
         run(sources.camera, [framed])
     media = settings.MEDIA_ROOT / "monitoring"

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from tsur.core.db import copy_rows, update_rows
 from tsur.monitoring.mapping import ImageData, ImageUrl, Normalised
@@ -230,8 +230,8 @@ class Batch:
 
     def write(self) -> list[int]:
         """Every row of the batch; the ids of the events created or given a newer version."""
-        copy_rows(MonitoringEvent, self.new_events, with_ids=True)
-        copy_rows(EventVersion, self.new_versions)
+        copy_plain(MonitoringEvent, self.new_events, with_ids=True)
+        copy_plain(EventVersion, self.new_versions)
         update_rows(MonitoringEvent, list(self.changed_events.values()), EVENT_FIELDS)
         for key, event in self.state_events.items():
             self.states[key].event_id = event.pk
@@ -244,6 +244,48 @@ class Batch:
         for name in self.saved_files:
             default_storage.delete(name)
         self.saved_files.clear()
+
+
+# Fields whose Python value is what psycopg writes as is: no per-value preparation needed.
+PLAIN = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.BooleanField, models.DateTimeField, models.ForeignKey)
+
+
+def copy_plain(model: type[models.Model], rows: list, *, with_ids: bool = False) -> None:
+    """`tsur.core.db.copy_rows` for rows built here, whose values are already what the database
+    takes (aware datetimes, ids, texts, numbers): on PostgreSQL each value goes to COPY as it is,
+    JSON through the backend's adapter, a file as its name, anything else prepared as Django
+    would. Preparing every value of every field through Django (and the `connection` proxy) was a
+    quarter of the intake's time. Other databases: copy_rows (bulk_create)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # the connection itself: every attribute of the proxy costs a lookup
+    if not rows or conn.vendor != "postgresql":
+        copy_rows(model, rows, with_ids=with_ids)
+        return
+    meta = model._meta
+    if with_ids:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [meta.db_table, meta.pk.column, len(rows)])
+            for row, (pk,) in zip(rows, sorted(cursor.fetchall()), strict=True):
+                row.pk = pk
+    for row in rows:
+        row._prepare_related_fields_for_save(operation_name="bulk_create")
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and not with_ids)]
+    getters = []
+    for f in fields:
+        if isinstance(f, models.JSONField):
+            getters.append(lambda row, f=f: conn.ops.adapt_json_value(getattr(row, f.attname), f.encoder))
+        elif isinstance(f, models.FileField):
+            getters.append(lambda row, f=f: getattr(row, f.attname).name or "")
+        elif isinstance(f, PLAIN):
+            getters.append(lambda row, a=f.attname: getattr(row, a))
+        else:
+            getters.append(lambda row, f=f: f.get_db_prep_save(f.pre_save(row, True), conn))
+    qn = conn.ops.quote_name
+    sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) FROM STDIN"
+    with conn.cursor() as cursor, conn.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([get(row) for get in getters])
+    for row in rows:
+        row._state.adding, row._state.db = False, conn.alias
 
 
 def _loads(text: str) -> Any:

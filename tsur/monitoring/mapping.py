@@ -328,6 +328,21 @@ class Mapping:
             return None
         return value
 
+    # The field's path is written into an error only when there is one (most items have none).
+    def _time(self, value: Any, name: str) -> dt.datetime:
+        try:
+            return parse_time(value, "")
+        except ItemError as exc:
+            exc.field = self.where(name)
+            raise
+
+    def _text(self, value: Any, name: str, limit: int | None = None) -> str:
+        try:
+            return _text(value, "", limit)
+        except ItemError as exc:
+            exc.field = self.where(name)
+            raise
+
     def where(self, name: str) -> str:
         path = self.paths.get(name)
         return _dotted(path) if path else name
@@ -335,19 +350,19 @@ class Mapping:
     def normalise(self, item: Any) -> Normalised:
         if not isinstance(item, dict):
             raise ItemError("malformed", "Событие должно быть объектом JSON.", "")
-        occurred_at = parse_time(self._value(item, "occurred_at", required=True), self.where("occurred_at"))
+        occurred_at = self._time(self._value(item, "occurred_at", required=True), "occurred_at")
         reading = self._reading(item) if self.is_sensor else None
         if reading is None:
-            external_id = _text(self._value(item, "external_id", required=True), self.where("external_id"), TEXT_LIMITS["external_id"])
+            external_id = self._text(self._value(item, "external_id", required=True), "external_id", TEXT_LIMITS["external_id"])
         else:  # a sensor's event is named by what opened it: the sensor, the metric and the reading's time
             external_id = f"{reading.sensor}:{reading.metric}:{occurred_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"[:200]
         out = Normalised(external_id=external_id, occurred_at=occurred_at, version_at=occurred_at, reading=reading)
         raw_resolved = self._value(item, "resolved_at")
         if raw_resolved is not None:
-            out.resolved_at = parse_time(raw_resolved, self.where("resolved_at"))
+            out.resolved_at = self._time(raw_resolved, "resolved_at")
         raw_version_at = self._value(item, "version_at")
         if raw_version_at is not None:
-            out.version_at = parse_time(raw_version_at, self.where("version_at"))
+            out.version_at = self._time(raw_version_at, "version_at")
         elif out.resolved_at is not None:
             out.version_at = max(occurred_at, out.resolved_at)
         raw_version = self._value(item, "version")
@@ -363,7 +378,7 @@ class Mapping:
             out.resolved_at = out.version_at
         self._place(item, out)
         title = self._value(item, "title")
-        out.title = _text(title, self.where("title"))[: TEXT_LIMITS["title"]] if title is not None else ""
+        out.title = self._text(title, "title")[: TEXT_LIMITS["title"]] if title is not None else ""
         for path, label in self.details:
             value = _get(item, path)
             if value is not _MISSING and value not in (None, "", []):
@@ -407,10 +422,10 @@ class Mapping:
                 raise ItemError("bad_coordinates", "Долгота — число от −180 до 180.", self.where("lon"))
         address = self._value(item, "address")
         if address is not None:
-            out.address = _text(address, self.where("address"))[: TEXT_LIMITS["address"]]
+            out.address = self._text(address, "address")[: TEXT_LIMITS["address"]]
         territory = self._value(item, "territory")
         if territory is not None:
-            out.territory = _text(territory, self.where("territory"), 200)
+            out.territory = self._text(territory, "territory", 200)
 
     def _reading(self, item: dict) -> Reading:
         def value_at(name: str) -> Any:
