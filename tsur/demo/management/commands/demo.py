@@ -40,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  рабочее место операторов: {url}/workspace/")
         self.stdout.write(f"  ситуационный центр:       {url}/workspace/center/  (analyst, operator, admin)")
         self.stdout.write(f"  форма жителя (виджет):    {url}/widget/")
+        self.stdout.write(f"  опросы жителей:           {url}/polls/  (коды подтверждения — в {settings.VAR_DIR}/outbox/poll-codes.jsonl)")
         self.stdout.write(f"  API и документация:       {url}/api/docs   Open311: {url}/open311/v2/services.json")
         self.stdout.write(f"  администрирование:        {url}/admin/")
         self.stdout.write(f"Пароль всех демо-пользователей: {DEMO_PASSWORD}")
