@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from tsur.monitoring.intake import REASONS
 from tsur.monitoring.keys import issue_key
 from tsur.monitoring.mapping import Mapping, MappingError
 from tsur.monitoring.models import EventKind, EventVersion, Link, MonitoringEvent, Reject, SensorState, Source
@@ -123,24 +124,55 @@ class MonitoringEventAdmin(ReadOnly):
         return format_html("<span style='white-space:pre-wrap'>{}</span>", rows) if rows else "—"
 
 
+class SourceFilter(admin.SimpleListFilter):
+    title = "источник"
+    parameter_name = "source"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in Source.objects.order_by("name").values_list("pk", "name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(source_id=self.value()) if self.value() else queryset
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = "причина"
+    parameter_name = "code"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return sorted(REASONS.items(), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(code=self.value()) if self.value() else queryset
+
+
+@admin.display(description="источник", ordering="source__name")
+def source_name(obj) -> str:
+    return obj.source.name if obj.source_id else "—"
+
+
 @admin.register(Reject)
 class RejectAdmin(ReadOnly):
-    list_display = ("received_at", "source", "code", "reason", "external_id")
-    list_filter = ("source", "code")
+    list_display = ("received_at", source_name, "reason_kind", "reason", "external_id")
+    list_filter = (SourceFilter, ReasonFilter)
     search_fields = ("external_id", "reason")
     list_select_related = ("source",)
     date_hierarchy = "received_at"
-    fields = ("received_at", "source", "external_id", "code", "reason", "payload")
+    fields = ("received_at", source_name, "external_id", "reason_kind", "reason", "payload")
     readonly_fields = fields
+
+    @admin.display(description="вид причины", ordering="code")
+    def reason_kind(self, obj: Reject) -> str:
+        return REASONS.get(obj.code, obj.code)
 
 
 @admin.register(SensorState)
 class SensorStateAdmin(ReadOnly):
-    list_display = ("sensor", "metric", "source", "alarm", "value", "read_at", "event")
-    list_filter = ("source", "alarm", "metric")
-    search_fields = ("sensor",)
+    list_display = ("sensor", "metric", source_name, "alarm", "value", "read_at", "event")
+    list_filter = (SourceFilter, "alarm")
+    search_fields = ("sensor", "metric")
     list_select_related = ("source", "event")
-    fields = ("source", "sensor", "metric", "alarm", "value", "read_at", "event")
+    fields = (source_name, "sensor", "metric", "alarm", "value", "read_at", "event")
     readonly_fields = fields
 
 
