@@ -13,5 +13,6 @@ urlpatterns = [
     path("appeals/<str:number>/actions/<slug:name>/", views.act, name="act"),
     path("appeals/<str:number>/answer-template/", views.answer_template, name="answer_template"),
     path("center/", include("tsur.workspace.center.urls")),
+    path("center/", include("tsur.workspace.monitoring.urls")),
     path("polls/", include("tsur.workspace.polls.urls")),
 ]
