@@ -141,3 +141,15 @@ def test_a_batch_reads_the_candidates_with_a_constant_number_of_queries(world):
     assert len(selects) <= 4  # the candidates; the problems, publication and status of those linked
     reads = [[sql[:30] for sql in own(c)] for c in (small, large)]
     assert reads[0] == reads[1]
+
+
+def test_a_refused_appeal_keeps_no_automatic_link(world):
+    from tsur.appeals import services
+
+    a = heating_appeal(world, T0 + dt.timedelta(hours=1))
+    event(pressure_kind(world), T0)
+    matching.match_pending()
+    assert Link.objects.filter(appeal=a).exists()
+    with clock.at(T0 + dt.timedelta(hours=2)):
+        services.reject_appeal(a.pk, world.operator, reason_code="test", note="Тестовое сообщение")
+    assert not Link.objects.filter(appeal=a).exists()

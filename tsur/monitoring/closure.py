@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -295,36 +296,56 @@ def resolve_quiet(now: dt.datetime | None = None) -> int:
         due = list(
             MonitoringEvent.objects.filter(kind=kind, state=EventState.ACTIVE, occurred_at__lte=now - quiet)
             .order_by("occurred_at")
-            .only("pk", "occurred_at", "lat", "lon", "cell", "territory_id", "address", "version_at")[:QUIET_AT_MOST]
+            .only("pk", "occurred_at", "lat", "lon", "address", "version_at")[:QUIET_AT_MOST]
         )
         if not due:
             continue
-        # Detections of the kind since the oldest due one: the last near each decides its end.
-        later = list(
-            MonitoringEvent.objects.filter(kind=kind, occurred_at__gt=due[0].occurred_at, occurred_at__lte=now).values_list(
-                "pk", "occurred_at", "lat", "lon", "address", "territory_id"
-            )
-        )
+        near = _Detections(kind, due, now)
         for e in due:
-            last = e.occurred_at
-            for pk, occurred, lat, lon, address, territory_id in later:
-                if pk == e.pk or occurred <= last:
-                    continue
-                if _same_place(e, lat, lon, address, territory_id, kind.radius_m):
-                    last = occurred
-            if last + quiet <= now:
-                hours = kind.quiet_hours
-                if resolve_event(e, last + quiet, f"нет новых срабатываний {hours} ч"):
-                    ended += 1
+            last = max((occurred for occurred in near.around(e) if occurred > e.occurred_at), default=e.occurred_at)
+            if last + quiet <= now and resolve_event(e, last + quiet, f"нет новых срабатываний {kind.quiet_hours} ч"):
+                ended += 1
     return ended
 
 
-def _same_place(e: MonitoringEvent, lat: float | None, lon: float | None, address: str, territory_id: int | None, radius_m: int) -> bool:
-    if None not in (e.lat, e.lon, lat, lon):
-        return distance_km(e.lat, e.lon, lat, lon) * 1000 <= radius_m  # type: ignore[arg-type]
-    if e.address and address:
-        return " ".join(e.address.casefold().split()) == " ".join(address.casefold().split())
-    return False
+class _Detections:
+    """The kind's detections since the oldest due event, within the due events' box: by grid
+    bucket (points) and by address (events without a point)."""
+
+    def __init__(self, kind: EventKind, due: list[MonitoringEvent], now: dt.datetime) -> None:
+        self.radius_m = kind.radius_m
+        later = MonitoringEvent.objects.filter(kind=kind, occurred_at__gt=due[0].occurred_at, occurred_at__lte=now)
+        points = [(e.lat, e.lon) for e in due if e.lat is not None and e.lon is not None]
+        if points and len(points) == len(due):
+            reach = self.radius_m / 111_200 * 3
+            lats, lons = [p[0] for p in points], [p[1] for p in points]
+            later = later.filter(lat__range=(min(lats) - reach, max(lats) + reach), lon__range=(min(lons) - reach, max(lons) + reach))
+        self.grid: dict[tuple[int, int], list[tuple[dt.datetime, float, float]]] = defaultdict(list)
+        self.by_address: dict[str, list[dt.datetime]] = defaultdict(list)
+        for occurred, lat, lon, address in later.values_list("occurred_at", "lat", "lon", "address"):
+            if lat is not None and lon is not None:
+                self.grid[(math.floor(lat / GRID), math.floor(lon / GRID))].append((occurred, lat, lon))
+            elif address:
+                self.by_address[_address_key(address)].append(occurred)
+
+    def around(self, e: MonitoringEvent) -> list[dt.datetime]:
+        if e.lat is None or e.lon is None:
+            return list(self.by_address.get(_address_key(e.address), [])) if e.address else []
+        i, j = math.floor(e.lat / GRID), math.floor(e.lon / GRID)
+        out = []
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for occurred, lat, lon in self.grid.get((i + di, j + dj), ()):
+                    if distance_km(e.lat, e.lon, lat, lon) * 1000 <= self.radius_m:
+                        out.append(occurred)
+        return out
+
+
+GRID = 0.01  # ≈ 1.1 km: a quiet-resolved kind's radius is far below it
+
+
+def _address_key(address: str) -> str:
+    return " ".join(address.casefold().replace("ё", "е").split())
 
 
 def due_contradictions(now: dt.datetime | None = None, limit: int = 500) -> list[int]:

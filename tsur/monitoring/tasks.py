@@ -17,10 +17,11 @@ from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids
 from tsur.monitoring import closure, matching
 from tsur.monitoring.models import MonitoringEvent, PendingAppeal
 
-# Changes of an appeal that move it in place, topic or time of answer: its links are looked for again.
-REMATCH_KINDS = frozenset({"created", "reclassify", "change_place", "auto_triage", "publish_answer", "deliver_problem_answer"})
+# Changes of an appeal that move it in place, topic or time of answer, or refuse it: its links are
+# looked for again (a refused appeal keeps none of the matcher's).
+REMATCH_KINDS = frozenset({"created", "reclassify", "change_place", "auto_triage", "reject", "publish_answer", "deliver_problem_answer"})
 # Changes after which only the roles of its links are looked at again (what the answer claimed).
-RE_EVALUATE_KINDS = frozenset({"reject", "rate_satisfied", "reopen", "reopen_member", "auto_close", "confirm_resolution", "join_problem"})
+RE_EVALUATE_KINDS = frozenset({"rate_satisfied", "reopen", "reopen_member", "auto_close", "confirm_resolution", "join_problem"})
 
 
 def on_events_recorded(event_ids: Sequence[int]) -> None:
