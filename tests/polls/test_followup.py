@@ -244,3 +244,12 @@ def test_the_follow_up_poll_page_tells_how_the_invitations_went(world, client):
     assert "житель ответил — 1" in html and "нет, не решена — 1" in html
     assert "Голосуют только по личным ссылкам из приглашений" in html and "embed-code" not in html
     assert "Ivan" not in html and "ivan@example.org" not in html and "Иван Петров" not in html
+
+
+def test_an_objective_closure_asks_too(world):
+    """Objective monitoring's closure (the system's close_objective transition) resolves the appeal."""
+    a = answered(world, DAY0)
+    with clock.at(RATED), appeal_services.changing(a.pk, "close_objective", None) as ch:
+        ch.appeal.closed_at = clock.now()
+    f = FollowUp.objects.get(appeal=a)
+    assert (f.source, f.state) == (FollowUp.Source.OBJECTIVE, FollowUp.State.SENT)
