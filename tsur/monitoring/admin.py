@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from tsur.monitoring.intake import REASONS
@@ -106,7 +107,7 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(MonitoringEvent)
 class MonitoringEventAdmin(ReadOnly):
-    list_display = ("title", "source", "kind", "state", "version", "occurred_at", "received_at", "territory", "matched_at")
+    list_display = ("title", "source", "kind", "state", "version", "occurred_at", "received_at", "territory", "matched")
     list_filter = ("source", "kind", "state")
     search_fields = ("external_id", "title", "address")
     list_select_related = ("source", "kind", "territory")
@@ -114,9 +115,13 @@ class MonitoringEventAdmin(ReadOnly):
     inlines = (VersionInline,)
     fields = (
         "source", "external_id", "kind", "state", "version", "occurred_at", "version_at", "resolved_at", "received_at",
-        "title", "address", "territory", "lat", "lon", "cell", "details_display", "image", "matched_at",
+        "title", "address", "territory", "lat", "lon", "cell", "details_display", "image", "matched",
     )  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="сопоставлено с обращениями", ordering="matched_at")
+    def matched(self, obj: MonitoringEvent) -> str:
+        return formats.localize(timezone.localtime(obj.matched_at)) if obj.matched_at else "ожидает"
 
     @admin.display(description="подробности")
     def details_display(self, obj: MonitoringEvent) -> str:
