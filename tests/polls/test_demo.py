@@ -28,6 +28,9 @@ def test_the_demo_poll_is_published_with_ballots_that_have_a_shape(db):
         return max(counts, key=lambda o: o.votes).label
 
     assert leader("kaluga-moskovskiy-okrug") != leader("kaluga-oktyabrskiy-okrug")
+    scale = tally(poll).questions[2]
+    assert [o.label for o in scale.options] == ["1 — очень плохо", "2", "3", "4", "5 — отлично"]
+    assert sum(o.votes for o in scale.options) == demo_polls.BALLOTS and 1 < scale.mean < 5
     assert Answer.objects.filter(question=first).count() == demo_polls.BALLOTS
     assert set(Ballot.objects.values_list("channel", flat=True)) == {"widget", "app", "link"}
     assert PollEvent.objects.filter(poll=poll, kind="vote_cast").count() == demo_polls.BALLOTS

@@ -60,7 +60,9 @@ def tally(poll: Poll, *, territory_ids: set[int] | None = None) -> Tally:
             for value in range(q.scale_min, q.scale_max + 1):
                 votes = by_value.get((q.pk, value), 0)
                 weighted += value * votes
-                row.options.append(OptionCount(None, str(value), votes, votes / total if total else 0.0))
+                named = {q.scale_min: q.scale_min_label, q.scale_max: q.scale_max_label}.get(value, "")
+                label = f"{value} — {named}" if named else str(value)
+                row.options.append(OptionCount(None, label, votes, votes / total if total else 0.0))
             row.mean = weighted / total if total else None
         out.append(row)
     return Tally(ballots.count(), out)
