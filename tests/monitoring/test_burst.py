@@ -9,8 +9,12 @@ import datetime as dt
 import random
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
+from tests.factories import make_user
 from tests.monitoring.conftest import MSK
+from tsur.accounts.models import Role
 from tsur.analytics.filters import Filters
 from tsur.appeals.models import Appeal
 from tsur.appeals.services import NewAppeal, create_appeals
@@ -55,6 +59,15 @@ def replay(until: dt.datetime) -> deliver.Totals:
 def live_points(at: dt.datetime, *, include_closed: bool = False) -> list[TensionPoint]:
     day = at.date()
     return tension_queries.points(Filters(date_from=day - dt.timedelta(days=7), date_to=day), include_closed=include_closed)
+
+
+def page(user, name: str, arg, at: dt.datetime) -> str:
+    c = Client()
+    c.force_login(user)
+    with clock.at(at):
+        response = c.get(reverse(f"workspace:{name}", args=[arg]))
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def test_it_is_seeded_and_time_explicit():
@@ -106,6 +119,15 @@ def test_it_yields_one_point_linking_sensors_calls_and_appeals_then_its_objectiv
     assert all({"kaluga-sensors", "kaluga-112"} <= kinds for kinds in by_appeal.values())
     assert all(e.confirmed and not e.proven for e in evidence_for_appeals(burst_appeals).values())
 
+    # The point's page lists the events behind it; an appeal's card shows the confirmation.
+    operator = make_user("center-operator", Role.REGIONAL_OPERATOR)
+    html = page(operator, "center_tension_point", point.pk, repair)
+    assert "Объективный контроль" in html and "Давление в подающем трубопроводе теплосети" in html and "Нет отопления" in html
+    assert "Объективное закрытие" not in html
+    one = Appeal.objects.filter(pk__in=burst_appeals).order_by("pk").first()
+    card = page(operator, "card", one.number, repair)
+    assert "Объективный контроль" in card and "Подтверждено объективным контролем" in card
+
     # The repair: the readings come back (the hysteresis closes the sensor events), the case closes.
     totals = replay(repair + dt.timedelta(hours=30))
     assert list(MonitoringEvent.objects.filter(source=sources.sensors).values_list("state", flat=True)) == [EventState.RESOLVED] * 3
@@ -116,6 +138,9 @@ def test_it_yields_one_point_linking_sensors_calls_and_appeals_then_its_objectiv
     assert closing.count() == Link.objects.filter(appeal_id__in=burst_appeals, event__source=sources.sensors).count() > 0
     evidence = evidence_for_appeals(burst_appeals)
     assert all(e.proven and "Устранение подтверждено" in e.proof_label for e in evidence.values())
+    after = repair + dt.timedelta(hours=31)
+    assert "Объективное закрытие: все связанные события завершены" in page(operator, "center_tension_point", point.pk, after)
+    assert "Устранение подтверждено" in page(operator, "card", one.number, after)
 
     # Once the burst has left the windows and no new complaints come the point resolves: the episode is closed, still one.
     later = repair + dt.timedelta(days=10)  # the burst leaves the 7-day windows, then 2 quiet days

@@ -3,6 +3,7 @@ audited view of the resident's personal data."""
 
 from __future__ import annotations
 
+from tsur.accounts.roles import is_center_role
 from tsur.answers.models import Answer
 from tsur.appeals import access
 from tsur.appeals.lifecycle import TRANSITIONS
@@ -13,6 +14,7 @@ from tsur.appeals.services.problems import PROBLEM_LED_EVENT
 from tsur.core import clock
 from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
 from tsur.monitoring.links import EVENT_LABELS as MONITORING_LINK_LABELS
+from tsur.workspace import evidence
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
 from tsur.workspace.queries import due_state
 
@@ -245,6 +247,8 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "route_preview": route_preview(appeal) if any(a.name == "route" for a in actions) else "",
         "triage": triage_of(appeal),
         "deliveries": deliveries_of(appeal),
+        "monitoring": evidence.for_card(appeal, user),
+        "is_center": is_center_role(user),
     }
 
 

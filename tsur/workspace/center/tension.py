@@ -21,6 +21,7 @@ from tsur.lib.ru import plural
 from tsur.tension import naming, queries, services
 from tsur.tension.engine.explain import number
 from tsur.tension.models import Handling, State, TensionPoint
+from tsur.workspace import evidence
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
@@ -134,6 +135,10 @@ def _point_page(request: HttpRequest, point: TensionPoint, *, error: str = "", f
         "form": request.POST if request.method == "POST" else {},
         "can_acknowledge": point.handling == Handling.OPEN,
         "can_dismiss": point.handling != Handling.DISMISSED,
+        # Events linked with the episode's appeals, and its objective closure (tsur.monitoring).
+        "objective": evidence.for_point(
+            TensionPoint.appeals.through.objects.filter(tensionpoint_id__in=[m.pk for m in members]).values_list("appeal_id", flat=True)
+        ),
     }
     return render(request, "workspace/center/tension_point.html", ctx, status=status)
 
@@ -170,9 +175,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = Organisation.objects.filter(code=raw, is_active=True).first() if raw else None
     note = request.POST.get("note", "")
     name = organisation.short_name if organisation else ""
-    return _decide(
-        request, pk, lambda p: services.assign_point(p, request.user, organisation, note), f"Точка передана организации «{name}»."
-    )
+    return _decide(request, pk, lambda p: services.assign_point(p, request.user, organisation, note), f"Точка передана организации «{name}».")
 
 
 @center_required

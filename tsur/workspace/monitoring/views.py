@@ -25,6 +25,7 @@ from tsur.core.errors import DomainError, NotFound, ValidationFailed
 from tsur.directory.models import Territory
 from tsur.monitoring import links as link_services
 from tsur.monitoring.models import EventKind, EventState, Link, LinkStatus, MonitoringEvent, Reject, SensorState, Source
+from tsur.workspace import evidence
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.monitoring import health
 from tsur.workspace.views import nav_context
@@ -250,4 +251,7 @@ urlpatterns = [
     path("monitoring/events/<int:pk>/confirm/", confirm, name="center_monitoring_confirm"),
     path("monitoring/events/<int:pk>/reject/", reject, name="center_monitoring_reject"),
     path("monitoring/events/<int:pk>/add/", add, name="center_monitoring_add"),
+    # From the appeal card (staff the link service allows, not only the center's roles).
+    path("monitoring/links/<int:pk>/confirm/", evidence.confirm, name="monitoring_link_confirm"),
+    path("monitoring/links/<int:pk>/reject/", evidence.reject, name="monitoring_link_reject"),
 ]
