@@ -104,3 +104,14 @@ def test_an_operator_rejects_a_link_with_a_reason_and_confirms_another(burst_hou
     # An analyst reads but may not correct.
     with clock.at(NOW):
         assert client_for(burst_hours.analyst).post(url, {"link": second.pk, "note": "нет"}).status_code == 403
+
+
+def test_the_center_map_carries_active_and_recently_resolved_events(burst_hours):
+    data = get(burst_hours.analyst, "center_map_data").json()
+    kinds = sorted({(e["source_kind"], e["state"]) for e in data["events"]})
+    assert kinds == [("call112", "active"), ("sensor", "active")]
+    first = next(e for e in data["events"] if e["source_kind"] == "sensor")
+    assert first["url"].startswith("/workspace/center/monitoring/events/") and first["state_label"] == "действует"
+    # Resolved long ago: off the map.
+    MonitoringEvent.objects.filter(source__code="kaluga-112").update(state="resolved", resolved_at=T - dt.timedelta(days=5))
+    assert {e["source_kind"] for e in get(burst_hours.analyst, "center_map_data").json()["events"]} == {"sensor"}

@@ -93,6 +93,25 @@
       return m;
     }
 
+    /* Monitoring events: their own marker per source kind, grey once resolved. */
+    var EVENT_MARKS = { camera: "К", call112: "112", housing: "Ж", sensor: "Д" };
+    var eventsLayer = L.layerGroup();
+    function eventLayer(e) {
+      var mark = EVENT_MARKS[e.source_kind] || "•";
+      var icon = L.divIcon({
+        className: "ev-marker ev-marker-" + e.source_kind + " ev-marker-" + e.state,
+        html: "<span>" + text(mark) + "</span>", iconSize: [26, 26], iconAnchor: [13, 13], popupAnchor: [0, -12]
+      });
+      var m = L.marker([e.lat, e.lon], { icon: icon, title: e.kind, riseOnHover: true });
+      m.bindPopup(
+        '<div class="map-popup"><a href="' + text(e.url) + '" data-testid="map-event-link"><strong>' + text(e.title) + "</strong></a><br>" +
+        text(e.kind) + "<br>" + text(e.source) + "<br>" + (e.address ? text(e.address) + "<br>" : "") +
+        text(e.state_label) + ", " + text(fmtDate(e.occurred_at)) + (e.resolved_at ? " — устранено " + text(fmtDate(e.resolved_at)) : "") + "</div>",
+        { maxWidth: 340 }
+      );
+      return m;
+    }
+
     fetch(block.getAttribute("data-data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {
@@ -120,13 +139,18 @@
         }
         pointsLayer.addTo(map);
         overlays["Точки напряжённости"] = pointsLayer;
+        (d.events || []).forEach(function (e) { eventsLayer.addLayer(eventLayer(e)); });
+        eventsLayer.addTo(map);
+        overlays["События мониторинга"] = eventsLayer;
         L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
         var note = d.note;
         note += " Точек напряжённости на карте: " + d.points.length.toLocaleString("ru-RU") + ".";
+        if (d.events && d.events.length) note += " Событий мониторинга (действующие и устранённые за 3 суток): " + d.events.length.toLocaleString("ru-RU") + ".";
         say(note);
         block.setAttribute("data-map-state", "ready");
         block.setAttribute("data-appeals-drawn", String(markers.length));
         block.setAttribute("data-points-drawn", String(d.points.length));
+        block.setAttribute("data-events-drawn", String((d.events || []).length));
       })
       .catch(function (e) {
         say("Не удалось загрузить данные карты. Обновите страницу.");

@@ -12,6 +12,7 @@ so a count lands in a neighbouring cell only at the very edge.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 
@@ -27,9 +28,11 @@ from django.views.decorators.http import require_GET
 from tsur.analytics.filters import Filters, choices
 from tsur.appeals import access
 from tsur.appeals.models import Status
+from tsur.core import clock
 from tsur.core.errors import ValidationFailed
 from tsur.directory.models import Category, Territory
 from tsur.lib import geo
+from tsur.monitoring.models import EventState, MonitoringEvent
 from tsur.tension import queries as tension
 from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
@@ -50,6 +53,9 @@ BINS_PER_DEGREE = {REGION_RESOLUTION: 60, TERRITORY_RESOLUTION: 300}
 MAP_POINTS_LIMIT = 500
 
 STATUS_LABELS = dict(Status.choices)
+# Monitoring events on the map: the active ones and those resolved within this many hours.
+MAP_EVENTS_RESOLVED_HOURS = 72
+MAP_EVENTS_LIMIT = 3000
 
 
 def _number(value: int) -> str:
@@ -102,9 +108,7 @@ def center_map(request: HttpRequest) -> HttpResponse:
 
 def _newest(placed: QuerySet) -> list[tuple]:
     """The newest appeals with coordinates, at most MAP_APPEALS_CAP (one backward index scan)."""
-    return list(
-        placed.order_by("-received_at", "-pk").values_list("number", "lat", "lon", "status", "category_id", "received_at")[:MAP_APPEALS_CAP]
-    )
+    return list(placed.order_by("-received_at", "-pk").values_list("number", "lat", "lon", "status", "category_id", "received_at")[:MAP_APPEALS_CAP])
 
 
 def h3_resolution(filters: Filters) -> int:
@@ -190,6 +194,35 @@ def _points(filters: Filters) -> list[dict]:
     return out
 
 
+def _events(filters: Filters) -> list[dict]:
+    """Monitoring events with a point: active, or resolved within MAP_EVENTS_RESOLVED_HOURS (the
+    map is about now, whatever the appeals' period), in the chosen territory if any."""
+    since = clock.now() - dt.timedelta(hours=MAP_EVENTS_RESOLVED_HOURS)
+    qs = MonitoringEvent.objects.filter(lat__isnull=False, lon__isnull=False).filter(
+        Q(state=EventState.ACTIVE) | Q(state=EventState.RESOLVED, resolved_at__gte=since)
+    )
+    if filters.territory_ids:
+        qs = qs.filter(territory_id__in=sorted(filters.territory_ids))
+    rows = qs.select_related("source", "kind").order_by("-occurred_at", "-pk")[:MAP_EVENTS_LIMIT]
+    return [
+        {
+            "url": reverse("workspace:center_monitoring_event", args=[e.pk]),
+            "lat": round(e.lat, 6),
+            "lon": round(e.lon, 6),
+            "source_kind": e.source.kind,
+            "source": e.source.name,
+            "kind": e.kind.name,
+            "title": e.title or e.kind.name,
+            "address": e.address,
+            "state": e.state,
+            "state_label": e.get_state_display(),
+            "occurred_at": e.occurred_at.isoformat(),
+            "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
+        }
+        for e in rows
+    ]
+
+
 @require_GET
 @center_required
 def center_map_data(request: HttpRequest) -> HttpResponse:
@@ -233,6 +266,7 @@ def center_map_data(request: HttpRequest) -> HttpResponse:
         "h3_resolution": resolution,
         "cells": cells,
         "points": _points(filters),
+        "events": _events(filters),
     }
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
