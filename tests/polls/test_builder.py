@@ -183,6 +183,20 @@ def test_the_list_and_the_preview(client, world):
     assert client.get("/workspace/polls/?status=published").content.decode().count(poll.title) == 0
 
 
+def test_the_list_shows_the_operators_polls_and_the_follow_ups_on_asking(client, world):
+    poll = build_poll(world)
+    with clock.at(NOW):
+        check = services.create_poll(None, title="Проблема действительно решена?", kind="followup", subject_label="Ямы — Район")
+    client.force_login(world.operator)
+    html = client.get("/workspace/polls/").content.decode()
+    assert poll.title in html and f"poll-row-{check.pk}" not in html
+    assert 'href="?kind=followup">Проверки решения после закрытия обращений: 1<' in html
+    html = client.get("/workspace/polls/?kind=followup").content.decode()
+    assert f"poll-row-{check.pk}" in html and poll.title not in html and "Ямы — Район" in html
+    html = client.get("/workspace/polls/?kind=all").content.decode()
+    assert f"poll-row-{check.pk}" in html and poll.title in html
+
+
 def test_publish_in_channels_posts_to_targets_without_a_post(client, world):
     AnnouncementTarget.objects.create(name="Сообщество области", channel_code="vk-main", place={"group_id": 1})
     poll = build_poll(world)

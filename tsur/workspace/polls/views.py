@@ -69,16 +69,20 @@ def poll_list(request: HttpRequest) -> HttpResponse:
     qs = Poll.objects.annotate(ballot_count=Count("ballots", distinct=True)).prefetch_related("territories")
     if status in Status.values:
         qs = qs.filter(status=status)
-    kind = request.GET.get("kind", "")
+    # Follow-up polls come one per resolved problem, hundreds a month: the operators' own polls are
+    # listed unless asked otherwise.
+    kind = request.GET.get("kind", "") or Kind.REGULAR
     if kind in Kind.values:
         qs = qs.filter(kind=kind)
+    followups = Poll.objects.filter(kind=Kind.FOLLOWUP).count()
     ctx = {
         **nav_context(request, SECTION),
         "polls": qs.order_by("-created_at")[:300],
         "status": status,
         "kind": kind,
         "statuses": Status.choices,
-        "kinds": Kind.choices,
+        "kinds": [*Kind.choices, ("all", "все")],
+        "followups": followups,
         "tones": STATUS_TONES,
         "may_build": may_build(request.user),
     }
