@@ -46,7 +46,7 @@ def event(
         kind=kind,
         occurred_at=at,
         version_at=at,
-        received_at=at,
+        received_at=fields.pop("received_at", at),
         lat=lat,
         lon=lon,
         cell=cell(lat, lon),
