@@ -150,12 +150,17 @@ def test_code_requests_per_poll_are_limited(poll, settings):
             services.request_code(poll, "+79000000003", ip="10.0.0.3")
 
 
-def test_an_account_only_poll_sends_no_codes(world):
+def test_account_only_and_invited_only_polls_send_no_codes(world):
     poll = build_poll(world, verification=Verification.ACCOUNT)
+    invited = build_poll(world, audience="invited")
     with clock.at(NOW):
         services.publish_poll(poll, world.operator)
-    with at(0), pytest.raises(VerificationRequired):
+        services.publish_poll(invited, world.operator)
+    with at(0), pytest.raises(VerificationRequired, match="учётную запись"):
         services.request_code(poll, "+79001234567", ip="10.0.0.1")
+    with at(0), pytest.raises(VerificationRequired, match="приглашение"):
+        services.request_code(invited, "+79001234567", ip="10.0.0.1")
+    assert read_outbox() == []
 
 
 def test_a_sender_that_cannot_reach_phones_says_so_and_stores_nothing(poll, settings):

@@ -20,7 +20,7 @@ from tsur.core.throttle import Throttled
 from tsur.lib.ru import plural
 from tsur.polls import senders
 from tsur.polls.errors import AlreadyVoted, CodeRefused, ContactKindUnsupported, VerificationRequired
-from tsur.polls.models import Ballot, ContactKind, Poll, PollEvent, Verification, VerificationCode
+from tsur.polls.models import Audience, Ballot, ContactKind, Poll, PollEvent, Verification, VerificationCode
 from tsur.polls.services.audit import record
 from tsur.polls.services.identity import Identity, IdentityKind, code_hash, contact_key, normalise_contact, voter_key
 from tsur.polls.services.voting import require_open
@@ -45,6 +45,8 @@ def _matches(stored: str, code: str) -> bool:
 
 def request_code(poll: Poll, contact: str, *, ip: str | None) -> VerificationCode:
     """Send a fresh one-time code for voting in `poll` to a phone or an e-mail."""
+    if poll.audience == Audience.INVITED:
+        raise VerificationRequired("В этом опросе голосуют жители, получившие приглашение: откройте ссылку из сообщения.", code="invitation_required")
     if poll.verification == Verification.ACCOUNT:
         raise VerificationRequired("В этом опросе голосуют через учётную запись жителя: войдите, чтобы проголосовать.")
     require_open(poll)
