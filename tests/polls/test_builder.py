@@ -89,6 +89,8 @@ def test_an_operator_builds_a_draft_with_questions_of_every_kind(client, world):
     r = client.post(f"{base}{got[0].pk}/", {"kind": "single", "text": "Что первым?", "options": "А\nБ\nВ", "required": "on"}, **HX)
     assert r.status_code == 200
     assert [o.text for o in Question.objects.get(pk=got[0].pk).options.all()] == ["А", "Б", "В"]
+    html = client.get(f"/workspace/polls/{poll.pk}/results/").content.decode()
+    assert "10 — отлично" in html and "1 — плохо" in html  # the scale's ends read with their labels
     kinds = set(PollEvent.objects.filter(poll=poll).values_list("kind", flat=True))
     assert {"created", "question_saved", "question_deleted"} <= kinds
 

@@ -55,6 +55,7 @@ def test_it_counts_each_option_with_shares_and_averages(voted):
     # Multiple choice: shares of the ballots that answered (they add up to more than 100 %).
     assert [line.count for line in multiple.lines] == [4, 1, 0] and multiple.lines[0].share == 1.0
     assert scale.average == pytest.approx(3.5) and [line.count for line in scale.lines] == [0, 1, 1, 1, 1]
+    assert [line.label for line in scale.lines] == ["1", "2", "3", "4", "5"]  # no end labels in this poll
     assert text.answered == 2 and text.skipped == 2
     assert "Больше фонарей у школы" in text.texts
     assert not any("222-33-44" in t for t in text.texts)  # the phone in a free answer is masked

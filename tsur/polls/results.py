@@ -101,7 +101,8 @@ def masked(text: str) -> str:
 
 def _lines_of(q: Question, counts: Counter) -> list[tuple[str, str, int]]:
     if q.kind == QuestionKind.SCALE:
-        return [(str(v), str(v), counts.get(v, 0)) for v in range(q.scale_min, q.scale_max + 1)]
+        ends = {q.scale_min: q.scale_min_label, q.scale_max: q.scale_max_label}
+        return [(str(v), f"{v} — {ends[v]}" if ends.get(v) else str(v), counts.get(v, 0)) for v in range(q.scale_min, q.scale_max + 1)]
     if q.kind == QuestionKind.TEXT:
         return []
     return [(str(o.pk), o.text, counts.get(o.pk, 0)) for o in q.options.all()]
