@@ -253,3 +253,33 @@ def test_an_objective_closure_asks_too(world):
         ch.appeal.closed_at = clock.now()
     f = FollowUp.objects.get(appeal=a)
     assert (f.source, f.state) == (FollowUp.Source.OBJECTIVE, FollowUp.State.SENT)
+
+
+def test_the_whole_way_over_http_from_the_email_link_to_the_reopened_appeal(world, client):
+    """The resident opens the e-mail's link on the residents' poll page, answers «нет» with a
+    comment, and the settling job reopens the appeal."""
+    a = closed(world)
+    [message] = [m for m in mail.outbox if "Проблема действительно решена?" in m.subject]
+    link = re.search(r"https?://\S+/polls/[\w-]+/\?i=[\w-]+", message.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    with clock.at(VOTED):
+        page = client.get("/" + path)
+        html = page.content.decode()
+        assert page.status_code == 200 and "Проблема действительно решена?" in html
+        form_token = re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+        proof = re.search(r'name="proof" value="([^"]+)"', html).group(1)
+        poll = FollowUp.objects.get().poll
+        choice, comment = list(poll.questions.order_by("order"))
+        no = choice.options.get(order=3)
+        form = {"form_token": form_token, "proof": proof, "territory": str(world.district.pk)}
+        form |= {f"q{choice.pk}": str(no.pk), f"q{comment.pk}": "Всё как было"}
+        r = client.post(f"/polls/{poll.token}/vote/", form)
+        assert r.status_code in (200, 302), r.content.decode()[:500]
+        assert Ballot.objects.filter(poll=poll).count() == 1
+        followup_tasks.settle_followup_answers(clock.now())
+    a.refresh_from_db()
+    assert a.status == Status.IN_PROGRESS and FollowUp.objects.get().outcome == "no"
+    # The link is used up: opening it again says so.
+    with clock.at(VOTED):
+        again = client.get("/" + path).content.decode()
+    assert "уже проголосовали" in again
