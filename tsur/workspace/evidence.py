@@ -18,7 +18,7 @@ from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import DomainError
 from tsur.monitoring import links as link_services
-from tsur.monitoring.models import EventState, Link
+from tsur.monitoring.models import EventState, Link, Resolution
 from tsur.monitoring.queries import Evidence, evidence_for_appeal, evidence_for_appeals
 from tsur.workspace.guards import staff_required
 
@@ -48,6 +48,8 @@ def for_point(appeal_ids: Iterable[int]) -> dict | None:
     rows = sorted(events.values(), key=lambda r: (r["x"].occurred_at, r["x"].event_id))
     for r in rows:
         r["appeals_n"] = len(r["appeals"])
+        # A 112 card's end is no proof of the fix: its time is shown without a proof's name.
+        r["resolution"] = "" if r["x"].resolution_label == Resolution.NONE.label else r["x"].resolution_label
     confirmed = sum(1 for ev in by_appeal.values() if ev.confirmed)
     proven = sum(1 for ev in by_appeal.values() if ev.proven)
     contradicted = sum(1 for ev in by_appeal.values() if ev.contradicted)

@@ -24,6 +24,7 @@ from tsur.core import clock
 from tsur.core.errors import DomainError, NotFound, ValidationFailed
 from tsur.directory.models import Territory
 from tsur.monitoring import links as link_services
+from tsur.monitoring.mapping import number_ru
 from tsur.monitoring.models import EventKind, EventState, Link, LinkStatus, MonitoringEvent, Reject, SensorState, Source
 from tsur.workspace import evidence
 from tsur.workspace.center.guards import center_required
@@ -77,7 +78,11 @@ def source(request: HttpRequest, code: str) -> HttpResponse:
         "rejects": rejects,
         "reasons": reasons,
         "alarms": [
-            {"s": s, "label": (metrics.get(s.metric) or {}).get("label", s.metric), "unit": (metrics.get(s.metric) or {}).get("unit", "")}
+            {
+                "s": s,
+                "label": (metrics.get(s.metric) or {}).get("label", s.metric),
+                "value": f"{number_ru(s.value)} {(metrics.get(s.metric) or {}).get('unit', '')}".strip(),
+            }
             for s in alarms
         ],
         "chart": {
