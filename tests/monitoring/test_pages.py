@@ -115,3 +115,22 @@ def test_the_center_map_carries_active_and_recently_resolved_events(burst_hours)
     # Resolved long ago: off the map.
     MonitoringEvent.objects.filter(source__code="kaluga-112").update(state="resolved", resolved_at=T - dt.timedelta(days=5))
     assert {e["source_kind"] for e in get(burst_hours.analyst, "center_map_data").json()["events"]} == {"sensor"}
+
+
+def test_the_card_shows_objective_control_and_corrects_a_link(burst_hours):
+    lk = Link.objects.filter(event__source__code="kaluga-sensors").select_related("appeal").order_by("pk").first()
+    card = get(burst_hours.operator, "card", lk.appeal.number).content.decode()
+    assert "Объективный контроль" in card and "Подтверждено объективным контролем" in card and "Отклонить связь" in card
+    c = client_for(burst_hours.operator)
+    url = reverse("workspace:monitoring_link_reject", args=[lk.pk])
+    with clock.at(NOW):
+        refused = c.post(url, {"note": ""}, follow=True)
+        assert "Укажите, почему событие не относится к обращению" in refused.content.decode()
+        done = c.post(url, {"note": "Дом на другой ветке теплосети"}, follow=True)
+    lk.refresh_from_db()
+    assert lk.status == LinkStatus.REJECTED and lk.note == "Дом на другой ветке теплосети"
+    assert "Связь с событием отклонена, причина записана." in done.content.decode()
+    assert "Связь с событием мониторинга отклонена" in done.content.decode()  # the appeal's history
+    # An analyst sees the section without the buttons.
+    analyst = get(burst_hours.analyst, "card", lk.appeal.number).content.decode()
+    assert "Объективный контроль" in analyst and "Отклонить связь" not in analyst
