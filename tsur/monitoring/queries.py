@@ -192,14 +192,6 @@ def evidence_for_appeal(appeal_id: int) -> Evidence:
     return evidence_for_appeals([appeal_id])[appeal_id]
 
 
-def confirmed_appeal_ids(appeal_ids: Iterable[int]) -> set[int]:
-    """Which of these appeals objective monitoring confirms (a link not rejected)."""
-    ids = list(set(appeal_ids))
-    if not ids:
-        return set()
-    return set(Link.objects.filter(appeal_id__in=ids).exclude(status=LinkStatus.REJECTED).values_list("appeal_id", flat=True))
-
-
 @dataclass(frozen=True)
 class ObjectiveFigures:
     """An organisation's answered appeals as objective monitoring sees them."""
