@@ -12,9 +12,10 @@ from tsur.analytics import kpi
 from tsur.analytics.filters import Filters
 from tsur.appeals.models import Notification
 from tsur.core import clock
-from tsur.polls import followup
+from tsur.polls import followup, services
 from tsur.polls.models import FollowUp
 
+from .conftest import NOW, build_poll, good_answers
 from .test_followup import RATED, VOTED, closed, token_of, vote
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,21 @@ def test_the_kpi_page_shows_the_column_and_too_few_answers_honestly(world, clien
         page = client.get(reverse("workspace:center_kpi"), PERIOD).content.decode()
     assert '50,0 % <span class="muted">(1 из 2)</span>' in page
     assert "Меньше 2 ответов — «недостаточно данных»" in page
+
+
+def test_the_region_page_counts_the_polls_held_and_their_votes(world, client):
+    poll = build_poll(world)
+    with clock.at(NOW):
+        services.publish_poll(poll, world.operator)
+    with clock.at(NOW + dt.timedelta(hours=1)):
+        services.cast_vote(poll, services.account_identity(world.resident), world.village, good_answers(poll), channel="widget")
+    answered_followups(world, [1])  # a follow-up check: counted apart, not as a poll held
+    march_2027 = Filters.parse({"from": "2027-03-01", "to": "2027-03-31"})
+    held = kpi.region_figures(march_2027).polls
+    assert (held.polls, held.ballots) == (1, 1)
+    assert kpi.region_figures(Filters.parse({"from": "2027-02-01", "to": "2027-02-28"})).polls.polls == 0
+    assert kpi.region_figures(Filters.parse(PERIOD)).polls.followups_answered == 1
+    client.force_login(world.analyst)
+    with clock.at(NOW + dt.timedelta(days=1)):
+        html = client.get(reverse("workspace:center_region"), {"from": "2027-03-01", "to": "2027-03-31"}).content.decode()
+    assert 'data-testid="region-polls"><span class="tile-value">1<' in html and "голосов за период: 1" in html

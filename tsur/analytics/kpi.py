@@ -26,7 +26,7 @@ from tsur.analytics.filters import Filters
 from tsur.directory.models import Organisation
 from tsur.monitoring.queries import ObjectiveFigures, objective_summary_by_organisation
 from tsur.polls import kpi as polls_kpi
-from tsur.polls.kpi import ResidentsConfirmation, confirmation_by_organisation
+from tsur.polls.kpi import PollsHeld, ResidentsConfirmation, confirmation_by_organisation
 
 WEIGHTS = {"timeliness": 0.4, "quality": 0.3, "satisfaction": 0.3}
 GREEN, YELLOW = 80.0, 60.0
@@ -169,7 +169,7 @@ class RegionFigures:
     rated: int
     timeliness: float | None
     overdue_now: int
-    polls: None  # the polls module does not exist yet: the page says so
+    polls: PollsHeld
 
 
 def region_figures(filters: Filters, breakdown: figures.Breakdown | None = None) -> RegionFigures:
@@ -188,5 +188,5 @@ def region_figures(filters: Filters, breakdown: figures.Breakdown | None = None)
         rated=f.rated,
         timeliness=f.in_time_share,
         overdue_now=f.overdue_now,
-        polls=None,
+        polls=polls_kpi.polls_held(filters.start, filters.end),
     )
