@@ -100,6 +100,10 @@ def test_a_recurrence_after_the_answer_reopens_it_with_a_fresh_clock(world):
     assert last.kind == "reopen_objective"
     assert last.reason.startswith("Объективный контроль не подтверждает устранение: после ответа снова зафиксировано событие")
     assert last.data["due_at"]  # the clock restarted
+    told = a.notifications.get(kind="reopened_objective")
+    assert told.subject == f"Обращение {a.number} возвращено в работу"
+    assert told.body.startswith(f"По данным объективного контроля проблема по обращению {a.number} не устранена: после ответа снова")
+    assert "Новый срок ответа — до " in told.body
     ev = evidence_for_appeal(a.pk)
     assert ev.contradicted and not ev.proven
     assert ev.contradiction_label.startswith("Объективный контроль не подтверждает устранение: после ответа зафиксировано")

@@ -33,7 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tsur.appeals.models import Appeal, CloseReason, Status
-from tsur.appeals.services import changing
+from tsur.appeals.services import changing, notify_resident
 from tsur.core import clock
 from tsur.core.db import update_rows
 from tsur.core.errors import DomainError
@@ -237,6 +237,8 @@ def reopen_objectively(lead: Appeal, link: Link) -> set[int]:
             ch.appeal.reopened_count += 1
             ch.reason = f"Объективный контроль не подтверждает устранение: {why}"
             ch.data = dict(data)
+            ch.move_clock()
+            _tell(ch.appeal, why)
         done.add(lead.pk)
     except DomainError:
         return done
@@ -247,10 +249,22 @@ def reopen_objectively(lead: Appeal, link: Link) -> set[int]:
                 ch.appeal.closed_at = None
                 ch.reason = f"Проблема возобновлена: {why}"
                 ch.data = dict(data)
+                _tell(ch.appeal, why)
             done.add(pk)
         except DomainError:
             continue
     return done
+
+
+def _tell(a: Appeal, why: str) -> None:
+    """The resident learns why the appeal is back in work (the answer said the fix was done)."""
+    due = f" Новый срок ответа — до {_when(a.due_at)}." if a.due_at and a.status != Status.JOINED else ""
+    notify_resident(
+        a,
+        "reopened_objective",
+        f"Обращение {a.number} возвращено в работу",
+        f"По данным объективного контроля проблема по обращению {a.number} не устранена: {why}. Обращение возвращено в работу.{due}",
+    )
 
 
 # --- the quiet period of cameras ------------------------------------------------------------
