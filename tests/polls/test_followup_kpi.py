@@ -3,7 +3,9 @@ the share of yes, with the counts, and «недостаточно данных»
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from django.urls import reverse
@@ -77,3 +79,19 @@ def test_the_region_page_counts_the_polls_held_and_their_votes(world, client):
     with clock.at(NOW + dt.timedelta(days=1)):
         html = client.get(reverse("workspace:center_region"), {"from": "2027-03-01", "to": "2027-03-31"}).content.decode()
     assert 'data-testid="region-polls"><span class="tile-value">1<' in html and "голосов за период: 1" in html
+
+
+def test_the_kpi_export_carries_the_residents_confirmation(world, client, settings):
+    settings.TSUR_KPI_MIN_ANSWERED = 1
+    settings.TSUR_KPI_MIN_FOLLOWUPS = 2
+    answered_followups(world, [1, 3])
+    client.force_login(world.analyst)
+    raw = b"".join(client.get(reverse("workspace:center_kpi_export", args=["csv"]), PERIOD).streaming_content)
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][-2:] == ["Ответов на проверку решения", "Подтверждено жителями после решения, %"]
+    [roads] = [r for r in rows[2:] if r[2] == "Миндор"]
+    assert roads[-2:] == ["2", "50.0"]
+    settings.TSUR_KPI_MIN_FOLLOWUPS = 3
+    raw = b"".join(client.get(reverse("workspace:center_kpi_export", args=["csv"]), PERIOD).streaming_content)
+    [roads] = [r for r in csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";") if len(r) > 2 and r[2] == "Миндор"]
+    assert roads[-2:] == ["2", "недостаточно данных"]

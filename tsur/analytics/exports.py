@@ -71,6 +71,7 @@ KPI_HEADER = [
     "Группа", "Место в группе", "Организация", "Итоговый балл", "Зона", "Поступило", "Ответов", "Ответов в срок",
     "Своевременность, %", "В работе сейчас", "Просрочено сейчас", "Доля просроченных, %", "Отписки", "Возвращено на доработку",
     "Возобновлено", "Повторные жалобы", "Качество, %", "Оценено", "Оценки 4–5", "Удовлетворённость, %", "Примечание",
+    "Ответов на проверку решения", "Подтверждено жителями после решения, %",
 ]
 ZONES = {"green": "зелёная", "yellow": "жёлтая", "red": "красная", "none": "нет оценки"}
 
@@ -82,7 +83,15 @@ def kpi_rows(rating: Iterable[kpi.OrganisationScore]) -> Iterator[list]:
             s.kind_label, s.rank or "", s.name, "" if s.score is None else round(s.score, 1), ZONES[s.zone], f.received,
             f.answered, f.answered_in_time, _pct(s.timeliness), f.open_now, f.overdue_now, _pct(s.overdue_share), f.formal,
             f.returned, f.reopened, f.repeat, _pct(s.quality), f.rated, f.rated_good, _pct(s.satisfaction), s.note,
+            *_confirmed(s.confirmed),
         ]
+
+
+def _confirmed(c) -> list:
+    """The follow-up answers and the share of yes («недостаточно данных» below the minimum)."""
+    if c is None:
+        return [0, ""]
+    return [c.answered, _pct(c.share) if c.enough else kpi.NOT_ENOUGH]
 
 
 class _Line:
