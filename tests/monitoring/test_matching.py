@@ -153,3 +153,15 @@ def test_a_refused_appeal_keeps_no_automatic_link(world):
     with clock.at(T0 + dt.timedelta(hours=2)):
         services.reject_appeal(a.pk, world.operator, reason_code="test", note="Тестовое сообщение")
     assert not Link.objects.filter(appeal=a).exists()
+
+
+def test_a_backlog_is_worked_through_in_claims_and_a_limit_is_kept(world, monkeypatch):
+    monkeypatch.setattr(matching, "CLAIM_AT_MOST", 4)
+    kind = pressure_kind(world)
+    heating_appeal(world, T0 + dt.timedelta(hours=1))
+    for n in range(10):
+        event(kind, T0 + dt.timedelta(minutes=n))
+    assert matching.match_pending(limit=3) == 3
+    assert MonitoringEvent.objects.filter(matched_at__isnull=True).count() == 7
+    assert matching.match_pending() == 7
+    assert Link.objects.count() == 10

@@ -364,12 +364,17 @@ def match_appeals(appeal_ids: Iterable[int]) -> set[int]:
     return changed
 
 
-def _claim_and_match(waiting: QuerySet[MonitoringEvent], limit: int | None) -> int:
+# Events claimed and matched in one transaction: a backlog is worked through in claims of this
+# size, so locks are held briefly and one claim's candidates stay small.
+CLAIM_AT_MOST = 2000
+
+
+def _claim_once(waiting: QuerySet[MonitoringEvent], size: int) -> int:
     with transaction.atomic():
         waiting = waiting.filter(matched_at__isnull=True).order_by("received_at", "pk")
         if transaction.get_connection().features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True)
-        ids = list(waiting.values_list("pk", flat=True)[:limit] if limit else waiting.values_list("pk", flat=True))
+        ids = list(waiting.values_list("pk", flat=True)[:size])
         if not ids:
             return 0
         match_events(ids)
@@ -377,10 +382,22 @@ def _claim_and_match(waiting: QuerySet[MonitoringEvent], limit: int | None) -> i
     return len(ids)
 
 
+def _claim_and_match(waiting: QuerySet[MonitoringEvent], limit: int | None) -> int:
+    total = 0
+    while limit is None or total < limit:
+        size = CLAIM_AT_MOST if limit is None else min(CLAIM_AT_MOST, limit - total)
+        done = _claim_once(waiting, size)
+        total += done
+        if done < size:
+            break
+    return total
+
+
 def match_pending(limit: int | None = None) -> int:
-    """Match the events waiting (matched_at null), oldest received first, and mark them matched.
-    Rows are claimed with SKIP LOCKED on PostgreSQL, so two workers share the queue without
-    matching an event twice. Returns how many events were matched."""
+    """Match the events waiting (matched_at null), oldest received first, at most `limit` (all
+    when None, in claims of CLAIM_AT_MOST), and mark them matched. Rows are claimed with SKIP
+    LOCKED on PostgreSQL, so two workers share the queue without matching an event twice. Returns
+    how many events were matched."""
     return _claim_and_match(MonitoringEvent.objects.all(), limit)
 
 
