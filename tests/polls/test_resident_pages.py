@@ -172,6 +172,8 @@ def test_the_embedded_poll_may_be_framed_and_keeps_to_the_widget_paths(client, p
     assert "X-Frame-Options" not in resp.headers and "is-embed" in html
     assert f'action="/widget/polls/{poll.token}/code/"' in html
     assert client.get(reverse("intake:poll", args=[poll.token]))["X-Frame-Options"] == "SAMEORIGIN"
+    # The login opens in a new tab and comes back to the poll on our own site (no session in a frame).
+    assert f'href="/accounts/login/?next=%2Fpolls%2F{poll.token}%2F" target="_blank"' in html
     js = client.get(reverse("intake:polls_js"))
     assert js["Content-Type"].startswith("application/javascript") and "/widget/polls/" in js.content.decode()
 
@@ -196,3 +198,10 @@ def test_a_code_asked_for_a_poll_closed_meanwhile_says_so(client, poll, world, a
     body = resp.content.decode()
     assert resp.status_code == 409 and "data-poll-closed" in body and "Опрос завершён" in body
     assert "Получить код" not in body and read_outbox() == []
+
+
+def test_the_login_link_brings_a_resident_back_to_vote(client, poll, world, at_t):
+    resp = client.post(f"/accounts/login/?next=/polls/{poll.token}/", {"username": "resident", "password": "pass-12345"})
+    assert resp.status_code == 302 and resp["Location"] == f"/polls/{poll.token}/"
+    html = client.get(resp["Location"]).content.decode()
+    assert "Проголосовать" in html and "Получить код" not in html

@@ -169,7 +169,9 @@ def _render_poll(
         "form_token": issue_form_token(),
         "code_url": _url("poll_code", poll, embed=embed),
         "vote_url": _url("poll_vote", poll, embed=embed),
-        "login_url": f"{settings.LOGIN_URL}?{urlencode({'next': request.path})}",
+        # Framed, our session cookie is withheld: the login opens in a new tab and returns to the
+        # poll on our own site, where the account can vote.
+        "login_url": f"{settings.LOGIN_URL}?{urlencode({'next': _url('poll', poll, embed=False)})}",
         "account_allowed": _account_allowed(poll),
         "code_allowed": _code_allowed(poll),
         "results": tally(poll) if step.name == "closed" and poll.show_results and poll.status == Status.CLOSED else None,
