@@ -29,7 +29,7 @@ from tsur.appeals.models import Appeal, RejectionReason
 from tsur.core import clock
 from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
-from tsur.demo import history
+from tsur.demo import history, monitoring_history
 from tsur.demo import polls as demo_polls
 from tsur.demo.monitoring import load_sources
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
@@ -422,6 +422,7 @@ def load_demo(
                 days=history_days, end=now - dt.timedelta(days=RECENT_DAYS), live_end=now, per_day=history_per_day, progress=progress
             )
         counts["appeals"] = generate_appeals(users, count=count, days=RECENT_DAYS)
+        counts.update(monitoring_history.load(now))  # three days of the sources' streams and a completed burst
         if history_days > 0:
             call_command("analytics", "rebuild", stdout=io.StringIO())
             first = timezone.localtime(now - dt.timedelta(days=RECENT_DAYS + history_days)).date()
