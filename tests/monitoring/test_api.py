@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -204,3 +205,13 @@ def test_the_openapi_document_lists_the_endpoints(client):
     get_op = schema["paths"]["/api/monitoring/events/{external_id}"]["get"]
     assert {"200", "401", "404"} <= set(get_op["responses"])
     assert "SourceKey" in schema["components"]["securitySchemes"]
+
+
+def test_an_external_id_with_slashes_and_cyrillic_is_read_back(keys):
+    case = example("kaluga-gzhi")
+    case["case"]["number"] = "ГЖИ/40/2026 №12"
+    assert post([case], keys.gzhi).json()["accepted"] == 1
+    with clock.at(NOW):
+        response = Client().get(f"{URL}/{quote(case['case']['number'])}", headers={"Authorization": f"Bearer {keys.gzhi}"})
+    assert response.status_code == 200 and response.json()["external_id"] == "ГЖИ/40/2026 №12"
+    assert response.json()["territory"] == "kaluga"
