@@ -17,7 +17,9 @@ from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tsur.monitoring.errors import ItemError, MappingError
 from tsur.monitoring.models import EventState
+from tsur.monitoring.thresholds import Metric, compile_metric, number_ru, to_number
 
 # Times before this or after this are a unit mistake (milliseconds sent as seconds), not an event.
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -27,18 +29,6 @@ DEFAULT_MAX_IMAGE_BYTES = 2 * 1024 * 1024
 IMAGE_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
 TEXT_LIMITS = {"external_id": 200, "title": 300, "address": 300}
 STATE_WORDS = {EventState.ACTIVE.value, EventState.RESOLVED.value}
-
-
-class MappingError(ValueError):
-    """The source's mapping itself is wrong (the administrator's mistake, not the item's)."""
-
-
-class ItemError(Exception):
-    """One item refused: a stable code, a Russian message, the path of the field at fault."""
-
-    def __init__(self, code: str, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,54 +67,6 @@ class Normalised:
     details: dict[str, Any] = field(default_factory=dict)
     image: ImageUrl | ImageData | None = None
     reading: Reading | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """Thresholds of one sensor metric. A reading below `low` or above `high` is an alarm; an
-    alarm clears only when a reading is back within [`low_clear`, `high_clear`] (hysteresis: a
-    value wobbling around a threshold does not open and close events every minute)."""
-
-    code: str
-    label: str
-    unit: str
-    kind: str
-    low: float | None = None
-    low_clear: float | None = None
-    high: float | None = None
-    high_clear: float | None = None
-    min: float | None = None
-    max: float | None = None
-
-    def alarm_after(self, value: float, alarm: bool) -> bool:
-        """The alarm state once `value` is read, the state before being `alarm`."""
-        if not alarm:
-            return (self.low is not None and value < self.low) or (self.high is not None and value > self.high)
-        above_low = self.low_clear is None or value >= self.low_clear
-        below_high = self.high_clear is None or value <= self.high_clear
-        return not (above_low and below_high)
-
-    def impossible(self, value: float) -> bool:
-        return (self.min is not None and value < self.min) or (self.max is not None and value > self.max)
-
-    def breach(self, value: float) -> str:
-        """A Russian phrase for an alarming value: «ниже нормы (порог 0,35 МПа)»."""
-        if self.low is not None and value < self.low:
-            return f"ниже нормы (порог {number_ru(self.low)} {self.unit})".replace(" )", ")")
-        if self.high is not None and value > self.high:
-            return f"выше нормы (порог {number_ru(self.high)} {self.unit})".replace(" )", ")")
-        return "вне нормы"
-
-
-def number_ru(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.3f}".rstrip("0").rstrip(".") if not float(value).is_integer() else str(int(value))
-    return text.replace(".", ",")
-
-
-def _value_ru(value: float, unit: str) -> str:
-    return f"{number_ru(value)} {unit}".strip()
 
 
 def _path(spec: Any, name: str) -> tuple[str | int, ...] | None:
@@ -187,20 +129,6 @@ def parse_time(value: Any, where: str) -> dt.datetime:
     return moment
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
 def _text(value: Any, where: str, limit: int | None = None) -> str:
     if isinstance(value, (dict, list)) or isinstance(value, bool):
         raise ItemError("bad_value", "Ожидается строка.", where)
@@ -217,30 +145,6 @@ def _display(value: Any) -> Any:
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return ", ".join(str(v) for v in value)
     return value
-
-
-def _metric(code: str, spec: Any) -> Metric:
-    if not isinstance(spec, dict):
-        raise MappingError(f"metric {code!r}: an object is expected")
-    if not spec.get("kind"):
-        raise MappingError(f"metric {code!r}: 'kind' (the EventKind code it opens) is required")
-    bounds = {}
-    for name in ("low", "low_clear", "high", "high_clear", "min", "max"):
-        value = spec.get(name)
-        if value is not None and _number(value) is None:
-            raise MappingError(f"metric {code!r}: {name} must be a number")
-        bounds[name] = None if value is None else float(value)
-    if bounds["low"] is None and bounds["high"] is None:
-        raise MappingError(f"metric {code!r}: give 'low' or 'high'")
-    if bounds["low"] is not None:
-        bounds["low_clear"] = bounds["low"] if bounds["low_clear"] is None else bounds["low_clear"]
-        if bounds["low_clear"] < bounds["low"]:
-            raise MappingError(f"metric {code!r}: low_clear must not be below low")
-    if bounds["high"] is not None:
-        bounds["high_clear"] = bounds["high"] if bounds["high_clear"] is None else bounds["high_clear"]
-        if bounds["high_clear"] > bounds["high"]:
-            raise MappingError(f"metric {code!r}: high_clear must not be above high")
-    return Metric(code=code, label=str(spec.get("label") or code), unit=str(spec.get("unit") or ""), kind=str(spec["kind"]), **bounds)
 
 
 FIELD_NAMES = (
@@ -277,7 +181,7 @@ class Mapping:
         paths = {name: p for name, value in fields.items() if (p := _path(value, name)) is not None}
         sensor_spec = spec.get("sensor") or {}
         sensor = {name: p for name, value in sensor_spec.items() if (p := _path(value, f"sensor.{name}")) is not None}
-        metrics = {str(code): _metric(str(code), m) for code, m in (spec.get("metrics") or {}).items()}
+        metrics = {str(code): compile_metric(str(code), m) for code, m in (spec.get("metrics") or {}).items()}
         if metrics:
             for name in ("id", "value"):
                 if name not in sensor:
@@ -367,7 +271,7 @@ class Mapping:
             out.version_at = max(occurred_at, out.resolved_at)
         raw_version = self._value(item, "version")
         if raw_version is not None:
-            number = _number(raw_version)
+            number = to_number(raw_version)
             if number is None or not number.is_integer() or number < 0:
                 raise ItemError("bad_value", "Номер версии — целое неотрицательное число.", self.where("version"))
             out.version_no = int(number)
@@ -415,7 +319,7 @@ class Mapping:
             missing = "lon" if lon is None else "lat"
             raise ItemError("bad_coordinates", "Координаты неполные: нужны и широта, и долгота.", self.where(missing))
         if lat is not None:
-            out.lat, out.lon = _number(lat), _number(lon)
+            out.lat, out.lon = to_number(lat), to_number(lon)
             if out.lat is None or not -90 <= out.lat <= 90:
                 raise ItemError("bad_coordinates", "Широта — число от −90 до 90.", self.where("lat"))
             if out.lon is None or not -180 <= out.lon <= 180:
@@ -451,7 +355,7 @@ class Mapping:
         raw_value = value_at("value")
         if raw_value in (_MISSING, None, ""):
             raise ItemError("missing_field", f"Нет обязательного поля «{where('value')}» (значение).", where("value"))
-        value = _number(raw_value)
+        value = to_number(raw_value)
         if value is None:
             raise ItemError("bad_value", "Значение показания — число.", where("value"))
         unit_raw = value_at("unit")
