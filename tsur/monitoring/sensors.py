@@ -1,5 +1,5 @@
 """Sensor readings → events, with thresholds and hysteresis per metric (the source's mapping,
-`metrics`; the rule itself is `mapping.Metric.alarm_after`).
+`metrics`; the rule itself is `thresholds.Metric.alarm_after`).
 
 Per sensor and metric a `SensorState` remembers whether it is in alarm, the last value and its
 time. A reading past the threshold opens an event (state active); a reading back within the clear
