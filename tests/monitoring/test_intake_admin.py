@@ -29,9 +29,7 @@ def admin_client(db):
 
 def test_the_admin_issues_a_key_shown_once_and_records_who(sources, admin_client):
     client, user = admin_client
-    response = client.post(
-        "/admin/monitoring/source/", {"action": "new_key", "_selected_action": [sources.call112.pk]}, follow=True
-    )
+    response = client.post("/admin/monitoring/source/", {"action": "new_key", "_selected_action": [sources.call112.pk]}, follow=True)
     text = response.content.decode()
     assert "показывается один раз" in text
     sources.call112.refresh_from_db()
