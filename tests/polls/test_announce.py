@@ -5,6 +5,7 @@ failures with their reasons, the sweep redoing lost work."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -149,3 +150,29 @@ def test_invited_only_follow_ups_are_not_advertised(world, vk):
     AnnouncementTarget.objects.create(name="Сообщество", channel_code="vk-main", place={"group_id": GROUP})
     publish(build_poll(world, audience="invited"), world)
     assert not Announcement.objects.exists()
+
+
+def test_an_ok_group_gets_a_new_topic(world):
+    ok = FakeApi(lambda path, params: params.get("method", "?"))
+    ok.reply("mediatopic.post", "68711142121690")
+    try:
+        settings = {
+            "application_key": "CBAFAKEKEY",
+            "application_secret_key": "fake-secret",
+            "access_token": "fake-ok-token",
+            "api_url": f"{ok.base_url}/fb.do",
+            "group_ids": ["53038939046008"],
+            "min_interval": 0,
+        }
+        ChannelConfig.objects.create(code="ok-main", kind="ok", name="Одноклассники ЦУР", enabled=True, settings=settings)
+        AnnouncementTarget.objects.create(name="Группа ЦУР", channel_code="ok-main", place={"group_id": "53038939046008"})
+        poll = build_poll(world)
+        publish(poll, world)
+        [call] = ok.calls("mediatopic.post")
+        assert call["gid"] == "53038939046008" and call["type"] == "GROUP_THEME" and call["sig"]
+        media = json.loads(call["attachment"])["media"]
+        assert media[0]["type"] == "text" and f"/polls/{poll.token}/" in media[0]["text"]
+        row = Announcement.objects.get()
+        assert row.state == "sent" and row.external_id == "topic53038939046008_68711142121690"
+    finally:
+        ok.close()

@@ -1,6 +1,6 @@
 """A published poll's link posted to the communities and chats configured for polls
-(tsur.polls.models.AnnouncementTarget): a new wall post in a VK community, a message in a
-Telegram chat or channel.
+(tsur.polls.models.AnnouncementTarget): a new wall post in a VK community, a new topic in an OK
+group, a message in a Telegram chat or channel.
 
 The row comes first: when a poll is published (tsur.polls.events.poll_changed) an Announcement is
 written per matching target, then sent after commit; the periodic sweep writes rows a lost
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -130,7 +131,27 @@ def _post(config: ChannelConfig, place: dict, text: str, guid: str) -> str:
         if not isinstance(chat_id, int | str) or chat_id == "":
             raise DeliveryError("Telegram: не указан чат (chat_id) для размещения опросов", retryable=False)
         return plugin.deliver({"chat_id": chat_id}, text)  # no message to answer: a new message in the chat
+    if config.kind == "ok":
+        return _post_ok(plugin, place, text)
     raise DeliveryError(f"канал «{config.name}» не умеет размещать опросы", retryable=False)
+
+
+def _post_ok(plugin, place: dict, text: str) -> str:
+    """Одноклассники: a new topic in the group (mediatopic.post, type GROUP_THEME, the text as the
+    attachment's one text block); OK answers with the new topic's id."""
+    gid = str(place.get("group_id") or "").strip()
+    if not gid.isdigit():
+        raise DeliveryError("Одноклассники: не указана группа (group_id) для размещения опросов", retryable=False)
+    attachment = json.dumps({"media": [{"type": "text", "text": text}]}, ensure_ascii=False)
+    try:
+        with plugin.client() as api:
+            answer = api.call("mediatopic.post", {"gid": gid, "type": "GROUP_THEME", "attachment": attachment})
+    except ServiceError as exc:
+        raise DeliveryError(exc.reason, retryable=exc.retryable, retry_after=exc.retry_after) from exc
+    topic_id = str(answer).strip() if isinstance(answer, str | int) and not isinstance(answer, bool) else ""
+    if not topic_id:
+        raise DeliveryError("Одноклассники: mediatopic.post: в ответе нет идентификатора темы — проверьте, опубликована ли запись", retryable=False)
+    return f"topic{gid}_{topic_id}"
 
 
 def send(announcement_id: int) -> str:
