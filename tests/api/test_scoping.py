@@ -56,6 +56,9 @@ STAFF_OPERATIONS = {
     ("get", "/api/organisations"),
     ("get", "/api/templates"),
 } | {("post", f"/api/appeals/{{number}}/{name}") for name in ACTION_BODIES}
+# Objective monitoring: only an external system's own source key opens these, never a person's key
+# or session (tests/monitoring/test_api.py covers the source's side).
+SOURCE_OPERATIONS = {("post", "/api/monitoring/events"), ("get", "/api/monitoring/events/{external_id}")}
 
 PD = ("Иван Петров", "ivan@example.org", "+7 900 000-00-00", "900 000", "+7 900 111-22-33")
 
@@ -94,7 +97,15 @@ def test_it_has_a_body_for_every_action():
 def test_it_knows_the_access_rule_of_every_endpoint(api, world):
     schema = api.client.get("/api/openapi.json").json()
     operations = {(m, p) for p, ops in schema["paths"].items() for m in ops}
-    assert operations == OPEN_OPERATIONS | RESIDENT_OPERATIONS | STAFF_OPERATIONS
+    assert operations == OPEN_OPERATIONS | RESIDENT_OPERATIONS | STAFF_OPERATIONS | SOURCE_OPERATIONS
+
+
+@pytest.mark.parametrize("username", [None, "operator", "admin", "resident"])
+def test_it_lets_no_person_into_the_monitoring_endpoints(api, world, username):
+    for method, url, body in [("post", "/api/monitoring/events", {"events": []}), ("get", "/api/monitoring/events/x-1", None)]:
+        response = call(api, method, url, body, username)
+        assert response.status_code == 401, (username, url, response.content)
+        assert response.json()["code"] == "bad_source_key"
 
 
 @pytest.mark.parametrize("username", ["city_coordinator", "city_executor", "waste_coordinator", "city_operator", "colleague"])
