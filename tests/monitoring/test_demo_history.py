@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.monitoring.conftest import NOW
@@ -25,6 +27,11 @@ def test_it_writes_streams_and_a_completed_burst(sources):
     closing = Link.objects.filter(appeal__in=burst, event__source=sources.sensors)
     assert closing.exists() and not closing.exclude(role=LinkRole.CLOSES).exists()
     assert not MonitoringEvent.objects.filter(source=sources.sensors, details__Сеть="магистраль М-3", state=EventState.ACTIVE).exists()
+    # The burst's chambers opened one event per metric, no flapping with the city's stream.
+    failure = NOW - dt.timedelta(days=monitoring_history.BURST_DAYS_AGO, hours=12)
+    chambers = MonitoringEvent.objects.filter(source=sources.sensors, details__Датчик__in=["TS-KLG-017", "TS-KLG-021"], occurred_at__gte=failure)
+    burst_span = chambers.filter(occurred_at__lte=NOW - dt.timedelta(days=monitoring_history.BURST_DAYS_AGO - 2))
+    assert burst_span.count() == 3
 
 
 def test_without_the_sources_it_writes_nothing(db):

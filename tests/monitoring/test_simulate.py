@@ -87,3 +87,24 @@ def test_the_command_sends_over_http_to_the_event_api(sources, live_server):
     wrong = io.StringIO()
     with pytest.raises(CommandError, match="401"):
         call_command("simulate", "sensor", "--count", "1", "--url", live_server.url, "--key", "kaluga-sensors=tsm_wrong", stdout=wrong)
+
+
+@pytest.mark.django_db
+def test_the_frame_is_served_to_the_center_only(world):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tsur.demo.monitoring import load_sources
+
+    load_sources()
+    with clock.at(AFTER):
+        deliver.run_items(streams.stream("camera", 1, START, seed=1), deliver.InProcess())
+    event = MonitoringEvent.objects.get()
+    url = reverse("workspace:center_monitoring_frame", args=[event.pk])
+    c = Client()
+    c.force_login(world.analyst)
+    response = c.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    c.force_login(world.executor)
+    assert c.get(url).status_code == 403

@@ -11,7 +11,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -189,6 +189,19 @@ def event(request: HttpRequest, pk: int) -> HttpResponse:
     return _event_page(request, _event(pk))
 
 
+@center_required
+@require_GET
+def frame(request: HttpRequest, pk: int) -> HttpResponse:
+    """The camera's frame of an event, to the center's roles only (media are not served openly)."""
+    e = _event(pk)
+    if not e.image:
+        raise Http404("У события нет кадра.")
+    content_type = "image/png" if e.image.name.lower().endswith(".png") else "image/jpeg"
+    response = FileResponse(e.image.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def _correct(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
     e = _event(pk)
     try:
@@ -253,6 +266,7 @@ urlpatterns = [
     path("monitoring/sources/<slug:code>/", source, name="center_monitoring_source"),
     path("monitoring/events/", events, name="center_monitoring_events"),
     path("monitoring/events/<int:pk>/", event, name="center_monitoring_event"),
+    path("monitoring/events/<int:pk>/frame/", frame, name="center_monitoring_frame"),
     path("monitoring/events/<int:pk>/confirm/", confirm, name="center_monitoring_confirm"),
     path("monitoring/events/<int:pk>/reject/", reject, name="center_monitoring_reject"),
     path("monitoring/events/<int:pk>/add/", add, name="center_monitoring_add"),
