@@ -86,7 +86,7 @@ def test_the_command_sends_over_http_to_the_event_api(sources, live_server):
     assert sources.sensors.last_event_at >= now - dt.timedelta(minutes=1)
     wrong = io.StringIO()
     with pytest.raises(CommandError, match="401"):
-        call_command("simulate", "sensor", "--count", "1", "--url", live_server.url, "--key", "kaluga-sensors=tsm_wrong", stdout=wrong)
+        call_command("simulate", "sensor", "--count", "24", "--url", live_server.url, "--key", "kaluga-sensors=tsm_wrong", stdout=wrong)
 
 
 @pytest.mark.django_db
@@ -108,3 +108,31 @@ def test_the_frame_is_served_to_the_center_only(world):
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     c.force_login(world.executor)
     assert c.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_command_replays_the_burst(sources):
+    out = io.StringIO()
+    with clock.at(AFTER):
+        call_command("simulate", "burst", "--messages", "6", "--calls", "2", "--start", START.isoformat(), "--no-tick", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    result = json.loads(lines[-1])
+    assert result["appeals"] == 6 and result["rejected"] == 0 and result["late"] == 0
+    assert any("ремонт завершён" in line for line in lines)
+    events = MonitoringEvent.objects.filter(source=sources.sensors)
+    assert events.count() == 3 and set(events.values_list("state", flat=True)) == {EventState.RESOLVED}
+    assert min(events.values_list("occurred_at", flat=True)) >= START  # T is the failure; normal readings come before it
+
+
+@pytest.mark.parametrize("speed", [0, 1, 60])
+def test_without_a_start_a_stream_ends_at_the_present(speed):
+    from tsur.demo.management.commands.simulate import _default_start
+
+    span = dt.timedelta(hours=10)
+    start = _default_start(AFTER, span, speed)
+    # Sent at AFTER + (own time − start) / speed (at once when 0): never ahead of its own time.
+    for offset in (dt.timedelta(0), span / 2, span):
+        sent = AFTER + (offset / speed if speed else dt.timedelta(0))
+        assert start + offset <= sent + dt.timedelta(seconds=1)
+    # ... and the last one is sent exactly when its own time comes: the stream ends at the present.
+    assert start + span == AFTER + (span / speed if speed else dt.timedelta(0))

@@ -45,10 +45,7 @@ def load(now: dt.datetime | None = None, *, seed: int = SEED) -> dict[str, int]:
     b = burst.timeline(failure, seed)
     # In time order, the streams' batches between the burst's steps: a sensor's readings must
     # arrive in their own order for the hysteresis to see the failure and the recovery.
-    # The burst's own chambers report only the burst's readings while it lasts.
-    theirs = {burst.BURST_SENSOR, burst.DOWNSTREAM[0]}
-    items = [i for i in items if i.at <= now and not (i.at <= b.end and i.source == streams.SENSOR and i.payload["device"] in theirs)]
-    stream_steps = [burst.Step(chunk[-1].at, tuple(chunk)) for chunk in deliver.batches(items, 400)]
+    stream_steps = [burst.Step(chunk[-1].at, tuple(chunk)) for chunk in deliver.batches((i for i in items if i.at <= now), 400)]
     steps = sorted([*stream_steps, *(s for s in b.steps if s.at <= now)], key=lambda s: s.at)
     # The points of tension are recomputed once per block at the end, not after every message.
     with tension_paused():

@@ -19,11 +19,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tsur.monitoring.simulate.places import BURST_HOUSES, BURST_NETWORK, BURST_SENSOR, BURST_SENSOR_PLACE, CITY_SENSORS, Place
+from tsur.monitoring.simulate.places import BURST_HOUSES, BURST_NETWORK, BURST_SENSOR, BURST_SENSOR_PLACE, BURST_SENSORS, Place
 from tsur.monitoring.simulate.streams import CALL112, HOUSING, SENSOR, Item, call_card, card_update, iso, reading
 
 HEATING_CATEGORY = "housing-heating-mkd"
-DOWNSTREAM = next(s for s in CITY_SENSORS if s[0] == "TS-KLG-021" and s[1] == "P_SUPPLY")
+DOWNSTREAM = next(s for s in BURST_SENSORS if s[0] == "TS-KLG-021" and s[1] == "P_SUPPLY")
 
 # Residents' messages: {house} is the address as people write it.
 TEXTS = (
@@ -94,7 +94,7 @@ class Burst:
 def _readings(at: dt.datetime, values: dict[tuple[str, str], float]) -> Step:
     items = []
     for (device, metric), value in values.items():
-        place, net = next((p, n) for d, m, p, n in CITY_SENSORS if d == device and m == metric)
+        place, net = next((p, n) for d, m, p, n in BURST_SENSORS if d == device and m == metric)
         items.append(Item(at, SENSOR, reading(device, metric, value, at, place, net)))
     return Step(at, tuple(items))
 

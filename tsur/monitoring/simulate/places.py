@@ -58,13 +58,9 @@ CITY_PLACES: tuple[Place, ...] = (
     Place("ул. Хрустальная", "54", 54.5489, 36.2906),
 )
 
-# Sensors of the city's networks: heating chambers, water pumping stations, air posts.
-# (device, metric, place of the device, network)
+# Sensors of the city's networks reporting in the everyday streams: heating chambers, water
+# pumping stations, air posts. (device, metric, place of the device, network)
 CITY_SENSORS: tuple[tuple[str, str, Place, str], ...] = (
-    ("TS-KLG-017", "P_SUPPLY", Place("ТК-17, ул. Пролетарская", "48", 54.5301, 36.2406), "магистраль М-3"),
-    ("TS-KLG-017", "T_SUPPLY", Place("ТК-17, ул. Пролетарская", "48", 54.5301, 36.2406), "магистраль М-3"),
-    ("TS-KLG-021", "P_SUPPLY", Place("ТК-21, ул. Маршала Жукова", "13", 54.5289, 36.2347), "магистраль М-3"),
-    ("TS-KLG-021", "T_SUPPLY", Place("ТК-21, ул. Маршала Жукова", "13", 54.5289, 36.2347), "магистраль М-3"),
     ("TS-KLG-004", "P_SUPPLY", Place("ТК-4, ул. Суворова", "121", 54.5208, 36.2640), "магистраль М-1"),
     ("TS-KLG-004", "T_SUPPLY", Place("ТК-4, ул. Суворова", "121", 54.5208, 36.2640), "магистраль М-1"),
     ("TS-KLG-033", "P_SUPPLY", Place("ТК-33, ул. Тарутинская", "169", 54.4994, 36.2470), "магистраль М-5"),
@@ -95,6 +91,14 @@ BURST_HOUSES: tuple[Place, ...] = (
     Place("ул. Малоярославецкая", "3", 54.5299, 36.2398),
     Place("ул. Малоярославецкая", "5", 54.5295, 36.2390),
 )
-BURST_SENSOR = "TS-KLG-017"
-BURST_SENSOR_PLACE = CITY_SENSORS[0][2]
 BURST_NETWORK = "магистраль М-3"
+# The chambers of main М-3 report only in the burst: a sensor's readings must come in their own
+# time order, so an everyday stream's newer readings would make a replayed burst's readings late.
+BURST_SENSORS: tuple[tuple[str, str, Place, str], ...] = (
+    ("TS-KLG-017", "P_SUPPLY", Place("ТК-17, ул. Пролетарская", "48", 54.5301, 36.2406), BURST_NETWORK),
+    ("TS-KLG-017", "T_SUPPLY", Place("ТК-17, ул. Пролетарская", "48", 54.5301, 36.2406), BURST_NETWORK),
+    ("TS-KLG-021", "P_SUPPLY", Place("ТК-21, ул. Маршала Жукова", "13", 54.5289, 36.2347), BURST_NETWORK),
+    ("TS-KLG-021", "T_SUPPLY", Place("ТК-21, ул. Маршала Жукова", "13", 54.5289, 36.2347), BURST_NETWORK),
+)
+BURST_SENSOR = "TS-KLG-017"
+BURST_SENSOR_PLACE = BURST_SENSORS[0][2]

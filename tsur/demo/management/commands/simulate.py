@@ -3,14 +3,16 @@
 - `tsur simulate camera|112|housing|sensor [--count N] [--start ISO] [--seed N] [--speed S]
   [--batch N] [--url http://HOST:PORT --key CODE=KEY]`: a stream in the source's own format.
 - `tsur simulate burst [--start ISO] [--seed N] [--messages N] [--calls N] [--repair-hours H]
-  [--speed S] [--url ... --key ...]`: the heating-main failure (tsur.monitoring.simulate.burst).
+  [--speed S] [--url ... --key ...]`: the heating-main failure (tsur.monitoring.simulate.burst);
+  --start is the failure's time T (the normal readings begin two hours before it).
 
 Without --url the items go in-process through the intake (`ingest`); with it, over HTTP to
 POST /api/monitoring/events with the source's key (the demo's fixed keys when none is given).
 Residents' messages of the burst always go through the appeals' creation service in this
 database. --start: the first item's time (default: the stream ends now); --speed S: paced in real
 time at S times the items' own gaps (0, the default, sends everything at once with the platform's
-clock set to each item's time). A surface command: it may use every app.
+clock set to each item's time); without --start a paced stream starts far enough back to end at the
+present, so no item is ahead of its time. A surface command: it may use every app.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from tsur.monitoring.simulate import burst as burst_scenario
 from tsur.monitoring.simulate import deliver, streams
 
 SOURCES = ("camera", "112", "housing", "sensor")
-SPAN_HOURS = {"camera": 24, "112": 30, "housing": 160, "sensor": None}
 
 
 def _moment(value: str) -> dt.datetime:
@@ -46,6 +47,13 @@ def _keys(values: list[str]) -> dict[str, str]:
             raise CommandError(f"--key «{value[:20]}…»: нужно КОД_ИСТОЧНИКА=КЛЮЧ.")
         keys[code] = key
     return keys
+
+
+def _default_start(now: dt.datetime, span: dt.timedelta, speed: float) -> dt.datetime:
+    """Where a stream starts when --start is not given: it ends at the present. At once (speed 0)
+    the whole span lies in the past; paced at S× it starts S−1/S of the span back, so every item is
+    sent as its own time comes (S = 1 is a live feed from now)."""
+    return now - span * (1 - 1 / speed) if speed else now - span
 
 
 def _demo_keys() -> list[tuple[str, str, str]]:
@@ -90,19 +98,23 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(totals.as_dict(), ensure_ascii=False))
 
     def _stream(self, what: str, o: dict, sender, pace, now: dt.datetime) -> deliver.Totals:
-        start = _moment(o["start"]) if o["start"] else None
-        if start is None:
-            hours = SPAN_HOURS[what] or o["count"] / len(streams.CITY_SENSORS) * 10 / 60
-            start = now if o["speed"] else now - dt.timedelta(hours=hours)
+        # The generators are shift-invariant: the span at `now` is the span at any start.
+        probe = streams.stream(what, o["count"], now, o["seed"])
+        start = _moment(o["start"]) if o["start"] else _default_start(now, probe[-1].at - probe[0].at, o["speed"])
         items = streams.stream(what, o["count"], start, o["seed"])
         if not o["speed"]:
             items = [i for i in items if i.at <= now]  # updates still to come are not sent ahead of time
         return deliver.run_items(items, sender, batch=o["batch"], pace=pace)
 
     def _burst(self, o: dict, sender, pace, now: dt.datetime) -> deliver.Totals:
-        span = dt.timedelta(hours=o["repair_hours"] + 22)  # the case closes ≈ 20 h after the repair
-        start = _moment(o["start"]) if o["start"] else (now if o["speed"] else now - span)
-        b = burst_scenario.timeline(start, o["seed"], messages=o["messages"], calls=o["calls"], repair_hours=o["repair_hours"])
+        def timeline(start: dt.datetime) -> burst_scenario.Burst:
+            return burst_scenario.timeline(start, o["seed"], messages=o["messages"], calls=o["calls"], repair_hours=o["repair_hours"])
+
+        probe = timeline(now)
+        # T (the failure) is two hours after the first step (the normal readings before it).
+        lead = probe.start - probe.steps[0].at
+        first = _moment(o["start"]) - lead if o["start"] else _default_start(now, probe.end - probe.steps[0].at, o["speed"])
+        b = timeline(first + lead)
         steps = b.steps if o["speed"] else [s for s in b.steps if s.at <= now]
 
         def progress(step, totals) -> None:
