@@ -82,9 +82,8 @@ def camera(count: int, start: dt.datetime, rng: random.Random, *, hours: float =
         items.append(Item(at, CAMERA, first))
         if rng.random() < 0.5:
             cleared = at + dt.timedelta(hours=rng.uniform(1, 8))
-            update = {k: v for k, v in first.items() if k != "frame"}
-            update.update(status="cleared", cleared_at=iso(cleared))
-            items.append(Item(cleared, CAMERA, update))
+            cleared_item = {**{k: v for k, v in first.items() if k != "frame"}, "status": "cleared", "cleared_at": iso(cleared)}
+            items.append(Item(cleared, CAMERA, cleared_item))
     return sorted(items, key=lambda i: i.at)
 
 
