@@ -28,7 +28,9 @@ def for_card(appeal: Appeal, user) -> dict | None:
     ev = evidence_for_appeal(appeal.pk)
     if not ev.events:
         return None
-    return {"ev": ev, "can_correct": link_services.can_correct(user, appeal)}
+    # Events whose end proves nothing (a 112 card closed): their end is shown without a proof's name.
+    no_proof = {x.event_id for x in ev.events if x.resolution_label == Resolution.NONE.label}
+    return {"ev": ev, "can_correct": link_services.can_correct(user, appeal), "no_proof": no_proof}
 
 
 def for_point(appeal_ids: Iterable[int]) -> dict | None:
