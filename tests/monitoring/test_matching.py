@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.monitoring.helpers import LAT, T0, event, heating_appeal, metres_north, pressure_kind
+from tsur.appeals.models import Appeal
 from tsur.core import clock
 from tsur.monitoring import matching
 from tsur.monitoring.models import Link, LinkStatus, MonitoringEvent
@@ -68,13 +69,17 @@ def test_the_event_s_own_time_counts_not_when_it_arrived(world):
     assert Link.objects.get().appeal_id == a.pk
 
 
-def test_the_same_block_links_weaker_and_says_so(world):
+def test_the_same_block_links_weaker_only_while_the_category_is_unknown(world):
     kind = pressure_kind(world)
     other = world.heating.block.categories.create(code="hot-water", name="Нет горячей воды")
-    a = heating_appeal(world, T0 + dt.timedelta(hours=1), category_code=other.code)
+    another_topic = heating_appeal(world, T0 + dt.timedelta(hours=1), category_code=other.code)
+    block_only = heating_appeal(world, T0 + dt.timedelta(hours=1))
+    Appeal.objects.filter(pk=block_only.pk).update(category=None)  # classified to its block only
     event(kind, T0)
     matching.match_pending()
-    link = Link.objects.get(appeal=a)
+    # Another category of the same block is another problem; the block alone is a weaker sign.
+    assert not Link.objects.filter(appeal=another_topic).exists()
+    link = Link.objects.get(appeal=block_only)
     assert "блок «ЖКХ» тот же, что у вида события «Падение давления в теплосети»" in link.reason
     full = heating_appeal(world, T0 + dt.timedelta(hours=1))
     assert Link.objects.get(appeal=full).score > link.score

@@ -86,6 +86,11 @@ def test_a_recurrence_after_the_answer_matches_an_old_appeal():
 
 def test_another_topic_or_too_weak_a_pair_is_not_linked():
     assert score(ev(), ap(category_id=2, block_id=20)) is None
+    # Another category of the same block, at the event's very point and time: not the same thing.
+    assert score(ev(), ap(category_id=2, block_id=10)) is None
+    # Only the block known (no category yet): a weaker link, said so.
+    block_only = score(ev(), ap(category_id=None, block_id=10))
+    assert block_only is not None and "блок «ЖКХ» тот же" in block_only.reason
     # The weakest of everything: the same territory, the window's edge, the same block.
-    weak = ap(lat=None, lon=None, territory_id=7, category_id=2, received_at=T + dt.timedelta(hours=70))
+    weak = ap(lat=None, lon=None, territory_id=7, category_id=None, received_at=T + dt.timedelta(hours=70))
     assert score(ev(territory_id=7, lat=None, lon=None, cell=""), weak) is None

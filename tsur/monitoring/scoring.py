@@ -10,7 +10,9 @@ The rule (docs/monitoring.md, «Matching»):
 - time: the appeal received within [occurred − before, occurred + after] of the event's own time
   (1 at the moment, 0.5 at the window's edge); or — for the recurrence that contradicts an answer —
   the event within `before` hours after the answer's publication (0.6).
-- topic: the appeal's category among the kind's (1); its block one of theirs (0.4).
+- topic: the appeal's category among the kind's (1); where the appeal has no category yet, its
+  block one of theirs (0.4). An appeal whose category is known and not the kind's speaks of
+  something else: a water-main call beside a heating complaint of the same block is not linked.
 The score is 0.45 × place + 0.25 × time + 0.30 × topic; a pair below `THRESHOLD` is not linked.
 """
 
@@ -174,7 +176,7 @@ def time_score(e: EventFacts, a: AppealFacts) -> tuple[float, str]:
 def topic_score(e: EventFacts, a: AppealFacts) -> tuple[float, str]:
     if a.category_id is not None and a.category_id in e.category_ids:
         return 1.0, f"категория «{a.category_name}» соответствует виду события «{e.kind_name}»"
-    if a.block_id is not None and a.block_id in e.block_ids:
+    if a.category_id is None and a.block_id is not None and a.block_id in e.block_ids:
         return TOPIC_BLOCK, f"блок «{a.block_name}» тот же, что у вида события «{e.kind_name}»"
     return 0.0, ""
 
