@@ -15,6 +15,8 @@ class PollsConfig(AppConfig):
             followup_tasks,  # noqa: F401  (the follow-up's task, sweeper and settling)
             tasks,  # noqa: F401  (registers the periodic jobs)
         )
-        from tsur.polls.followup import on_appeals_changed
+        from tsur.polls.events import ballot_cast
+        from tsur.polls.followup import on_appeals_changed, on_ballots_cast
 
         appeal_changed.subscribe(on_appeals_changed, uid="tsur.polls.followup")
+        ballot_cast.subscribe(on_ballots_cast, uid="tsur.polls.followup.settle")

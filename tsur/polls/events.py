@@ -16,3 +16,7 @@ class PollChange:
 
 # Channels post a published poll's link to the communities configured for it (tsur.channels.polls).
 poll_changed: Topic[PollChange] = Topic("polls.poll_changed")
+
+# Ids of ballots just cast: the follow-up after a fix settles its resident's answer at once
+# (tsur.polls.followup.on_ballots_cast; its periodic settling is the sweeper for what this misses).
+ballot_cast: Topic[int] = Topic("polls.ballot_cast")

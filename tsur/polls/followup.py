@@ -311,6 +311,20 @@ def settle_answers(limit: int = 500) -> int:
     return settled
 
 
+def on_ballots_cast(ballot_ids: list[int]) -> None:
+    """Settle at once the follow-ups whose invited resident has just voted (after the vote commits),
+    so a «нет» reopens the appeal without waiting for the periodic settling."""
+    ballots = list(Ballot.objects.filter(pk__in=ballot_ids, poll__kind=Kind.FOLLOWUP))
+    if not ballots:
+        return
+    by_key = {(b.poll_id, b.voter_key): b for b in ballots}
+    waiting = FollowUp.objects.filter(state=FollowUp.State.SENT, poll_id__in={b.poll_id for b in ballots}).select_related("appeal", "poll")
+    for f in waiting:
+        ballot = by_key.get((f.poll_id, invited_voter_key(f)))
+        if ballot is not None:
+            settle(f.pk, ballot)
+
+
 @transaction.atomic
 def settle(pk: int, ballot: Ballot) -> int:
     """Record the resident's answer; a «нет» reopens the appeal (and its problem's lead) through

@@ -16,6 +16,7 @@ from tsur.core import clock
 from tsur.directory.models import Territory
 from tsur.lib.pdmask import mask_personal_data
 from tsur.polls.errors import AlreadyVoted, CodeRefused, InvalidAnswers, OutsideTerritory, PollNotOpen, VerificationRequired
+from tsur.polls.events import ballot_cast
 from tsur.polls.models import (
     TEXT_ANSWER_MAX,
     Answer,
@@ -205,6 +206,7 @@ def cast_vote(
                 row.ballot = ballot
             Answer.objects.bulk_create(rows)
             record(poll, PollEvent.Kind.VOTE_CAST, None, ballot=ballot.pk, channel=channel)
+            ballot_cast.publish([ballot.pk])
     except IntegrityError:
         # Two requests of one voter at the same moment: the unique voter key lets one through.
         raise AlreadyVoted(ALREADY_VOTED) from None
