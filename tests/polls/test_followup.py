@@ -285,6 +285,8 @@ def test_the_whole_way_over_http_from_the_email_link_to_the_reopened_appeal(worl
         page = client.get("/" + path)
         html = page.content.decode()
         assert page.status_code == 200 and "Проблема действительно решена?" in html
+        # The appeal's own territory is preselected: the invited resident need not look for it.
+        assert re.search(rf'<option value="{a.territory_id}"[^>]*selected', html)
         form_token = re.search(r'name="form_token" value="([^"]+)"', html).group(1)
         proof = re.search(r'name="proof" value="([^"]+)"', html).group(1)
         poll = FollowUp.objects.get().poll

@@ -148,11 +148,23 @@ def _question_rows(poll: Poll, data, errors: Errors) -> list[dict]:
 
 
 def _render_poll(
-    request: HttpRequest, poll: Poll, step: Step, *, embed: bool, data=None, errors: Errors | None = None, status: int = 200
+    request: HttpRequest,
+    poll: Poll,
+    step: Step,
+    *,
+    embed: bool,
+    data=None,
+    errors: Errors | None = None,
+    status: int = 200,
+    preset_territory: int | None = None,
 ) -> HttpResponse:
     errors = errors or Errors()
     territories = services.voting_territories(poll)
-    chosen_territory = (data.get("territory") if data is not None else "") or (str(territories[0].pk) if len(territories) == 1 else "")
+    if preset_territory is None and len(territories) == 1:
+        preset_territory = territories[0].pk
+    if preset_territory is not None and preset_territory not in {t.pk for t in territories}:
+        preset_territory = None
+    chosen_territory = (data.get("territory") if data is not None else "") or (str(preset_territory) if preset_territory is not None else "")
     ctx = {
         "embed": embed,
         "region_name": _region_name(),
@@ -226,7 +238,13 @@ def poll_page(request: HttpRequest, token: str, embed: bool = False) -> HttpResp
             services.invitation_identity(poll, invitation)
         except DomainError as exc:
             return _render_poll(request, poll, Step("closed", message=exc.message), embed=embed, status=exc.http_status)
-        return _render_poll(request, poll, Step("vote", proof=_proof({"p": poll.pk, "k": "invitation", "t": invitation})), embed=embed)
+        return _render_poll(
+            request,
+            poll,
+            Step("vote", proof=_proof({"p": poll.pk, "k": "invitation", "t": invitation})),
+            embed=embed,
+            preset_territory=services.invitation_territory(poll, invitation),  # where the resident's appeal was
+        )
     if poll.audience == Audience.INVITED:
         return _render_poll(
             request, poll, Step("closed", message="В этом опросе голосуют жители, получившие приглашение: откройте ссылку из сообщения."), embed=embed

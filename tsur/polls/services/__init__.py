@@ -10,7 +10,7 @@ from tsur.polls.services.building import (
 )
 from tsur.polls.services.codes import request_code, verify_code, verify_code_key
 from tsur.polls.services.identity import Identity, IdentityKind, account_identity
-from tsur.polls.services.invitations import create_invitation, invitation_identity
+from tsur.polls.services.invitations import create_invitation, invitation_identity, invitation_territory
 from tsur.polls.services.voting import (
     cast_vote,
     check_answers,
@@ -32,6 +32,7 @@ __all__ = [
     "current_polls",
     "delete_question",
     "invitation_identity",
+    "invitation_territory",
     "publish_poll",
     "request_code",
     "require_open",

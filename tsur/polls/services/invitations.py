@@ -34,3 +34,12 @@ def invitation_identity(poll: Poll, token: str) -> Identity:
     resident_id = invitation.appeal.resident_id if invitation.appeal is not None else None
     subject = f"resident:{resident_id}" if resident_id else f"invitation:{invitation.pk}"
     return Identity(IdentityKind.INVITATION, subject, invitation_id=invitation.pk)
+
+
+def invitation_territory(poll: Poll, token: str) -> int | None:
+    """The territory of the invitation's appeal: the vote page preselects it (the resident may
+    change it; the vote is still checked against the poll's territories)."""
+    invitation = Invitation.objects.filter(poll=poll, token_hash=token_hash((token or "").strip())).select_related("appeal").first()
+    if invitation is None or invitation.appeal is None:
+        return None
+    return invitation.appeal.territory_id
