@@ -28,11 +28,28 @@ class Throttled(DomainError):
         self.retry_after = max(1, retry_after)
 
 
-def _period_ru(rate: str) -> str:
+def period_ru(rate: str) -> str:
+    """A django-ratelimit rate in Russian: «10/m» → «10 за минуту», «60/h» → «60 за час»."""
     count, _, period = rate.partition("/")
     unit = period.lstrip("0123456789") or "s"
     number = period[: len(period) - len(unit)]
     return f"{count} за {number + ' ' if number else ''}{PERIODS_RU.get(unit, unit)}"
+
+
+def count(group: str, who: str, rates: list[str], *, request: HttpRequest | None = None) -> tuple[str, int] | None:
+    """Count one hit of `who` in `group` against each rate; the exceeded rate with the longest wait
+    (rate, seconds), or None. When the cache is down nothing is counted (fail open, logged): the
+    platform goes on, the exact rules (a unique voter key, a source's own key) still hold."""
+    exceeded: tuple[str, int] | None = None
+    for rate in rates:
+        try:
+            usage = get_usage(request, group=group, key=lambda _group, _request: who, rate=rate, increment=True)
+        except Exception:
+            log.warning("rate limit cache unavailable: %s not counted", group, exc_info=True)
+            return None
+        if usage is not None and usage["should_limit"] and (exceeded is None or usage["time_left"] > exceeded[1]):
+            exceeded = (rate, usage["time_left"])
+    return exceeded
 
 
 def check_intake(request: HttpRequest, *, key_id: int | None = None) -> None:
@@ -42,18 +59,10 @@ def check_intake(request: HttpRequest, *, key_id: int | None = None) -> None:
         rates, who = settings.TSUR_RATE_INTAKE_KEY, f"key:{key_id}"
     else:
         rates, who = settings.TSUR_RATE_INTAKE_ANONYMOUS, f"ip:{client_ip(request) or 'unknown'}"
-    exceeded = None
-    for rate in rates:
-        try:
-            usage = get_usage(request, group="tsur-intake", key=lambda _group, _request: who, rate=rate, increment=True)
-        except Exception:  # the cache server is down: intake must go on (fail open), and say so
-            log.warning("rate limit cache unavailable: intake not counted", exc_info=True)
-            return
-        if usage is not None and usage["should_limit"] and (exceeded is None or usage["time_left"] > exceeded[1]):
-            exceeded = (rate, usage["time_left"])
+    exceeded = count("tsur-intake", who, rates, request=request)
     if exceeded is not None:
         rate, wait = exceeded
         raise Throttled(
-            f"Слишком много обращений подряд: не более {_period_ru(rate)}. Повторите попытку через {wait} с.",
+            f"Слишком много обращений подряд: не более {period_ru(rate)}. Повторите попытку через {wait} с.",
             retry_after=wait,
         )
