@@ -216,6 +216,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
 TIME_ZONE = env_str("TSUR_TIME_ZONE", "Europe/Moscow")
+# «05.12.2026 12:30» and «5 декабря» where Django formats by default (the admin): tsur/core/formats.
+FORMAT_MODULE_PATH = ["tsur.core.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -241,6 +243,9 @@ TSUR_VENDOR_FILES = (
     "leaflet.markercluster/dist/MarkerCluster.Default.css",
     "leaflet.heat/dist/leaflet-heat.js",
     "echarts/dist/echarts.min.js",
+    # Searchable pickers (Apache-2.0): tsur/static/workspace/pickers.js
+    "tom-select/dist/js/tom-select.complete.min.js",
+    "tom-select/dist/css/tom-select.min.css",
 )
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("TSUR_MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -336,6 +341,12 @@ AXES_VERBOSE = False  # its log lines name the user and address of every failure
 # shared by all web workers in production (TSUR_CACHE_URL=redis://…).
 TSUR_RATE_INTAKE_ANONYMOUS = env_list("TSUR_RATE_INTAKE_ANONYMOUS", "10/m,60/h")
 TSUR_RATE_INTAKE_KEY = env_list("TSUR_RATE_INTAKE_KEY", "600/m")
+# Residents: «Не помню ссылку» (tsur/intake/recovery.py), per client address and per contact given;
+# TSUR_LINK_SMS_SENDER: a dotted path to the class that texts a link to a phone (the default writes
+# VAR_DIR/outbox/status-links.jsonl: development and the demo only).
+TSUR_RATE_LINK_RECOVERY_ADDRESS = env_list("TSUR_RATE_LINK_RECOVERY_ADDRESS", "5/m,30/h")
+TSUR_RATE_LINK_RECOVERY_CONTACT = env_list("TSUR_RATE_LINK_RECOVERY_CONTACT", "3/h,10/d")
+TSUR_LINK_SMS_SENDER = env_str("TSUR_LINK_SMS_SENDER", "tsur.intake.recovery.OutboxSmsSender")
 RATELIMIT_ENABLE = env_bool("TSUR_RATE_LIMITS", True)
 RATELIMIT_FAIL_OPEN = True  # a broken cache must not stop residents' appeals
 TSUR_CACHE_URL = env_str("TSUR_CACHE_URL", "")

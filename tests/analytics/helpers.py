@@ -28,7 +28,8 @@ def answered(world, when: dt.datetime, *, text: str = GOOD_ANSWER, after: dt.tim
             answers.prepare_answer(a.pk, coordinator, text=FORMAL_ANSWER)
             answers.return_answer(a.pk, world.operator, note="Нет срока выполнения работ")
         answers.prepare_answer(a.pk, coordinator, text=text)
-        answers.approve_answer(a.pk, world.operator)
+        # A formal answer is approved only with a reason (the center overrules the check on record).
+        answers.approve_answer(a.pk, world.operator, note="Проверено оператором ЦУР")
         answers.publish_answer(a.pk, world.operator)
     a.refresh_from_db()
     return a

@@ -92,10 +92,14 @@ def test_it_lets_only_the_center_in(world, client):
     for url in urls:
         resp = client.get(url)
         assert resp.status_code == 302 and "login" in resp["Location"], url
-    for user in (world.executor, world.coordinator, world.resident):
+    for user in (world.executor, world.coordinator):
         client.force_login(user)
         for url in urls:
             assert client.get(url).status_code == 403, (user, url)
+    client.force_login(world.resident)  # a resident is sent to their own cabinet, shown nothing
+    for url in urls:
+        resp = client.get(url)
+        assert resp.status_code == 302 and resp["Location"] == "/cabinet/", url
     for user in (world.operator, world.admin, world.analyst):
         client.force_login(user)
         for url in urls:

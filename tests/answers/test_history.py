@@ -38,17 +38,17 @@ def story(world) -> list[PastStep]:
     op, ex = world.operator, world.executor
     return [
         PastStep("take_to_moderation", at(0)),
-        PastStep("route", at(1), op),
+        PastStep("route", at(1), op, reason="Житель звонил повторно"),
         PastStep("assign", at(3), world.coordinator, executor=ex),
         PastStep("interim_answer", at(5), ex, text="Обращение принято, выезд бригады запланирован."),
         PastStep("prepare_answer", at(30), ex, text="Будет рассмотрено в рамках имеющихся средств."),
         PastStep("return_answer", at(31), op, reason="Укажите срок работ"),
         PastStep("prepare_answer", at(50), ex, text="Яма заделана 05.11.2025, покрытие восстановлено."),
-        PastStep("approve_answer", at(51), op),
+        PastStep("approve_answer", at(51), op, reason="Срок и работа названы, ответ короткий, но полный"),
         PastStep("publish_answer", at(52), op),
         PastStep("reopen", at(70), score=2, reason="Яма снова появилась"),
         PastStep("prepare_answer", at(120), ex, text="Повторно отремонтировано 10.11.2025 картой."),
-        PastStep("approve_answer", at(121), op),
+        PastStep("approve_answer", at(121), op, reason="Повторный ремонт подтверждён выездом"),
         PastStep("publish_answer", at(122), op),
         PastStep("rate_satisfied", at(140), score=5),
     ]
@@ -60,12 +60,12 @@ def through_services(world) -> Appeal:
             services.NewAppeal(channel=Channel.WIDGET, text=TEXT, category_code="pothole", territory_code="district", received_at=at(0))
         )
     calls = {
-        "route": lambda s: services.route_appeal(a.pk, s.actor),
+        "route": lambda s: services.route_appeal(a.pk, s.actor, reason=s.reason),
         "assign": lambda s: services.assign_executor(a.pk, s.actor, executor_id=s.executor.pk),
         "interim_answer": lambda s: answers.give_interim_answer(a.pk, s.actor, text=s.text),
         "prepare_answer": lambda s: answers.prepare_answer(a.pk, s.actor, text=s.text),
         "return_answer": lambda s: answers.return_answer(a.pk, s.actor, note=s.reason),
-        "approve_answer": lambda s: answers.approve_answer(a.pk, s.actor),
+        "approve_answer": lambda s: answers.approve_answer(a.pk, s.actor, note=s.reason),
         "publish_answer": lambda s: answers.publish_answer(a.pk, s.actor),
         "reopen": lambda s: answers.rate_appeal(a.pk, None, score=s.score, comment=s.reason),
         "rate_satisfied": lambda s: answers.rate_appeal(a.pk, None, score=s.score, comment=s.reason),

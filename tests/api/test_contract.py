@@ -59,6 +59,8 @@ def action_body(path: str, world, version: int, lead: str = UNKNOWN) -> dict:
         "answer": {"text": "Яма заделана 12.05.2025"},
         "answer-return": {"note": "Нет сроков"},
         "confirm": {"source": "камера"},
+        "clarification": {"question": "Какой номер дома?"},
+        "reply": {"text": "Дом 12"},  # the resident's reply to a clarification (public, by key)
     }.get(action, {})
     return {"version": version, **extra}
 

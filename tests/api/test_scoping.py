@@ -32,6 +32,7 @@ ACTION_BODIES: dict[str, dict] = {
     "answer-return": {"note": "Доработайте"},
     "publish": {},
     "confirm": {"source": "Камера"},
+    "clarification": {"question": "Уточните, пожалуйста, номер дома."},
 }
 # Every operation of the API, sorted into who may call it; a new endpoint fails
 # test_it_knows_the_access_rule_of_every_endpoint until it is placed here (and tested).
@@ -40,6 +41,9 @@ OPEN_OPERATIONS = {
     ("post", "/api/appeals/multipart"),
     ("get", "/api/public/appeals/{number}"),
     ("post", "/api/public/appeals/{number}/rating"),
+    # The resident's reply to a clarification: opened by the appeal's private key, like the rating
+    # (tests/api/test_clarification.py).
+    ("post", "/api/public/appeals/{number}/reply"),
     ("get", "/api/categories"),
     ("get", "/api/territories"),
     # Polls: open to everybody; a vote is verified by a resident's key, a one-time code or an
@@ -197,5 +201,5 @@ def test_it_forbids_an_action_the_role_does_not_have_on_a_visible_appeal(api, wo
         assert response.status_code == 403, (name, response.content)
         assert response.json()["code"] == "access_denied"
     assert api.card(routed.number, "executor")["available_actions"] == [
-        "interim-answer", "extension-request", "answer",
+        "interim-answer", "extension-request", "answer", "clarification",
     ]

@@ -64,6 +64,9 @@ def test_it_counts_the_overdue_in_the_tile(client, center_day):
 
 
 def test_it_refuses_the_front_page_to_an_executor_and_a_resident(client, center_day):
-    for user in (center_day.executor, center_day.resident):
-        client.force_login(user)
-        assert client.get("/workspace/center/").status_code == 403
+    client.force_login(center_day.executor)
+    assert client.get("/workspace/center/").status_code == 403
+    # A resident is not refused but sent to their own cabinet (tests/intake/test_cabinet.py).
+    client.force_login(center_day.resident)
+    response = client.get("/workspace/center/")
+    assert response.status_code == 302 and response["Location"] == "/cabinet/"

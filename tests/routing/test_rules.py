@@ -13,7 +13,9 @@ def test_it_prefers_the_territorial_rule_over_the_regional_one(world):
     decision = decide(a)
     assert decision.organisation == world.city_admin
     assert decision.rule_id == world.city_roads_rule.pk
-    assert "подходили ещё 1" in decision.reason
+    # The rule that matched but lost is named, not just counted.
+    regional = RoutingRule.objects.get(block=world.roads, territory=None)
+    assert f"подходили также правило №{regional.pk} (блок «Дороги» × любая территория → Миндор) — это правило точнее" in decision.reason
 
 
 def test_it_inherits_rules_of_parent_territories(world):
@@ -67,3 +69,11 @@ def test_it_transfers_with_a_reason_and_recomputes_the_deadline(world):
     # Every transition that moves the deadline records the new one (tsur.appeals.lifecycle: clock).
     due = a.due_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Moscow")).isoformat()
     assert event.kind == "transfer" and event.data == {"from": "roads-min", "to": "waste-op", "due_at": due}
+
+
+def test_it_names_three_losing_rules_and_counts_the_rest(world):
+    for org in (world.waste_operator, world.center, world.roads_ministry):
+        RoutingRule.objects.create(block=world.roads, organisation=org)
+    reason = decide(new_appeal(world, territory_code="city")).reason
+    assert reason.count("№") == 1 + 3
+    assert reason.endswith(", ещё 1 подходящее — это правило точнее")

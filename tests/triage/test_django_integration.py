@@ -60,7 +60,10 @@ def test_it_applies_what_nobody_decided_and_explains_it(world, with_engine):
     result = TriageResult.objects.get(appeal=a)
     assert result.place_evidence == ["gazetteer:«в Городе»"] and result.applied["category"] == "snow"
     event = a.events.get(kind="auto_triage")
-    assert event.actor_label == "автоматический разбор" and "category" in event.reason
+    assert event.actor_label == "автоматический разбор"
+    # The history names what was applied; the event's data keeps the keys.
+    assert event.reason == "категория: Снег на дороге, территория: Город, адрес: ул. Ленина, д. 1, срочность: срочное"
+    assert event.data["applied"]["category"] == "snow" and event.data["applied"]["territory"] == "city"
 
 
 def test_it_keeps_what_the_resident_chose(world, with_engine):

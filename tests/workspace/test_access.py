@@ -37,11 +37,16 @@ def test_it_sends_an_expired_htmx_session_to_the_login_page_as_a_whole(client, w
     assert response["HX-Redirect"] == "/accounts/login/?next=%2Fworkspace%2Fappeals%2F2025-000001%2F"
 
 
-@pytest.mark.parametrize("username", ["resident", "outsider"])
-def test_it_refuses_residents_and_users_without_a_role(desk, world, username):
-    response = desk.as_(getattr(world, username)).queue()
+def test_it_refuses_users_without_a_role(desk, world):
+    response = desk.as_(world.outsider).queue()
     assert response.status_code == 403
     assert "только сотрудникам" in response.content.decode()
+
+
+def test_it_sends_residents_to_their_cabinet(desk, world):
+    """Residents have their own cabinet (tsur/intake/cabinet.py) instead of a «Нет доступа» page."""
+    response = desk.as_(world.resident).queue()
+    assert response.status_code == 302 and response["Location"] == "/cabinet/"
 
 
 def test_it_shows_the_regional_operator_every_appeal(desk, world, appeals):
@@ -82,7 +87,7 @@ def test_it_shows_the_analyst_the_list_but_no_personal_data(desk, world, appeals
     assert card.status_code == 200
     assert "скрыто" in body
     assert "Иван Петров" not in body and "ivan@example.org" not in body and "900 000" not in body
-    assert 'data-testid="actions"' in body and "вам не доступны действия" in body
+    assert 'data-testid="actions"' in body and "только просмотр" in body  # no actions in any status (issue 13)
 
 
 def test_it_returns_404_for_a_card_outside_the_scope(desk, world, appeals):
@@ -102,7 +107,8 @@ def test_it_returns_404_for_an_action_outside_the_scope(desk, world, appeals):
 
 def test_it_refuses_the_card_to_residents_even_their_own(desk, world):
     a = new_appeal(world, user=world.resident)
-    assert desk.as_(world.resident).card(a).status_code == 403
+    response = desk.as_(world.resident).card(a)
+    assert response.status_code == 302 and response["Location"] == "/cabinet/"  # their own pages, not the card
 
 
 def test_it_shows_the_admin_link_only_to_administrators(desk, world):

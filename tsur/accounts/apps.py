@@ -3,6 +3,9 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
+    # Two configs live here (LoginThrottleConfig is django-axes'): without `default` Django would
+    # pick neither and show the app as «Accounts».
+    default = True
     name = "tsur.accounts"
     verbose_name = "Пользователи и роли"
 

@@ -31,6 +31,8 @@ class Membership(models.Model):
     queue = models.ForeignKey(
         Queue, verbose_name="территориальная очередь", null=True, blank=True, on_delete=models.PROTECT, related_name="operators"
     )
+    # Signals (hand-overs, mentions, deadlines) also by e-mail; off unless the user turns it on.
+    signals_by_email = models.BooleanField("присылать сигналы на e-mail", default=False)
 
     class Meta:
         verbose_name = "роль пользователя"

@@ -23,23 +23,38 @@ _FORMAL_PATTERNS: list[tuple[str, str]] = [
 ]
 _CONCRETE_PATTERNS = [
     r"\b\d{1,2}\.\d{1,2}\.(20)?\d\d\b",  # a date
-    r"\bдо \d{1,2} (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)\b",
+    r"\b\d{1,2} (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)\b",
     r"\b(выполнен\w*|устранен\w*|отремонтирован\w*|вывезен\w*|восстановлен\w*|убран\w*|заменен\w*|очищен\w*)\b",
+    # The same work in the active voice: «заделали», «вывезли», «почистили».
+    r"\b(выполнили|устранили|отремонтировали|заделан\w*|заделали|вывезли|восстановили|убрали|заменили|очистили|почистили)\b",
     r"\bв срок до\b",
+    r"\bдо (понедельника|вторника|среды|четверга|пятницы|субботы|воскресенья|конца (недели|месяца))\b",
+    r"\b(сегодня|завтра)\b",
 ]
 _MIN_WORDS = 12
+# A template's field for the executor to fill: «[дата]», «[что будет сделано]». Letters inside, so
+# a reference like «[1]» in a legal citation is not taken for one.
+_FIELD = re.compile(r"\[[^\[\]\n]{0,80}[^\W\d_][^\[\]\n]{0,80}\]")
+UNFILLED_WHY = "не заполнено поле шаблона"
+
+
+def unfilled_fields(text: str) -> list[str]:
+    """The template's fields left as they were, in order of appearance, each once."""
+    return list(dict.fromkeys(m.group(0) for m in _FIELD.finditer(text or "")))
 
 
 def find_formal_reply(text: str) -> list[dict]:
     """Findings for the checking operator; an empty list means nothing suspicious was seen."""
     lowered = (text or "").casefold()
-    findings: list[dict] = []
+    findings: list[dict] = [{"phrase": field, "why": UNFILLED_WHY} for field in unfilled_fields(text)]
     for pattern, why in _FORMAL_PATTERNS:
         m = re.search(pattern, lowered)
         if m:
             findings.append({"phrase": m.group(0), "why": why})
     concrete = any(re.search(p, lowered) for p in _CONCRETE_PATTERNS)
-    if len(lowered.split()) < _MIN_WORDS:
+    # A short answer that names a date or the work done is concise, not formal: flagging it would
+    # make the center give a reason for approving every good one-line answer.
+    if len(lowered.split()) < _MIN_WORDS and not concrete:
         findings.append({"phrase": "", "why": "ответ слишком короткий, чтобы объяснить решение"})
     if findings and not concrete:
         findings.append({"phrase": "", "why": "нет ни срока, ни выполненной работы"})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
 from tsur.appeals.models import Appeal
 from tsur.core import clock
-from tsur.directory.models import Block
+from tsur.directory.models import Block, Category
 
 
 class Answer(models.Model):
@@ -51,7 +53,17 @@ class AnswerTemplate(models.Model):
     name = models.CharField("название", max_length=200)
     kind = models.CharField("вид", max_length=10, choices=Answer.Kind.choices, default=Answer.Kind.FINAL)
     block = models.ForeignKey(Block, verbose_name="блок", null=True, blank=True, on_delete=models.SET_NULL)
-    text = models.TextField("текст", help_text="Подстановки: {number}, {address}, {organisation}, {received}")
+    # Offered first for appeals of these categories (then the block's, then the general ones).
+    categories = models.ManyToManyField(
+        Category, verbose_name="категории", blank=True, related_name="answer_templates",
+        help_text="Шаблон предлагается первым для обращений этих категорий.",
+    )
+    text = models.TextField(
+        "текст",
+        help_text="Подстановки: {number}, {address}, {organisation}, {received}. "
+        "Поля для исполнителя — в квадратных скобках: [дата], [что будет сделано]; "
+        "ответ с незаполненными полями не отправляется.",
+    )
     is_active = models.BooleanField("действует", default=True)
 
     class Meta:
@@ -61,6 +73,37 @@ class AnswerTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def answer_file_path(instance: AnswerAttachment, filename: str) -> str:
+    # Never keep the uploaded file's name in the path: it can carry personal data.
+    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(instance.content_type, "bin")
+    return f"answer_files/{clock.now():%Y/%m}/{secrets.token_hex(16)}.{ext}"
+
+
+class AnswerAttachment(models.Model):
+    """Evidence of the work attached to an answer: a photo or a PDF act (checked by content)."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=answer_file_path)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "вложение к ответу"
+        verbose_name_plural = "вложения к ответам"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Вложение {self.pk} к ответу {self.answer_id}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class Rating(models.Model):

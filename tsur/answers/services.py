@@ -4,12 +4,15 @@ resident's rating (closing or reopening), auto-closing, confirmation by an objec
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tsur.answers.checking import find_formal_reply
+from tsur.answers.checking import find_formal_reply, unfilled_fields
+from tsur.answers.files import AnswerFile
 from tsur.answers.models import Answer, AnswerTemplate, ExtensionRequest, Rating
 from tsur.appeals import access
 from tsur.appeals.models import Appeal, CloseReason, Status
@@ -25,7 +28,40 @@ def _text(text: str, field: str = "text") -> str:
         raise ValidationFailed("Текст ответа не может быть пустым.", field_errors={field: ["Обязательное поле."]})
     if len(text) > 20_000:
         raise ValidationFailed("Текст ответа слишком длинный (не более 20 000 знаков).", field_errors={field: ["Слишком длинный."]})
+    found = unfilled_fields(text)
+    fields = [f for f in found if f in _template_fields()] if found else []
+    if fields:
+        # A template's «[дата]» must never reach a resident. Only the fields our templates have:
+        # an imported or replayed answer may rightly hold brackets of its own («[ул. Ленина, 5]»).
+        msg = f"Заполните поля шаблона в квадратных скобках: {', '.join(fields)}."
+        raise ValidationFailed(msg, field_errors={field: [msg]})
     return text
+
+
+def _template_fields() -> set[str]:
+    """The fields for the executor to fill that the active templates contain («[дата]»)."""
+    return {f for text in AnswerTemplate.objects.filter(is_active=True).values_list("text", flat=True) for f in unfilled_fields(text)}
+
+
+def templates_for(appeal: Appeal, kind: str) -> list[AnswerTemplate]:
+    """Active templates that fit the appeal: its category's first, then its block's, then the
+    general ones (no block, no category). A template tied to categories is not offered elsewhere
+    unless its block is the appeal's."""
+    fits = Q(block=None, categories=None)
+    if appeal.block_id:
+        fits |= Q(block_id=appeal.block_id)
+    if appeal.category_id:
+        fits |= Q(categories=appeal.category_id)
+    found = AnswerTemplate.objects.filter(fits, is_active=True, kind=kind).distinct()
+    in_category = set(
+        AnswerTemplate.categories.through.objects.filter(category_id=appeal.category_id).values_list("answertemplate_id", flat=True)
+    ) if appeal.category_id else set()
+
+    def rank(t: AnswerTemplate) -> tuple[int, str, int]:
+        level = 0 if t.pk in in_category else 1 if appeal.block_id and t.block_id == appeal.block_id else 2
+        return (level, t.name, t.pk)
+
+    return sorted(found, key=rank)
 
 
 def render_template(template: AnswerTemplate, appeal: Appeal) -> str:
@@ -41,7 +77,9 @@ def render_template(template: AnswerTemplate, appeal: Appeal) -> str:
     return text
 
 
-def give_interim_answer(appeal: Appeal | int, actor, *, text: str, expected_version: int | None = None) -> Answer:
+def give_interim_answer(
+    appeal: Appeal | int, actor, *, text: str, files: Sequence[AnswerFile] = (), expected_version: int | None = None
+) -> Answer:
     """Incident regime: stops the hours clock and opens the final-answer clock. Other regimes:
     informs the resident and changes no deadline (the transition recomputes it: an interim answer
     counts only where the regime's policy has a clock after it)."""
@@ -55,7 +93,10 @@ def give_interim_answer(appeal: Appeal | int, actor, *, text: str, expected_vers
             check_state=Answer.Check.NOT_REQUIRED, published_at=now,
         )
         a.interim_answered_at = now
+        _attach(answer, files)
         ch.data["answer"] = answer.pk
+        if files:
+            ch.data["files"] = len(files)
         notify_resident(a, "interim_answer", f"Промежуточный ответ по обращению {a.number}", text)
     return answer
 
@@ -124,7 +165,13 @@ def decide_extension(
 
 
 def prepare_answer(
-    appeal: Appeal | int, actor, *, text: str = "", template_code: str = "", expected_version: int | None = None
+    appeal: Appeal | int,
+    actor,
+    *,
+    text: str = "",
+    template_code: str = "",
+    files: Sequence[AnswerFile] = (),
+    expected_version: int | None = None,
 ) -> Answer:
     """The organisation's answer goes to the center for checking (or straight out, if configured)."""
     a0 = appeal if isinstance(appeal, Appeal) else Appeal.objects.get(pk=appeal)
@@ -142,11 +189,21 @@ def prepare_answer(
             formal_findings=find_formal_reply(text),
         )
         a.answered_at = answer.created_at
+        _attach(answer, files)
         ch.data = {"answer": answer.pk, "formal_findings": len(answer.formal_findings)}
+        if files:
+            ch.data["files"] = len(files)
     if not settings.TSUR_ANSWER_CHECK_REQUIRED:
         approve_answer(a0.pk, None, note="Проверка ответов отключена в настройках")
         publish_answer(a0.pk, None)
     return answer
+
+
+def _attach(answer: Answer, files: Sequence[AnswerFile]) -> None:
+    """Store the checked files with the answer, inside the transition: a refused transition
+    leaves no file rows behind (the stored bytes of a rolled-back upload are orphans, never served)."""
+    for f in files:
+        f.save_to(answer)
 
 
 def current_answer(appeal: Appeal) -> Answer:
@@ -156,7 +213,18 @@ def current_answer(appeal: Appeal) -> Answer:
     return answer
 
 
+def flagged_answer(appeal: Appeal) -> Answer | None:
+    """The answer awaiting the center's check if the formal-reply check found anything in it."""
+    answer = appeal.answers.filter(kind=Answer.Kind.FINAL).order_by("-created_at", "-pk").first()
+    if answer is None or answer.check_state != Answer.Check.PENDING or not answer.formal_findings:
+        return None
+    return answer
+
+
 def approve_answer(appeal: Appeal | int, actor, *, note: str = "", expected_version: int | None = None) -> Answer:
+    """Approve for publication. An answer the check flagged as a possible «отписка» is approved
+    only with a stated reason: the approval is then the operator's decision, on the record (the
+    event keeps the reason and how many findings were overruled)."""
     return _check_answer(appeal, actor, "approve_answer", Answer.Check.APPROVED, note, expected_version)
 
 
@@ -170,9 +238,16 @@ def _check_answer(appeal: Appeal | int, actor, transition: str, verdict: str, no
     """The center's check of the prepared answer: approved for publication or returned."""
     with changing(appeal, transition, actor, expected_version=expected_version) as ch:
         answer = current_answer(ch.appeal)
+        # Decided on the locked row: the answer the operator approves is the one that was flagged.
+        overruled = len(answer.formal_findings or []) if verdict == Answer.Check.APPROVED else 0
+        if overruled and not note.strip():
+            msg = "Ответ похож на формальную отписку: чтобы одобрить его, напишите, почему он всё же годится."
+            raise ValidationFailed(msg, field_errors={"note": ["Обязательное поле: ответ отмечен проверкой как возможная отписка."]})
         answer.check_state, answer.checked_by, answer.checked_at, answer.check_note = verdict, actor, clock.now(), note.strip()
         answer.save()
         ch.data = {"answer": answer.pk}
+        if overruled:
+            ch.data["overruled_findings"] = overruled
         ch.reason = note.strip()
     return answer
 

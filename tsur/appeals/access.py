@@ -45,8 +45,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "check_answer": OPERATOR_ROLES,
     "publish_answer": OPERATOR_ROLES,
     "confirm_resolution": OPERATOR_ROLES,
+    "request_clarification": OPERATOR_ROLES | ORGANISATION_ROLES,
     "rate": frozenset({Role.RESIDENT}),
     "create": OPERATOR_ROLES | {Role.RESIDENT},
+    # Internal notes: those who work the appeal; not analysts (a note is free text and may hold
+    # personal data they must not see), never residents.
+    "note": OPERATOR_ROLES | ORGANISATION_ROLES,
 }
 
 

@@ -1,7 +1,8 @@
 """Appeals in the admin: read-only, for superusers only.
 
 State changes go through the services (one door for every change), never through an admin form;
-the resident's personal data is not shown here at all.
+the resident's personal data is not shown here at all. Events are named as on the card, statuses
+by their labels, times in Moscow time.
 """
 
 from __future__ import annotations
@@ -9,12 +10,26 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tsur.appeals.models import Appeal, Event, Notification, Problem
-from tsur.core.admin import ReadOnlyAdmin
+from tsur.appeals import channels, event_labels
+from tsur.appeals.models import Appeal, Event, Notification, Problem, Status
+from tsur.core.admin import ReadOnlyAdmin, RussianLabels, named_filter
 
 
-class EventInline(admin.TabularInline):
+def status_name(code: str) -> str:
+    return Status(code).label if code in Status.values else (code or "—")
+
+
+EVENT_LABELS = {
+    "at": "время", "appeal": "обращение", "kind": "событие", "actor": "пользователь", "actor_label": "кто",
+    "from_status": "было", "to_status": "стало", "reason": "основание", "data": "данные события",
+}  # fmt: skip
+EVENT_RENDERERS = {"kind": event_labels.event_label, "from_status": status_name, "to_status": status_name}
+
+
+class EventInline(RussianLabels, admin.TabularInline):
     model = Event
+    labels = EVENT_LABELS
+    renderers = EVENT_RENDERERS
     fields = ("at", "kind", "actor_label", "from_status", "to_status", "reason")
     readonly_fields = fields
     extra = 0
@@ -44,9 +59,21 @@ APPEAL_FIELDS = (
 
 @admin.register(Appeal)
 class AppealAdmin(ReadOnlyAdmin):
+    labels = {
+        "channel": "канал", "place_source": "откуда место", "classification_source": "кто классифицировал",
+        "classification_confidence": "уверенность классификации", "close_reason": "причина закрытия",
+        "rejection_reason": "причина отклонения", "rejection_note": "пояснение к отклонению", "routed_at": "направлено",
+        "due_explain": "как посчитан срок", "registration_due_at": "зарегистрировать до", "transfer_due_at": "переадресовать до",
+        "interim_answered_at": "промежуточный ответ", "extension_days": "продлено на, дней", "extensions_count": "продлений",
+        "answered_at": "ответ подготовлен", "published_at": "ответ опубликован", "closed_at": "закрыто",
+        "escalation_level": "уровень эскалации", "reopened_count": "возобновлений", "version": "версия записи",
+        "created_at": "создано", "updated_at": "изменено",
+    }  # fmt: skip
+    renderers = {"channel": channels.label}
     list_display = ("number", "received_at", "channel", "status", "block", "category", "territory", "organisation", "due_at")
-    list_filter = ("status", "channel", "regime", "urgency", "block", "organisation")
+    list_filter = ("status", named_filter("channel", "канал", channels.choices), "regime", "urgency", "block", "organisation")
     search_fields = ("number",)
+    search_help_text = "Поиск по номеру обращения"
     date_hierarchy = "received_at"
     list_select_related = ("block", "category", "territory", "organisation")
     fields = APPEAL_FIELDS
@@ -56,9 +83,12 @@ class AppealAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
+    labels = EVENT_LABELS
+    renderers = EVENT_RENDERERS
     list_display = ("at", "appeal", "kind", "actor_label", "from_status", "to_status")
-    list_filter = ("kind",)
-    search_fields = ("appeal__number", "kind")
+    list_filter = (named_filter("kind", "событие", event_labels.choices),)
+    search_fields = ("appeal__number",)
+    search_help_text = "Поиск по номеру обращения"
     list_select_related = ("appeal",)
     date_hierarchy = "at"
     fields = ("appeal", "kind", "actor", "actor_label", "at", "from_status", "to_status", "reason", "data")
@@ -67,9 +97,15 @@ class EventAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    labels = {
+        "created_at": "создано", "appeal": "обращение", "kind": "вид", "subject": "тема", "state": "состояние",
+        "attempts": "попыток", "last_error": "последняя ошибка", "sent_at": "отправлено",
+    }  # fmt: skip
+    renderers = {"kind": event_labels.notification_label}
     list_display = ("created_at", "appeal", "kind", "state", "attempts", "sent_at")
-    list_filter = ("state", "kind")
+    list_filter = ("state", named_filter("kind", "вид", lambda: event_labels.NOTIFICATION_LABELS.items()))
     search_fields = ("appeal__number",)
+    search_help_text = "Поиск по номеру обращения"
     list_select_related = ("appeal",)
     # The body carries the resident's private status link: the subject is enough to audit delivery.
     fields = ("appeal", "kind", "subject", "state", "attempts", "last_error", "created_at", "sent_at")
@@ -78,8 +114,14 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(Problem)
 class ProblemAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "lead", "created_at")
+    labels = {"lead": "ведущее обращение", "created_at": "создана"}
+    list_display = ("problem", "lead", "created_at")
     search_fields = ("lead__number",)
+    search_help_text = "Поиск по номеру ведущего обращения"
     list_select_related = ("lead",)
     fields = ("lead", "created_at")
     readonly_fields = fields
+
+    @admin.display(description="проблема", ordering="pk")
+    def problem(self, obj: Problem) -> str:
+        return f"№{obj.pk}"

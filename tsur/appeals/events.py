@@ -33,3 +33,7 @@ class AppealChange:
 
 appeal_changed: Topic[AppealChange] = Topic("appeal_changed")
 appeals_received: Topic[int] = Topic("appeals_received")
+# Events that change nothing of the appeal but that staff should hear of: a resident's later
+# message (`resident_message`) and an internal note (`note_added`). Apart from `appeal_changed`, so
+# the subscribers that recount appeals (tension, analytics) never see them.
+appeal_noted: Topic[AppealChange] = Topic("appeal_noted")

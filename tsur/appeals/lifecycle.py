@@ -70,6 +70,9 @@ _T = [
     Transition("reclassify", ANY_OPEN | {S.JOINED}, None, "Изменена классификация", "reclassify", RECOMPUTE),
     Transition("change_urgency", ANY_OPEN, None, "Изменена срочность", "change_urgency", RECOMPUTE),
     Transition("change_place", ANY_OPEN | {S.JOINED}, None, "Изменено место", "reclassify"),
+    # Asking the resident for details pauses nothing: neither 59-FZ nor the message regime stops the
+    # count while the resident is asked (tsur.appeals.services.clarification), so the clock is kept.
+    Transition("request_clarification", ANY_OPEN - {S.RECEIVED}, None, "Запрошено уточнение у жителя", "request_clarification"),
 ]
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in _T}

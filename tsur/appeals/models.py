@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tsur.appeals import channels
 from tsur.core import clock
@@ -253,7 +254,9 @@ class Event(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.appeal_id} {self.at:%Y-%m-%d %H:%M}"
+        # Shown by the admin (the appeal's history inline): Moscow time, no key (the kind's name
+        # lives in tsur.appeals.event_labels, above this module).
+        return f"{timezone.localtime(self.at):%d.%m.%Y %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
@@ -290,7 +293,7 @@ class Notification(models.Model):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.appeal}"
+        return self.subject
 
 
 class Counter(models.Model):
@@ -301,3 +304,7 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+# Defined in its own module to keep this one small; imported here so Django finds it.
+from tsur.appeals.notes import InternalNote  # noqa: E402, F401

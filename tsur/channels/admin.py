@@ -14,11 +14,21 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from tsur.appeals.event_labels import NOTIFICATION_LABELS, notification_label
+from tsur.channels import registry
 from tsur.channels.forms import ChannelConfigForm, PosImportForm
 from tsur.channels.models import ChannelConfig, Delivery, InboundMessage, SignalPurge
 
 # Connect the delivery hook and register the Celery tasks in every process that loads the admin
 from tsur.core import tasks
+from tsur.core.admin import RussianAdmin, named_filter
+
+# What an inbound item is (RawItem.kind of the plugins).
+ITEM_KINDS = {"message": "сообщение", "post": "публикация", "comment": "комментарий", "email": "письмо", "row": "строка выгрузки"}
+
+
+def kind_name(kind: str) -> str:
+    return dict(registry.kinds()).get(kind, kind)
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -26,10 +36,12 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 @admin.register(ChannelConfig)
-class ChannelConfigAdmin(admin.ModelAdmin):
+class ChannelConfigAdmin(RussianAdmin):
     form = ChannelConfigForm
+    labels = {"kind": "вид канала"}
+    renderers = {"kind": kind_name}
     list_display = ("name", "code", "kind", "enabled", "last_polled_at", "failures", "error")
-    list_filter = ("kind", "enabled")
+    list_filter = (named_filter("kind", "вид канала", registry.kinds), "enabled")
     search_fields = ("name", "code")
     readonly_fields = ("last_polled_at", "next_poll_at", "failures", "last_error", "cursor_summary", "updated_at", "pos_import")
     fieldsets = (
@@ -43,7 +55,6 @@ class ChannelConfigAdmin(admin.ModelAdmin):
     def error(self, obj: ChannelConfig) -> str:
         return _short(obj.last_error) if obj.last_error else "—"
 
-    @admin.display(description="импорт выгрузки")
     @admin.display(description="позиция чтения")
     def cursor_summary(self, obj: ChannelConfig) -> str:
         """The listening cursor without what it may hold of residents (unfinished bot dialogues)."""
@@ -52,6 +63,7 @@ class ChannelConfigAdmin(admin.ModelAdmin):
             cursor["conversations"] = f"незавершённых диалогов: {len(cursor['conversations'] or {})}"
         return json.dumps(cursor, ensure_ascii=False)[:2000]
 
+    @admin.display(description="импорт выгрузки")
     def pos_import(self, obj: ChannelConfig) -> str:
         if obj.pk is None or obj.kind != "pos_import":
             return "—"
@@ -120,10 +132,13 @@ class ChannelConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(RussianAdmin):
+    labels = {"kind": "вид"}
+    renderers = {"kind": lambda kind: ITEM_KINDS.get(kind, kind)}
     list_display = ("external_id", "channel", "kind", "state", "received_at", "attempts", "decision_short", "error", "appeal")
-    list_filter = ("state", "channel", "kind")
+    list_filter = ("state", "channel", named_filter("kind", "вид", ITEM_KINDS.items))
     search_fields = ("external_id",)
+    search_help_text = "Поиск по номеру сообщения в канале"
     list_select_related = ("channel", "appeal")
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
@@ -154,10 +169,13 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RussianAdmin):
+    labels = {"kind": "что отправляется"}
+    renderers = {"kind": notification_label}
     list_display = ("appeal", "channel", "kind", "state", "attempts", "next_attempt_at", "sent_at", "error")
-    list_filter = ("state", "channel", "kind")
+    list_filter = ("state", "channel", named_filter("kind", "что отправляется", NOTIFICATION_LABELS.items))
     search_fields = ("appeal__number", "external_id")
+    search_help_text = "Поиск по номеру обращения и номеру публикации в канале"
     list_select_related = ("appeal", "channel")
     readonly_fields = [f.name for f in Delivery._meta.fields]
     actions = ("retry",)

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, Q
 
+from tsur.appeals.event_labels import NOTIFICATION_LABELS, notification_label
 from tsur.appeals.models import Appeal, Notification
+from tsur.appeals.services import clarification
 from tsur.channels.base import DeliveryError
 from tsur.channels.models import Delivery, InboundMessage
 from tsur.channels.services import backoff, lease, setting
@@ -27,7 +29,7 @@ from tsur.core import clock, tasks
 log = logging.getLogger(__name__)
 
 # Notifications that are published back in the channel (configurable).
-DELIVERED_KINDS = frozenset(setting("TSUR_CHANNEL_DELIVERED_KINDS", ("answer", "interim_answer", "extension")))
+DELIVERED_KINDS = frozenset(setting("TSUR_CHANNEL_DELIVERED_KINDS", ("answer", "interim_answer", "extension", "clarification")))
 DUE_STATES = (Delivery.State.PENDING, Delivery.State.RETRYING)
 
 
@@ -44,6 +46,8 @@ def delivery_text(note: Notification) -> str:
         answer = answer_for(note.appeal)
         if answer is not None:
             return f"Ответ на обращение {note.appeal.number}:\n\n{answer.text}"
+    if note.kind == clarification.NOTIFICATION_KIND:
+        return clarification.public_text(note.body)  # the question, without the private link
     return note.body
 
 
@@ -179,7 +183,8 @@ class DeliveryRow:
     needs_operator: bool
 
 
-KIND_LABELS = {"answer": "Ответ", "interim_answer": "Промежуточный ответ", "extension": "Продление срока"}
+# A delivery's kind is its notification's: named as the admin names it (tsur.appeals.event_labels).
+KIND_LABELS = NOTIFICATION_LABELS
 
 
 def deliveries_for(appeal: Appeal) -> list[DeliveryRow]:
@@ -189,7 +194,7 @@ def deliveries_for(appeal: Appeal) -> list[DeliveryRow]:
             DeliveryRow(
                 id=d.pk,
                 channel=d.channel.name,
-                kind=KIND_LABELS.get(d.kind, d.kind or "Сообщение"),
+                kind=notification_label(d.kind) if d.kind else "Сообщение",
                 state=d.state,
                 state_label=d.get_state_display(),
                 attempts=d.attempts,

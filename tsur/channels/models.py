@@ -4,6 +4,7 @@ outbound delivery with its attempts. The database is the source of truth for wor
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from tsur.appeals.models import Appeal, Notification
 from tsur.core import clock
@@ -17,8 +18,8 @@ class ChannelConfig(models.Model):
     # Validated by the plugin's settings model on save (admin and services); may hold API tokens.
     settings = models.JSONField("настройки", default=dict, blank=True)
     # Where listening stopped (e.g. the last seen post id / update offset), per plugin.
-    cursor = models.JSONField(default=dict, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    cursor = models.JSONField("позиция чтения", default=dict, blank=True)
+    updated_at = models.DateTimeField("изменено", auto_now=True)
     # Listening schedule and health (tsur.channels.listening.poll_channel): the next poll is claimed
     # by moving this forward with a conditional update, so two pollers never fetch the same page.
     next_poll_at = models.DateTimeField("следующий опрос", null=True, blank=True)
@@ -51,29 +52,29 @@ class InboundMessage(models.Model):
         IGNORED = "ignored", "нечего обрабатывать"
         FAILED = "failed", "ошибка"
 
-    channel = models.ForeignKey(ChannelConfig, on_delete=models.PROTECT, related_name="inbound")
-    external_id = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, default="message")
-    raw = models.JSONField()
-    received_at = models.DateTimeField(default=clock.now, db_index=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    appeal = models.ForeignKey(Appeal, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages")
+    channel = models.ForeignKey(ChannelConfig, verbose_name="канал", on_delete=models.PROTECT, related_name="inbound")
+    external_id = models.CharField("номер в канале", max_length=200)
+    kind = models.CharField("вид", max_length=16, default="message")
+    raw = models.JSONField("сообщение как получено")
+    received_at = models.DateTimeField("получено", default=clock.now, db_index=True)
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField("попыток", default=0)
+    claimed_until = models.DateTimeField("занято до", null=True, blank=True)
+    last_error = models.TextField("последняя ошибка", blank=True)
+    appeal = models.ForeignKey(Appeal, verbose_name="обращение", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages")
     # For signals: the complaint-screening probability and the normalised text kept for analytics.
-    complaint_probability = models.FloatField(null=True, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    complaint_probability = models.FloatField("вероятность жалобы", null=True, blank=True)
+    processed_at = models.DateTimeField("обработано", null=True, blank=True)
     # Which worker's claim this is (a claim is a conditional update; the token tells its rows).
     # Not indexed: rows are fetched by id, and an unindexed column keeps claims HOT updates.
-    claim_token = models.CharField(max_length=32, blank=True)
+    claim_token = models.CharField("метка обработчика", max_length=32, blank=True)
     # Signals: the normalised text kept for analytics until the retention purge empties it.
     text = models.TextField("текст", blank=True)
     # Why it became what it is (screening verdict and probability, or why screening was skipped).
     decision = models.CharField("решение", max_length=300, blank=True)
     purged_at = models.DateTimeField("текст удалён по сроку хранения", null=True, blank=True)
     # Appeals: where the plugin says to answer (its normalise() of the raw), for outbound deliveries.
-    reply_to = models.JSONField(default=dict, blank=True)
+    reply_to = models.JSONField("куда отвечать", default=dict, blank=True)
 
     class Meta:
         verbose_name = "входящее сообщение"
@@ -94,21 +95,23 @@ class Delivery(models.Model):
         RETRYING = "retrying", "повтор после ошибки"
         FAILED = "failed", "ошибка (нужен оператор)"
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="deliveries")
+    appeal = models.ForeignKey(Appeal, verbose_name="обращение", on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField("что отправляется", max_length=40, blank=True)  # the notification's kind
-    notification = models.OneToOneField(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery")
-    channel = models.ForeignKey(ChannelConfig, on_delete=models.PROTECT, related_name="deliveries")
-    reply_to = models.JSONField(default=dict)
-    text = models.TextField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=clock.now, db_index=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    last_error = models.TextField(blank=True)
-    external_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    notification = models.OneToOneField(
+        Notification, verbose_name="уведомление", null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery"
+    )
+    channel = models.ForeignKey(ChannelConfig, verbose_name="канал", on_delete=models.PROTECT, related_name="deliveries")
+    reply_to = models.JSONField("куда отвечать", default=dict)
+    text = models.TextField("текст")
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField("попыток", default=0)
+    next_attempt_at = models.DateTimeField("следующая попытка", default=clock.now, db_index=True)
+    claimed_until = models.DateTimeField("занято до", null=True, blank=True)
+    claim_token = models.CharField("метка обработчика", max_length=32, blank=True)
+    last_error = models.TextField("последняя ошибка", blank=True)
+    external_id = models.CharField("номер в канале", max_length=200, blank=True)
+    created_at = models.DateTimeField("создано", default=clock.now)
+    sent_at = models.DateTimeField("отправлено", null=True, blank=True)
 
     class Meta:
         verbose_name = "доставка ответа"
@@ -134,4 +137,4 @@ class SignalPurge(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M}: {self.purged}"
+        return f"{timezone.localtime(self.at):%d.%m.%Y %H:%M}: {self.purged}"

@@ -28,9 +28,14 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 @admin.register(StaffAlert)
 class StaffAlertAdmin(ReadOnlyAdmin):
+    labels = {
+        "appeal": "обращение", "organisation": "организация", "user": "кому", "event": "событие", "addressee": "адресат",
+        "text": "текст", "created_at": "создан", "seen_at": "просмотрен",
+    }  # fmt: skip
     list_display = ("created_at", "appeal", "kind", "organisation", "text", "seen_at")
     list_filter = ("kind", "organisation")
     search_fields = ("appeal__number", "text")
+    search_help_text = "Поиск по номеру обращения и тексту сигнала"
     list_select_related = ("appeal", "organisation")
     fields = ("appeal", "kind", "organisation", "text", "created_at", "seen_at")
     readonly_fields = fields

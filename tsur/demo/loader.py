@@ -147,10 +147,11 @@ def load_reference(data_dir: Path | None = None) -> dict[str, int]:
     counts["deadline_policies"] = upsert_default_policies()
 
     for row in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")):
-        AnswerTemplate.objects.update_or_create(
+        template, _ = AnswerTemplate.objects.update_or_create(
             code=row["code"],
             defaults={"name": row["name"], "kind": row["kind"], "text": row["text"], "block": blocks.get(row.get("block") or "")},
         )
+        template.categories.set(Category.objects.filter(code__in=row.get("categories", [])))
     counts.update(load_sources((data_dir or DATA_DIR) / "monitoring.json"))  # monitoring's event kinds and sources (no keys)
     return counts
 
@@ -365,7 +366,9 @@ def _advance(pk, stage, received, now, users: DemoUsers, rng, answer_texts, lead
         with clock.at(step(10)):
             answers.prepare_answer(pk, executor, text=_answer(answer_texts, "final", a, rng))
     with clock.at(step(3)):
-        answers.approve_answer(pk, operator)
+        # A flagged answer is approved only with the reason why (the demo keeps some on the record).
+        flagged = answers.flagged_answer(Appeal.objects.get(pk=pk)) is not None
+        answers.approve_answer(pk, operator, note="Срок и объём работ подтверждены организацией по телефону" if flagged else "")
     if stage == "answer_checked":
         return
     with clock.at(step(1)):

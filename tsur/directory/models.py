@@ -175,7 +175,7 @@ class CalendarException(models.Model):
     organisation, for everyone in this deployment, e.g. a regional holiday)."""
 
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_exceptions"
+        Organisation, verbose_name="организация", null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_exceptions"
     )
     date = models.DateField("дата")
     is_working = models.BooleanField("рабочий день")

@@ -11,8 +11,10 @@ from django.db import transaction
 from tsur.appeals.models import OPEN_STATUSES, Appeal
 from tsur.appeals.services import log_event
 from tsur.core import clock
+from tsur.core.tasks import enqueue_ids
 from tsur.deadlines.models import DeadlinePolicy, StaffAlert
 from tsur.deadlines.services import policy_for
+from tsur.escalation import mail
 
 # Used only where an appeal's regime has lost its policy since its due date was set.
 DEFAULT_REMIND_AT = DeadlinePolicy._meta.get_field("remind_at_fraction").default
@@ -48,7 +50,8 @@ def remind(appeal_id: int, now: dt.datetime) -> int:
         appeal = Appeal.objects.select_related("organisation").get(pk=appeal_id)
         due = appeal.due_at.astimezone(now.tzinfo) if appeal.due_at else None
         text = f"Срок ответа по обращению {appeal.number} истекает {due:%d.%m.%Y %H:%M}" if due else ""
-        StaffAlert.objects.create(appeal=appeal, kind=StaffAlert.Kind.REMINDER, organisation=appeal.organisation, text=text)
+        alert = StaffAlert.objects.create(appeal=appeal, kind=StaffAlert.Kind.REMINDER, organisation=appeal.organisation, text=text)
+        _email(alert)
         log_event(appeal, "reminder", reason=text)
     return 1
 
@@ -62,11 +65,19 @@ def escalate(appeal_id: int, level: int, now: dt.datetime) -> int:
         appeal = Appeal.objects.select_related("organisation").get(pk=appeal_id)
         who = "координатору организации" if level == 1 else "в ЦУР"
         text = f"Обращение {appeal.number} просрочено; эскалация {who}"
-        StaffAlert.objects.create(
+        alert = StaffAlert.objects.create(
             appeal=appeal,
             kind=StaffAlert.Kind.ESCALATION_COORDINATOR if level == 1 else StaffAlert.Kind.ESCALATION_CENTER,
             organisation=appeal.organisation if level == 1 else None,
             text=text,
         )
+        _email(alert)
         log_event(appeal, "escalation", reason=text, data={"level": level})
     return 1
+
+
+def _email(alert: StaffAlert) -> None:
+    """Reminders and escalations go by e-mail too, to those who asked (tsur.escalation.mail)."""
+    ids = mail.record_emails([alert])
+    if ids:
+        transaction.on_commit(lambda: enqueue_ids("send_signal_emails", ids))

@@ -26,6 +26,7 @@ from tsur.intake.api_schemas import (
     JoinIn,
     NoteIn,
     PlaceIn,
+    QuestionIn,
     ReasonIn,
     ReclassifyIn,
     RejectIn,
@@ -179,3 +180,9 @@ def publish(request: HttpRequest, number: str, payload: Versioned):
 def confirm(request: HttpRequest, number: str, payload: ConfirmIn):
     return act(request, number, "confirm", lambda a, u: answers.confirm_resolution(
         a.pk, u, source=payload.source, expected_version=payload.version))
+
+
+@_post("clarification", "Запросить уточнение у жителя (статус и срок не меняются)")
+def clarification(request: HttpRequest, number: str, payload: QuestionIn):
+    return act(request, number, "clarification", lambda a, u: services.request_clarification(
+        a.pk, u, question=payload.question, expected_version=payload.version))

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from tsur.accounts.models import Role
+from tsur.answers.files import FileItem, public_files, staff_files
 from tsur.answers.models import Answer, ExtensionRequest
 from tsur.answers.services import answer_for
 from tsur.appeals import access
@@ -40,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "answer-return": "return_answer",
     "publish": "publish_answer",
     "confirm": "confirm_resolution",
+    "clarification": "request_clarification",
 }
 
 def _ref(obj, *names: str) -> dict | None:
@@ -178,8 +180,9 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
                 "check_note": visible(a.check_note, appeal, pd=pd),
                 "formal_findings": a.formal_findings,
                 "published_at": _local(a.published_at),
+                "files": [_file(request, f) for f in staff_files(a, number=appeal.number)],
             }
-            for a in appeal.answers.select_related("author").order_by("created_at", "pk")
+            for a in appeal.answers.select_related("author").prefetch_related("attachments").order_by("created_at", "pk")
         ],
         extension_requests=[
             {
@@ -216,14 +219,24 @@ def detail(request: HttpRequest, user, appeal: Appeal, *, in_scope: bool = True)
 # --- the resident's view -------------------------------------------------------------------------
 
 
-def _public_answer(a: Answer) -> dict:
-    return {"kind": a.kind, "text": a.text, "organisation": a.organisation_name, "published_at": _local(a.published_at)}
+def _file(request: HttpRequest | None, f: FileItem) -> dict:
+    url = request.build_absolute_uri(f.url) if request is not None else f.url
+    return {"name": f.name, "size": f.size, "url": url, "is_image": f.is_image}
+
+
+def _public_answer(a: Answer, appeal: Appeal) -> dict:
+    files = public_files(a, number=appeal.number, key=appeal.access_key)
+    return {
+        "kind": a.kind, "text": a.text, "organisation": a.organisation_name, "published_at": _local(a.published_at),
+        "files": [_file(None, f) for f in files],
+    }
 
 
 def public_view(appeal: Appeal) -> dict:
     """What the resident sees by the private link (tsur.intake.resident_view, as on the status page)."""
     answer = answer_for(appeal)
     rating = appeal.ratings.order_by("-created_at", "-pk").first()
+    question = resident_view.open_clarification(appeal)
     return {
         "number": appeal.number,
         "status": appeal.status,
@@ -236,13 +249,14 @@ def public_view(appeal: Appeal) -> dict:
         "address": appeal.address,
         "organisation": appeal.organisation.short_name if appeal.organisation_id else None,
         "history": [{"at": e.at, "kind": e.kind, "title": e.title, "note": e.note} for e in resident_view.history(appeal)],
-        "answer": _public_answer(answer) if answer else None,
+        "answer": _public_answer(answer, appeal) if answer else None,
         "interim_answers": [
-            _public_answer(a)
+            _public_answer(a, appeal)
             for a in appeal.answers.filter(kind=Answer.Kind.INTERIM).exclude(published_at=None).order_by("published_at", "pk")
         ],
         "can_rate": resident_view.can_rate(appeal),
         "rating": {"score": rating.score, "comment": rating.comment, "at": _local(rating.created_at)} if rating else None,
+        "open_question": {"at": question.at, "text": question.text} if question else None,
     }
 
 

@@ -11,11 +11,14 @@ from ninja import Router
 from tsur.accounts.models import Role
 from tsur.answers.services import rate_appeal
 from tsur.appeals import access
+from tsur.appeals.channels import APP
 from tsur.appeals.models import Appeal
-from tsur.core.errors import AccessDenied, NotFound
+from tsur.appeals.services import add_resident_message
+from tsur.core.errors import AccessDenied, NotFound, TransitionNotAllowed
+from tsur.intake import resident_view
 from tsur.intake.api_auth import OPTIONAL_AUTH, RESIDENT, caller
 from tsur.intake.api_present import my_appeal, public_view
-from tsur.intake.api_schemas import MyAppealOut, PublicAppealOut, RatingIn, replies
+from tsur.intake.api_schemas import MyAppealOut, PublicAppealOut, RatingIn, ReplyIn, replies
 
 router = Router(tags=["Житель"])
 
@@ -51,6 +54,21 @@ def public_rating(request: HttpRequest, number: str, payload: RatingIn, key: str
     appeal = by_key(number, key)
     # The key proves authorship: the rating is the resident's, whoever carries the key.
     rate_appeal(appeal.pk, None, score=payload.score, comment=payload.comment)
+    return public_view(Appeal.objects.get(pk=appeal.pk))
+
+
+@router.post(
+    "/public/appeals/{number}/reply",
+    auth=OPTIONAL_AUTH,
+    response=replies({200: PublicAppealOut}, 400, 401, 404, 409, 422),
+    summary="Ответить на запрос уточнения",
+    description="Принимается, пока вопрос открыт (`open_question`) и обращение рассматривается.",
+)
+def public_reply(request: HttpRequest, number: str, payload: ReplyIn, key: str = ""):
+    appeal = by_key(number, key)
+    if resident_view.open_clarification(appeal) is None:
+        raise TransitionNotAllowed("Вопрос уже закрыт: ответ получен или обращение больше не рассматривается.")
+    add_resident_message(appeal.pk, text=payload.text, photos=[], source=APP)
     return public_view(Appeal.objects.get(pk=appeal.pk))
 
 

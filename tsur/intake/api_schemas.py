@@ -127,17 +127,30 @@ class PublicEventOut(Schema):
     note: str = ""
 
 
+class AnswerFileOut(Schema):
+    name: str = Field(description="«Фото 1», «Документ PDF 2»: имя загруженного файла не хранится")
+    size: int
+    url: str
+    is_image: bool
+
+
 class PublicAnswerOut(Schema):
     kind: str
     text: str
     organisation: str
     published_at: dt.datetime | None
+    files: list[AnswerFileOut] = []
 
 
 class RatingOut(Schema):
     score: int
     comment: str
     at: dt.datetime
+
+
+class PublicQuestionOut(Schema):
+    at: dt.datetime
+    text: str = Field(description="Вопрос жителю (запрос уточнения); ответ — POST …/reply")
 
 
 class PublicAppealOut(Schema):
@@ -156,6 +169,7 @@ class PublicAppealOut(Schema):
     interim_answers: list[PublicAnswerOut]
     can_rate: bool
     rating: RatingOut | None
+    open_question: PublicQuestionOut | None = None
 
 
 class MyAppealOut(Schema):
@@ -167,6 +181,10 @@ class MyAppealOut(Schema):
     category: str | None
     access_key: str
     status_url: str
+
+
+class ReplyIn(Schema):
+    text: CleanText = Field(min_length=1, max_length=10_000, description="Ответ жителя на запрос уточнения")
 
 
 class RatingIn(Schema):
@@ -242,6 +260,7 @@ class AnswerOut(Schema):
     check_note: str
     formal_findings: list[Any]
     published_at: dt.datetime | None
+    files: list[AnswerFileOut] = []
 
 
 class AttachmentOut(Schema):
@@ -386,6 +405,10 @@ class AnswerIn(Versioned):
 
 class NoteIn(Versioned):
     note: CleanText = Field("", max_length=2000)
+
+
+class QuestionIn(Versioned):
+    question: CleanText = Field(min_length=1, max_length=2000, description="Вопрос жителю; срок и статус не меняются")
 
 
 class RequiredNoteIn(Versioned):

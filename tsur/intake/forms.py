@@ -16,6 +16,7 @@ from django.core import signing
 
 from tsur.core.forms import CleanTextForm
 from tsur.directory.models import Category, Territory
+from tsur.directory.placement import PointCheck, check_point
 
 FORM_TOKEN_SALT = "tsur.intake.widget-form"
 # How long a rendered widget form stays valid; a resident writing a long text needs time.
@@ -126,6 +127,9 @@ class WidgetForm(CleanTextForm, forms.Form):
     email = forms.EmailField(required=False, max_length=254, error_messages={"invalid": "Проверьте адрес электронной почты."})
     phone = forms.CharField(required=False, max_length=32, error_messages={"max_length": "Телефон слишком длинный."})
     consent = forms.BooleanField(required=False)
+    # «Точка верна, территорию уточнит оператор»: the resident keeps a point outside the chosen
+    # territory on purpose; the appeal is then accepted and the card flags the pair.
+    point_confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +140,8 @@ class WidgetForm(CleanTextForm, forms.Form):
         self.fields["territory"].error_messages.update(invalid)
         self.token_nonce: str | None = None
         self.token_expired = False
+        # Set by clean() when the point lies outside the chosen territory (shown at the map).
+        self.place_mismatch: PointCheck | None = None
 
     def clean_form_token(self) -> str:
         token = self.cleaned_data.get("form_token", "")
@@ -166,9 +172,36 @@ class WidgetForm(CleanTextForm, forms.Form):
         lat, lon = data.get("lat"), data.get("lon")
         if "lat" not in self.errors and "lon" not in self.errors and (lat is None) != (lon is None):
             self.add_error("lat", "Точка на карте указана не полностью: выберите её ещё раз.")
+        self._check_point_in_territory(data)
         if self.has_contact() and not data.get("consent"):
             self.add_error("consent", "Чтобы мы могли связаться с вами, подтвердите согласие на обработку персональных данных.")
         return data
+
+    def _check_point_in_territory(self, data: dict) -> None:
+        """No silent acceptance of a point outside the chosen territory: the resident confirms it,
+        moves it, or picks the territory the point lies in (offered by name)."""
+        lat, lon, code = data.get("lat"), data.get("lon"), data.get("territory")
+        if not code or lat is None or lon is None:
+            return
+        check = check_point(Territory.objects.filter(code=code).first(), lat, lon)
+        if check is None or check.inside:
+            return
+        self.place_mismatch = check
+        if data.get("point_confirmed"):
+            return
+        chosen = f"«{check.territory.name}»"
+        if check.point_in is not None:
+            message = (
+                f"Точка на карте стоит в «{check.point_in.name}», а выбрана территория {chosen}. "
+                f"Выберите территорию «{check.point_in.name}», передвиньте точку в границы {chosen} "
+                "или подтвердите, что точка верна, — тогда территорию уточнит оператор."
+            )
+        else:
+            message = (
+                f"Точка на карте стоит вне территории {chosen}. Передвиньте точку "
+                "или подтвердите, что точка верна, — тогда территорию уточнит оператор."
+            )
+        self.add_error("lat", message)
 
     def has_contact(self) -> bool:
         """Any contact typed at all, valid or not: the consent is asked for whatever we would keep."""

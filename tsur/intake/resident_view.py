@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from tsur.appeals.models import Appeal, CloseReason, Event, RejectionReason, Status
+from tsur.appeals.services import RESIDENT_MESSAGE_EVENT, open_question
+from tsur.appeals.services.clarification import ANSWERS_KEY, REQUEST_EVENT
 from tsur.directory.models import Organisation
 
 
@@ -40,6 +42,14 @@ def _extension(e: Event, orgs: dict[str, str]) -> str:
     if data.get("due_at"):
         parts.append(f"новый срок — до {timezone.localtime(dt.datetime.fromisoformat(data['due_at'])):%d.%m.%Y %H:%M}")
     return ", ".join(p for p in parts if p)
+
+
+def _question(e: Event, orgs: dict[str, str]) -> str:
+    return f"«{e.reason}»" if e.reason else ""
+
+
+def _message(e: Event, orgs: dict[str, str]) -> str:
+    return "ответ на запрос уточнения" if (e.data or {}).get(ANSWERS_KEY) else ""
 
 
 def _score(e: Event, orgs: dict[str, str]) -> str:
@@ -70,6 +80,9 @@ PUBLIC_EVENTS: dict[str, tuple[str, Callable[[Event, dict[str, str]], str] | Non
     "reopen_objective": ("Обращение возвращено в работу: объективный контроль не подтвердил устранение", None),
     "reject": ("Обращение отклонено", lambda e, orgs: e.reason),  # the reason the resident was notified of
     "join_problem": ("Объединено с похожими обращениями", None),
+    # Residents (clarification): the question asked, in the words sent to the resident; their reply.
+    REQUEST_EVENT: ("Запрошено уточнение", _question),
+    RESIDENT_MESSAGE_EVENT: ("Получено ваше сообщение", _message),
 }
 
 STATUS_TITLES = {
@@ -135,3 +148,25 @@ def status_explanation(appeal: Appeal) -> str:
 
 def can_rate(appeal: Appeal) -> bool:
     return appeal.status == Status.PUBLISHED or (appeal.status == Status.CLOSED and appeal.close_reason == CloseReason.AUTO)
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A clarification the resident has not answered yet, as the status page and the cabinet show it."""
+
+    at: dt.datetime
+    text: str
+
+
+# A reply is taken while the appeal is worked on (a closed or rejected appeal has no one to read it).
+REPLY_STATUSES = frozenset({Status.MODERATION, Status.ROUTED, Status.IN_PROGRESS, Status.ANSWER_PREPARED, Status.ANSWER_CHECKED})
+
+
+def open_clarification(appeal: Appeal) -> OpenQuestion | None:
+    """The question awaiting the resident's reply, or None (answered, or the appeal is no longer worked on)."""
+    if appeal.status not in REPLY_STATUSES:
+        return None
+    question = open_question(appeal)
+    if question is None:
+        return None
+    return OpenQuestion(at=timezone.localtime(question.at), text=question.reason)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tsur.intake import polls, views
+from tsur.intake import answer_files, cabinet, places, polls, recovery, views
 
 app_name = "intake"
 
@@ -12,9 +12,17 @@ urlpatterns = [
     path("widget/done/<str:number>/<str:key>/", views.widget_done, name="widget_done"),
     path("widget.js", views.widget_js, name="widget_js"),
     path("widget/boundaries.geojson", views.boundaries, name="boundaries"),
+    path("widget/places.json", places.places, name="places"),
     path("status/", views.status_lookup, name="status_lookup"),
+    # Residents (tsur/intake/recovery.py, tsur/intake/cabinet.py): the lost link, the reply to a
+    # clarification, the cabinet of a resident with an account.
+    path("status/recover/", recovery.status_recover, name="status_recover"),
+    path("status/<str:number>/<str:key>/reply/", cabinet.status_reply, name="status_reply"),
+    path("cabinet/", cabinet.cabinet, name="cabinet"),
+    path("cabinet/<str:number>/", cabinet.cabinet_appeal, name="cabinet_appeal"),
     path("status/<str:number>/<str:key>/", views.status_page, name="status"),
     path("status/<str:number>/<str:key>/rate/", views.status_rate, name="status_rate"),
+    path("status/<str:number>/<str:key>/answer-files/<int:pk>/", answer_files.answer_file, name="answer_file"),
     # Polls (tsur/intake/polls.py): the public pages, and the same under /widget/ to be framed.
     path("polls/", polls.poll_list, name="poll_list"),
     path("polls/<str:token>/", polls.poll_page, name="poll"),

@@ -19,9 +19,11 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tsur.accounts.models import Role
+from tsur.answers.files import public_files
 from tsur.answers.models import Answer
 from tsur.answers.services import answer_for, rate_appeal
-from tsur.appeals import channels
+from tsur.appeals import access, channels
 from tsur.appeals.models import Appeal, Notification, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.services import NewAppeal, create_appeal
@@ -30,6 +32,7 @@ from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Territory
 from tsur.intake import resident_view
 from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
+from tsur.intake.resident_forms import ReplyForm
 from tsur.lib import geo
 
 # The boundaries layer and its required credit (the demo's boundaries are OpenStreetMap data, ODbL).
@@ -172,6 +175,20 @@ def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, 
     return render(request, "intake/widget_form.html", ctx, status=status)
 
 
+def _resident_user(request: HttpRequest):
+    """A resident signed in on our site (residents: the appeal joins their cabinet). The session
+    cookie is SameSite=Lax, so another site's page posting this form never carries it."""
+    return request.user if access.role_of(request.user) == Role.RESIDENT else None
+
+
+def _account_contact(request: HttpRequest) -> dict[str, str]:
+    """The signed-in resident's name and e-mail from their account, to prefill the form."""
+    user = _resident_user(request)
+    if user is None:
+        return {}
+    return {k: v for k, v in (("name", user.get_full_name()), ("email", user.email)) if v}
+
+
 # The widget is posted from an iframe on other sites, where our CSRF cookie is a third-party
 # cookie the browser withholds; the form carries a signed, time-limited token instead, checked in
 # WidgetForm.clean_form_token (see forms.issue_form_token for why that is enough here).
@@ -180,6 +197,7 @@ def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, 
 def widget(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial = {k: request.GET.get(k, "") for k in ("category", "territory")}
+        initial.update(_account_contact(request))
         return _render_widget(request, WidgetForm(initial=initial), ErrorBag.empty())
 
     form = WidgetForm(request.POST)
@@ -211,6 +229,7 @@ def widget(request: HttpRequest) -> HttpResponse:
         # The form's nonce makes a double click or a resent form return the same appeal.
         external_id=f"widget-form:{form.token_nonce}",
         photos=photos,
+        user=_resident_user(request),
     )
     try:
         check_intake(request)
@@ -295,7 +314,7 @@ NOTIFICATION_STATES = {
 
 
 def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingForm | None = None,
-                   rating_error: str = "", status: int = 200) -> HttpResponse:
+                   rating_error: str = "", reply_form: ReplyForm | None = None, status: int = 200) -> HttpResponse:
     step = STEP_OF.get(appeal.status)
     steps = [{"label": label, "state": "done" if step is not None and i < step else ("current" if i == step else "todo")}
              for i, label in enumerate(STEPS)]
@@ -311,6 +330,7 @@ def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingF
         for n in appeal.notifications.order_by("-created_at", "-pk")
     ]
     last_rating = appeal.ratings.order_by("-created_at", "-pk").first()
+    answer = answer_for(appeal)
     rated = request.GET.get("rated", "")
     ctx = _base_context(request)
     ctx.update(
@@ -322,7 +342,8 @@ def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingF
         is_open=appeal.is_open,
         timeline=resident_view.history(appeal),
         interim_answers=interim,
-        answer=answer_for(appeal),
+        answer=answer,
+        answer_files=public_files(answer, number=appeal.number, key=appeal.access_key),
         notifications=notifications,
         photos=list(appeal.attachments.order_by("pk")),
         can_rate=resident_view.can_rate(appeal),
@@ -334,6 +355,12 @@ def _render_status(request: HttpRequest, appeal: Appeal, *, rating_form: RatingF
         stars=[1, 2, 3, 4, 5],
         status_url=request.build_absolute_uri(_status_path(appeal)),
         now=timezone.now(),
+        # Residents: the open clarification with its reply form, and the way back to the cabinet.
+        clarification=resident_view.open_clarification(appeal),
+        reply_form=reply_form or ReplyForm(),
+        replied=request.GET.get("replied") == "1",
+        in_cabinet=access.role_of(request.user) == Role.RESIDENT and appeal.resident_id is not None
+        and appeal.resident.user_id == request.user.pk,
     )
     response = render(request, "intake/status.html", ctx, status=status)
     # A private page: never cached by shared proxies, never leaks its address in a Referer.

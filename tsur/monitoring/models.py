@@ -48,7 +48,7 @@ class Source(models.Model):
     is_active = models.BooleanField("действует", default=True)
     # Per-source authentication: only a hash is stored; the raw key is shown once when issued.
     key_prefix = models.CharField("начало ключа", max_length=12, blank=True, db_index=True)
-    key_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    key_hash = models.CharField("хеш ключа", max_length=64, blank=True, db_index=True)
     # How the source's payload maps to an event: {"external_id": "id", "occurred_at": "ts",
     # "kind": "type", "lat": "geo.lat", ...} (dotted paths), the source's type values mapped to
     # EventKind codes ({"kinds": {"CONTAINER_FULL": "container-overflow"}}), state values
@@ -57,7 +57,7 @@ class Source(models.Model):
     # Fair share: events accepted per minute from this source (a flood cannot starve the others).
     rate_per_minute = models.PositiveIntegerField("событий в минуту", default=60000)
     max_batch = models.PositiveIntegerField("событий в запросе", default=5000)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField("создан", default=clock.now)
     last_event_at = models.DateTimeField("последнее событие", null=True, blank=True)
 
     class Meta:
@@ -123,7 +123,7 @@ class MonitoringEvent(models.Model):
     image = models.FileField("кадр", upload_to="monitoring/%Y/%m/", blank=True)
     # Matching is recorded in the database first: null = waiting for the matcher (its sweeper
     # re-enqueues what a lost task left); the lag is matched_at − received_at.
-    matched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    matched_at = models.DateTimeField("сопоставлено", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "событие мониторинга"
@@ -156,13 +156,13 @@ class EventVersion(models.Model):
 
 
 class SensorState(models.Model):
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="sensor_states")
+    source = models.ForeignKey(Source, verbose_name="источник", on_delete=models.CASCADE, related_name="sensor_states")
     sensor = models.CharField("датчик", max_length=200)
     metric = models.CharField("показатель", max_length=64)
     alarm = models.BooleanField("вне нормы", default=False)
     value = models.FloatField("последнее значение", null=True, blank=True)
     read_at = models.DateTimeField("время показания", null=True, blank=True)
-    event = models.ForeignKey(MonitoringEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    event = models.ForeignKey(MonitoringEvent, verbose_name="событие", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = "состояние датчика"
@@ -174,7 +174,7 @@ class SensorState(models.Model):
 
 
 class Reject(models.Model):
-    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.CASCADE, related_name="rejects")
+    source = models.ForeignKey(Source, verbose_name="источник", null=True, blank=True, on_delete=models.CASCADE, related_name="rejects")
     received_at = models.DateTimeField("получено", default=clock.now, db_index=True)
     external_id = models.CharField("идентификатор в источнике", max_length=200, blank=True)
     code = models.CharField("код", max_length=40)
@@ -213,9 +213,9 @@ class Link(models.Model):
     # answer claimed the fix contradicts the answer. `role_at`: when it took that role.
     role = models.CharField("значение", max_length=16, choices=LinkRole.choices, default=LinkRole.CONFIRMS, db_index=True)
     role_at = models.DateTimeField("значение с", null=True, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField("создана", default=clock.now)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="решил", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField("решение принято", null=True, blank=True)
     note = models.CharField("комментарий оператора", max_length=500, blank=True)
 
     class Meta:

@@ -265,7 +265,7 @@ class Announcement(models.Model):
         SENT = "sent", "Размещено"
         FAILED = "failed", "Не удалось разместить"
 
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="announcements")
+    poll = models.ForeignKey(Poll, verbose_name="опрос", on_delete=models.CASCADE, related_name="announcements")
     target = models.ForeignKey(
         "AnnouncementTarget", verbose_name="место размещения", null=True, on_delete=models.SET_NULL, related_name="announcements"
     )
@@ -273,13 +273,13 @@ class Announcement(models.Model):
     place = models.JSONField("куда", default=dict)  # the target's place when the row was written
     text = models.TextField("текст")
     state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=clock.now, db_index=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField("попыток", default=0)
+    next_attempt_at = models.DateTimeField("следующая попытка", default=clock.now, db_index=True)
+    claimed_until = models.DateTimeField("занято до", null=True, blank=True)
+    claim_token = models.CharField("метка обработчика", max_length=32, blank=True)
     last_error = models.TextField("ошибка", blank=True)
     external_id = models.CharField("идентификатор публикации", max_length=200, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField("создано", default=clock.now)
     sent_at = models.DateTimeField("размещено", null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ again; the row keeps the time shift every later run must reuse, and the counts p
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from tsur.core import clock
 
@@ -40,4 +41,4 @@ class ReplayRun(models.Model):
         ordering = ["-started_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.region} {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+        return f"{self.region} {timezone.localtime(self.started_at):%d.%m.%Y %H:%M} ({self.get_state_display()})"

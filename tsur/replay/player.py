@@ -127,7 +127,8 @@ def _call(pk: int, a: Action) -> None:
     elif a.name in ("approve_answer", "publish_answer"):
         if settings.TSUR_ANSWER_CHECK_REQUIRED:  # otherwise prepare_answer has published it at once
             if a.name == "approve_answer":
-                approve_answer(pk, a.actor, note=a.reason)
+                # The history's approval stands; a flagged answer needs a reason on record.
+                approve_answer(pk, a.actor, note=a.reason or "Ответ одобрен в исходной системе")
             else:
                 publish_answer(pk, a.actor)
     elif a.name == "auto_close":

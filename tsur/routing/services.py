@@ -58,6 +58,25 @@ def candidates(appeal: Routable) -> list[RoutingRule]:
     return matching
 
 
+# The rules that matched but lost are named (a count alone sends the operator to the admin to
+# find them); past this many, the rest are counted.
+NAMED_OTHERS = 3
+
+
+def _others(rules: list[RoutingRule]) -> str:
+    named = [f"правило №{r.pk} ({r.describe()} → {r.organisation.short_name})" for r in rules[:NAMED_OTHERS]]
+    if len(rules) > NAMED_OTHERS:
+        rest = len(rules) - NAMED_OTHERS
+        named.append(f"ещё {rest} {_plural(rest, 'подходящее', 'подходящих', 'подходящих')}")
+    return ", ".join(named)
+
+
+def _plural(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else many
+
+
 def decide(appeal: Routable) -> RoutingDecision:
     rules = candidates(appeal)
     if rules:
@@ -66,7 +85,8 @@ def decide(appeal: Routable) -> RoutingDecision:
         if best.priority:
             reason += f" (приоритет {best.priority})"
         if len(rules) > 1:
-            reason += f"; подходили ещё {len(rules) - 1}, это правило точнее"
+            why = "у этого правила выше приоритет" if best.priority > rules[1].priority else "это правило точнее"
+            reason += f"; подходили также {_others(rules[1:])} — {why}"
         return RoutingDecision(best.organisation, best.pk, reason)
     org = center()
     missing = []

@@ -215,7 +215,7 @@ def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event
         if appeal.number in done.applied:
             applied = done.applied[appeal.number]
             data = {"applied": applied, **proposals[appeal.number].summary}
-            events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied), data, AUTO_TRIAGE_LABEL))
+            events.append(_event(appeal, "auto_triage", Status.RECEIVED, auto_triage_reason(applied, appeal), data, AUTO_TRIAGE_LABEL))
         events.append(_event(appeal, "take_to_moderation", appeal.status, MODERATION_REASON, {}, SYSTEM))
     everything = [*(leading or []), *events]
     copy_rows(Event, everything, with_ids=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tsur.answers import services as answers
+from tsur.answers.files import read_answer_files
 from tsur.answers.models import AnswerTemplate, ExtensionRequest
 from tsur.appeals import access, lifecycle
 from tsur.appeals import services as appeals
@@ -36,6 +37,7 @@ class Action:
     danger: bool = False
     applies: Callable[[Appeal], bool] | None = None
     hint: str = ""
+    for_user: Callable[[Appeal, object], bool] | None = None  # who, beyond the permission, it makes sense for
 
     @property
     def submit_label(self) -> str:
@@ -69,6 +71,11 @@ def _assign(a: Appeal, user, d: dict, v: int | None) -> str:
     return f"Исполнитель назначен: {appeals.actor_label(a.executor)}."
 
 
+def _take(a: Appeal, user, d: dict, v: int | None) -> str:
+    appeals.assign_executor(a, user, executor_id=user.pk, expected_version=v)
+    return f"Обращение {a.number} взято вами в работу."
+
+
 def _accept(a: Appeal, user, d: dict, v: int | None) -> str:
     a = appeals.accept_appeal(a, user, expected_version=v)
     return f"Обращение {a.number} принято в работу."
@@ -90,7 +97,13 @@ def _reclassify(a: Appeal, user, d: dict, v: int | None) -> str:
 
 
 def _change_place(a: Appeal, user, d: dict, v: int | None) -> str:
-    appeals.change_place(a, user, territory_code=d["territory"], address=d["address"], reason=d["reason"], expected_version=v)
+    clear = bool(d.get("clear_point"))
+    # Unchanged coordinates (the form starts with the current point) are no move.
+    same = (d["lat"], d["lon"]) == (a.lat, a.lon)
+    lat, lon = (None, None) if clear or same else (d["lat"], d["lon"])
+    appeals.change_place(
+        a, user, territory_code=d["territory"], address=d["address"], lat=lat, lon=lon, clear_point=clear, reason=d["reason"], expected_version=v
+    )
     return "Место обращения изменено."
 
 
@@ -110,7 +123,8 @@ def _template_text(a: Appeal, d: dict) -> str:
 
 
 def _interim(a: Appeal, user, d: dict, v: int | None) -> str:
-    answers.give_interim_answer(a, user, text=_template_text(a, d), expected_version=v)
+    files = read_answer_files(d.get("files") or [])
+    answers.give_interim_answer(a, user, text=_template_text(a, d), files=files, expected_version=v)
     return "Промежуточный ответ отправлен жителю."
 
 
@@ -127,7 +141,8 @@ def _decide_extension(a: Appeal, user, d: dict, v: int | None) -> str:
 
 def _prepare(a: Appeal, user, d: dict, v: int | None) -> str:
     text = (d.get("text") or "").strip()
-    answers.prepare_answer(a, user, text=text, template_code="" if text else d["template"], expected_version=v)
+    files = read_answer_files(d.get("files") or [])
+    answers.prepare_answer(a, user, text=text, template_code="" if text else d["template"], files=files, expected_version=v)
     return "Ответ подготовлен и передан на проверку в ЦУР."
 
 
@@ -144,6 +159,11 @@ def _return_answer(a: Appeal, user, d: dict, v: int | None) -> str:
 def _publish(a: Appeal, user, d: dict, v: int | None) -> str:
     answers.publish_answer(a, user, expected_version=v)
     return "Ответ опубликован и отправлен жителю."
+
+
+def _request_clarification(a: Appeal, user, d: dict, v: int | None) -> str:
+    appeals.request_clarification(a, user, question=d["question"], expected_version=v)
+    return "Вопрос отправлен жителю. Срок ответа не меняется."
 
 
 def _confirm(a: Appeal, user, d: dict, v: int | None) -> str:
@@ -173,6 +193,19 @@ def _has_answer(a: Appeal) -> bool:
     return answers.current_answer(a) is not None
 
 
+def _may_take(a: Appeal, user) -> bool:
+    """«Взять себе»: for the organisation's own staff when someone else (or no one) executes it.
+    The center's operators may assign but never execute, so it means nothing to them."""
+    m = access.membership_of(user)
+    return (
+        access.role_of(user) in access.ORGANISATION_ROLES
+        and m is not None
+        and a.organisation_id is not None
+        and m.organisation_id == a.organisation_id
+        and a.executor_id != user.pk
+    )
+
+
 MODERATION, CLASSIFY, WORK, ANSWER, CLOSE = "Модерация", "Классификация и место", "Исполнение", "Ответ", "Закрытие"
 
 ACTIONS: list[Action] = [
@@ -184,6 +217,8 @@ ACTIONS: list[Action] = [
     Action("accept", "Принять в работу", WORK, ("accept",), f.EmptyForm, _accept, primary=True),
     Action("assign", "Назначить исполнителя", WORK, ("assign",), f.AssignForm, _assign, "Назначить",
            primary=True, applies=_has_org),
+    # Shown in the card's head, not in the actions panel (tsur/workspace/card.py).
+    Action("take", "Взять себе", WORK, ("assign",), f.EmptyForm, _take, applies=_has_org, for_user=_may_take),
     Action("interim_answer", "Промежуточный ответ", WORK, ("interim_answer",), f.InterimForm, _interim,
            "Отправить жителю"),
     Action("request_extension", "Запросить продление срока", WORK, ("request_extension",),
@@ -195,7 +230,7 @@ ACTIONS: list[Action] = [
            "Вернуть", hint="Обращение не относится к организации: ЦУР направит его заново."),
     Action("prepare_answer", "Подготовить ответ", ANSWER, ("prepare_answer",), f.AnswerTextForm, _prepare,
            "Передать на проверку", primary=True),
-    Action("approve_answer", "Одобрить ответ", ANSWER, ("approve_answer",), f.NoteForm, _approve, "Одобрить",
+    Action("approve_answer", "Одобрить ответ", ANSWER, ("approve_answer",), f.ApproveForm, _approve, "Одобрить",
            primary=True, applies=_has_answer),
     Action("return_answer", "Вернуть ответ на доработку", ANSWER, ("return_answer",), f.ReturnAnswerForm,
            _return_answer, "Вернуть на доработку", danger=True, applies=_has_answer),
@@ -207,6 +242,8 @@ ACTIONS: list[Action] = [
            "Изменить"),
     Action("change_urgency", "Изменить срочность", CLASSIFY, ("change_urgency",), f.UrgencyForm,
            _change_urgency, "Изменить"),
+    Action("request_clarification", "Запросить уточнение", WORK, ("request_clarification",), f.ClarificationForm,
+           _request_clarification, "Отправить жителю", hint="Житель получит вопрос в своём канале и на странице обращения; срок не останавливается."),
     Action("confirm_resolution", "Подтвердить решение", CLOSE, ("confirm_resolution",), f.ConfirmForm,
            _confirm, "Подтвердить и закрыть"),
 ]
@@ -226,6 +263,8 @@ def available_actions(user, appeal: Appeal) -> list[Action]:
         if not allowed[action.permission]:
             continue
         if action.applies is not None and not action.applies(appeal):
+            continue
+        if action.for_user is not None and not action.for_user(appeal, user):
             continue
         result.append(action)
     return result

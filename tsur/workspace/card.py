@@ -3,19 +3,29 @@ audited view of the resident's personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from tsur.accounts.roles import is_center_role
+from tsur.answers.files import staff_files
 from tsur.answers.models import Answer
-from tsur.appeals import access
+from tsur.appeals import access, event_labels
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.privacy import appeal_text, visible
-from tsur.appeals.services import PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, record_personal_data_view
+from tsur.appeals.services import LINK_SENT_EVENT, PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, open_question, record_personal_data_view
+from tsur.appeals.services.clarification import ANSWERS_KEY as CLARIFICATION_ANSWERS_KEY
+from tsur.appeals.services.clarification import REQUEST_EVENT as CLARIFICATION_EVENT
+from tsur.appeals.services.moderation import describe_applied
 from tsur.appeals.services.problems import PROBLEM_LED_EVENT
 from tsur.core import clock
-from tsur.directory.models import Category, Organisation, Regime, Territory, Urgency
+from tsur.directory.models import Block, Category, Organisation, Regime, Territory, Urgency
 from tsur.monitoring.links import EVENT_LABELS as MONITORING_LINK_LABELS
-from tsur.workspace import evidence
+from tsur.triage.engine import wording
+from tsur.workspace import answering, evidence, place
 from tsur.workspace.actions import available_actions, initial_form, pending_extension
+from tsur.workspace.notes import notes_context
 from tsur.workspace.queries import due_state
 
 EVENT_LABELS = {
@@ -24,16 +34,17 @@ EVENT_LABELS = {
     "reminder": "Напоминание о сроке",
     "escalation": "Эскалация: срок нарушен",
     RESIDENT_MESSAGE_EVENT: "Дополнение от жителя",
+    LINK_SENT_EVENT: "Персональная ссылка отправлена жителю повторно",
     PROBLEM_LED_EVENT: "Стало ведущим в проблеме",
     **MONITORING_LINK_LABELS,
 }
-MUNICIPAL_LEVELS = ("city_district", "municipal_district")
 
 
 def event_label(kind: str) -> str:
+    """The event's name; a kind named nowhere reads «Служебное событие», never its key."""
     if kind in TRANSITIONS:
         return TRANSITIONS[kind].label
-    return EVENT_LABELS.get(kind, kind)
+    return EVENT_LABELS.get(kind) or event_labels.event_label(kind)
 
 
 def status_label(code: str) -> str:
@@ -55,6 +66,8 @@ class _Names:
                 rows = Category.objects.values_list("code", "name")
             elif kind == "territory":
                 rows = Territory.objects.values_list("code", "name")
+            elif kind == "block":
+                rows = Block.objects.values_list("key", "name")
             else:
                 rows = Organisation.objects.values_list("code", "short_name")
             self._cache[kind] = dict(rows)
@@ -78,7 +91,11 @@ def event_detail(e: Event, names: _Names) -> str:
             parts.append(f"{names('territory', before.get('territory'))} → {names('territory', after.get('territory'))}")
         if before.get("address") != after.get("address"):
             parts.append(f"«{before.get('address') or '—'}» → «{after.get('address') or '—'}»")
-        return "; ".join(parts)
+        # Events before the point was recorded have no "point" key: nothing to say about it.
+        if "point" in before and "point" in after and before["point"] != after["point"]:
+            parts.append(place.point_change_text(before["point"], after["point"]))
+        detail = "; ".join(parts)
+        return detail[:1].upper() + detail[1:]
     if e.kind == "change_urgency" and before and after:
         labels = dict(Urgency.choices)
         return f"{labels.get(before, before)} → {labels.get(after, after)}"
@@ -91,10 +108,35 @@ def event_detail(e: Event, names: _Names) -> str:
     return ""
 
 
+def clarification_detail(e: Event, replies: dict[int, Event], appeal: Appeal, *, pd: bool) -> str:
+    """A clarification request and the resident's reply on one line of the timeline (residents)."""
+    if e.kind == CLARIFICATION_EVENT:
+        question = f"«{visible(e.reason, appeal, pd=pd)}»"
+        reply = replies.get(e.pk)
+        if reply is None:
+            return f"{question} — ответа жителя пока нет"
+        return f"{question} — ответ жителя {timezone.localtime(reply.at):%d.%m.%Y %H:%M}: «{visible(reply.reason, appeal, pd=pd)}»"
+    if e.kind == RESIDENT_MESSAGE_EVENT and (e.data or {}).get(CLARIFICATION_ANSWERS_KEY):
+        return "ответ на запрос уточнения"
+    return ""
+
+
+def event_reason(e: Event, names: _Names) -> str:
+    """The stored reason, except where an older writer stored keys: the automatic triage's
+    reason is rebuilt from its data («category: health-appointments» → «категория: Запись к
+    врачу»)."""
+    applied = (e.data or {}).get("applied")
+    if e.kind == "auto_triage" and isinstance(applied, dict):
+        return describe_applied(applied, names)
+    return e.reason
+
+
 def timeline(appeal: Appeal, *, pd: bool = True) -> list[dict]:
     rows = []
     names = _Names()
-    for e in Event.objects.filter(appeal=appeal).order_by("at", "pk"):
+    events = list(Event.objects.filter(appeal=appeal).order_by("at", "pk"))
+    replies = {(e.data or {}).get(CLARIFICATION_ANSWERS_KEY): e for e in events if e.kind == RESIDENT_MESSAGE_EVENT}
+    for e in events:
         changed = bool(e.from_status and e.to_status and e.from_status != e.to_status) or (not e.from_status and e.to_status)
         rows.append(
             {
@@ -105,9 +147,10 @@ def timeline(appeal: Appeal, *, pd: bool = True) -> list[dict]:
                 "from_label": status_label(e.from_status) if e.from_status else "",
                 "to_label": status_label(e.to_status) if e.to_status else "",
                 "to_status": e.to_status,
-                "detail": event_detail(e, names),
+                "detail": "; ".join(filter(None, [event_detail(e, names), clarification_detail(e, replies, appeal, pd=pd)])),
                 "status_changed": changed,
-                "reason": visible(e.reason, appeal, pd=pd),
+                # A clarification's question is in its detail, before the reply (residents).
+                "reason": "" if e.kind == CLARIFICATION_EVENT else visible(event_reason(e, names), appeal, pd=pd),
                 "audit": e.kind == PD_VIEW_EVENT,
             }
         )
@@ -132,26 +175,14 @@ def personal_data(appeal: Appeal, user) -> dict:
 
 
 def map_data(appeal: Appeal) -> dict | None:
-    """The point and the municipal boundary for the card's vector map (no tiles). Boundaries are
-    the configured territories' own (`Territory.boundary`): the nearest municipal formation up
-    the appeal's territory's chain, else the nearest territory that has one."""
-    chain: list[Territory] = appeal.territory.ancestors_and_self() if appeal.territory_id else []
-    boundary = None
-    boundary_name = ""
-    with_boundary = [t for t in chain if t.boundary]
-    preferred = [t for t in with_boundary if t.level in MUNICIPAL_LEVELS] or with_boundary[:1]
-    if preferred:
-        boundary, boundary_name = preferred[0].boundary, preferred[0].name
-    point = [appeal.lat, appeal.lon] if appeal.lat is not None and appeal.lon is not None else None
-    if point is None and boundary is None:
-        return None
-    return {"point": point, "boundary": boundary, "boundary_name": boundary_name}
+    """The card map's data: see tsur/workspace/place.py (the place's one story)."""
+    return place.map_data(appeal)
 
 
 def answers_of(appeal: Appeal, user, *, pd: bool = True) -> list[dict]:
     checking = access.can(user, "check_answer", appeal)
     rows = []
-    for ans in appeal.answers.select_related("author", "checked_by").order_by("created_at", "pk"):
+    for ans in appeal.answers.select_related("author", "checked_by").prefetch_related("attachments").order_by("created_at", "pk"):
         rows.append(
             {
                 "answer": ans,
@@ -159,6 +190,7 @@ def answers_of(appeal: Appeal, user, *, pd: bool = True) -> list[dict]:
                 "text": visible(ans.text, appeal, pd=pd),
                 "check_note": visible(ans.check_note, appeal, pd=pd),
                 "findings": ans.formal_findings or [],
+                "files": staff_files(ans, number=appeal.number),
                 # The checking operator must see the formal-reply hints before approving.
                 "highlight": checking and ans.kind == Answer.Kind.FINAL and ans.check_state == Answer.Check.PENDING,
             }
@@ -210,11 +242,16 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
     """Everything the card template needs. `forms` replaces blank forms with bound ones after an error."""
     now = clock.now()
     actions = available_actions(user, appeal)
+    # «Взять себе» sits in the card's head (one button, the `t` key), not in the actions panel.
+    take = next((a for a in actions if a.name == "take"), None)
+    actions = [a for a in actions if a.name != "take"]
     forms = forms or {}
     action_rows = [
         {"action": a, "form": forms.get(a.name) or initial_form(a, appeal), "open": a.name == open_action or (a.primary and not open_action)}
         for a in actions
     ]
+    answer_flag = answering.decision_flag(appeal, action_rows)
+    action_rows = answering.arrange(action_rows, answer_flag, open_action)
     groups: dict[str, list[dict]] = {}
     for row in action_rows:
         groups.setdefault(row["action"].group, []).append(row)
@@ -232,8 +269,10 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "confidence_pct": round(appeal.classification_confidence * 100) if appeal.classification_confidence is not None else None,
         "photos": list(appeal.attachments.filter(content_type__startswith="image/").order_by("pk")),
         "map": map_data(appeal),
+        "place": place.place_facts(appeal),
         "problem": problem_of(appeal, user),
         "answers": answers_of(appeal, user, pd=pd),
+        "answer_flag": answer_flag,
         "extensions": [
             {"request": x, "reason": visible(x.reason, appeal, pd=pd)}
             for x in appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at")
@@ -244,28 +283,65 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "timeline": timeline(appeal, pd=pd),
         "action_groups": list(groups.items()),
         "has_actions": bool(action_rows),
+        "take_action": take,
+        # Roles that act on appeals in some status (not the analyst): «none now» reads differently.
+        "may_ever_act": may_ever_act(user),
         "route_preview": route_preview(appeal) if any(a.name == "route" for a in actions) else "",
         "triage": triage_of(appeal),
         "deliveries": deliveries_of(appeal),
         "monitoring": evidence.for_card(appeal, user),
         "is_center": is_center_role(user),
+        "open_question": open_question(appeal),  # residents: the «ждём уточнения» badge
+        **notes_context(appeal, user),  # internal notes with mentions (tsur.workspace.notes)
     }
 
 
+def may_ever_act(user) -> bool:
+    role = access.role_of(user)
+    permissions = {t.permission for t in TRANSITIONS.values() if t.permission}
+    return any(role in access.ACTIONS.get(p, frozenset()) for p in permissions)
+
+
 def triage_of(appeal: Appeal) -> dict | None:
-    """What the automatic triage decided, with confidences and the evidence it used."""
+    """What the automatic triage decided, with confidences and the evidence it used, in words: the
+    result stores keys (block, territory, category) and the engine's notes; names come from the
+    directory, the notes are rendered in Russian (tsur.triage.engine.wording)."""
     result = appeal.triage_results.select_related("duplicate_of").first()
     if result is None:
         return None
     pct = lambda v: round(v * 100) if v is not None else None  # noqa: E731
+    block = Block.objects.filter(key=result.block).values_list("name", flat=True).first() if result.block else None
+    category = Category.objects.filter(code=result.category_code).values_list("name", flat=True).first() if result.category_code else None
+    territory = Territory.objects.filter(code=result.territory_code).values_list("name", flat=True).first() if result.territory_code else None
     return {
         "result": result,
+        # A key the directory does not have (a model trained on another taxonomy) is not shown.
+        "block": block or ("нет в классификаторе" if result.block else ""),
+        "category": category or result.category,
+        "category_known": bool(category),
+        "territory": territory or ("нет в справочнике территорий" if result.territory_code else ""),
+        "evidence": wording.in_russian(result.place_evidence),
+        "personal_data": wording.personal_data_in_russian(result.personal_data_kinds),
+        "warnings": [wording.warning_in_russian(w) for w in result.warnings or []],
+        "model": model_label(result.model_version),
         "block_pct": pct(result.block_confidence),
         "category_pct": pct(result.category_confidence),
         "complaint_pct": pct(result.complaint_probability),
         "screening": screening_of(appeal) if result.complaint_probability is None else "",
         "applied": result.applied or {},
     }
+
+
+def model_label(version: str) -> str:
+    """«модель от 20.11.2026 13:00» for the engine's «<directory>@<trained_at ISO>» tag."""
+    trained = version.rpartition("@")[2]
+    try:
+        at = dt.datetime.fromisoformat(trained)
+    except ValueError:
+        return "встроенная модель" if version in ("", "default") else f"модель {version}"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return f"модель от {timezone.localtime(at):%d.%m.%Y %H:%M}"
 
 
 def screening_of(appeal: Appeal) -> str:

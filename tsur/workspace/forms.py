@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 
 from tsur.accounts.models import Role
-from tsur.answers.models import Answer, AnswerTemplate
+from tsur.answers.models import Answer
+from tsur.answers.services import flagged_answer, templates_for
 from tsur.appeals.models import Appeal, RejectionReason
 from tsur.core.forms import CleanTextForm
 from tsur.directory.models import Organisation, Urgency
+from tsur.routing.services import decide
+from tsur.workspace import answering
 from tsur.workspace.queries import category_choices, territory_choices
 
 TEXTAREA = {"rows": 3}
+PICKER_FIELDS = {"organisation", "executor", "category", "territory"}
 
 
 class ActionForm(CleanTextForm, forms.Form):
@@ -24,6 +27,9 @@ class ActionForm(CleanTextForm, forms.Form):
         self.appeal = appeal
         super().__init__(*args, **kwargs)
         self.setup()
+        for name in PICKER_FIELDS & set(self.fields):
+            # A searchable picker over a long list (tsur/static/workspace/pickers.js).
+            self.fields[name].widget.attrs["data-picker"] = ""
 
     def setup(self) -> None:
         """Fill dynamic choices and initial values."""
@@ -37,8 +43,16 @@ def organisation_choices(*, exclude_id: int | None = None) -> list[tuple[str, st
 
 
 def template_choices(kind: str, appeal: Appeal) -> list[tuple[str, str]]:
-    qs = AnswerTemplate.objects.filter(is_active=True, kind=kind).filter(Q(block=None) | Q(block_id=appeal.block_id))
-    return [("", "— без шаблона —"), *qs.values_list("code", "name")]
+    """The appeal's category's templates first, then its block's, then the general ones."""
+    return [("", "— без шаблона —"), *((t.code, t.name) for t in templates_for(appeal, kind))]
+
+
+def rules_choice_label(appeal: Appeal) -> str:
+    try:
+        organisation = decide(appeal).organisation
+    except Organisation.DoesNotExist:
+        return "Автоматически, по правилам маршрутизации"
+    return f"По правилам: {organisation.short_name}"
 
 
 class EmptyForm(ActionForm):
@@ -50,7 +64,9 @@ class RouteForm(ActionForm):
     reason = forms.CharField(label="Комментарий", required=False, max_length=500)
 
     def setup(self) -> None:
-        self.fields["organisation"].choices = [("", "Автоматически, по правилам маршрутизации"), *organisation_choices()]
+        # Preselected: the rules' choice, named, so Enter on «Направить» routes there (and the
+        # event keeps the rule that chose it, which a hand-picked organisation would not).
+        self.fields["organisation"].choices = [("", rules_choice_label(self.appeal)), *organisation_choices()]
 
 
 class TransferForm(ActionForm):
@@ -112,6 +128,10 @@ class ReclassifyForm(ActionForm):
 class ChangePlaceForm(ActionForm):
     territory = forms.ChoiceField(label="Территория", required=False)
     address = forms.CharField(label="Адрес", required=False, max_length=300)
+    # The point: a click on the card's map fills both (tsur/static/workspace/place.js), or typed.
+    lat = forms.FloatField(label="Широта", required=False, error_messages={"invalid": "Широта — число, например 54.51345."})
+    lon = forms.FloatField(label="Долгота", required=False, error_messages={"invalid": "Долгота — число, например 36.26123."})
+    clear_point = forms.BooleanField(label="Убрать точку с карты", required=False)
     reason = forms.CharField(label="Комментарий", required=False, max_length=500)
 
     def setup(self) -> None:
@@ -119,6 +139,21 @@ class ChangePlaceForm(ActionForm):
         if self.appeal.territory_id:
             self.fields["territory"].initial = self.appeal.territory.code
         self.fields["address"].initial = self.appeal.address
+        self.fields["lat"].initial = self.appeal.lat
+        self.fields["lon"].initial = self.appeal.lon
+        for name in ("lat", "lon"):
+            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal", "data-place-input": name})
+        self.fields["clear_point"].widget.attrs["data-place-input"] = "clear"
+        if self.appeal.lat is None:
+            del self.fields["clear_point"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("clear_point"):
+            data["lat"] = data["lon"] = None
+        elif (data.get("lat") is None) != (data.get("lon") is None) and not ({"lat", "lon"} & set(self.errors)):
+            self.add_error("lat", "Укажите обе координаты или нажмите на карту.")
+        return data
 
 
 class UrgencyForm(ActionForm):
@@ -129,16 +164,43 @@ class UrgencyForm(ActionForm):
         self.fields["urgency"].initial = Urgency.NORMAL if self.appeal.urgency == Urgency.HIGH else Urgency.HIGH
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the answers' service checks each by its content."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
 class AnswerTextForm(ActionForm):
     """An answer's text, optionally started from a template (rendered into the text by HTMX, or on
-    the server when the text is left empty and JavaScript is off)."""
+    the server when the text is left empty and JavaScript is off), with the evidence of the work
+    attached; the formal-reply check runs on the text as the executor types."""
 
     template_kind = Answer.Kind.FINAL
     template = forms.ChoiceField(label="Шаблон", required=False)
     text = forms.CharField(label="Текст ответа", required=False, widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
+    files = MultipleFileField(label="Фото и документы (JPEG, PNG, WebP, PDF)", required=False)
+
+    def __init__(self, *args, check_on_load: bool = False, **kwargs) -> None:
+        self.check_on_load = check_on_load
+        super().__init__(*args, **kwargs)
+
+    @property
+    def live_check_id(self) -> str:
+        return answering.live_check_id(self.prefix)
 
     def setup(self) -> None:
         self.fields["template"].choices = template_choices(self.template_kind, self.appeal)
+        self.fields["text"].widget.attrs.update(answering.live_check_attrs(self.appeal, self.prefix, on_load=self.check_on_load))
         # With HTMX, choosing a template renders it into the text at once, ready for editing.
         url = reverse("workspace:answer_template", args=[self.appeal.number]) + f"?for={self.prefix}"
         self.fields["template"].widget.attrs.update(
@@ -177,8 +239,28 @@ class ExtensionDecisionForm(ActionForm):
     note = forms.CharField(label="Комментарий", required=False, max_length=1000)
 
 
+class ClarificationForm(ActionForm):
+    """«Запросить уточнение» (residents): the question goes to the resident as it is written."""
+
+    question = forms.CharField(
+        label="Вопрос жителю", widget=forms.Textarea(attrs=TEXTAREA), max_length=2000,
+        error_messages={"required": "Напишите вопрос жителю.", "max_length": "Вопрос слишком длинный (не более 2000 знаков)."},
+    )
+
+
 class NoteForm(ActionForm):
     note = forms.CharField(label="Замечание", required=False, widget=forms.Textarea(attrs=TEXTAREA), max_length=2000)
+
+
+class ApproveForm(NoteForm):
+    """One click for a clean answer; a flagged one is approved only with the reason why."""
+
+    def setup(self) -> None:
+        if flagged_answer(self.appeal) is not None:
+            note = self.fields["note"]
+            note.required = True
+            note.label = "Почему ответ годится, несмотря на признаки отписки"
+            note.error_messages["required"] = "Ответ отмечен проверкой как возможная отписка: обоснуйте одобрение."
 
 
 class ReturnAnswerForm(ActionForm):

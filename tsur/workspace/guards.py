@@ -8,16 +8,18 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.urls import reverse
 
+from tsur.accounts.models import Role
 from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous users go to the login page; residents and users without a role get a 403 page."""
+    """Anonymous users go to the login page; residents to their cabinet; users without a role get a 403 page."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -31,6 +33,10 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
                 response["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
                 return response
             return redirect_to_login(request.get_full_path())
+        if access.role_of(request.user) == Role.RESIDENT:
+            # A resident with an account (after the login, which lands on the workspace) has
+            # their own cabinet: send them there instead of a «Нет доступа» page.
+            return HttpResponseRedirect(reverse("intake:cabinet"))
         try:
             access.require_staff(request.user)
         except AccessDenied as exc:

@@ -6,12 +6,13 @@ Every list starts from `access.appeals_for(user)`; filters only narrow it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from tsur.appeals import channels
+from tsur.accounts.models import Role
+from tsur.appeals import access, channels
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Status
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
@@ -32,8 +33,9 @@ SORTS: dict[str, tuple[str, list]] = {
 DEFAULT_SORT = "due"
 
 
-def territory_choices() -> list[tuple[str, str]]:
-    """Territories as a tree: children indented under their parent."""
+def territory_choices(allowed: set[int] | None = None) -> list[tuple[str, str]]:
+    """Territories as a tree: children indented under their parent. With `allowed`, only those
+    territories are offered (their place in the tree is kept, so the indentation still reads)."""
     rows = list(Territory.objects.only("code", "name", "parent_id").order_by("name"))
     children: dict[int | None, list[Territory]] = {}
     for t in rows:
@@ -42,7 +44,8 @@ def territory_choices() -> list[tuple[str, str]]:
 
     def walk(parent_id: int | None, depth: int) -> None:
         for t in children.get(parent_id, []):
-            out.append((t.code, "\u00a0\u00a0" * depth + t.name))
+            if allowed is None or t.pk in allowed:
+                out.append((t.code, "\u00a0\u00a0" * depth + t.name))
             if depth < 6:
                 walk(t.pk, depth + 1)
 
@@ -50,14 +53,99 @@ def territory_choices() -> list[tuple[str, str]]:
     return out
 
 
-def category_choices(*, empty: str | None = None) -> list:
-    """Categories grouped by block, for a <select> with optgroups."""
+def category_choices(*, empty: str | None = None, block: str = "") -> list:
+    """Categories grouped by block, for a <select> with optgroups; with `block`, only that block's."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for c in Category.objects.filter(is_active=True).select_related("block").order_by("block__order", "block__name", "name"):
+    rows = Category.objects.filter(is_active=True).select_related("block")
+    if block:
+        rows = rows.filter(block__key=block)
+    for c in rows.order_by("block__order", "block__name", "name"):
         groups.setdefault(c.block.name, []).append((c.code, c.name))
     choices: list = [("", empty)] if empty is not None else []
-    choices.extend((block, items) for block, items in groups.items())
+    choices.extend((name, items) for name, items in groups.items())
     return choices
+
+
+# Roles whose scope is the whole region: every organisation and territory may occur in it.
+WHOLE_REGION_ROLES = frozenset({Role.REGIONAL_OPERATOR, Role.ADMINISTRATOR, Role.ANALYST})
+
+
+@dataclass(frozen=True)
+class FilterScope:
+    """What the filters may offer a user: None means everything (the whole region's roles)."""
+
+    organisations: set[int] | None = None
+    territories: set[int] | None = None
+
+    @classmethod
+    def of(cls, user, scope: QuerySet) -> FilterScope:
+        """A coordinator or executor sees one organisation; a municipal operator one queue: offer
+        only the organisations and territories their appeals can have (the territories that
+        occur in their scope, their organisation's and their queue's territories)."""
+        if user is None or access.role_of(user) in WHOLE_REGION_ROLES:
+            return cls()
+        m = access.membership_of(user)
+        occurring = scope.order_by().exclude(territory=None).values_list("territory_id", flat=True).distinct()
+        territories = set(occurring)
+        organisations: set[int] = set()
+        if m is not None and m.organisation_id:
+            organisations.add(m.organisation_id)
+            for t in Territory.objects.filter(organisations=m.organisation_id).only("pk"):
+                territories |= t.descendant_ids()
+        if m is not None and m.queue_id and m.queue.territory_id:
+            territories |= m.queue.territory.descendant_ids()
+        if access.role_of(user) == Role.MUNICIPAL_OPERATOR:
+            # A queue's appeals go to whichever organisation the rules choose: offer those that occur.
+            organisations |= set(scope.order_by().exclude(organisation=None).values_list("organisation_id", flat=True).distinct())
+        return cls(organisations=organisations, territories=territories)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The filters' option lists for one user, loaded once per request: the queue's form and every
+    saved view's counter share them (four queries, not four per view)."""
+
+    blocks: list[tuple[str, str]]
+    by_block: dict[str, list[tuple[str, str, str]]]  # block key -> (block name, code, name)
+    territories: list[tuple[str, str]]
+    organisations: list[tuple[str, str]]
+    # Codes to ids, so the filters compare the appeal's own columns (no join per counted row).
+    ids: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, scope: FilterScope) -> FilterChoices:
+        block_rows = list(Block.objects.order_by("order", "name").values_list("key", "name", "pk"))
+        by_block: dict[str, list[tuple[str, str, str]]] = {}
+        category_ids: dict[str, int] = {}
+        rows = Category.objects.filter(is_active=True).select_related("block").order_by("block__order", "block__name", "name")
+        for cat in rows:
+            by_block.setdefault(cat.block.key, []).append((cat.block.name, cat.code, cat.name))
+            category_ids[cat.code] = cat.pk
+        organisations = Organisation.objects.filter(is_active=True).order_by("short_name")
+        if scope.organisations is not None:
+            organisations = organisations.filter(pk__in=scope.organisations)
+        org_rows = list(organisations.values_list("code", "short_name", "pk"))
+        return cls(
+            blocks=[(key, name) for key, name, _ in block_rows],
+            by_block=by_block,
+            territories=territory_choices(scope.territories),
+            organisations=[(code, name) for code, name, _ in org_rows],
+            ids={
+                "block": {key: pk for key, _, pk in block_rows},
+                "category": category_ids,
+                "organisation": {code: pk for code, _, pk in org_rows},
+            },
+        )
+
+    def categories(self, block: str = "") -> list:
+        """«Все категории» and the categories grouped by block; only `block`'s when it is set."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for key, items in self.by_block.items():
+            if block and key != block:
+                continue
+            for block_name, code, name in items:
+                groups.setdefault(block_name, []).append((code, name))
+        return [("", "Все категории"), *groups.items()]
 
 
 class QueueFilterForm(forms.Form):
@@ -72,17 +160,20 @@ class QueueFilterForm(forms.Form):
     due_soon = forms.BooleanField(label="Срок в ближайшие 24 ч", required=False)
     sort = forms.ChoiceField(label="Сортировка", required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, scope: FilterScope | None = None, choices: FilterChoices | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        c = choices or FilterChoices.load(scope or FilterScope())
+        self.choices = c
         f = self.fields
         f["status"].choices = [(STATUS_OPEN, "Все открытые"), (STATUS_ALL, "Все статусы"), *Status.choices]
-        f["block"].choices = [("", "Все блоки"), *Block.objects.values_list("key", "name")]
-        f["category"].choices = category_choices(empty="Все категории")
-        f["territory"].choices = [("", "Все территории"), *territory_choices()]
-        f["organisation"].choices = [
-            ("", "Все организации"),
-            *Organisation.objects.filter(is_active=True).values_list("code", "short_name"),
-        ]
+        f["block"].choices = [("", "Все блоки"), *c.blocks]
+        block = self.data.get("block", "") if self.is_bound else ""
+        if block not in dict(c.blocks):
+            block = ""
+        # The category list follows the chosen block (164 categories in one list is no filter).
+        f["category"].choices = c.categories(block)
+        f["territory"].choices = [("", "Все территории"), *c.territories]
+        f["organisation"].choices = [("", "Все организации"), *c.organisations]
         f["channel"].choices = [("", "Все каналы"), *channels.choices()]
         f["sort"].choices = [(k, label) for k, (label, _) in SORTS.items()]
         f["q"].widget.attrs.update({"placeholder": "Номер, текст или адрес", "type": "search", "autocomplete": "off"})
@@ -105,36 +196,43 @@ class QueueResult:
     due_soon: int
     status: str
     sort: str
+    found: int = 0  # the list's length, known from the counters: the paginator need not count again
 
 
-def apply_filters(
-    qs: QuerySet, form: QueueFilterForm, now: dt.datetime, *, with_status: bool = True, personal_data: bool = False
-) -> QuerySet:
+def filters_q(form: QueueFilterForm, now: dt.datetime, *, with_status: bool = True, personal_data: bool = False) -> Q:
+    """The form's filters as one condition: a queryset filter, or a counter's FILTER clause."""
     v = form.value
+    ids = form.choices.ids
+    cond = Q()
     if v("q"):
-        qs = qs.filter(search_q(v("q"), personal_data=personal_data))
+        cond &= search_q(v("q"), personal_data=personal_data)
     if v("block"):
-        qs = qs.filter(block__key=v("block"))
+        cond &= Q(block_id=ids["block"][v("block")]) if v("block") in ids.get("block", {}) else Q(block__key=v("block"))
     if v("category"):
-        qs = qs.filter(category__code=v("category"))
+        cond &= Q(category_id=ids["category"][v("category")]) if v("category") in ids.get("category", {}) else Q(category__code=v("category"))
     if v("territory"):
         territory = Territory.objects.filter(code=v("territory")).first()
-        qs = qs.filter(territory_id__in=territory.descendant_ids()) if territory else qs.none()
+        cond &= Q(territory_id__in=sorted(territory.descendant_ids())) if territory else Q(pk__in=[])
     if v("organisation"):
-        qs = qs.filter(organisation__code=v("organisation"))
+        known = ids.get("organisation", {})
+        cond &= Q(organisation_id=known[v("organisation")]) if v("organisation") in known else Q(organisation__code=v("organisation"))
     if v("channel"):
-        qs = qs.filter(channel=v("channel"))
+        cond &= Q(channel=v("channel"))
     if v("overdue"):
-        qs = qs.filter(overdue_q(now))
+        cond &= overdue_q(now)
     if v("due_soon"):
-        qs = qs.filter(due_soon_q(now))
+        cond &= due_soon_q(now)
     if with_status:
         status = current_status(form)
         if status == STATUS_OPEN:
-            qs = qs.filter(status__in=OPEN_STATUSES)
+            cond &= Q(status__in=OPEN_STATUSES)
         elif status != STATUS_ALL:
-            qs = qs.filter(status=status)
-    return qs
+            cond &= Q(status=status)
+    return cond
+
+
+def apply_filters(qs: QuerySet, form: QueueFilterForm, now: dt.datetime, *, with_status: bool = True, personal_data: bool = False) -> QuerySet:
+    return qs.filter(filters_q(form, now, with_status=with_status, personal_data=personal_data))
 
 
 def current_status(form: QueueFilterForm) -> str:
@@ -144,19 +242,34 @@ def current_status(form: QueueFilterForm) -> str:
 def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = False) -> QueueResult:
     now = clock.now()
     base = apply_filters(scope, form, now, with_status=False, personal_data=personal_data)
-    by_status = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
-    counters = [{"code": code, "label": label, "count": by_status.get(code, 0)} for code, label in Status.choices]
+    # Every counter in one pass over the filtered appeals (with 100,000 appeals each separate COUNT
+    # is another scan): per status, overdue and due within 24 h.
+    figures = base.order_by().aggregate(
+        **{f"s_{code}": Count("pk", filter=Q(status=code)) for code in Status.values},
+        overdue=Count("pk", filter=overdue_q(now)),
+        due_soon=Count("pk", filter=due_soon_q(now)),
+    )
+    by_status = {code: figures[f"s_{code}"] for code in Status.values}
+    counters = [{"code": code, "label": label, "count": by_status[code]} for code, label in Status.choices]
     sort = form.value("sort") or DEFAULT_SORT
+    status = current_status(form)
+    if status == STATUS_OPEN:
+        found = sum(by_status[s] for s in OPEN_STATUSES)
+    elif status == STATUS_ALL:
+        found = sum(by_status.values())
+    else:
+        found = by_status.get(status, 0)
     qs = apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
     qs = qs.order_by(*SORTS[sort][1])
     return QueueResult(
         queryset=qs,
         counters=counters,
-        total_open=sum(by_status.get(s, 0) for s in OPEN_STATUSES),
-        overdue=base.filter(overdue_q(now)).count(),
-        due_soon=base.filter(due_soon_q(now)).count(),
-        status=current_status(form),
+        total_open=sum(by_status[s] for s in OPEN_STATUSES),
+        overdue=figures["overdue"] or 0,
+        due_soon=figures["due_soon"] or 0,
+        status=status,
         sort=sort,
+        found=found,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,35 +20,19 @@ from tsur.answers.models import AnswerTemplate
 from tsur.answers.services import render_template
 from tsur.appeals import access
 from tsur.appeals.models import Appeal
-from tsur.appeals.privacy import appeal_text
-from tsur.core import clock
 from tsur.core.errors import ConcurrentUpdate, DomainError
 from tsur.deadlines.models import StaffAlert
+from tsur.escalation.inbox import alerts_for, mark_appeal_read, mark_read, unread_for
 from tsur.workspace.actions import BY_NAME
 from tsur.workspace.card import card_context
 from tsur.workspace.guards import is_htmx, scoped_appeal, staff_required
-from tsur.workspace.queries import PAGE_SIZE, QueueFilterForm, due_state, run_queue
+from tsur.workspace.navigation import remember_card
+from tsur.workspace.queries import PAGE_SIZE
 
 CONCURRENT_NOTICE = "Обращение уже изменил другой пользователь. Ваше действие не выполнено: проверьте изменения и повторите его."
 
 
 # --- navigation ---------------------------------------------------------------------------------
-
-
-def alerts_for(user) -> QuerySet:
-    """Reminders and escalations this user should see: their organisation's, and for the center's
-    operators those addressed to the center (no organisation); always within the appeal scope."""
-    role = access.role_of(user)
-    m = access.membership_of(user)
-    if role in access.OPERATOR_ROLES:
-        cond = Q(organisation=None)
-        if m and m.organisation_id:
-            cond |= Q(organisation_id=m.organisation_id)
-    elif role in access.ORGANISATION_ROLES and m and m.organisation_id:
-        cond = Q(organisation_id=m.organisation_id)
-    else:
-        return StaffAlert.objects.none()
-    return StaffAlert.objects.filter(cond, appeal__in=access.appeals_for(user)).select_related("appeal", "organisation")
 
 
 def nav_context(request: HttpRequest, section: str) -> dict:
@@ -68,60 +51,30 @@ def nav_context(request: HttpRequest, section: str) -> dict:
         "nav_show_mine": role in access.ORGANISATION_ROLES,
         "nav_show_admin": role == Role.ADMINISTRATOR or user.is_staff,
         "nav_show_center": role in CENTER_ROLES,
-        "nav_alerts_unseen": alerts_for(user).filter(seen_at=None).count(),
+        "nav_alerts_unseen": unread_for(user).count(),
     }
 
 
 # --- lists --------------------------------------------------------------------------------------
-
-
-def _queue_page(request: HttpRequest, scope: QuerySet, *, section: str, title: str, url: str) -> HttpResponse:
-    form = QueueFilterForm(request.GET)
-    form.is_valid()
-    pd = access.can_see_personal_data(request.user)
-    result = run_queue(scope, form, personal_data=pd)
-    page = Paginator(result.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    now = clock.now()
-    rows = [{"appeal": a, "text": appeal_text(a, pd=pd), "due_state": due_state(a, now)} for a in page.object_list]
-    ctx = {
-        "form": form,
-        "result": result,
-        "page": page,
-        "rows": rows,
-        "title": title,
-        "list_url": url,
-        "filtered": any(form.value(n) for n in ("q", "block", "category", "territory", "organisation", "channel", "overdue", "due_soon")),
-    }
-    if is_htmx(request):
-        return render(request, "workspace/_queue_results.html", ctx)
-    ctx.update(nav_context(request, section))
-    return render(request, "workspace/queue.html", ctx)
-
-
-@staff_required
-@require_GET
-def queue(request: HttpRequest) -> HttpResponse:
-    return _queue_page(
-        request, access.appeals_for(request.user), section="queue", title="Очередь обращений", url=reverse("workspace:queue")
-    )
-
-
-@staff_required
-@require_GET
-def mine(request: HttpRequest) -> HttpResponse:
-    scope = access.appeals_for(request.user).filter(executor=request.user)
-    return _queue_page(request, scope, section="mine", title="Мои обращения", url=reverse("workspace:mine"))
+# The queue and «my appeals» live in tsur.workspace.views_queue.
 
 
 @staff_required
 @require_GET
 def alerts(request: HttpRequest) -> HttpResponse:
+    """«Сигналы»: unread or all, of one kind, only those addressed to me personally."""
     show = request.GET.get("show", "unseen")
+    kind = request.GET.get("kind", "")
+    mine_only = request.GET.get("mine") == "1"
     qs = alerts_for(request.user)
     if show != "all":
-        qs = qs.filter(seen_at=None)
+        qs = qs.filter(is_read=False)
+    if kind in StaffAlert.Kind.values:
+        qs = qs.filter(kind=kind)
+    if mine_only:
+        qs = qs.filter(user=request.user)
     page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    ctx = {"page": page, "show": show}
+    ctx = {"page": page, "show": show, "kind": kind, "mine_only": mine_only, "kinds": StaffAlert.Kind.choices}
     ctx.update(nav_context(request, "alerts"))
     return render(request, "workspace/alerts.html", ctx)
 
@@ -130,11 +83,11 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_seen(request: HttpRequest) -> HttpResponse:
     ids = [int(x) for x in request.POST.getlist("alert") if x.isdigit()]
-    qs = alerts_for(request.user).filter(seen_at=None)
+    qs = unread_for(request.user)
     if request.POST.get("all") != "1":
         qs = qs.filter(pk__in=ids)
-    # Marking an alert read is a UI state of the staff notice, not a change of the appeal.
-    done = StaffAlert.objects.filter(pk__in=list(qs.values_list("pk", flat=True))).update(seen_at=clock.now())
+    # Marking a signal read is a UI state of the staff notice, for this user, not a change of the appeal.
+    done = mark_read(request.user, qs)
     messages.success(request, f"Отмечено прочитанными: {done}.")
     return redirect(reverse("workspace:alerts"))
 
@@ -163,7 +116,10 @@ def _render_card(
 @staff_required
 @require_GET
 def card(request: HttpRequest, number: str) -> HttpResponse:
-    return _render_card(request, scoped_appeal(request.user, number))
+    appeal = scoped_appeal(request.user, number)
+    mark_appeal_read(request.user, appeal.pk)  # opening the card reads its signals (tsur.escalation.inbox)
+    remember_card(request, appeal)  # «Следующее →» steps from where it stood in the queue
+    return _render_card(request, appeal)
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -178,7 +134,7 @@ def act(request: HttpRequest, number: str, name: str) -> HttpResponse:
     action = BY_NAME.get(name)
     if action is None:
         raise Http404("Неизвестное действие.")
-    form = action.form(request.POST, appeal=appeal, prefix=action.name)
+    form = action.form(request.POST, request.FILES, appeal=appeal, prefix=action.name)
     version = _version(request)
     if version is None:
         return _render_card(request, appeal, forms={name: form}, open_action=name, concurrent=True, status=409)
@@ -223,4 +179,6 @@ def answer_template(request: HttpRequest, number: str) -> HttpResponse:
     code = request.GET.get(f"{prefix}-template", "")
     template = AnswerTemplate.objects.filter(code=code, is_active=True).first() if code else None
     text = render_template(template, appeal) if template else request.GET.get(f"{prefix}-text", "")
-    return render(request, "workspace/_answer_textarea.html", {"prefix": prefix, "text": text})
+    # The form's own textarea (with the live check), checking the template's text at once.
+    form = BY_NAME[prefix].form(appeal=appeal, prefix=prefix, initial={"text": text}, check_on_load=True)
+    return render(request, "workspace/_answer_textarea.html", {"field": form["text"]})

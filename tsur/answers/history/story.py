@@ -253,7 +253,10 @@ def _apply(story: Story, past: PastStep, ref: Reference, in_batch: dict[str, Sto
         a.registered_at = a.registered_at or at
         a.routed_at = at
         a.executor = None
-        reason = a.routing_reason
+        comment, reason = reason.strip(), a.routing_reason
+        if not past.organisation and comment:  # as route_appeal: the operator's comment goes with the event
+            reason = f"{a.routing_reason.rstrip('. ')}. Комментарий оператора: {comment}"
+            data["commented"] = True
     elif name == "transfer":
         if not reason:
             raise Refused("укажите причину переадресации.")
@@ -298,6 +301,10 @@ def _apply(story: Story, past: PastStep, ref: Reference, in_batch: dict[str, Sto
         if name == "return_answer" and not reason:
             raise Refused("напишите, что исправить в ответе.")
         answer = story.final
+        # A past approval of a flagged answer is a fact of the record even without a reason (the
+        # rule asking for one is newer than the history); the event counts the findings overruled.
+        if name == "approve_answer" and answer.formal_findings:
+            data["overruled_findings"] = len(answer.formal_findings)
         answer.check_state = Answer.Check.APPROVED if name == "approve_answer" else Answer.Check.RETURNED
         answer.checked_by_id, answer.checked_at, answer.check_note = _id(past.actor), at, reason
         story.refs.append((data, "answer", answer))

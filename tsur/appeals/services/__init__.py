@@ -15,6 +15,7 @@ endpoints, tasks and commands only parse input and call these. By what they do:
 Answers, extensions and ratings are tsur.answers.services, on the same door.
 """
 
+from tsur.appeals.services.clarification import Clarification, clarifications, open_question, request_clarification
 from tsur.appeals.services.creation import (
     CATEGORY_DEFAULT_URGENCY,
     NewAppeal,
@@ -26,7 +27,7 @@ from tsur.appeals.services.creation import (
     status_url,
     validate_new_appeal,
 )
-from tsur.appeals.services.messages import RESIDENT_MESSAGE_EVENT, add_resident_message
+from tsur.appeals.services.messages import LINK_SENT_EVENT, RESIDENT_MESSAGE_EVENT, add_resident_message, record_status_links_sent
 from tsur.appeals.services.moderation import (
     AUTO_TRIAGE_LABEL,
     AutoTriage,
@@ -64,4 +65,5 @@ __all__ = [
     "create_appeals", "detach_from_problem", "join_to_problem", "log_event", "next_number", "next_numbers", "notify_resident",
     "notify_residents", "reclassify", "record_personal_data_view", "regime_for", "reject_appeal", "return_to_moderation",
     "route_appeal", "settle_unsendable", "status_url", "step", "take_to_moderation", "transfer_appeal", "validate_new_appeal",
+    "Clarification", "clarifications", "open_question", "request_clarification", "LINK_SENT_EVENT", "record_status_links_sent",
 ]

@@ -1,20 +1,48 @@
-"""A resident writes again about an appeal they already have (a reply in the same e-mail thread)."""
+"""A resident writes again about an appeal they already have (a reply in the same e-mail thread, on
+the status page or in the cabinet). A message that follows a clarification request answers it
+(tsur.appeals.services.clarification asks; this records which question a message answers)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
 
+from tsur.appeals.events import AppealChange, appeal_noted
 from tsur.appeals.models import Appeal, Event
 from tsur.appeals.services.transitions import log_event
 from tsur.core.errors import NotFound
 
 RESIDENT_MESSAGE_EVENT = "resident_message"
+# The event of a clarification request (the lifecycle transition of the same name), and the key of
+# a resident's message's data that names the question (its event id) the message answers.
+REQUEST_EVENT = "request_clarification"
+ANSWERS_KEY = "clarification"
+
+
+# A resident asked for their private links again (tsur.intake.recovery): audited on each appeal,
+# without the contact they typed.
+LINK_SENT_EVENT = "status_link_sent"
+
+
+def record_status_links_sent(appeals: list[Appeal], *, via: str) -> None:
+    """One audit event per appeal whose private link was sent again (`via`: "email" or "phone")."""
+    for appeal in appeals:
+        log_event(appeal, LINK_SENT_EVENT, label="житель", reason="Персональная ссылка отправлена повторно по запросу", data={"via": via})
+
+
+def open_question(appeal: Appeal | int) -> Event | None:
+    """The clarification the resident has not answered yet: the newest question with no message
+    of the resident after it (a question asked again supersedes the earlier one)."""
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    last = Event.objects.filter(appeal_id=pk, kind__in=(REQUEST_EVENT, RESIDENT_MESSAGE_EVENT)).order_by("-at", "-pk").first()
+    return last if last is not None and last.kind == REQUEST_EVENT else None
 
 
 def add_resident_message(appeal: Appeal | int, *, text: str, photos: list, source: str, external_id: str = "") -> Event:
     """A resident wrote again about an existing appeal (a reply in the same e-mail thread): the
-    text goes to the appeal's log, the photos to its attachments; the status does not change.
+    text goes to the appeal's log, the photos to its attachments; the status does not change. When
+    a clarification was requested and not answered yet, the message answers it (recorded in the
+    event's data under `clarification`), whichever way it came.
 
     Idempotent on `external_id`: a message processed twice (a worker died before its row was
     marked) is recorded once."""
@@ -30,10 +58,11 @@ def add_resident_message(appeal: Appeal | int, *, text: str, photos: list, sourc
                 return known
         for photo in photos:
             photo.save_to(locked)
-        return log_event(
-            locked,
-            RESIDENT_MESSAGE_EVENT,
-            label="житель",
-            reason=text,
-            data={"text": text, "attachments": len(photos), "channel": source, "external_id": external_id},
-        )
+        data = {"text": text, "attachments": len(photos), "channel": source, "external_id": external_id}
+        question = open_question(locked)
+        if question is not None:
+            data[ANSWERS_KEY] = question.pk
+        event = log_event(locked, RESIDENT_MESSAGE_EVENT, label="житель", reason=text, data=data)
+        # Staff hear of it after commit (tsur.escalation makes the signal); no status changed.
+        appeal_noted.publish([AppealChange.of(event)])
+        return event

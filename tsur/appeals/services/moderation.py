@@ -3,6 +3,7 @@ transfer, return to the center, rejection, and what the automatic triage propose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tsur.appeals.models import (
@@ -16,7 +17,7 @@ from tsur.appeals.services.transitions import changing
 from tsur.core import clock
 from tsur.core.errors import TransitionNotAllowed, ValidationFailed
 from tsur.directory.models import Block, Category, Organisation, Territory, Urgency
-from tsur.directory.services import queue_for
+from tsur.directory.services import queue_for, region_contains
 from tsur.routing.services import decide
 
 
@@ -59,28 +60,61 @@ def reclassify(
     return ch.appeal
 
 
+def _point(lat: float | None, lon: float | None) -> list[float] | None:
+    return [lat, lon] if lat is not None and lon is not None else None
+
+
+def _check_new_point(lat: float | None, lon: float | None) -> None:
+    """The operator's point: both coordinates, in range, inside the configured region (Russian errors)."""
+    if (lat is None) != (lon is None):
+        raise ValidationFailed("Укажите обе координаты точки: широту и долготу.", field_errors={"point": ["Нужны обе координаты."]})
+    if lat is None:
+        return
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailed("Координаты вне допустимого диапазона.", field_errors={"point": ["Широта от −90 до 90, долгота от −180 до 180."]})
+    if region_contains(lat, lon) is False:
+        raise ValidationFailed("Точка находится за пределами региона.", field_errors={"point": ["Точка за пределами региона."]})
+
+
 def change_place(
     appeal: Appeal | int,
     actor,
     *,
     territory_code: str = "",
     address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    clear_point: bool = False,
     reason: str = "",
     expected_version: int | None = None,
 ) -> Appeal:
+    """The operator corrects the place: territory, address, and the point (moved or cleared).
+
+    The event keeps before/after of all three; what depends on the place (the queue, the search
+    text) is recomputed here, and the monitoring matcher re-runs on the event (REMATCH_KINDS)."""
     territory = Territory.objects.filter(code=territory_code).first() if territory_code else None
     if territory_code and territory is None:
         raise ValidationFailed("Такой территории нет в справочнике.", field_errors={"territory": ["Неизвестная территория."]})
+    if clear_point and lat is not None:
+        raise ValidationFailed(
+            "Точку нельзя одновременно поставить и убрать.", field_errors={"point": ["Выберите одно: новая точка или убрать точку."]}
+        )
+    _check_new_point(lat, lon)
     with changing(appeal, "change_place", actor, expected_version=expected_version) as ch:
         a = ch.appeal
-        ch.data = {"before": {"territory": a.territory.code if a.territory_id else None, "address": a.address}}
+        ch.data = {"before": {"territory": a.territory.code if a.territory_id else None, "address": a.address, "point": _point(a.lat, a.lon)}}
         if territory is not None:
             a.territory = territory
         if address is not None:
             a.address = address.strip()[:300]
+        if clear_point:
+            a.lat = a.lon = None
+        elif lat is not None:
+            a.lat, a.lon = lat, lon
         a.place_source = ClassificationSource.OPERATOR
         a.queue = queue_for(a.territory, a.category)
-        ch.data["after"] = {"territory": a.territory.code if a.territory_id else None, "address": a.address}
+        a.refresh_search_text()
+        ch.data["after"] = {"territory": a.territory.code if a.territory_id else None, "address": a.address, "point": _point(a.lat, a.lon)}
         ch.reason = reason
     return ch.appeal
 
@@ -131,6 +165,12 @@ def route_appeal(
         a.routed_at = now
         a.executor = None
         ch.reason = a.routing_reason
+        comment = reason.strip()
+        if manual is None and comment:
+            # By the rules the appeal's routing_reason is the rule's explanation; the operator's
+            # words for the organisation go with the event (the reason, masked like every free text).
+            ch.reason = f"{a.routing_reason.rstrip('. ')}. Комментарий оператора: {comment}"
+            ch.data["commented"] = True
     return ch.appeal
 
 
@@ -220,15 +260,34 @@ def auto_triage(appeal: Appeal | int, proposal: AutoTriage) -> tuple[Appeal, dic
     with changing(appeal, "auto_triage", None, label=AUTO_TRIAGE_LABEL) as ch:
         applied = apply_proposal(ch.appeal, proposal)
         ch.data = {"applied": applied, **proposal.summary}
-        ch.reason = auto_triage_reason(applied)
+        ch.reason = auto_triage_reason(applied, ch.appeal)
     return ch.appeal, applied
 
 
 AUTO_TRIAGE_LABEL = "автоматический разбор"
 
 
-def auto_triage_reason(applied: dict) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in applied.items()) or "без изменений"
+# What `apply_proposal` records it applied (keys in the event's data), in words for the history.
+APPLIED_LABELS = {"category": "категория", "block": "блок", "territory": "территория", "address": "адрес", "urgency": "срочность"}
+
+
+def describe_applied(applied: dict, name: Callable[[str, str], str]) -> str:
+    """«категория: Ямы на дороге, территория: Город»: `name(kind, key)` names a category, block or
+    territory key (the event's data keeps the keys; the history shows names)."""
+    parts = []
+    for key, value in applied.items():
+        if key in ("category", "block", "territory"):
+            value = name(key, value)
+        elif key == "urgency":
+            value = Urgency(value).label.lower() if value in Urgency.values else value
+        parts.append(f"{APPLIED_LABELS.get(key, key)}: {value}")
+    return ", ".join(parts) or "без изменений"
+
+
+def auto_triage_reason(applied: dict, appeal: Appeal) -> str:
+    """The auto_triage event's reason, naming what was applied from the appeal's own objects."""
+    objects = {"category": appeal.category, "block": appeal.block, "territory": appeal.territory}
+    return describe_applied(applied, lambda kind, key: getattr(objects[kind], "name", key) if objects[kind] is not None else key)
 
 
 def apply_proposal(a: Appeal, proposal: AutoTriage, *, queues=queue_for) -> dict:

@@ -334,7 +334,8 @@ def _steps(appeal: Appeal, target: str, extra: dict, settings) -> None:
         elif appeal.status == Status.IN_PROGRESS:
             prepare_answer(appeal, None, text=extra["answer"])
         elif appeal.status == Status.ANSWER_PREPARED:
-            approve_answer(appeal, None, note=settings.check_note)
+            # A flagged answer is approved only with a reason: the import's own, never empty.
+            approve_answer(appeal, None, note=settings.check_note.strip() or "Ответ проверен в ПОС")
         elif appeal.status == Status.ANSWER_CHECKED:
             publish_answer(appeal, None)
 

@@ -28,8 +28,12 @@
     }
     var overlays = {};
     var bases = {};
-    if (tiles) {
-      bases["Подложка"] = L.tileLayer(tiles, { attribution: block.getAttribute("data-tiles-attribution") || "", maxZoom: 19 }).addTo(map);
+    // The layers every map shares (maps/layers.js): the optional tiles, and the places to orient by.
+    var shared = window.TsurMapLayers;
+    if (shared) {
+      var base = shared.base(map, tiles, block.getAttribute("data-tiles-attribution"));
+      if (base) bases["Подложка"] = base;
+      overlays["Населённые пункты и улицы"] = shared.places(map, block.getAttribute("data-places-url"), { boundariesCredit: true });
     }
 
     function text(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
@@ -143,6 +147,8 @@
         eventsLayer.addTo(map);
         overlays["События мониторинга"] = eventsLayer;
         L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
+        var placesLayer = overlays["Населённые пункты и улицы"];
+        if (placesLayer && placesLayer.redraw) placesLayer.redraw();
         var note = d.note;
         note += " Точек напряжённости на карте: " + d.points.length.toLocaleString("ru-RU") + ".";
         if (d.events && d.events.length) note += " Событий мониторинга (действующие и устранённые за 3 суток): " + d.events.length.toLocaleString("ru-RU") + ".";

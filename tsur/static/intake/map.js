@@ -1,5 +1,8 @@
-/* Optional map on the appeal form: vector municipal boundaries (no tile server by default), a click
-   sets the point. Without JavaScript or without the boundaries file the address fields are enough. */
+/* Optional map on the appeal form: vector municipal boundaries (no tile server by default) with the
+   shipped settlements as labels (tsur/static/maps/layers.js), a click sets the point. Choosing a
+   territory zooms to it; a point outside the chosen territory is questioned at once (the server
+   refuses the pair too unless the resident confirms it). Without JavaScript or without the
+   boundaries file the address fields are enough. */
 (function () {
   "use strict";
   var block = document.querySelector("[data-map-block]");
@@ -12,14 +15,24 @@
   var clearBtn = block.querySelector("[data-map-clear]");
   var locateBtn = block.querySelector("[data-map-locate]");
   var territory = document.getElementById("id_territory");
+  var warning = document.querySelector("[data-place-warning]");
+  var warningText = warning && warning.querySelector("[data-place-warning-text]");
+  var pickBtn = warning && warning.querySelector("[data-place-pick]");
+  var confirmBox = document.getElementById("id_point_confirmed");
   var tiles = block.getAttribute("data-tiles");
+  var layers = window.TsurMapLayers;
   var features = [];
+  var boundaryLayers = {};  // code → the Leaflet layer of that municipal formation
+  var highlighted = null;
   var marker = null;
   var territoryFromMap = false;
 
+  var BOUNDARY = { color: "#2f5d9e", weight: 1.5, fillColor: "#dfe9f7", fillOpacity: 0.55 };
+  var CHOSEN = { color: "#0d3c78", weight: 3, fillColor: "#c4d7f2", fillOpacity: 0.45 };
+
   block.hidden = false;
   block.setAttribute("data-map-state", "loading");
-  var map = L.map(el, { zoomSnap: 0.25, keyboard: true });
+  var map = L.map(el, { zoomSnap: 0.25, keyboard: true, maxZoom: 18 });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   el.tsurMap = map;  // for the browser tests and for host pages that want to adjust the view
 
@@ -29,8 +42,11 @@
   } else {
     map.setView([55.75, 37.62], 6);
   }
-  if (tiles) {
-    L.tileLayer(tiles, { attribution: block.getAttribute("data-tiles-attribution") || "", maxZoom: 19 }).addTo(map);
+  var pointPane = "markerPane";
+  if (layers) {
+    layers.base(map, tiles, block.getAttribute("data-tiles-attribution"));
+    layers.places(map, block.getAttribute("data-places"), { keepClear: function () { return marker ? [marker.getLatLng()] : []; } });
+    pointPane = layers.pointPane(map);
   }
 
   /* Ray casting on GeoJSON rings (lon, lat order). */
@@ -62,7 +78,65 @@
     return false;
   }
 
+  /* The chosen territory: its own name and the municipal formation it belongs to. In the select,
+     each municipal formation heads its group, followed by what lies inside it. */
+  function chosen() {
+    if (!territory || !territory.value) return null;
+    var option = territory.options[territory.selectedIndex];
+    var group = option.parentNode;
+    var head = group && group.tagName === "OPTGROUP" ? group.querySelector("option") : option;
+    var name = head === option && group.tagName === "OPTGROUP" ? group.label : option.textContent;
+    return { code: option.value, name: name, municipal: head.value };
+  }
+
   function say(text) { statusEl.textContent = text; }
+
+  function highlight(code) {
+    if (highlighted) highlighted.setStyle(BOUNDARY);
+    highlighted = boundaryLayers[code] || null;
+    if (highlighted) { highlighted.setStyle(CHOSEN); highlighted.bringToFront(); }
+  }
+
+  /* Zoom to the chosen territory: a settlement with a known centre point, else its formation. */
+  function zoomToChosen() {
+    var c = chosen();
+    highlight(c ? c.municipal : null);
+    if (!c) return;
+    var layer = boundaryLayers[c.municipal];
+    if (layer) map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
+    if (c.code !== c.municipal && layers) {
+      layers.load(block.getAttribute("data-places")).then(function (data) {
+        var places = (data && data.places) || [];
+        for (var i = 0; i < places.length; i++) {
+          if (places[i].code === c.code && chosen() && chosen().code === c.code) { map.setView([places[i].lat, places[i].lon], 12, { animate: false }); return; }
+        }
+      });
+    }
+  }
+
+  /* A point outside the chosen territory: say so at once, offer the territory it lies in. */
+  function checkPlace() {
+    if (!warning) return;
+    var c = chosen();
+    var feature = marker && features.length ? featureAt(marker.getLatLng()) : null;
+    var props = feature && feature.properties;
+    if (!c || !props || props.code === c.municipal) {
+      warning.hidden = true;
+      block.removeAttribute("data-place-mismatch");
+      return;
+    }
+    warningText.textContent = "Точка на карте стоит в «" + props.name + "», а выбрана территория «" + c.name +
+      "». Передвиньте точку, выберите территорию «" + props.name + "» или подтвердите, что точка верна.";
+    if (pickBtn) {
+      pickBtn.hidden = !hasOption(territory, props.code);
+      pickBtn.textContent = "Выбрать «" + props.name + "»";
+      pickBtn.setAttribute("data-place-pick", props.code);
+    }
+    warning.hidden = false;
+    block.setAttribute("data-place-mismatch", props.code);
+  }
+
+  function resetConfirmation() { if (confirmBox) confirmBox.checked = false; }
 
   function setPoint(latlng, quiet) {
     var feature = features.length ? featureAt(latlng) : null;
@@ -71,7 +145,7 @@
       return false;
     }
     if (marker) marker.setLatLng(latlng);
-    else marker = L.circleMarker(latlng, { radius: 9, weight: 3, color: "#ffffff", fillColor: "#c62828", fillOpacity: 1 }).addTo(map);
+    else marker = L.circleMarker(latlng, { pane: pointPane, radius: 9, weight: 3, color: "#ffffff", fillColor: "#c62828", fillOpacity: 1 }).addTo(map);
     latInput.value = latlng.lat.toFixed(6);
     lonInput.value = latlng.lng.toFixed(6);
     clearBtn.hidden = false;
@@ -80,8 +154,13 @@
     if (territory && code && hasOption(territory, code) && (!territory.value || territoryFromMap)) {
       territory.value = code;
       territoryFromMap = true;
+      highlight(code);
     }
-    if (!quiet) say("Точка выбрана" + (name ? ": " + name : "") + " (" + latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5) + ").");
+    if (!quiet) {
+      resetConfirmation();
+      say("Точка выбрана" + (name ? ": " + name : "") + " (" + latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5) + ").");
+    }
+    checkPlace();
     return true;
   }
 
@@ -90,7 +169,9 @@
     latInput.value = "";
     lonInput.value = "";
     clearBtn.hidden = true;
-    if (territoryFromMap && territory) { territory.value = ""; territoryFromMap = false; }
+    if (territoryFromMap && territory) { territory.value = ""; territoryFromMap = false; highlight(null); }
+    resetConfirmation();
+    checkPlace();
     say("Точка не выбрана.");
   }
 
@@ -101,7 +182,26 @@
     setPoint(map.getCenter());
   });
   clearBtn.addEventListener("click", clearPoint);
-  if (territory) territory.addEventListener("change", function () { territoryFromMap = false; });
+  if (territory) {
+    territory.addEventListener("change", function () {
+      territoryFromMap = false;
+      resetConfirmation();
+      if (features.length) zoomToChosen();
+      checkPlace();
+    });
+  }
+  if (pickBtn) {
+    pickBtn.addEventListener("click", function () {
+      var code = pickBtn.getAttribute("data-place-pick");
+      if (!hasOption(territory, code)) return;
+      territory.value = code;
+      territoryFromMap = false;
+      resetConfirmation();
+      highlight(code);
+      checkPlace();
+      say("Выбрана территория «" + chosen().name + "».");
+    });
+  }
 
   if (locateBtn) {
     if (!navigator.geolocation) {
@@ -123,11 +223,13 @@
     var lat = parseFloat(latInput.value), lon = parseFloat(lonInput.value);
     if (isFinite(lat) && isFinite(lon)) {
       var ll = L.latLng(lat, lon);
-      if (!setPoint(ll)) {
+      if (!setPoint(ll, true)) {
         // Keep what the resident chose; the server has already said what is wrong with it.
-        marker = L.circleMarker(ll, { radius: 9, weight: 3, color: "#ffffff", fillColor: "#c62828", fillOpacity: 1 }).addTo(map);
+        marker = L.circleMarker(ll, { pane: pointPane, radius: 9, weight: 3, color: "#ffffff", fillColor: "#c62828", fillOpacity: 1 }).addTo(map);
         latInput.value = lat; lonInput.value = lon; clearBtn.hidden = false;
       }
+      if (!map.getBounds().contains(ll)) map.fitBounds(map.getBounds().extend(ll), { padding: [12, 12], animate: false });
+      say("Точка выбрана (" + lat.toFixed(5) + ", " + lon.toFixed(5) + ").");
     }
   }
 
@@ -154,15 +256,17 @@
       if (!features.length) throw new Error("no features");
       var layer = L.geoJSON(data, {
         attribution: block.getAttribute("data-boundaries-attribution") || "",
-        style: function () { return { color: "#2f5d9e", weight: 1.5, fillColor: "#dfe9f7", fillOpacity: 0.55 }; },
+        style: function () { return BOUNDARY; },
         onEachFeature: function (f, lyr) {
+          if (f.properties && f.properties.code) boundaryLayers[f.properties.code] = lyr;
           if (f.properties && f.properties.name) lyr.bindTooltip(f.properties.name, { sticky: true, direction: "top" });
-          lyr.on("mouseover", function () { lyr.setStyle({ fillColor: "#c4d7f2" }); });
-          lyr.on("mouseout", function () { lyr.setStyle({ fillColor: "#dfe9f7" }); });
+          lyr.on("mouseover", function () { if (lyr !== highlighted) lyr.setStyle({ fillColor: "#c4d7f2" }); });
+          lyr.on("mouseout", function () { if (lyr !== highlighted) lyr.setStyle({ fillColor: BOUNDARY.fillColor }); });
         }
       }).addTo(map);
       map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
       map.setMaxBounds(layer.getBounds().pad(0.5));
+      if (chosen()) zoomToChosen();
       block.setAttribute("data-map-state", "ready");
       restore();
     })

@@ -1,4 +1,4 @@
-/* The workspace's small behaviours on top of HTMX: queue filter shortcuts, error swaps, the vector map. */
+/* The workspace's small behaviours on top of HTMX: queue filter shortcuts, error swaps. */
 (function () {
   "use strict";
 
@@ -58,44 +58,61 @@
     alert("Нет связи с сервером. Проверьте сеть и повторите действие.");
   });
 
-  var boundaryStyle = { color: "#21508a", weight: 2, fillColor: "#21508a", fillOpacity: 0.06 };
+  // The card's map lives in workspace/place.js (with the shared layers of maps/layers.js).
+})();
 
-  function drawMap(el) {
-    if (el.dataset.ready || !window.L) return;
-    var dataEl = document.getElementById(el.dataset.map);
-    if (!dataEl) return;
-    el.dataset.ready = "1";
-    var data = JSON.parse(dataEl.textContent);
-    // The server sends a map only with a point or a boundary (the territory's own, from the
-    // configured directory): there is nothing to centre an empty map on.
-    if (!data.point && !data.boundary) return;
-    // No tile layer: the vector boundary and the point are the whole map (works offline).
-    // Leaflet's vector renderer needs a view before layers are added, so compute bounds first.
-    var map = L.map(el, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
-    var boundary = data.boundary ? L.geoJSON(data.boundary, { style: boundaryStyle }) : null;
-    var point = data.point
-      ? L.circleMarker(data.point, { radius: 7, color: "#fff", weight: 2, fillColor: "#c62828", fillOpacity: 1 })
-      : null;
+/* Countdowns (queue rows and the card head): the server renders the time left in working time and
+   says whether the working clock runs now and until when (tsur/workspace/countdown.py); the page only
+   takes a minute off each minute while it runs. No calendar here: when the clock stops, the text
+   stays until the next refresh from the server. */
+(function () {
+  "use strict";
 
-    var bounds = boundary ? boundary.getBounds() : null;
-    if (bounds && bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [10, 10] });
-      if (data.point && !bounds.contains(data.point)) map.setView(data.point, 13);
-    } else if (data.point) {
-      map.setView(data.point, 14);
-    } else {
-      map.remove();  // an empty geometry and no point: nothing to show
-      return;
-    }
-    if (boundary) boundary.addTo(map);
-    if (point) point.addTo(map).bindTooltip("Место обращения");
+  function fmt(minutes) {
+    var m = Math.abs(minutes);
+    var h = Math.floor(m / 60);
+    var r = m % 60;
+    if (h && r) return h + " ч " + r + " мин";
+    if (h) return h + " ч";
+    return r + " мин";
   }
 
-  function init(root) {
-    (root || document).querySelectorAll(".appeal-map[data-map]").forEach(drawMap);
+  function text(minutes, short) {
+    var body = minutes >= 0 ? "осталось " + fmt(minutes) : "просрочено на " + fmt(minutes);
+    return short ? body : body + " рабочего времени";
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function () { init(document); });
-  if (document.readyState !== "loading") init(document);
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown][data-unit=minutes][data-running='1']").forEach(function (el) {
+      if (!el.dataset.t0) {
+        el.dataset.t0 = String(now);
+        el.dataset.base = el.dataset.minutes;
+        return;
+      }
+      var until = parseInt(el.dataset.until || "0", 10);
+      var upto = until ? Math.min(now, until) : now;
+      var elapsed = Math.floor((upto - parseInt(el.dataset.t0, 10)) / 60000);
+      var minutes = parseInt(el.dataset.base, 10) - elapsed;
+      if (parseInt(el.dataset.base, 10) < 0) minutes = Math.min(minutes, -1);
+      el.dataset.minutes = String(minutes);
+      var label = text(minutes, el.dataset.short === "1");
+      if (el.textContent !== label) el.textContent = label;
+      if (minutes < 0) {
+        el.classList.remove("cd-ok", "cd-soon", "cd-paused");
+        el.classList.add("cd-overdue");
+      } else if (minutes <= 120) {
+        el.classList.remove("cd-ok");
+        el.classList.add("cd-soon");
+      }
+      if (until && now >= until) {
+        el.dataset.running = "0";  // the working day is over: the clock stands until the server says otherwise
+        if (minutes >= 0) { el.classList.remove("cd-ok", "cd-soon"); el.classList.add("cd-paused"); }
+      }
+    });
+  }
+
+  tick();
+  document.addEventListener("htmx:afterSettle", tick);
+  setInterval(tick, 15000);  // checked four times a minute, so a minute never shows late by more than 15 s
 })();

@@ -8,6 +8,8 @@
 - `tsur bench monitoring [--database URL] [--count N] [--runs N] [--batch N] [--http]`: monitoring
   events per second into the database in bulk with matching running alongside, and the matching
   lag (tsur.demo.bench_monitoring); one JSON object. Without --database: a scratch SQLite file.
+- `tsur bench workspace --database postgres://…/tsur_bench… [--count N] [--runs N]`: server time
+  (median/p95) of the queue and the card with N appeals (tsur.demo.bench_workspace).
 
 Moved here from triage: a benchmark is a surface that may use every app.
 """
@@ -26,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Benchmarks (subcommands: triage, steps, monitoring)."
+    help = "Benchmarks (subcommands: triage, steps, monitoring, workspace)."
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
@@ -58,6 +60,11 @@ class Command(BaseCommand):
         mon.add_argument("--no-matching", action="store_true", help="measure intake alone")
         mon.add_argument("--http", action="store_true", help="also send the batches through the real API (a server in its own process)")
         mon.add_argument("--force", action="store_true", help="use --database even if its name does not say it is a benchmark's")
+        ws = sub.add_parser("workspace", help="server time of the queue and the card with 100,000 appeals (median/p95)")
+        ws.add_argument("--database", required=True, help="postgres://… of a scratch database whose name contains 'bench'")
+        ws.add_argument("--count", type=int, default=100_000, help="appeals in the database (default 100000; kept between runs)")
+        ws.add_argument("--runs", type=int, default=20, help="requests per page (default 20)")
+        ws.add_argument("--force", action="store_true", help="use --database even if its name does not say it is a benchmark's")
 
     def handle(self, *args, **options) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -65,6 +72,8 @@ class Command(BaseCommand):
         shared = Path(options.get("data") or env or Path(settings.BASE_DIR).parent / "shared" / "data")
         if options["what"] == "monitoring":
             self.monitoring(options)
+        elif options["what"] == "workspace":
+            self.workspace(options)
         elif options["what"] == "steps":
             self.steps(shared, options)
         else:
@@ -105,6 +114,33 @@ class Command(BaseCommand):
                 import shutil
 
                 shutil.rmtree(folder, ignore_errors=True)
+        if result.returncode:
+            raise CommandError(f"нагрузочный тест завершился с кодом {result.returncode}")
+        self.stdout.write(result.stdout.strip())
+
+    def workspace(self, options: dict) -> None:
+        """The queue and the card with 100,000 appeals (tsur.demo.bench_workspace), in a child
+        process whose database is the scratch one."""
+        if os.environ.get("TSUR_BENCH_CHILD") == "1":
+            from tsur.demo.bench_workspace import run_bench
+
+            report = run_bench(options, lambda line: self.stderr.write(line))
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
+            return
+        url = options["database"]
+        if "bench" not in url.rsplit("/", 1)[-1] and not options["force"]:
+            raise CommandError("База для нагрузочного теста заполняется тестовыми данными: укажите базу с 'bench' в имени или --force.")
+        argv = [sys.executable, "-m", "tsur", "bench", "workspace", "--database", url]
+        argv += ["--count", str(options["count"]), "--runs", str(options["runs"])]
+        env = {
+            **os.environ,
+            "TSUR_DATABASE_URL": url,
+            "TSUR_BENCH_CHILD": "1",
+            "TSUR_LOG_LEVEL": "WARNING",
+            "TSUR_CELERY_BROKER_URL": "",
+            "TSUR_SSL_REDIRECT": "false",
+        }
+        result = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True)
         if result.returncode:
             raise CommandError(f"нагрузочный тест завершился с кодом {result.returncode}")
         self.stdout.write(result.stdout.strip())
