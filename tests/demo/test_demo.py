@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from tsur.appeals.models import Appeal, Event, Resident, Status
+from tsur.appeals.services import open_question
 from tsur.demo.loader import DATA_DIR, load_demo
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
@@ -72,6 +73,15 @@ def test_it_replays_appeals_through_every_stage(demo):
         events = list(Event.objects.filter(appeal=a).order_by("at", "pk"))
         assert events[0].kind == "created"
         assert events == sorted(events, key=lambda e: e.at)
+
+
+@pytest.mark.django_db
+def test_it_gives_the_demo_resident_a_cabinet_with_a_question_and_an_answer_to_rate(demo):
+    _counts, users = demo
+    mine = Appeal.objects.filter(resident__user=users.by_role["resident"])
+    assert set(mine.values_list("status", flat=True)) == {Status.PUBLISHED, Status.IN_PROGRESS, Status.MODERATION}
+    asked = mine.get(status=Status.IN_PROGRESS)
+    assert open_question(asked) is not None
 
 
 @pytest.mark.django_db

@@ -31,6 +31,7 @@ from tsur.core.errors import DomainError
 from tsur.deadlines.compute import upsert_default_policies
 from tsur.demo import history, monitoring_history
 from tsur.demo import polls as demo_polls
+from tsur.demo import residents as demo_residents
 from tsur.demo.monitoring import load_sources
 from tsur.directory.models import Block, Category, Organisation, OutsidePlace, Queue, Street, Territory
 from tsur.routing.models import RoutingRule
@@ -231,7 +232,7 @@ def create_users() -> DemoUsers:
         ("operator", "Оператор ЦУР", "все обращения региона"),
         ("city_operator", "Муниципальный оператор", queue.name if queue else "—"),
         ("analyst", "Аналитик", "только чтение, без персональных данных"),
-        ("resident", "Житель", "свои обращения через API"),
+        ("resident", "Житель", "свои обращения: личный кабинет /cabinet/ и API"),
     ]
     for org in Organisation.objects.exclude(kind=Organisation.Kind.CENTER).order_by("pk")[:3]:
         u.logins.append((f"coord-{org.code}", "Координатор", org.short_name))
@@ -425,6 +426,7 @@ def load_demo(
                 days=history_days, end=now - dt.timedelta(days=RECENT_DAYS), live_end=now, per_day=history_per_day, progress=progress
             )
         counts["appeals"] = generate_appeals(users, count=count, days=RECENT_DAYS)
+        counts["resident_account_appeals"] = demo_residents.link_resident_account(users.by_role["resident"], users.by_role["operator"])
         counts.update(monitoring_history.load(now))  # three days of the sources' streams and a completed burst
         if history_days > 0:
             call_command("analytics", "rebuild", stdout=io.StringIO())
