@@ -128,6 +128,13 @@ def test_it_rejects_joins_reclassifies_and_moves(api, world, submitted):
     assert reclassified.json()["category"]["code"] == "snow" and reclassified.json()["block"]["key"] == "roads"
     moved = api.act(number, "place", "operator", {"territory": "village", "address": "ул. Лесная, 3"})
     assert moved.json()["territory"]["code"] == "village" and moved.json()["address"] == "ул. Лесная, 3"
+    pointed = api.act(number, "place", "operator", {"lat": 54.55, "lon": 36.25, "version": moved.json()["version"]})
+    assert pointed.status_code == 200, pointed.content
+    assert (pointed.json()["lat"], pointed.json()["lon"]) == (54.55, 36.25)
+    outside = api.act(number, "place", "operator", {"lat": 60.0, "lon": 30.0, "version": pointed.json()["version"]})
+    assert outside.status_code == 422 and outside.json()["message"] == "Точка находится за пределами региона."
+    cleared = api.act(number, "place", "operator", {"clear_point": True, "version": pointed.json()["version"]})
+    assert cleared.status_code == 200 and cleared.json()["lat"] is None and cleared.json()["lon"] is None
     urgent = api.act(number, "urgency", "operator", {"urgency": "high", "reason": "Дорога к школе"})
     assert urgent.json()["urgency"] == "high" and urgent.json()["urgency_reason"] == "Дорога к школе"
     joined = api.act(second, "join", "operator", {"lead": number})

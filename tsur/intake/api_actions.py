@@ -117,11 +117,11 @@ def reclassify(request: HttpRequest, number: str, payload: ReclassifyIn):
         a.pk, u, category_code=payload.category.strip(), reason=payload.reason, expected_version=payload.version))
 
 
-@_post("place", "Изменить место (территорию, адрес)")
+@_post("place", "Изменить место (территорию, адрес, точку)")
 def place(request: HttpRequest, number: str, payload: PlaceIn):
     return act(request, number, "place", lambda a, u: services.change_place(
-        a.pk, u, territory_code=payload.territory.strip(), address=payload.address, reason=payload.reason,
-        expected_version=payload.version))
+        a.pk, u, territory_code=payload.territory.strip(), address=payload.address, lat=payload.lat, lon=payload.lon,
+        clear_point=payload.clear_point, reason=payload.reason, expected_version=payload.version))
 
 
 @_post("urgency", "Изменить срочность")

@@ -375,6 +375,9 @@ class ReclassifyIn(Versioned):
 class PlaceIn(Versioned):
     territory: str = Field("", max_length=64)
     address: CleanText | None = Field(None, max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90, description="Новая точка: широта (вместе с lon)")
+    lon: float | None = Field(None, ge=-180, le=180, description="Новая точка: долгота (вместе с lat)")
+    clear_point: bool = Field(False, description="Убрать точку обращения")
     reason: CleanText = Field("", max_length=500)
 
 

@@ -275,7 +275,10 @@ def describe_applied(applied: dict, name: Callable[[str, str], str]) -> str:
     """«категория: Ямы на дороге, территория: Город»: `name(kind, key)` names a category, block or
     territory key (the event's data keeps the keys; the history shows names)."""
     parts = []
-    for key, value in applied.items():
+    # In a fixed order: PostgreSQL's jsonb keeps an event's data with its keys reordered, and the
+    # same change must read the same on every database.
+    order = {key: i for i, key in enumerate(APPLIED_LABELS)}
+    for key, value in sorted(applied.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
         if key in ("category", "block", "territory"):
             value = name(key, value)
         elif key == "urgency":
