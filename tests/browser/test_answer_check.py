@@ -45,6 +45,10 @@ def test_it_warns_the_executor_and_stops_a_one_click_approval(page, live_server,
     act = tmp_path / "акт.pdf"
     act.write_bytes(pdf_bytes())
     page.set_input_files("#id_prepare_answer-files", str(act))
+    # The browser's own button («Choose Files» in an English browser) is hidden; ours is Russian.
+    picker = page.locator("details[data-action=prepare_answer] .file-pick")
+    expect()(picker.locator(".file-button")).to_have_text("Выбрать файлы")
+    expect()(picker.locator("[data-file-names]")).to_have_text("акт.pdf")
     page.locator("details[data-action=prepare_answer]").screenshot(path=str(SHOTS / "executor-live-check.png"))
     page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=str(SHOTS / "executor-live-check-page.png"))

@@ -116,3 +116,16 @@
   document.addEventListener("htmx:afterSettle", tick);
   setInterval(tick, 15000);  // checked four times a minute, so a minute never shows late by more than 15 s
 })();
+
+/* File inputs: name the chosen files beside the Russian «Выбрать файлы» button. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".file-pick input[type=file]")) return;
+    var out = input.parentNode.querySelector("[data-file-names]");
+    if (!out) return;
+    var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+    out.textContent = names.length ? names.join(", ") : "Файлы не выбраны";
+  });
+})();
