@@ -7,11 +7,13 @@ organisation hours, calendar exceptions) and applies the regime rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 
 from tsur.deadlines.models import DeadlinePolicy, Unit
 from tsur.directory.models import (
@@ -28,6 +30,7 @@ from tsur.lib.workcal import DayOverride, WorkCalendar
 __all__ = [
     "DueDates",
     "calendar_for",
+    "calendars_for",
     "compute_due",
     "default_policies",
     "effective_amount",
@@ -43,18 +46,39 @@ def calendar_for(organisation: Organisation | None = None) -> WorkCalendar:
     Hours: the organisation's own when set, else 9:00-18:00. Exceptions: the deployment-wide
     rows (no organisation) apply to everyone; the organisation's own rows take precedence.
     """
+    if organisation is None or organisation.pk is None:
+        common, _own = _exceptions([])
+        return _calendar(organisation, common)
+    return calendars_for([organisation])[organisation.pk]
+
+
+def calendars_for(organisations: Iterable[Organisation]) -> dict[int | None, WorkCalendar]:
+    """The calendars of several (saved) organisations by id, and the default under None, from one
+    query of the exceptions: a page of appeals from ten organisations needs one, not ten."""
+    by_id = {o.pk: o for o in organisations if o is not None and o.pk is not None}
+    common, own = _exceptions(by_id)
+    calendars: dict[int | None, WorkCalendar] = {None: _calendar(None, common)}
+    for pk, organisation in by_id.items():
+        calendars[pk] = _calendar(organisation, {**common, **own.get(pk, {})})
+    return calendars
+
+
+def _exceptions(organisation_ids: Iterable[int]) -> tuple[dict[dt.date, DayOverride], dict[int, dict[dt.date, DayOverride]]]:
+    """The deployment-wide exceptions, and each of these organisations' own."""
+    common: dict[dt.date, DayOverride] = {}
+    own: dict[int, dict[dt.date, DayOverride]] = {}
+    rows = CalendarException.objects.filter(Q(organisation__isnull=True) | Q(organisation_id__in=list(organisation_ids)))
+    for row in rows.only("date", "is_working", "work_end", "organisation_id"):
+        target = common if row.organisation_id is None else own.setdefault(row.organisation_id, {})
+        target[row.date] = DayOverride(is_working=row.is_working, end=row.work_end)
+    return common, own
+
+
+def _calendar(organisation: Organisation | None, overrides: dict[dt.date, DayOverride]) -> WorkCalendar:
     start, end = default_work_hours()
     if organisation is not None:
         start = organisation.work_start or start
         end = organisation.work_end or end
-    overrides: dict[dt.date, DayOverride] = {}
-    rows = CalendarException.objects.filter(organisation__isnull=True)
-    for row in rows.only("date", "is_working", "work_end"):
-        overrides[row.date] = DayOverride(is_working=row.is_working, end=row.work_end)
-    if organisation is not None and organisation.pk is not None:
-        own = CalendarException.objects.filter(organisation=organisation)
-        for row in own.only("date", "is_working", "work_end"):
-            overrides[row.date] = DayOverride(is_working=row.is_working, end=row.work_end)
     return WorkCalendar(tz=ZoneInfo(settings.TIME_ZONE), work_start=start, work_end=end, overrides=overrides)
 
 

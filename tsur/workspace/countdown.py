@@ -13,17 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
-from django.db.models import Q
 
 from tsur.appeals.models import Appeal
-from tsur.deadlines.compute import calendar_for, effective_unit, policy_for_regime
+from tsur.deadlines.compute import calendar_for, calendars_for, effective_unit, policy_for_regime
 from tsur.deadlines.models import DeadlinePolicy, Unit
-from tsur.directory.models import CalendarException, Organisation, default_work_hours
+from tsur.directory.models import Organisation
 from tsur.lib.ru import plural
-from tsur.lib.workcal import DayOverride, WorkCalendar
+from tsur.lib.workcal import WorkCalendar
 
 # Less than this share of working time left (or one working day for the day regimes): amber.
 SOON_MINUTES = 120
@@ -155,29 +151,15 @@ class Countdowns:
         return self._policies[regime]
 
     def prepare(self, appeals: list[Appeal]) -> Countdowns:
-        """Build the calendars of a page's organisations from one query of calendar exceptions
-        (`calendar_for` asks once per organisation: ten organisations on a page, ten queries).
-        The same rule as `calendar_for`: deployment-wide rows, then the organisation's own."""
+        """Build the calendars of a page's organisations at once (`calendars_for`: one query of
+        calendar exceptions, where `calendar_for` asks once per organisation)."""
         organisations = {a.organisation_id: a.organisation for a in appeals if a.organisation_id}
-        missing = {pk: org for pk, org in organisations.items() if pk not in self._calendars}
+        missing = [org for pk, org in organisations.items() if pk not in self._calendars]
         if not missing and None in self._calendars:
             return self
-        common: dict[dt.date, DayOverride] = {}
-        own: dict[int, dict[dt.date, DayOverride]] = {}
-        rows = CalendarException.objects.filter(Q(organisation__isnull=True) | Q(organisation_id__in=list(missing)))
-        for row in rows.only("date", "is_working", "work_end", "organisation_id"):
-            target = common if row.organisation_id is None else own.setdefault(row.organisation_id, {})
-            target[row.date] = DayOverride(is_working=row.is_working, end=row.work_end)
-        tz = ZoneInfo(settings.TIME_ZONE)
-        start, end = default_work_hours()
-        self._calendars.setdefault(None, WorkCalendar(tz=tz, work_start=start, work_end=end, overrides=common))
-        for pk, org in missing.items():
-            self._calendars[pk] = WorkCalendar(
-                tz=tz,
-                work_start=org.work_start or start,
-                work_end=org.work_end or end,
-                overrides={**common, **own.get(pk, {})},
-            )
+        built = calendars_for(missing)
+        self._calendars.setdefault(None, built.pop(None))
+        self._calendars.update(built)
         return self
 
     def of(self, appeal: Appeal) -> Countdown | None:
