@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tsur.appeals.models import Appeal, Status
-from tsur.channels import services
+from tsur.channels import receiving, services
 from tsur.channels.base import RawItem
 from tsur.channels.models import InboundMessage
 from tsur.core import clock
@@ -81,8 +81,32 @@ def test_it_treats_every_post_as_a_complaint_when_the_screening_model_is_missing
     services.receive(config, [post("1", "Продам велосипед")])
     row = InboundMessage.objects.get()
     assert row.state == State.APPEAL
-    assert row.decision == "модель отбора жалоб не загружена (ScreeningModelError): пост считается жалобой"
+    assert row.decision == "модель отбора жалоб не загружена: пост считается жалобой"
     assert row.appeal.channel == "ok"
+    # The card's «Отбор жалоб» says why the post was not screened, in Russian.
+    assert services.screening_of(row.appeal) == "модель отбора жалоб не загружена: пост считается жалобой"
+
+
+def test_it_says_in_russian_why_a_post_was_not_screened_when_the_model_fails(world, fake_channel, complaint_screen, monkeypatch):
+    def broken(texts):
+        raise ValueError("model state")
+
+    monkeypatch.setattr(complaint_screen, "predict", broken)
+    config = fake_channel("ok")
+    services.receive(config, [post("1", "Яма на дороге")])
+    row = InboundMessage.objects.get()
+    assert row.state == State.APPEAL
+    assert row.decision == "ошибка модели отбора жалоб: пост считается жалобой"
+    assert services.screening_of(row.appeal) == "ошибка модели отбора жалоб: пост считается жалобой"
+
+
+def test_the_card_leaves_out_the_exception_class_an_older_decision_carries(world, fake_channel, no_screening_model):
+    config = fake_channel("ok")
+    services.receive(config, [post("1", "Яма на дороге")])
+    row = InboundMessage.objects.get()
+    # As decisions were stored before the class name was kept out of them.
+    InboundMessage.objects.filter(pk=row.pk).update(decision="ошибка модели отбора жалоб (ValueError): пост считается жалобой")
+    assert services.screening_of(row.appeal) == "ошибка модели отбора жалоб: пост считается жалобой"
 
 
 def test_it_creates_appeals_from_private_messages_without_screening(world, fake_channel, complaint_screen):
@@ -203,7 +227,7 @@ def test_a_post_another_receiver_stored_meanwhile_is_skipped_and_the_rest_kept(w
     PostgreSQL) hits the unique key and falls back to an insert that skips what is there."""
     config = fake_channel("vk")
     InboundMessage.objects.create(channel=config, external_id="2", raw={"text": "первый приёмник"})
-    monkeypatch.setattr(services, "_stored", lambda config, ids: set())  # stored after the check, as in a race
+    monkeypatch.setattr(receiving, "_stored", lambda config, ids: set())  # stored after the check, as in a race
     counts = services.receive(config, [post("1"), post("2"), post("3")], process=False)
     assert counts["rejected"] == 0
     assert sorted(InboundMessage.objects.values_list("external_id", flat=True)) == ["1", "2", "3"]

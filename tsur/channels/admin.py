@@ -160,7 +160,7 @@ class InboundMessageAdmin(RussianAdmin):
 
     @admin.action(description="Повторить обработку (для сообщений с ошибкой)")
     def requeue(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from tsur.channels.services import requeue_failed
+        from tsur.channels.claiming import requeue_failed
 
         n = requeue_failed(queryset.values_list("pk", flat=True))
         if n:

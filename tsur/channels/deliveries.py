@@ -23,7 +23,7 @@ from tsur.appeals.models import Appeal, Notification
 from tsur.appeals.services import clarification
 from tsur.channels.base import DeliveryError
 from tsur.channels.models import Delivery, InboundMessage
-from tsur.channels.services import backoff, lease, setting
+from tsur.channels.policy import backoff, lease, setting
 from tsur.core import clock, tasks
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from django.db.models import Count, Q
 from tsur.channels import registry
 from tsur.channels.base import ChannelError, ChannelPlugin, DeliveryError
 from tsur.channels.models import ChannelConfig, InboundMessage, SignalPurge
-from tsur.channels.services import backoff, lease, receive, setting
+from tsur.channels.policy import backoff, lease, setting
+from tsur.channels.receiving import receive
 from tsur.core import clock
 
 log = logging.getLogger(__name__)

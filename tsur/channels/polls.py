@@ -25,7 +25,7 @@ from django.utils import formats, timezone
 
 from tsur.channels.base import DeliveryError, ServiceError
 from tsur.channels.models import ChannelConfig
-from tsur.channels.services import backoff, lease
+from tsur.channels.policy import backoff, lease
 from tsur.core import clock, tasks
 from tsur.polls.events import PollChange, poll_changed
 from tsur.polls.models import Announcement, AnnouncementTarget, Audience, Poll, PollEvent, Status

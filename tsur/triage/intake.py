@@ -15,8 +15,8 @@ Two ways in:
 * `finish_intake(ids)`: appeals already stored as received (a widget's, the API's): lock them,
   triage, move them on, write them back. The background task `process_new_appeals` runs it.
 
-Either way near-duplicates are joined after the batch has committed, one join per transaction
-(`join_duplicates`).
+Either way near-duplicates are joined after the batch has committed, all of the batch's joins in
+one short transaction of their own (`join_duplicates` → `join_to_problems`).
 * `IntakeAtCreation`: a channel's batch (`create_appeals(..., intake=IntakeAtCreation())`): the
   appeals are triaged and taken to moderation before they are first inserted, so each row is
   written once, not inserted and then updated; the channel's stored inbound rows are the record
@@ -149,10 +149,10 @@ class IntakeAtCreation:
 
 def join_duplicates(triage: Triage | None, done: Finished) -> None:
     """Join the batch's appeals to the problems of their near-duplicates, once the batch is
-    committed: each join is a transition of its own (a short transaction, as an operator's), so
-    two workers joining appeals to the same leads wait for each other briefly instead of
-    deadlocking inside their batches' long transactions (a batch held its joins' locks to the
-    end, and two such batches crossing each other on two leads deadlocked). A failure here leaves
+    committed, in a short transaction of their own (`join_to_problems`: every appeal and lead
+    locked at once, in id order): inside the batch's long transaction two workers joining posts
+    to crossing leads deadlocked. Two batches joining into the same problems now wait for each
+    other briefly; the consistent lock order keeps them from deadlocking. A failure here leaves
     the appeals in moderation, unjoined (logged): an operator can still join them."""
     if triage is None or not done.appeals:
         return

@@ -7,21 +7,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import math
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q
 
 from tsur.appeals import services as appeal_services
 from tsur.appeals.events import AppealChange
-from tsur.appeals.models import OPEN_STATUSES, Appeal
+from tsur.appeals.models import Appeal
+from tsur.appeals.services.problems import join_to_problems
 from tsur.core.db import copy_rows, update_rows
-from tsur.core.errors import DomainError
-from tsur.directory.models import Block, Category, Organisation, Regime, Territory
+from tsur.directory.models import Block, Category, Organisation, Territory
 from tsur.triage import places
+from tsur.triage.duplicates import AUTO_JOIN_REASON, Candidates, find_duplicate_lead, joins_automatically
 from tsur.triage.models import Correction, TriageResult
 
 if TYPE_CHECKING:
@@ -31,11 +30,6 @@ log = logging.getLogger(__name__)
 
 # The duplicate window and radius, the candidate bounds and the confidence needed to apply a
 # category are settings (tsur/settings.py, "triage thresholds"), read at each use.
-_METRES_PER_DEGREE_LAT = 111_320.0
-# The coordinate prefilter's box reaches this many radii from the point (about ±0.003° of
-# latitude for the default 150 m, the box it always had): a box, not a circle, in degrees, not
-# metres, so it is kept wide enough never to drop a candidate the exact distance test would keep.
-_BOX_RADII = 2.2
 
 _engine_lock = threading.Lock()
 _engine: tuple[tuple, Triage] | None = None  # (what it was built from, the pipeline)
@@ -261,22 +255,36 @@ class TriageBatch:
             proposal.summary["triage_result"] = self.results[number].pk
 
     def after(self, done) -> None:
-        """Record what was applied, then join each appeal to the problem of a near-duplicate."""
+        """Record what was applied, then join each appeal to the problem of a near-duplicate.
+
+        The search runs appeal by appeal in the order they came, as if each were joined before
+        the next is searched (an appeal found a duplicate leaves the candidates: a joined appeal
+        is no longer open); the joins are then written for the whole batch at once
+        (`join_to_problems`: one transaction, a constant number of statements), not one
+        transition each — in a storm of complaints about a few problems most of a batch is
+        joined, and a transaction per join (with its subscribers after each commit) was most of
+        the batch's time."""
         from django.db.models import prefetch_related_objects
 
         triaged = [a for a in done.appeals if a.number in self._decided]
         prefetch_related_objects(triaged, "territory", "block")
-        candidates = _Candidates()
+        candidates = Candidates()
         changed = []
+        joins: list[tuple[int, int]] = []
+        joined: set[int] = set()
         for appeal in triaged:
             result = self.results[appeal.number]
             result.applied = done.applied.get(appeal.number, {})
-            lead = find_duplicate_lead(appeal, candidates)
+            lead = find_duplicate_lead(appeal, candidates, joined=joined)
             if lead is not None:
                 result.duplicate_of = lead
-                _join_duplicate(appeal, lead)
+                if joins_automatically(appeal, lead):
+                    joins.append((appeal.pk, lead.pk))
+                    joined.add(appeal.pk)
             changed.append(result)
         update_rows(TriageResult, changed, ("applied", "duplicate_of"))
+        if joins:
+            join_to_problems(joins, reason=AUTO_JOIN_REASON)
 
 
 def _proposal(
@@ -301,115 +309,6 @@ def _proposal(
 
 def _version() -> str:
     return str(getattr(engine(), "version", "") or "default")[:120]
-
-
-class _Candidates:
-    """What the duplicate detector needs of the candidate appeals, kept for one batch: the
-    candidates of its appeals overlap (same place, same window), so each is read and its text
-    cut into n-grams once per batch instead of once per new appeal."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, dict] = {}
-
-    def get(self, pks: list[int]) -> list[dict]:
-        from tsur.triage.engine.duplicates import DuplicateDetector
-
-        missing = [pk for pk in pks if pk not in self._seen]
-        if missing:
-            for c in (
-                Appeal.objects.filter(pk__in=missing)
-                .select_related("territory", "block")
-                .only("number", "text", "territory__code", "block__key", "address", "lat", "lon", "received_at")
-            ):
-                self._seen[c.pk] = {
-                    "id": c.number,
-                    "grams": DuplicateDetector.text_grams(c.text),
-                    "territory": c.territory.code if c.territory_id else None,
-                    "address": c.address or None,
-                    "lat": c.lat,
-                    "lon": c.lon,
-                    "created_at": c.received_at,
-                    "block": c.block.key if c.block_id else None,
-                    "pk": c.pk,
-                }
-        found = [self._seen[pk] for pk in pks if pk in self._seen]
-        return sorted(found, key=lambda c: (c["created_at"], c["pk"]))  # in the order they came
-
-
-def find_duplicate_lead(appeal: Appeal, candidates: _Candidates | None = None) -> Appeal | None:
-    """An open appeal about the same problem at the same place within the window, or None.
-    Earlier means received earlier, or at the same moment with a smaller id (the appeals of one
-    batch can share their receipt time)."""
-    from tsur.lib.geo import distance_km
-    from tsur.triage.engine.duplicates import DuplicateDetector, normalise_address
-
-    window = dt.timedelta(days=settings.TSUR_DUPLICATE_WINDOW_DAYS)
-    radius_m = float(settings.TSUR_DUPLICATE_RADIUS_M)  # one radius for the place prefilter and the detector
-    since = appeal.received_at - window
-    place = Q()
-    if appeal.territory_id:
-        place |= Q(territory_id=appeal.territory_id)
-    if appeal.address:
-        place |= Q(address__iexact=appeal.address)
-    if appeal.lat is not None:
-        dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
-        dlon = dlat / max(math.cos(math.radians(appeal.lat)), 0.01)  # a degree of longitude shrinks towards the pole
-        place |= Q(lat__range=(appeal.lat - dlat, appeal.lat + dlat), lon__range=(appeal.lon - dlon, appeal.lon + dlon))
-    if not place:
-        return None
-    earlier = Q(received_at__lt=appeal.received_at) | Q(received_at=appeal.received_at, pk__lt=appeal.pk)
-    candidates_qs = Appeal.objects.filter(place, earlier, received_at__gte=since, status__in=OPEN_STATUSES)
-    if appeal.block_id:  # the detector never joins messages of two different blocks
-        candidates_qs = candidates_qs.filter(Q(block_id=appeal.block_id) | Q(block__isnull=True))
-    # Only the places are read for the whole territory; texts are read for the messages the
-    # detector would compare (same normalised address, a point within its radius, or the territory
-    # when one of the two has no finer place), newest first and bounded, so a city with thousands
-    # of open appeals costs one light query, not thousands of text comparisons.
-    wanted = normalise_address(appeal.address) if appeal.address else ""
-    coarse = not wanted and appeal.lat is None
-    keep: list[int] = []
-    for pk, address, lat, lon, territory_id in (
-        candidates_qs.order_by("-received_at", "-pk").values_list("pk", "address", "lat", "lon", "territory_id")[: settings.TSUR_DUPLICATE_SCAN]
-    ):
-        same_territory = appeal.territory_id is not None and territory_id == appeal.territory_id
-        if (
-            (wanted and address and normalise_address(address) == wanted)
-            or (appeal.lat is not None and lat is not None and distance_km(appeal.lat, appeal.lon, lat, lon) * 1000 <= radius_m)
-            or (same_territory and (coarse or (not address and lat is None)))
-        ):
-            keep.append(pk)
-            if len(keep) >= settings.TSUR_DUPLICATE_CANDIDATES:
-                break
-    if not keep:
-        return None
-    detector = DuplicateDetector(window=window, radius_m=radius_m)  # the prefilter above uses the same radius
-    for c in (candidates or _Candidates()).get(keep):
-        detector.check_and_add(
-            c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
-            created_at=c["created_at"], block=c["block"], grams=c["grams"],
-        )
-    lead_number = detector.check_and_add(
-        appeal.number, appeal.text, territory=appeal.territory.code if appeal.territory_id else None,
-        address=appeal.address or None, lat=appeal.lat, lon=appeal.lon, created_at=appeal.received_at,
-        block=appeal.block.key if appeal.block_id else None,
-    )
-    if not lead_number:
-        return None
-    lead = Appeal.objects.select_related("problem__lead").filter(number=lead_number).first()
-    if lead is not None and lead.problem_id and lead.problem.lead_id != lead.pk:
-        lead = lead.problem.lead
-    return lead
-
-
-def _join_duplicate(appeal: Appeal, lead: Appeal) -> None:
-    """Join automatically, except 59-FZ appeals: the law wants each answered on its own, so the
-    duplicate is only suggested (shown on the card) for an operator to decide."""
-    if appeal.regime == Regime.APPEAL or lead.regime == Regime.APPEAL:
-        return
-    try:
-        appeal_services.join_to_problem(appeal.pk, None, lead_number=lead.number, reason="автоматически: та же проблема, то же место")
-    except DomainError as exc:
-        log.info("duplicate of %s not joined: %s", lead.number, exc.message)
 
 
 # --- corrections ----------------------------------------------------------------------------

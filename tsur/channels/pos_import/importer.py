@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from tsur.appeals.models import Appeal, Notification, Status
-from tsur.channels import services
+from tsur.channels import claiming, processing, receiving, to_appeals
 from tsur.channels.base import RawItem
 from tsur.channels.models import ChannelConfig, InboundMessage
 from tsur.channels.pos_import.mapping import FIELD_LABELS, parse_date, resolve_columns, status_target
@@ -226,10 +226,10 @@ def _simulate(config: ChannelConfig, plugin, chunk: list[_Row]) -> None:
             continue
         stored = InboundMessage(channel=config, external_id=row.item.external_id, raw=row.item.payload, received_at=clock.now())
         try:
-            validate_new_appeal(services.new_appeal_from(config, stored, message))
+            validate_new_appeal(to_appeals.new_appeal_from(config, stored, message))
         except ValidationFailed as exc:
-            if not set(exc.field_errors) <= set(services.DROPPABLE_FIELDS):
-                row.result.action, row.result.reasons = "rejected", [services._validation_reason(exc)]
+            if not set(exc.field_errors) <= set(to_appeals.DROPPABLE_FIELDS):
+                row.result.action, row.result.reasons = "rejected", [to_appeals.validation_reason(exc)]
                 continue
             row.result.reasons.append(f"не приняты поля: {', '.join(exc.field_errors)}")
         if row.target == "answered" and not message.extra["answer"]:
@@ -254,9 +254,9 @@ def _import(config: ChannelConfig, plugin, chunk: list[_Row]) -> None:
     with transaction.atomic():
         before = set(_existing(config, numbers))
         last_note = Notification.objects.aggregate(m=Max("pk"))["m"] or 0
-        services.receive(config, [r.item for r in chunk], process=False)
+        receiving.receive(config, [r.item for r in chunk], process=False)
         known = _existing(config, numbers)
-        services.process_rows(services.claim_rows([m.pk for m in known.values() if m.state == InboundMessage.State.PENDING]))
+        processing.process_rows(claiming.claim_rows([m.pk for m in known.values() if m.state == InboundMessage.State.PENDING]))
         known = _existing(config, numbers)
         touched = []
         for row in chunk:

@@ -11,6 +11,9 @@ moment its row was marked processed.
 posts as the listening stream (mostly not complaints) mixed with real residents' complaints
 from the Kursk set at `--complaint-share`. `synthetic` uses a few templates; the shipped
 screening passes most of them, noise included, so it overstates how many posts become appeals.
+`storm` (tsur/demo/bench_storm.py) is a burst of mostly complaints, most of them near-duplicates
+of a few problems (real Kursk complaint wordings at Kaluga streets, or templates without the data
+folder): the stream where most appeals are joined to problems.
 """
 
 from __future__ import annotations
@@ -135,6 +138,34 @@ def load_real(folder: Path) -> tuple[list[str], list[str]]:
     return stream, [t for t in complaints if t]
 
 
+def complaints_by_block(folder: Path) -> dict[str, list[str]] | None:
+    """The Kursk complaints as text, by their block (roads, housing…), or None without the data."""
+    from tsur.channels.email.letters import html_to_text
+
+    files = real_files(folder)
+    if files is None:
+        return None
+    by_block: dict[str, list[str]] = {}
+    with files[1].open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            text = html_to_text(row["Текст Сообщения"])
+            if text:
+                by_block.setdefault(row.get("block") or "", []).append(text)
+    return by_block
+
+
+def storm(count: int, complaint_share: float, seed: int, data: tuple[dict, list[str] | None]) -> list[RawItem]:
+    """A social storm (tsur.demo.bench_storm): `data` is (wordings by topic, the VK stream or None)."""
+    from tsur.demo.bench_storm import storm_posts
+
+    wordings, stream = data
+
+    def item(run: str, i: int, complaint: bool, text: str) -> RawItem:
+        return _item(run, i, COMPLAINT_MARK if complaint else STREAM_MARK, text)
+
+    return storm_posts(count, seed, complaint_share=complaint_share, wordings=wordings, stream=stream, item=item)
+
+
 def real_posts(count: int, complaint_share: float, seed: int, texts: tuple[list[str], list[str]]) -> list[RawItem]:
     """Real texts in a random order: complaints at `complaint_share`, the rest from the VK stream.
     Each pool is drawn without repetition until it runs out, then reshuffled."""
@@ -226,13 +257,13 @@ def _empty_scratch() -> None:
 def _worker(batch: int, feeding_done, deadline: float) -> None:
     from django.db import connections
 
-    from tsur.channels import services
+    from tsur.channels import processing
 
     connections.close_all()  # never share the parent's connection after fork
     while time.time() < deadline:
-        counts = services.process_pending(batch)
+        counts = processing.process_pending(batch)
         if not counts:
-            if feeding_done.is_set() and not services.process_pending(batch):
+            if feeding_done.is_set() and not processing.process_pending(batch):
                 return
             time.sleep(0.005)
     connections.close_all()
@@ -251,13 +282,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rate", type=float, default=0, help="feed at this many posts per second (default 0: as fast as possible)"
         )
-        parser.add_argument("--complaint-share", type=float, default=0.2, help="share of complaint-like posts (default 0.2)")
+        parser.add_argument(
+            "--complaint-share", type=float, default=None, help="share of complaint-like posts (default 0.2; 0.85 for --source storm)"
+        )
         parser.add_argument(
             "--source",
-            choices=("real", "synthetic"),
+            choices=("real", "synthetic", "storm"),
             default="",
             help="posts: real (VK community posts mixed with real Kursk complaints from the shared data folder; "
-            "the default when it is present) or synthetic (templates; the default otherwise)",
+            "the default when it is present), synthetic (templates; the default otherwise) or storm (mostly "
+            "complaints, most of them near-duplicates of a few problems: real wordings when the data folder is "
+            "present, templates otherwise)",
         )
         parser.add_argument("--data", default="", help="the shared data folder for --source real (default ../shared/data)")
         parser.add_argument("--screening", default="", help="screening model folder (default: the shipped model)")
@@ -287,6 +322,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="run even if the database holds real appeals")
 
     def handle(self, *args, **options) -> None:
+        if options["complaint_share"] is None:
+            options["complaint_share"] = 0.85 if options["source"] == "storm" else 0.2
         if os.environ.get("TSUR_BENCH_CHILD") != "1":
             folder = Path(options["data"]) if options["data"] else shared_data()
             present = real_files(folder) is not None
@@ -335,7 +372,7 @@ class Command(BaseCommand):
         from django.db import connection, connections
 
         from tsur.appeals.models import Appeal
-        from tsur.channels import services
+        from tsur.channels import policy
         from tsur.channels.screening import SCREEN
 
         if options["screening"] or os.environ.get("TSUR_SCREENING_MODEL_DIR"):
@@ -350,9 +387,19 @@ class Command(BaseCommand):
             raise CommandError("В базе есть настоящие обращения: укажите отдельную базу (--database) или --force.")
         screen, reason = SCREEN.get()  # loaded once, shared by the forked workers
         source = options["source"] or "synthetic"
-        texts = load_real(Path(options["data"]) if options["data"] else shared_data()) if source == "real" else None
+        folder = Path(options["data"]) if options["data"] else shared_data()
+        texts = load_real(folder) if source == "real" else None
+        storm_data = None
         if texts is not None:
             texts, warm = split_warm(texts)
+        elif source == "storm":
+            from tsur.demo.bench_storm import storm_texts
+
+            by_block = complaints_by_block(folder)
+            stream = load_real(folder)[0] if by_block is not None else None
+            storm_data = (storm_texts(by_block), stream)
+            # Another storm (other places, other wordings) warms the caches.
+            warm = [item.payload["text"] for item in storm(2000, options["complaint_share"], -1, storm_data)]
         else:
             warm = [item.payload["text"] for item in posts(2000, options["complaint_share"], seed=-1)]
         _warm_up(warm)
@@ -360,16 +407,17 @@ class Command(BaseCommand):
         for number in range(options["runs"]):
             if number and not options["keep"]:
                 _empty_scratch()
-            runs.append(self._one_run(options, number, texts))
+            runs.append(self._one_run(options, number, texts, storm_data))
             connections.close_all()
         result = {
             "database": connection.vendor,
             "source": source,
+            "storm_texts": ("реальные" if storm_data[1] is not None else "шаблоны") if storm_data else None,
             "complaint_share": options["complaint_share"],
             "count": options["count"],
             "rate": options["rate"] or "max",
             "workers": options["workers"],
-            "batch": options["batch"] or services.batch_size(),
+            "batch": options["batch"] or policy.batch_size(),
             "followups": options["followups"],
             "directory": options["directory"],
             "runs_share_data": bool(options["keep"]) or connection.vendor != "postgresql",
@@ -377,7 +425,7 @@ class Command(BaseCommand):
             "runs": runs,
             "median": {
                 k: round(statistics.median(r[k] for r in runs), 1)
-                for k in ("msg_per_s", "p50_ms", "p90_ms", "p99_ms", "passed_share", "complaints_passed", "stream_passed")
+                for k in ("msg_per_s", "p50_ms", "p90_ms", "p99_ms", "passed_share", "complaints_passed", "stream_passed", "joined")
             },
         }
         if options["json"]:
@@ -390,13 +438,23 @@ class Command(BaseCommand):
             f"последующие задачи: {followups}; "
             f"справочник: {'демо-конфигурация Калужской области' if result['directory'] == 'kaluga' else 'пустой'}"
         )
-        kind = "реальные (посты сообществ ВКонтакте и жалобы из набора Курска)" if source == "real" else "синтетические (шаблоны)"
+        kind = {
+            "real": "реальные (посты сообществ ВКонтакте и жалобы из набора Курска)",
+            "synthetic": "синтетические (шаблоны)",
+            "storm": "шквал жалоб: почти все — повторы нескольких проблем ("
+            + (
+                "формулировки реальных жалоб Курска на улицах Калуги, прочее — посты ВКонтакте)"
+                if result["storm_texts"] == "реальные"
+                else "шаблоны)"
+            ),
+        }[source]
         self.stdout.write(f"Посты: {kind}; доля жалоб в потоке {result['complaint_share']:.0%}")
         self.stdout.write(f"Отбор жалоб: {result['screening']}")
         for i, r in enumerate(runs, start=1):
             self.stdout.write(
                 f"  прогон {i}: {r['msg_per_s']:.0f} сообщ./с; задержка p50 {r['p50_ms']:.0f} мс, p90 {r['p90_ms']:.0f} мс, "
-                f"p99 {r['p99_ms']:.0f} мс; обращений {r['appeals']}, сигналов {r['signals']}, прочее {r['other']}"
+                f"p99 {r['p99_ms']:.0f} мс; обращений {r['appeals']} (присоединено к проблемам {r['joined']}), "
+                f"сигналов {r['signals']}, прочее {r['other']}"
             )
         m = result["median"]
         self.stdout.write(
@@ -407,15 +465,17 @@ class Command(BaseCommand):
             f"и {m['stream_passed']:.1f} % прочих постов (медианы прогонов)"
         )
 
-    def _one_run(self, options: dict, number: int, texts: tuple[list[str], list[str]] | None = None) -> dict:
+    def _one_run(self, options: dict, number: int, texts: tuple[list[str], list[str]] | None = None, storm_data=None) -> dict:
         from django.db import connections
         from django.db.models import F
 
-        from tsur.channels import services
+        from tsur.channels import policy, receiving
         from tsur.channels.models import ChannelConfig, InboundMessage
 
         config = ChannelConfig.objects.create(code=f"bench-{uuid.uuid4().hex[:8]}", kind="bench", name="Нагрузочный тест")
-        if texts is None:
+        if storm_data is not None:
+            items = storm(options["count"], options["complaint_share"], number, storm_data)
+        elif texts is None:
             items = posts(options["count"], options["complaint_share"], seed=number)
         else:
             items = real_posts(options["count"], options["complaint_share"], number, texts)
@@ -423,7 +483,7 @@ class Command(BaseCommand):
         ctx = multiprocessing.get_context("fork")
         feeding_done = ctx.Event()
         deadline = time.time() + 1800
-        batch = options["batch"] or services.batch_size()
+        batch = options["batch"] or policy.batch_size()
         workers = [ctx.Process(target=_worker, args=(batch, feeding_done, deadline)) for _ in range(options["workers"])]
         for w in workers:
             w.start()
@@ -431,7 +491,7 @@ class Command(BaseCommand):
         for start in range(0, len(items), options["chunk"]):
             if options["rate"]:
                 time.sleep(max(0.0, started + start / options["rate"] - time.time()))
-            services.receive(config, items[start : start + options["chunk"]], process=False)
+            receiving.receive(config, items[start : start + options["chunk"]], process=False)
         feeding_done.set()
         for w in workers:
             w.join()
@@ -443,6 +503,7 @@ class Command(BaseCommand):
         last = max(rows.values_list("processed_at", flat=True))
         elapsed = last.timestamp() - started
         states = {s: rows.filter(state=s).count() for s in ("appeal", "signal")}
+        joined = rows.filter(state="appeal", appeal__status="joined").count()
         passed = _passed_shares(rows, [item.external_id for item in items])
         return {
             "msg_per_s": round(options["count"] / elapsed, 1),
@@ -452,6 +513,7 @@ class Command(BaseCommand):
             "p99_ms": round(percentile(latencies, 0.99), 1),
             "appeals": states["appeal"],
             "signals": states["signal"],
+            "joined": joined,
             "other": options["count"] - states["appeal"] - states["signal"],
             **passed,
         }

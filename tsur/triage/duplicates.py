@@ -1,0 +1,224 @@
+"""Near-duplicates: the database search for an open appeal about the same problem at the same
+place (the triage engine's DuplicateDetector compares the texts), and what is joined
+automatically. `TriageBatch.after` runs it for a batch and joins what it found with
+`join_to_problems`, one transaction for the batch."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import math
+
+from django.conf import settings
+from django.db.models import Q
+
+from tsur.appeals.models import OPEN_STATUSES, Appeal
+from tsur.directory.models import Regime
+
+_METRES_PER_DEGREE_LAT = 111_320.0
+# The coordinate prefilter's box reaches this many radii from the point (about ±0.003° of
+# latitude for the default 150 m, the box it always had): a box, not a circle, in degrees, not
+# metres, so it is kept wide enough never to drop a candidate the exact distance test would keep.
+_BOX_RADII = 2.2
+# A batch reads the places around one spot once for all its appeals there (a storm's appeals
+# share a few spots): this many rows beyond the scan, for the batch's own later appeals, which
+# the search of each appeal drops (they are not earlier).
+_AROUND_MARGIN = 1000
+
+AUTO_JOIN_REASON = "автоматически: та же проблема, то же место"
+
+
+def joins_automatically(appeal: Appeal, lead: Appeal) -> bool:
+    """Joined automatically, except 59-FZ appeals: the law wants each answered on its own, so the
+    duplicate is only suggested (shown on the card) for an operator to decide."""
+    return appeal.regime != Regime.APPEAL and lead.regime != Regime.APPEAL
+
+
+class Candidates:
+    """What the duplicate search reads, kept for one batch: the candidates of its appeals overlap
+    (same place, same window), so each is read and its text cut into n-grams once per batch
+    instead of once per new appeal; the places around one spot are read once for all the batch's
+    appeals at that spot (`around`); a lead is read once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, dict] = {}
+        self._around: dict[tuple, tuple[dt.datetime, list[tuple], bool]] = {}
+        self._leads: dict[str, Appeal | None] = {}
+        self._addresses: dict[str, str] = {}
+        self._keys: dict[tuple, list[tuple]] = {}
+
+    def address(self, address: str) -> str:
+        """`normalise_address`, once per batch for each spelling: each appeal's search compares
+        its address with those of every place around it, the same few thousand for a storm."""
+        found = self._addresses.get(address)
+        if found is None:
+            from tsur.triage.engine.duplicates import normalise_address
+
+            found = self._addresses[address] = normalise_address(address)
+        return found
+
+    def around(self, spot: tuple, since: dt.datetime, read) -> tuple[list[tuple], bool] | None:
+        """The open appeals at `spot` received since `since`, newest first, as `read(since,
+        limit)` returns them (pk, address, lat, lon, territory id, received at), and whether
+        that is all of them (the read was not cut at its limit); None when the spot was read
+        for a later `since` (an appeal received earlier than the one that read it)."""
+        if spot not in self._around:
+            limit = settings.TSUR_DUPLICATE_SCAN + _AROUND_MARGIN
+            rows = list(read(since, limit))
+            self._around[spot] = (since, rows, len(rows) < limit)
+        read_since, rows, complete = self._around[spot]
+        if since < read_since:
+            return None
+        return rows, complete
+
+    def keys(self, spot: tuple) -> list[tuple]:
+        """(received at, pk) of the rows `around` read at `spot`, ascending (the rows are newest
+        first)."""
+        if spot not in self._keys:
+            self._keys[spot] = [(row[5], row[0]) for row in reversed(self._around[spot][1])]
+        return self._keys[spot]
+
+    def lead(self, number: str) -> Appeal | None:
+        if number not in self._leads:
+            # Only what the search and the join decision read (a whole appeal and its problem's
+            # lead are ~300 columns: building them cost ~10 ms a lead, more than the query).
+            self._leads[number] = (
+                Appeal.objects.select_related("problem__lead")
+                .only("number", "regime", "problem__lead__number", "problem__lead__regime")
+                .filter(number=number)
+                .first()
+            )
+        return self._leads[number]
+
+    def get(self, pks: list[int]) -> list[dict]:
+        from tsur.triage.engine.duplicates import DuplicateDetector
+
+        missing = [pk for pk in pks if pk not in self._seen]
+        if missing:
+            for c in (
+                Appeal.objects.filter(pk__in=missing)
+                .select_related("territory", "block")
+                .only("number", "text", "territory__code", "block__key", "address", "lat", "lon", "received_at")
+            ):
+                self._seen[c.pk] = {
+                    "id": c.number,
+                    "grams": DuplicateDetector.text_grams(c.text),
+                    "territory": c.territory.code if c.territory_id else None,
+                    "address": c.address or None,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "created_at": c.received_at,
+                    "block": c.block.key if c.block_id else None,
+                    "pk": c.pk,
+                }
+        found = [self._seen[pk] for pk in pks if pk in self._seen]
+        return sorted(found, key=lambda c: (c["created_at"], c["pk"]))  # in the order they came
+
+
+def find_duplicate_lead(
+    appeal: Appeal, candidates: Candidates | None = None, *, joined: set[int] | frozenset[int] = frozenset()
+) -> Appeal | None:
+    """An open appeal about the same problem at the same place within the window, or None.
+    Earlier means received earlier, or at the same moment with a smaller id (the appeals of one
+    batch can share their receipt time). `joined`: appeals about to be joined (by the batch's
+    earlier searches), no longer candidates, as if their joins were written already."""
+    from tsur.lib.geo import distance_km
+    from tsur.triage.engine.duplicates import DuplicateDetector, normalise_address
+
+    window = dt.timedelta(days=settings.TSUR_DUPLICATE_WINDOW_DAYS)
+    radius_m = float(settings.TSUR_DUPLICATE_RADIUS_M)  # one radius for the place prefilter and the detector
+    since = appeal.received_at - window
+    if not (appeal.territory_id or appeal.address or appeal.lat is not None):
+        return None
+    places = _earlier_places(appeal, lambda: _candidates_qs(appeal, radius_m), since, candidates, joined)
+    # Only the places are read for the whole territory; texts are read for the messages the
+    # detector would compare (same normalised address, a point within its radius, or the territory
+    # when one of the two has no finer place), newest first and bounded, so a city with thousands
+    # of open appeals costs one light query, not thousands of text comparisons.
+    normalised = candidates.address if candidates is not None else normalise_address
+    wanted = normalised(appeal.address) if appeal.address else ""
+    coarse = not wanted and appeal.lat is None
+    keep: list[int] = []
+    for pk, address, lat, lon, territory_id, _received in places:
+        same_territory = appeal.territory_id is not None and territory_id == appeal.territory_id
+        if (
+            (wanted and address and normalised(address) == wanted)
+            or (appeal.lat is not None and lat is not None and distance_km(appeal.lat, appeal.lon, lat, lon) * 1000 <= radius_m)
+            or (same_territory and (coarse or (not address and lat is None)))
+        ):
+            keep.append(pk)
+            if len(keep) >= settings.TSUR_DUPLICATE_CANDIDATES:
+                break
+    if not keep:
+        return None
+    detector = DuplicateDetector(window=window, radius_m=radius_m)  # the prefilter above uses the same radius
+    for c in (candidates or Candidates()).get(keep):
+        detector.check_and_add(
+            c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
+            created_at=c["created_at"], block=c["block"], grams=c["grams"],
+        )
+    lead_number = detector.check_and_add(
+        appeal.number, appeal.text, territory=appeal.territory.code if appeal.territory_id else None,
+        address=appeal.address or None, lat=appeal.lat, lon=appeal.lon, created_at=appeal.received_at,
+        block=appeal.block.key if appeal.block_id else None,
+    )
+    if not lead_number:
+        return None
+    lead = (candidates or Candidates()).lead(lead_number)
+    if lead is not None and lead.problem_id and lead.problem.lead_id != lead.pk:
+        lead = lead.problem.lead
+    return lead
+
+
+def _candidates_qs(appeal: Appeal, radius_m: float):
+    """The open appeals at the appeal's place (its territory, its address or a box around its
+    point) of its block or of none."""
+    place = Q()
+    if appeal.territory_id:
+        place |= Q(territory_id=appeal.territory_id)
+    if appeal.address:
+        place |= Q(address__iexact=appeal.address)
+    if appeal.lat is not None:
+        dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
+        dlon = dlat / max(math.cos(math.radians(appeal.lat)), 0.01)  # a degree of longitude shrinks towards the pole
+        place |= Q(lat__range=(appeal.lat - dlat, appeal.lat + dlat), lon__range=(appeal.lon - dlon, appeal.lon + dlon))
+    qs = Appeal.objects.filter(place, status__in=OPEN_STATUSES)
+    if appeal.block_id:  # the detector never joins messages of two different blocks
+        qs = qs.filter(Q(block_id=appeal.block_id) | Q(block__isnull=True))
+    return qs
+
+
+def _earlier_places(
+    appeal: Appeal, candidates_qs, since: dt.datetime, candidates: Candidates | None, joined: set[int] | frozenset[int]
+) -> list[tuple]:
+    """The places of the open appeals at the appeal's spot received before it (or at the same
+    moment with a smaller id) and since `since`, newest first, at most TSUR_DUPLICATE_SCAN, none
+    of `joined`. Read once per spot and batch when `candidates` keeps them: a read cut at its
+    limit that leaves fewer than the scan for this appeal is done again for it alone.
+    `candidates_qs` builds the query only when a read is due: building it (a few Q objects) cost
+    more than the batch's reads of a spot it already holds."""
+    scan = settings.TSUR_DUPLICATE_SCAN
+    columns = ("pk", "address", "lat", "lon", "territory_id", "received_at")
+
+    def read(after: dt.datetime, limit: int):
+        return candidates_qs().filter(received_at__gte=after).order_by("-received_at", "-pk").values_list(*columns)[:limit]
+
+    if candidates is not None:
+        spot = (appeal.territory_id, (appeal.address or "").lower(), appeal.lat, appeal.lon, appeal.block_id)
+        found = candidates.around(spot, since, read)
+        if found is not None:
+            rows, complete = found
+            # The rows are newest first, so the earlier ones are one slice of them: found by
+            # bisection on the ascending keys instead of testing every row (a storm's spot holds
+            # thousands), and cut at the scan.
+            keys = candidates.keys(spot)
+            start = len(keys) - bisect.bisect_left(keys, (appeal.received_at, appeal.pk))
+            stop = len(keys) - bisect.bisect_left(keys, (since,))
+            kept = list(itertools.islice((row for row in rows[start:stop] if row[0] not in joined), scan))
+            if complete or len(kept) >= scan:
+                return kept
+    qs = candidates_qs().filter(Q(received_at__lt=appeal.received_at) | Q(received_at=appeal.received_at, pk__lt=appeal.pk))
+    if joined:
+        qs = qs.exclude(pk__in=joined)
+    return list(qs.filter(received_at__gte=since).order_by("-received_at", "-pk").values_list(*columns)[:scan])
