@@ -12,5 +12,8 @@ import os
 
 os.environ.setdefault("TSUR_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-000000")
 os.environ.setdefault("TSUR_HTTPS", "false")
+# part load: background tasks run inline, at once, so a test sees them done when its call returns
+# (tests/load/test_background_runner.py turns the in-process runner on where it is the subject).
+os.environ.setdefault("TSUR_TASKS_INLINE", "true")
 
 from tsur.settings import *  # noqa: F403

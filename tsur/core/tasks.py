@@ -3,21 +3,27 @@ jobs (`periodic`) in its tasks module, which its AppConfig imports.
 
 The database is the source of truth: every task re-reads its rows, claims them with a conditional
 update and can run twice safely; the periodic jobs of `tick` sweep up whatever a lost queue
-message left behind. Without a broker (the embedded default) tasks run in-process right after
-the transaction commits, and an in-process scheduler runs `tick`.
+message left behind. Without a broker (the embedded default) tasks run in-process on a background
+thread after the transaction commits (never inside the request that asked for them), and an
+in-process scheduler runs `tick`. With a broker, the messages are sent from that thread too, so a
+request does not wait for the broker's round trips. `TSUR_TASKS_INLINE` (the tests) runs them
+inline, at once, as before.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import shared_task
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from tsur.core import clock
 
@@ -92,8 +98,16 @@ def tick() -> dict:
 
 
 def enqueue(name: str, *args: object) -> None:
-    """Run in-process (embedded default) or send to Celery. Never raises: the row in the database
-    is the record of the work, and a periodic job re-enqueues it if this attempt is lost."""
+    """Run in-process (embedded default) or send to Celery, from the background runner (inline
+    with TSUR_TASKS_INLINE). Never raises: the row in the database is the record of the work, and
+    a periodic job re-enqueues it if this attempt is lost."""
+    if not settings.TSUR_TASKS_INLINE:
+        runner().submit(name, args)
+        return
+    _run_or_send(name, args)
+
+
+def _run_or_send(name: str, args: tuple) -> None:
     try:
         t = _TASKS[name]
         if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -106,14 +120,162 @@ def enqueue(name: str, *args: object) -> None:
 
 def enqueue_ids(name: str, ids: list[int]) -> None:
     """Enqueue a batch task for these ids, in messages of at most IDS_PER_MESSAGE ids. Run
-    in-process (the embedded default), the whole batch is one call: there is no other worker."""
+    in-process (the embedded default), the whole batch is one call: there is no other worker.
+    Through the background runner, batches of the same task waiting together are merged first."""
     if not ids:
         return
+    if not settings.TSUR_TASKS_INLINE:
+        runner().submit(name, (list(ids),), kind=IDS)
+        return
+    _send_ids(name, list(ids))
+
+
+def run_here_ids(name: str, ids: list[int]) -> None:
+    """Run a batch task for these ids in this process — on the background runner, or inline with
+    TSUR_TASKS_INLINE — even with a broker: for a follow-up that only records rows and hands work
+    on, which must not hang on a broker's message (the rows it records are what sweepers find)."""
+    if not ids:
+        return
+    if not settings.TSUR_TASKS_INLINE:
+        runner().submit(name, (list(ids),), kind=HERE)
+        return
+    _send_ids(name, list(ids), here=True)
+
+
+CALL, IDS, HERE = "call", "ids", "here"  # how the runner treats a call: as is, ids to send, ids to run here
+
+
+def _send_ids(name: str, ids: list, *, here: bool = False) -> None:
+    if here:
+        try:
+            _TASKS[name].run(ids)
+        except Exception:
+            log.exception("task %s(%s) failed; the sweeper will retry it", name, ids)
+        return
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        enqueue(name, list(ids))
+        _run_or_send(name, (ids,))
         return
     for start in range(0, len(ids), IDS_PER_MESSAGE):
-        enqueue(name, ids[start : start + IDS_PER_MESSAGE])
+        _run_or_send(name, (ids[start : start + IDS_PER_MESSAGE],))
+
+
+# The background runner holds at most this many waiting calls; past that a call is dropped with a
+# warning (its rows stay recorded: the sweepers enqueue it again), so a burst cannot eat memory.
+RUNNER_QUEUE_LIMIT = 20_000
+# Batches of one task merged by the runner carry at most this many ids per call.
+RUNNER_MERGE_IDS = 200
+# At exit the runner finishes what is waiting, up to this long: a command that created appeals
+# exits with their follow-ups done, as when they ran inline; a web worker stopping is cut short by
+# its server's graceful timeout (gunicorn: 30 s), and the sweepers take up the rest.
+RUNNER_DRAIN_SECONDS = 600.0
+# The runner closes its database connection after this long with nothing to do.
+RUNNER_IDLE_CLOSE_SECONDS = 5.0
+
+
+class BackgroundRunner(threading.Thread):
+    """One daemon thread per process that runs (no broker) or sends (broker) the tasks enqueued in
+    this process, after the request that enqueued them has answered. Calls of one batch task
+    waiting together become one call (e.g. the intake follow-up of 30 appeals received in a burst
+    is triaged as one batch). Started on first use, so a forked web worker starts its own."""
+
+    def __init__(self) -> None:
+        super().__init__(name="tsur-tasks", daemon=True)
+        self.waiting: queue.Queue[tuple[str, tuple, str]] = queue.Queue(RUNNER_QUEUE_LIMIT)
+        self.idle = threading.Condition()
+        self.busy = 0  # calls taken from the queue and not finished
+
+    def submit(self, name: str, args: tuple, *, kind: str = CALL) -> None:
+        with self.idle:
+            self.busy += 1
+        try:
+            self.waiting.put_nowait((name, args, kind))
+        except queue.Full:
+            self._done(1)
+            log.warning("background queue full: task %s dropped; the sweeper will enqueue it again", name)
+
+    def run(self) -> None:
+        while True:
+            try:
+                calls = [self.waiting.get(timeout=RUNNER_IDLE_CLOSE_SECONDS)]
+            except queue.Empty:
+                # Idle a while: give the database connection back rather than hold one per web
+                # worker (not after every call: at a steady intake that is a reconnect per appeal).
+                _quietly(connections.close_all)
+                continue
+            while True:  # everything already waiting, to merge batches of the same task
+                try:
+                    calls.append(self.waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                for name, args, kind in _merged(calls):
+                    _quietly(close_old_connections)
+                    if kind == CALL:
+                        _run_or_send(name, args)
+                    else:
+                        _send_ids(name, args[0], here=kind == HERE)
+            finally:
+                self._done(len(calls))
+
+    def _done(self, count: int) -> None:
+        with self.idle:
+            self.busy -= count
+            if self.busy <= 0:
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every submitted call has finished (True) or `timeout` passes (False)."""
+        deadline = time.monotonic() + timeout
+        with self.idle:
+            while self.busy > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.idle.wait(left)
+        return True
+
+
+def _quietly(fn: Callable[[], object]) -> None:
+    """Connection housekeeping that must never stop the runner thread (a broken connection is
+    reopened by the next task's first query)."""
+    try:
+        fn()
+    except Exception:
+        log.warning("background runner: %s failed", getattr(fn, "__name__", fn), exc_info=True)
+
+
+def _merged(calls: list[tuple[str, tuple, str]]) -> list[tuple[str, tuple, str]]:
+    """The calls in order, with the id lists of each batch task joined (first occurrence kept,
+    at most RUNNER_MERGE_IDS ids per call)."""
+    out: list[tuple[str, tuple, str]] = []
+    open_batch: dict[tuple[str, str], list] = {}
+    for name, args, kind in calls:
+        if kind == CALL:
+            out.append((name, args, kind))
+            continue
+        ids = open_batch.get((name, kind))
+        if ids is None or len(ids) >= RUNNER_MERGE_IDS:
+            ids = []
+            open_batch[name, kind] = ids
+            out.append((name, (ids,), kind))
+        seen = set(ids)
+        ids.extend(i for i in args[0] if i not in seen)
+    return out
+
+
+_runner: BackgroundRunner | None = None
+_runner_lock = threading.Lock()
+
+
+def runner() -> BackgroundRunner:
+    """This process's background runner, started on first use."""
+    global _runner
+    with _runner_lock:
+        if _runner is None or not _runner.is_alive():
+            _runner = BackgroundRunner()
+            _runner.start()
+            atexit.register(_runner.wait_idle, RUNNER_DRAIN_SECONDS)
+        return _runner
 
 
 class InProcessScheduler(threading.Thread):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router
@@ -103,8 +104,9 @@ def _intake(request: HttpRequest, payload: AppealIn, files: list) -> Reply:
         return Reply(200, _created(request, original))
     # Operators entering an appeal are named in the log; residents are not (their name would sit
     # in the append-only event log, out of reach of the retention policy).
-    appeal = create_appeal(data, actor=user if role in access.OPERATOR_ROLES else None)
-    appeal.refresh_from_db()
+    appeal = create_appeal(data, actor=user if role in access.OPERATOR_ROLES else None, looked_up=bool(external_id))
+    if settings.TSUR_TASKS_INLINE:
+        appeal.refresh_from_db(fields=["status"])  # the follow-up ran inline and may have moved it on
     return Reply(201, _created(request, appeal))
 
 

@@ -10,6 +10,9 @@
   lag (tsur.demo.bench_monitoring); one JSON object. Without --database: a scratch SQLite file.
 - `tsur bench workspace --database postgres://…/tsur_bench… [--count N] [--runs N]`: server time
   (median/p95) of the queue and the card with N appeals (tsur.demo.bench_workspace).
+- `tsur bench load --database postgres://…/tsur_bench… [--quick]`: the production stack under HTTP
+  load — the bare Ninja endpoint vs the intake at the maximum (gunicorn and granian), the Locust
+  scenario at rising constant rates (tsur.demo.bench_load); prints tables.
 
 Moved here from triage: a benchmark is a surface that may use every app.
 """
@@ -28,7 +31,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Benchmarks (subcommands: triage, steps, monitoring, workspace)."
+    help = "Benchmarks (subcommands: triage, steps, monitoring, workspace, load)."
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
@@ -65,6 +68,17 @@ class Command(BaseCommand):
         ws.add_argument("--count", type=int, default=100_000, help="appeals in the database (default 100000; kept between runs)")
         ws.add_argument("--runs", type=int, default=20, help="requests per page (default 20)")
         ws.add_argument("--force", action="store_true", help="use --database even if its name does not say it is a benchmark's")
+        # --- load (part load) ---
+        load = sub.add_parser("load", help="the production stack under HTTP load: bare endpoint vs intake, Locust scenario steps")
+        load.add_argument("--database", required=True, help="postgres://… of a scratch database whose name contains 'bench'")
+        load.add_argument("--quick", action="store_true", help="about two minutes (default: the full run, under ten)")
+        load.add_argument("--count", type=int, default=0, help="appeals in the database (default 5000 quick, 20000 full; kept between runs)")
+        load.add_argument("--port", type=int, default=18200, help="loopback port of the web server (default 18200)")
+        load.add_argument("--workers", type=int, default=2, help="web server processes (default 2, as in issue 12's figures)")
+        load.add_argument("--connections", type=int, default=32, help="wrk connections at the maximum (default 32)")
+        load.add_argument("--json", action="store_true", help="print JSON instead of the tables")
+        load.add_argument("--force", action="store_true", help="use --database even if its name does not say it is a benchmark's")
+        # --- end load ---
 
     def handle(self, *args, **options) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -74,6 +88,8 @@ class Command(BaseCommand):
             self.monitoring(options)
         elif options["what"] == "workspace":
             self.workspace(options)
+        elif options["what"] == "load":
+            self.load(options)
         elif options["what"] == "steps":
             self.steps(shared, options)
         else:
@@ -144,6 +160,42 @@ class Command(BaseCommand):
         if result.returncode:
             raise CommandError(f"нагрузочный тест завершился с кодом {result.returncode}")
         self.stdout.write(result.stdout.strip())
+
+    # --- load (part load) ---
+    def load(self, options: dict) -> None:
+        """The production stack under load (tsur.demo.bench_load), in a child process whose
+        database is the scratch one; the servers it starts inherit that environment."""
+        if os.environ.get("TSUR_BENCH_CHILD") == "1":
+            from tsur.demo.bench_load import markdown, run_bench
+
+            report = run_bench(options, lambda line: self.stderr.write(line))
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) if options["json"] else markdown(report))
+            return
+        url = options["database"]
+        if "bench" not in url.rsplit("/", 1)[-1] and not options["force"]:
+            raise CommandError("База для нагрузочного теста заполняется тестовыми данными: укажите базу с 'bench' в имени или --force.")
+        argv = [sys.executable, "-m", "tsur", "bench", "load", "--database", url]
+        for name in ("count", "port", "workers", "connections"):
+            argv += [f"--{name}", str(options[name])]
+        argv += ["--quick"] * options["quick"] + ["--json"] * options["json"]
+        env = {
+            **os.environ,
+            "TSUR_DATABASE_URL": url,
+            "TSUR_BENCH_CHILD": "1",
+            "TSUR_LOG_LEVEL": "WARNING",
+            "TSUR_CELERY_BROKER_URL": "",
+            "TSUR_SSL_REDIRECT": "false",
+            "TSUR_HTTPS": "false",
+            "TSUR_TASKS_INLINE": "false",  # as in production: the follow-ups on the background runner
+            "TSUR_RATE_INTAKE_ANONYMOUS": "10000000/m",
+            "TSUR_RATE_INTAKE_KEY": "10000000/m",
+        }
+        result = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True)
+        if result.returncode:
+            raise CommandError(f"нагрузочный тест завершился с кодом {result.returncode}")
+        self.stdout.write(result.stdout.strip())
+
+    # --- end load ---
 
     def steps(self, shared: Path, options: dict) -> None:
         from tsur.triage.engine.bench import bench_steps, markdown_steps, spb_texts, synthetic_texts
