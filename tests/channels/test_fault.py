@@ -26,26 +26,19 @@ stopped and its folder removed, also when it fails.
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
-import pwd
 import random
-import secrets
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from celery import Celery
 from kombu import Connection, Exchange, Queue
+
+from tests.faults.stack import Cluster, cluster_in_tmp, missing_binaries, skip_or_fail, wait
 
 pytestmark = pytest.mark.fault
 
@@ -56,7 +49,6 @@ WORKER_CONCURRENCY = 2
 HELD_BACK = 0.3  # the share of the posts fed only after the last Redis restart
 # Seeds the moments of the Redis restarts (the posts have their own seed): a failure can be rerun.
 SEED = int(os.environ.get("TSUR_FAULT_SEED", "7"))
-REPO = Path(__file__).resolve().parents[2]
 
 COMPLAINTS = (
     "Яма на дороге у дома {n} по улице {s}, машины бьют колёса",
@@ -73,204 +65,6 @@ NOISE = (
     "Потерялась кошка у дома {n} на улице {s}, откликается на Мурку",
 )
 STREETS = ("Ленина", "Гагарина", "Кирова", "Московская", "Садовая", "Суворова")
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
-    if found:
-        return Path(found[-1]).parent
-    which = shutil.which("pg_ctl")
-    return Path(which).parent if which else None
-
-
-def _missing() -> list[str]:
-    missing = []
-    if not shutil.which("redis-server"):
-        missing.append("redis-server")
-    pg = _pg_bin()
-    if pg is None or not (pg / "initdb").exists():
-        missing.append("PostgreSQL initdb/pg_ctl (/usr/lib/postgresql/*/bin)")
-    if not (Path(sys.executable).parent / "celery").exists():
-        missing.append("celery in the virtualenv")
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            missing.append("a 'postgres' user (initdb refuses to run as root)")
-        if not shutil.which("runuser"):
-            missing.append("runuser (to run PostgreSQL as the postgres user)")
-    return missing
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(predicate, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-class Cluster:
-    """Throwaway PostgreSQL + Redis + Celery workers + sweeper, all on loopback, in one folder."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.pg_bin = _pg_bin()
-        self.pg_port = _free_port()
-        self.redis_port = _free_port()
-        self.pgdata = root / "pg" / "data"
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.probe = None  # a Celery app of our own, only to ask the workers over the broker
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        self.db_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/tsur_fault"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "fault_settings",
-            "PYTHONPATH": os.pathsep.join([str(root), str(REPO)]),
-            "TSUR_DATABASE_URL": self.db_url,
-            "TSUR_CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "TSUR_VAR_DIR": str(root / "var"),
-            "TSUR_LOG_LEVEL": "WARNING",
-            "OPENBLAS_NUM_THREADS": "1",
-            # Production settings refuse to start without a key; a throwaway one for these processes.
-            "TSUR_SECRET_KEY": "fault-test-only-secret-key-" + secrets.token_hex(16),
-        }
-
-    # -- PostgreSQL ------------------------------------------------------------------------------
-    def _pg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*self.as_postgres, str(self.pg_bin / args[0]), *args[1:]],
-            capture_output=True, text=True, timeout=120, check=check,
-        )
-
-    def start_postgres(self) -> None:
-        (self.root / "pg").mkdir()
-        if self.as_postgres:
-            shutil.chown(self.root / "pg", "postgres")
-        self._pg("initdb", "-D", str(self.pgdata), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
-        self.pg_ctl("start")
-        import psycopg
-
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE tsur_fault")
-
-    def pg_ctl(self, action: str, *extra: str) -> None:
-        options = f"-p {self.pg_port} -k {self.root / 'pg'} -c listen_addresses=127.0.0.1 -c max_connections=100"
-        self._pg("pg_ctl", "-D", str(self.pgdata), "-o", options, "-l", str(self.root / "pg" / "log"), "-w", "-t", "60", action, *extra)
-
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        import psycopg
-
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.pg_port}/tsur_fault", connect_timeout=5) as conn:
-            return conn.execute(query, params).fetchall()
-
-    # -- Redis -----------------------------------------------------------------------------------
-    def start_redis(self) -> None:
-        folder = self.root / "redis"
-        folder.mkdir(exist_ok=True)
-        self.spawn(
-            "redis",
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder), "--protected-mode", "yes"],
-        )
-        _wait(self.redis_up, 20, "redis to accept connections")
-
-    def redis_up(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    # -- our processes ---------------------------------------------------------------------------
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "ab")  # closed in kill()
-        proc = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        proc.log = log
-        self.processes[name] = proc
-        return proc
-
-    def python(self, name: str, script: str, *args: str) -> subprocess.Popen:
-        return self.spawn(name, [sys.executable, str(self.root / script), *args])
-
-    def start_worker(self, name: str) -> None:
-        celery = str(Path(sys.executable).parent / "celery")
-        self.spawn(
-            name,
-            [celery, "-A", "tsur", "worker", "-I", "fault_env", "-n", f"{name}@fault", "--concurrency", str(WORKER_CONCURRENCY), "-P", "prefork",
-             "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        )
-
-    def assert_alive(self, *names: str) -> None:
-        for name in names:
-            code = self.processes[name].poll()
-            if code is not None:
-                raise AssertionError(f"{name} exited with code {code}; nothing may restart it")
-
-    def ask(self, question: str, *names: str) -> dict:
-        """The workers' own answers over the broker (Celery remote control), by worker name; a
-        worker that is not connected does not answer."""
-        if self.probe is None:
-            self.probe = Celery("fault-probe", broker=self.env["TSUR_CELERY_BROKER_URL"], set_as_current=False)
-        inspect = self.probe.control.inspect(destination=[f"{name}@fault" for name in names], timeout=2)
-        try:
-            replies = getattr(inspect, question)() or {}
-        except Exception:  # Redis is restarting: ask again
-            return {}
-        return {hostname.split("@")[0]: answer for hostname, answer in replies.items()}
-
-    def worker_stats(self, name: str) -> dict | None:
-        """Its pid and how many tasks it has taken; None while it is not connected."""
-        return self.ask("stats", name).get(name)
-
-    def await_worker(self, name: str, pid: int, timeout: float = 60) -> dict:
-        """Wait until the worker answers; it must be the same process that was started."""
-
-        def answered():
-            self.assert_alive(name)
-            return self.worker_stats(name)
-
-        stats = _wait(answered, timeout, f"{name} to answer over the broker", every=0.5)
-        assert stats["pid"] == pid, f"{name} answers from pid {stats['pid']}, it was started as {pid}"
-        return stats
-
-    def report(self) -> str:
-        """The tails of every log (exit codes first), for a failure message."""
-        lines = [f"{name}: {'running' if p.poll() is None else f'exited with code {p.poll()}'}" for name, p in self.processes.items()]
-        for log in sorted(self.root.glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-(80 if log.name.startswith("w") else 20):]
-            lines += [f"----- {log.name} (last {len(tail)} lines)", *tail]
-        return "\n".join(lines)
-
-    def kill(self, name: str) -> None:
-        proc = self.processes.pop(name, None)
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # the worker and its pool children, no goodbyes
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        proc.log.close()
-
-    def stop(self) -> None:
-        print("fault cluster: stopping", list(self.processes), flush=True)
-        if self.probe is not None:
-            with contextlib.suppress(Exception):
-                self.probe.close()
-        for name in list(self.processes):
-            self.kill(name)
-        if self.pgdata.exists():
-            with contextlib.suppress(Exception):
-                self._pg("pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "-t", "30", "stop", check=False)
 
 
 def write_environment(root: Path, model_dir: Path) -> None:
@@ -433,27 +227,9 @@ def train_screening(model_dir: Path):
 
 @pytest.fixture
 def cluster():
-    missing = _missing()
-    if missing:
-        reason = "fault test needs " + ", ".join(missing)
-        if os.environ.get("TSUR_REQUIRE_FAULT") == "1":
-            pytest.fail(reason + " (required: TSUR_REQUIRE_FAULT=1)")
-        pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="tsur-fault-"))
-    root.chmod(0o755)  # the postgres user must reach its data folder inside
-    c = Cluster(root)
-
-    def terminated(signum, frame):
-        raise KeyboardInterrupt  # a SIGTERM to pytest still runs the cleanup below
-
-    previous = signal.signal(signal.SIGTERM, terminated)
-    try:
+    skip_or_fail(missing_binaries())
+    with cluster_in_tmp("tsur-fault-", settings_module="fault_settings") as c:
         yield c
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        c.stop()
-        if os.environ.get("TSUR_FAULT_KEEP") != "1":
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def test_it_loses_and_duplicates_nothing_when_workers_redis_and_postgres_crash(cluster):
@@ -474,12 +250,9 @@ def crash_and_count(c: Cluster) -> None:
 
     c.start_postgres()
     c.start_redis()
-    migrate = subprocess.run(
-        [sys.executable, "-m", "tsur", "migrate", "-v", "0"], cwd=REPO, env=c.env, capture_output=True, text=True, timeout=300
-    )
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    c.migrate()
     for name in ("w1", "w2", "w3"):
-        c.start_worker(name)
+        c.start_worker(name, concurrency=WORKER_CONCURRENCY, imports=("fault_env",))
     c.python("sweeper", "fault_sweeper.py", str(c.root / "stop"), "900")  # until told to stop; 900 s at most
     progress = c.root / "progress"
     # The feeder holds the last posts back until Redis has restarted for the last time: they can
@@ -533,7 +306,7 @@ def crash_and_count(c: Cluster) -> None:
             c.await_worker(name, pid)  # reconnected by itself, and the same process
 
     def reach(share: float) -> None:
-        _wait(lambda: running() and fed() >= share * N and processed() >= share * N / 2, 180, f"{share:.0%} fed")
+        wait(lambda: running() and fed() >= share * N and processed() >= share * N / 2, 180, f"{share:.0%} fed")
 
     # The faults follow the feeding, each while work is in flight however fast the machine is:
     # a worker killed, Redis restarted twice, PostgreSQL restarted, Redis restarted once more.
@@ -552,7 +325,7 @@ def crash_and_count(c: Cluster) -> None:
     taken_before = {name: sum(c.await_worker(name, pid)["total"].values()) for name, pid in survivors.items()}
     release.touch()
 
-    _wait(lambda: running() and feeder.poll() is not None, 180, "the feeder to finish")
+    wait(lambda: running() and feeder.poll() is not None, 180, "the feeder to finish")
     assert feeder.returncode == 0, (c.root / "feeder.log").read_text()[-2000:]
     fed_in = time.monotonic() - started
 
@@ -563,7 +336,7 @@ def crash_and_count(c: Cluster) -> None:
         except Exception:
             return False
 
-    _wait(finished, FINISH_TIMEOUT, "the sweeper and workers to finish every stored post", every=1.0)
+    wait(finished, FINISH_TIMEOUT, "the sweeper and workers to finish every stored post", every=1.0)
     total_seconds = time.monotonic() - started
     (c.root / "stop").touch()
     taken_after = {name: sum(c.await_worker(name, pid)["total"].values()) for name, pid in survivors.items()}

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from tsur.core import outage
+
 MACHINE_PREFIXES = ("/api/", "/open311/")
 
 PAGES: dict[int, tuple[str, str, str]] = {
@@ -46,6 +48,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if outage.current_exception_is_outage():  # the database is down: 503, retry later
+        return outage.outage_response(request, machine_prefixes=MACHINE_PREFIXES)
     return error_page(request, 500)
 
 

@@ -236,7 +236,8 @@ def widget(request: HttpRequest) -> HttpResponse:
         appeal = create_appeal(data)
     except DomainError as exc:
         errors.add_service(exc.field_errors, exc.message)
-        response = _render_widget(request, form, errors, photos_lost=bool(files), status=exc.http_status if isinstance(exc, Throttled) else 400)
+        status = exc.http_status if isinstance(exc, Throttled) or exc.http_status >= 500 else 400  # 507: no room for photos
+        response = _render_widget(request, form, errors, photos_lost=bool(files), status=status)
         if isinstance(exc, Throttled):
             response["Retry-After"] = str(exc.retry_after)
         return response
