@@ -53,3 +53,29 @@ class FrameOptionsMiddleware:
         else:
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+class PrivatePagesMiddleware:
+    """No shared cache (a proxy, a corporate gateway) may keep a page that one reader was allowed
+    to see: anything answered to a logged-in session or an API key, and the resident's pages
+    opened by an appeal's private key. The browser must not keep them either (a shared computer
+    in a library or an MFC hall), so: private, no-store. A view that set its own Cache-Control
+    (attachments: private, max-age) is left alone; public pages stay cacheable."""
+
+    PRIVATE_PREFIXES = ("/status/", "/cabinet/", "/attachments/", "/widget/done/", "/api/public/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)
+        if (
+            (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+            or (request.path.startswith(self.PRIVATE_PREFIXES) and request.path.count("/") > 3)
+        ):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -110,7 +110,7 @@ class CodeOut(Schema):
     expires_in_seconds: int
 
 
-class AnswerIn(Schema):
+class PollAnswerIn(Schema):
     question: int
     option: int | None = Field(None, description="single: выбранный вариант")
     options: list[int] | None = Field(None, max_length=50, description="multiple: выбранные варианты")
@@ -120,7 +120,7 @@ class AnswerIn(Schema):
 
 class VoteIn(Schema):
     territory: str = Field(max_length=64, description="Код территории, где живёт житель (из списка territories опроса)")
-    answers: list[AnswerIn] = Field(max_length=100)
+    answers: list[PollAnswerIn] = Field(max_length=100)
     contact: CleanText = Field("", max_length=120, description="Если голос подтверждается кодом: телефон или e-mail")
     code: str = Field("", max_length=12, description="Одноразовый код из сообщения")
     invitation: str = Field("", max_length=64, description="Токен приглашения (опрос после решения проблемы)")

@@ -2,11 +2,12 @@
 
 from django.urls import re_path
 
-from tsur.intake import open311
+from tsur.intake import open311, open311_schema
 
 app_name = "open311"
 
 urlpatterns = [
+    re_path(r"^openapi\.json$", open311_schema.openapi, name="openapi"),  # part abuse: the schema of the endpoints below
     re_path(r"^services\.(?P<fmt>\w+)$", open311.services, name="services"),
     re_path(r"^services/(?P<service_code>[^/]+)\.(?P<fmt>\w+)$", open311.service_definition, name="service"),
     re_path(r"^requests\.(?P<fmt>\w+)$", open311.requests, name="requests"),

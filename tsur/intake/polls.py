@@ -193,7 +193,7 @@ def _render_poll(
     response["Cache-Control"] = "no-store"
     if not request.COOKIES.get(DEVICE_COOKIE):
         # Counts ballots per device (with the address): not an identity, never stored with a vote.
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(12), max_age=365 * 86400, httponly=True, samesite="Lax")
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(12), max_age=365 * 86400, httponly=True, samesite="Lax", secure=request.is_secure())
     return response
 
 
