@@ -17,6 +17,9 @@ LABELS = {
     "status_link_sent": "Персональная ссылка отправлена жителю повторно",
     "problem_led": "Стало ведущим в проблеме",
     "note_added": "Внутренняя заметка",
+    # Written by tsur.appeals.services.retention (part pd).
+    "personal_data_purged": "Персональные данные жителя обезличены",
+    "personal_data_request": "Запрос жителя об удалении персональных данных",
     # Written by tsur.monitoring.links (its EVENT_LABELS say the same).
     "monitoring_link_confirmed": "Связь с событием мониторинга подтверждена",
     "monitoring_link_rejected": "Связь с событием мониторинга отклонена",

@@ -66,6 +66,9 @@ class Resident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resident_profiles"
     )
     created_at = models.DateTimeField(default=clock.now)
+    # Set when the contacts were cleared (retention or the resident's request): the row and its
+    # pseudonym stay, so appeals and statistics keep their author (tsur.appeals.services.retention).
+    pseudonymised_at = models.DateTimeField("персональные данные обезличены", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "житель (персональные данные)"
@@ -304,6 +307,75 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class PurgeRun(models.Model):
+    """One pass of the personal-data purge (tsur.appeals.services.retention): by the retention
+    period (periodic job) or by a resident's request. Counts only, never whose data it was."""
+
+    class Reason(models.TextChoices):
+        RETENTION = "retention", "истёк срок хранения"
+        REQUEST = "request", "запрос жителя"
+
+    reason = models.CharField("основание", max_length=16, choices=Reason.choices)
+    cutoff = models.DateTimeField("обращения закрыты до", null=True, blank=True)
+    started_at = models.DateTimeField("начало", default=clock.now)
+    finished_at = models.DateTimeField("окончание", null=True, blank=True)
+    residents = models.PositiveIntegerField("жителей обезличено", default=0)
+    appeals = models.PositiveIntegerField("обращений затронуто", default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="кто запустил", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "обезличивание персональных данных"
+        verbose_name_plural = "обезличивания персональных данных"
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Обезличивание от {timezone.localtime(self.started_at):%d.%m.%Y %H:%M}"
+
+
+class DataRequest(models.Model):
+    """A resident's request to delete their personal data (152-FZ art. 14, 20, 21): recorded from
+    the cabinet or the status page, queued for administrators, executed by the same service as the
+    retention purge. The appeals stay (59-FZ files); only the personal data goes."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "ожидает исполнения"
+        DONE = "done", "исполнен"
+        REFUSED = "refused", "отказано"
+
+    class Source(models.TextChoices):
+        CABINET = "cabinet", "личный кабинет"
+        STATUS_PAGE = "status_page", "страница обращения по персональной ссылке"
+
+    resident = models.ForeignKey(Resident, verbose_name="житель", on_delete=models.PROTECT, related_name="data_requests")
+    # The cabinet's account, so the resident still sees the request after their appeals were unlinked.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="учётная запись", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The appeal whose private link was used (the status page shows the request there).
+    appeal = models.ForeignKey(Appeal, verbose_name="обращение", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField("откуда", max_length=16, choices=Source.choices)
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    created_at = models.DateTimeField("получен", default=clock.now)
+    due_at = models.DateTimeField("исполнить до")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="исполнил", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("исполнен", null=True, blank=True)
+    # Why it was refused or what was left: written by staff for the resident, without personal data.
+    note = models.TextField("комментарий", blank=True)
+    run = models.ForeignKey(PurgeRun, verbose_name="обезличивание", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "запрос жителя об удалении данных"
+        verbose_name_plural = "запросы жителей об удалении данных"
+        ordering = ["due_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Запрос №{self.pk} от {timezone.localtime(self.created_at):%d.%m.%Y}"
 
 
 # Defined in its own module to keep this one small; imported here so Django finds it.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tsur.intake import answer_files, cabinet, places, polls, recovery, views
+from tsur.intake import answer_files, cabinet, my_data, places, polls, recovery, views
 
 app_name = "intake"
 
@@ -19,6 +19,14 @@ urlpatterns = [
     path("status/recover/", recovery.status_recover, name="status_recover"),
     path("status/<str:number>/<str:key>/reply/", cabinet.status_reply, name="status_reply"),
     path("cabinet/", cabinet.cabinet, name="cabinet"),
+    # Personal data (part pd, tsur/intake/my_data.py): «Мои данные», the download and the deletion
+    # request, from the cabinet and by the private link. Before cabinet/<number>/.
+    path("cabinet/data/", my_data.cabinet_data, name="cabinet_data"),
+    path("cabinet/data/json/", my_data.cabinet_data_json, name="cabinet_data_json"),
+    path("cabinet/data/delete/", my_data.cabinet_data_delete, name="cabinet_data_delete"),
+    path("status/<str:number>/<str:key>/data/", my_data.status_data, name="status_data"),
+    path("status/<str:number>/<str:key>/data/json/", my_data.status_data_json, name="status_data_json"),
+    path("status/<str:number>/<str:key>/data/delete/", my_data.status_data_delete, name="status_data_delete"),
     path("cabinet/<str:number>/", cabinet.cabinet_appeal, name="cabinet_appeal"),
     path("status/<str:number>/<str:key>/", views.status_page, name="status"),
     path("status/<str:number>/<str:key>/rate/", views.status_rate, name="status_rate"),

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tsur.workspace import answering, navigation, notes, signal_settings, views, views_queue
+from tsur.workspace import answering, navigation, notes, privacy, signal_settings, views, views_queue
 
 app_name = "workspace"
 
@@ -25,4 +25,8 @@ urlpatterns = [
     path("center/", include("tsur.workspace.center.urls")),
     path("center/", include("tsur.workspace.monitoring.urls")),
     path("polls/", include("tsur.workspace.polls.urls")),
+    # Personal data for administrators (part pd, tsur/workspace/privacy.py).
+    path("privacy/", privacy.access_log, name="privacy_log"),
+    path("privacy/requests/", privacy.requests, name="privacy_requests"),
+    path("privacy/requests/<int:pk>/", privacy.request_decide, name="privacy_decide"),
 ]

@@ -50,6 +50,7 @@ def nav_context(request: HttpRequest, section: str) -> dict:
         "nav_scope": scope_label,
         "nav_show_mine": role in access.ORGANISATION_ROLES,
         "nav_show_admin": role == Role.ADMINISTRATOR or user.is_staff,
+        "nav_show_privacy": role == Role.ADMINISTRATOR,  # tsur.workspace.privacy
         "nav_show_center": role in CENTER_ROLES,
         "nav_alerts_unseen": unread_for(user).count(),
     }
