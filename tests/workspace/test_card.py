@@ -12,7 +12,7 @@ from PIL import Image
 from tests.factories import new_appeal
 from tsur.answers import services as answers
 from tsur.appeals import services
-from tsur.appeals.models import Event
+from tsur.appeals.models import Appeal, Event, Status
 from tsur.appeals.photos import read_photo
 
 
@@ -147,3 +147,16 @@ def test_it_shows_answers_ratings_and_the_problem(desk, world):
 
 def test_it_shows_a_404_for_an_unknown_number(desk, world):
     assert desk.as_(world.operator).client.get("/workspace/appeals/1999-000001/").status_code == 404
+
+
+def test_it_shows_a_card_whose_answer_status_has_no_answer_row(desk, world):
+    """Imported or damaged data: an appeal «ответ подготовлен» without its answer. The card opens
+    (it answered 500 before), without the answer's actions that would have nothing to act on."""
+    a = new_appeal(world)
+    services.route_appeal(a, world.operator)
+    Appeal.objects.filter(pk=a.pk).update(status=Status.ANSWER_PREPARED)
+    response = desk.as_(world.operator).card(a)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Ответ подготовлен" in body
+    assert "Одобрить ответ" not in body

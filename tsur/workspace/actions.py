@@ -17,7 +17,7 @@ from tsur.answers.models import AnswerTemplate, ExtensionRequest
 from tsur.appeals import access, lifecycle
 from tsur.appeals import services as appeals
 from tsur.appeals.models import Appeal
-from tsur.core.errors import ValidationFailed
+from tsur.core.errors import TransitionNotAllowed, ValidationFailed
 from tsur.deadlines.services import policy_for
 from tsur.workspace import forms as f
 
@@ -190,7 +190,11 @@ def _may_request_extension(a: Appeal) -> bool:
 
 
 def _has_answer(a: Appeal) -> bool:
-    return answers.current_answer(a) is not None
+    try:
+        answers.current_answer(a)
+    except TransitionNotAllowed:
+        return False  # an answer's status without its answer row (imported or damaged data)
+    return True
 
 
 def _may_take(a: Appeal, user) -> bool:
