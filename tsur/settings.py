@@ -170,6 +170,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Cache-Control: private, no-store on what a session, an API key or a private link sees.
+    "tsur.core.middleware.PrivatePagesMiddleware",
     "tsur.core.middleware.FrameOptionsMiddleware",
     "tsur.core.middleware.RequestSizeLimitMiddleware",
     # Last: it turns a lockout of the login form into our Russian page.
@@ -376,14 +378,97 @@ CELERY_TIMEZONE = TIME_ZONE
 # The in-process scheduler of the embedded default runs periodic jobs every N seconds (0 = off).
 TSUR_INPROCESS_TICK_SECONDS = env_int("TSUR_INPROCESS_TICK_SECONDS", 0)
 
+# --- production (part prod) -----------------------------------------------------------------------
+# Logs (tsur/core/logging.py): one console handler on the root logger; every record gets the request
+# id and has personal data masked before any formatter sees it. Plain lines for development, JSON
+# lines (TSUR_LOG_FORMAT=json, set by scripts/production) for a log collector.
+TSUR_LOG_FORMAT = env_str("TSUR_LOG_FORMAT", "plain")
+if TSUR_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"TSUR_LOG_FORMAT must be plain or json, got {TSUR_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "tsur.core.logging.RequestIdFilter"},
+        "personal_data": {"()": "tsur.core.logging.PersonalDataFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "tsur.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": TSUR_LOG_FORMAT, "filters": ["request_id", "personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("TSUR_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django gives "django" a console handler of its own (DEBUG only) that would print the same
+        # lines unfiltered, and runserver's access lines carry the raw path with its query string
+        # (keys, tokens): everything goes through the root handler, the request log says enough.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }
+# Celery keeps this configuration instead of replacing the root logger's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The worker imports the metrics module at start: it counts failed tasks (a task_failure receiver).
+CELERY_IMPORTS = ("tsur.core.metrics",)
+# The request log and request metrics wrap everything else.
+MIDDLEWARE.insert(0, "tsur.core.observability.RequestObservabilityMiddleware")
+# Load balancers and Prometheus may probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# /metrics (tsur/core/metrics.py): a bearer token, or a client address in these networks.
+TSUR_METRICS_TOKEN = env_str("TSUR_METRICS_TOKEN", "")
+TSUR_METRICS_ALLOW = env_list("TSUR_METRICS_ALLOW", "127.0.0.1/32,::1/128")
+
+# Static files: collected by `collectstatic` (scripts/production sets TSUR_STATIC_COLLECTED) they are
+# served from STATIC_ROOT under content-hashed names with far-future cache headers, pre-compressed
+# (gzip, and Brotli as the brotli package is installed). Development and the tests find them in
+# place instead, as they are edited.
+TSUR_STATIC_COLLECTED = env_bool("TSUR_STATIC_COLLECTED", False) and not DEBUG
+STATIC_ROOT = Path(env_str("TSUR_STATIC_ROOT", str(STATIC_ROOT)))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "tsur.core.staticfiles.StaticFilesStorage"
+        if TSUR_STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not TSUR_STATIC_COLLECTED
+
+# `check --deploy` fails scripts/production on any warning; these two are decisions about the
+# domain, not defects: HSTS for subdomains and the preload list are opted into with
+# TSUR_HSTS_INCLUDE_SUBDOMAINS / TSUR_HSTS_PRELOAD once every subdomain is HTTPS-only.
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]
+
+# Web workers of scripts/production (deploy/gunicorn.conf.py reads it too; 0: by the cores).
+TSUR_WEB_WORKERS = env_int("TSUR_WEB_WORKERS", 0)
+
+
+def refuse_insecure_production() -> None:
+    """Settings that are fine on a developer's machine and wrong for a public server. Refused at
+    start unless TSUR_DEBUG is on (the secret key is checked by secret_key() above)."""
+    if DEBUG:
+        return
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "TSUR_ALLOWED_HOSTS contains '*': list the host names the platform is served under "
+            "(a wildcard lets anyone make password-reset and status links point at their own host)."
+        )
+    if TSUR_WEB_WORKERS > 1 and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        raise ImproperlyConfigured(
+            f"TSUR_WEB_WORKERS={TSUR_WEB_WORKERS} with the local-memory cache: each worker would count rate "
+            "limits and login throttles on its own. Set TSUR_CACHE_URL=redis://… (shared by all workers)."
+        )
+    if TSUR_METRICS_TOKEN and len(TSUR_METRICS_TOKEN) < 24:
+        raise ImproperlyConfigured("TSUR_METRICS_TOKEN is too short: use at least 24 random characters.")
+    if "*" in TSUR_METRICS_ALLOW or any(n.endswith("/0") for n in TSUR_METRICS_ALLOW):
+        raise ImproperlyConfigured("TSUR_METRICS_ALLOW must list networks, not every address.")
+
+
+refuse_insecure_production()
 
 # Channels (docs/channels.md).
 TSUR_SIGNAL_RETENTION_DAYS = env_int("TSUR_SIGNAL_RETENTION_DAYS", 90)  # non-complaint posts' text kept this long
@@ -447,3 +532,39 @@ TSUR_POLL_CODES_PER_POLL_MINUTE = env_int("TSUR_POLL_CODES_PER_POLL_MINUTE", 300
 TSUR_RATE_POLL_CODE_ADDRESS = env_list("TSUR_RATE_POLL_CODE_ADDRESS", "10/m,60/h")
 TSUR_RATE_POLL_VOTE_ADDRESS = env_list("TSUR_RATE_POLL_VOTE_ADDRESS", "30/m,300/h")
 TSUR_RATE_POLL_VOTE_DEVICE = env_list("TSUR_RATE_POLL_VOTE_DEVICE", "3/h")
+
+# --- personal data (part pd) (docs/residents.md, tsur/appeals/services/retention.py) --------------
+# Residents' personal data is pseudonymised this many days after the last of their appeals closed.
+# 59-FZ sets no period of its own; the appeal files are kept 5 years (the Rosarkhiv list of typical
+# archival documents, order No. 236 of 20.12.2019, item 154 «б»), after which 152-FZ art. 5 part 7
+# forbids keeping the personal data longer than its purpose needs: 5 years (1826 days) by default.
+TSUR_PD_RETENTION_DAYS = env_int("TSUR_PD_RETENTION_DAYS", 1826)
+# ПОС messages (regime "message") and social-network incidents are not 59-FZ files; a region may keep
+# their authors' data shorter. Default: the same period.
+TSUR_PD_RETENTION_DAYS_MESSAGES = env_int("TSUR_PD_RETENTION_DAYS_MESSAGES", TSUR_PD_RETENTION_DAYS)
+# Residents pseudonymised per run of the periodic job (each in its own transaction): bounded work
+# per tick, the rest at the next.
+TSUR_PD_PURGE_BATCH = env_int("TSUR_PD_PURGE_BATCH", 200)
+# A resident's request about their data is answered within 10 working days (152-FZ art. 14 part 3,
+# art. 20 parts 1-2, as amended by 266-FZ of 14.07.2022).
+TSUR_PD_REQUEST_WORKING_DAYS = env_int("TSUR_PD_REQUEST_WORKING_DAYS", 10)
+
+# --- load (part load) (docs/operations.md, tsur/core/tasks.py, tsur/core/bench_api.py) ----------
+# Background tasks run (no broker) or are sent (broker) from an in-process background thread after
+# the request has answered. True: at once, inline, inside the caller (the test suite sets it so
+# every test sees the follow-ups done when its request returns).
+TSUR_TASKS_INLINE = env_bool("TSUR_TASKS_INLINE", False)
+# `tsur bench load` mounts a bare Django Ninja endpoint (/bench/ping, no database, no auth) to
+# compare the intake with; never set in production.
+TSUR_BENCH_ENDPOINTS = env_bool("TSUR_BENCH_ENDPOINTS", False)
+
+# --- scaling (part backup) (docs/ops-drafts/scaling.md, tsur/core/db_router.py) ------------------
+# A read replica of the primary PostgreSQL (a streaming-replication hot standby): the situation
+# center's pages and the analytics readers read from it inside `replica_reads()`; every write and
+# every other read goes to the primary. Unset: everything on the primary.
+TSUR_DATABASE_REPLICA_URL = env_str("TSUR_DATABASE_REPLICA_URL", "")
+if TSUR_DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_from_url(TSUR_DATABASE_REPLICA_URL)
+    # A test run creates no second database: the alias reads the primary's test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tsur.core.db_router.ReplicaRouter"]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,6 +19,21 @@ urlpatterns = [
     path("workspace/", include("tsur.workspace.urls")),
     path("attachments/<int:pk>/", attachment, name="attachment"),
     path("", include("tsur.intake.urls")),
+]
+
+# --- load (part load): the bare endpoint `tsur bench load` compares the intake with -------------
+if settings.TSUR_BENCH_ENDPOINTS:
+    from tsur.core.bench_api import bench_api
+
+    urlpatterns.insert(0, path("bench/", bench_api.urls))
+
+# --- production: health, readiness, metrics (each app registers its /metrics sources in its tasks) ---
+from tsur.core import health, metrics  # noqa: E402
+
+urlpatterns[:0] = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = "tsur.core.pages.bad_request"

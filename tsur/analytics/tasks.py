@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from tsur.analytics import rollup
-from tsur.analytics.models import Rebuild
+from tsur.analytics.models import DirtyDay, Rebuild
 from tsur.appeals.events import AppealChange
-from tsur.core import tasks
+from tsur.core import metrics, tasks
 
 RECOUNT = "analytics.recount"
 REBUILD = "analytics.rebuild"
@@ -56,3 +56,7 @@ def nightly(now: dt.datetime) -> bool:
     Rebuild.objects.create(reason=Rebuild.Reason.NIGHTLY, started_at=now, finished_at=now)  # claims tonight's run
     tasks.enqueue(REBUILD, Rebuild.Reason.NIGHTLY)
     return True
+
+
+# --- /metrics: days waiting to be recounted ---------------------------------------------------------
+metrics.queue("analytics.dirty_days", lambda: DirtyDay.objects.all(), "marked_at")

@@ -9,11 +9,16 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 
-from tsur.appeals.models import Notification
-from tsur.appeals.services import settle_unsendable
-from tsur.core import clock
+from tsur.appeals import photos
+from tsur.appeals.models import Appeal, Notification, Status
+from tsur.appeals.queries import overdue_q
+from tsur.appeals.services import (
+    retention,  # noqa: F401 - registers the periodic job pd_retention
+    settle_unsendable,
+)
+from tsur.core import clock, metrics
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
 
 log = logging.getLogger(__name__)
@@ -72,3 +77,28 @@ def requeue_notifications(now: dt.datetime) -> int:
     )
     enqueue_ids("deliver_notifications", pending)
     return len(pending)
+
+
+# Once an hour (tick runs every minute): walking the attachments folder costs a directory scan.
+ORPHAN_SCAN_MINUTE = 17
+
+
+@periodic("attachment_orphans_removed")
+def remove_orphan_attachments(now: dt.datetime) -> int:
+    """Photo files left without their row by a process killed (or a database lost) between
+    writing the file and committing the appeal; files younger than an hour are left alone."""
+    if now.minute != ORPHAN_SCAN_MINUTE:
+        return 0
+    return photos.remove_orphan_files()
+
+
+# --- /metrics: appeals waiting for the intake follow-up, notifications, overdue appeals -----------
+metrics.queue("intake.received", lambda: Appeal.objects.filter(status=Status.RECEIVED), "created_at")
+metrics.queue("appeals.notifications", lambda: Notification.objects.filter(state=Notification.State.PENDING), "created_at")
+metrics.failed("appeals.notifications", lambda: Notification.objects.filter(state=Notification.State.FAILED))
+
+
+@metrics.source("overdue")
+def overdue_samples(now: dt.datetime) -> list[metrics.Sample]:
+    rows = Appeal.objects.filter(overdue_q(now)).values("regime", "status").annotate(n=Count("pk")).order_by()
+    return [metrics.sample("tsur_appeals_overdue", r["n"], regime=r["regime"], status=r["status"]) for r in rows]

@@ -14,8 +14,9 @@ import time
 
 from django.db.models import Q
 
-from tsur.channels import deliveries, listening, services
-from tsur.channels.models import InboundMessage
+from tsur.channels import claiming, deliveries, listening, policy, processing
+from tsur.channels.models import ChannelConfig, Delivery, InboundMessage
+from tsur.core import metrics
 from tsur.core.tasks import background, enqueue, periodic
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def process_inbound() -> dict:
     totals: dict[str, int] = {}
     started = time.monotonic()
     while time.monotonic() - started < PROCESS_BUDGET_SECONDS:
-        counts = services.process_pending()
+        counts = processing.process_pending()
         if not counts:
             break
         for key, value in counts.items():
@@ -53,14 +54,14 @@ def sweep(now: dt.datetime) -> dict:
     inbound rows, due deliveries and due polls, and purge old signals."""
     State = InboundMessage.State
     expired = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    exhausted = InboundMessage.objects.filter(expired, state=State.PENDING, attempts__gte=services.MAX_INBOUND_ATTEMPTS).update(
+    exhausted = InboundMessage.objects.filter(expired, state=State.PENDING, attempts__gte=policy.MAX_INBOUND_ATTEMPTS).update(
         state=State.FAILED, claimed_until=None, claim_token="",
-        last_error=f"обработка не удалась {services.MAX_INBOUND_ATTEMPTS} раз: нужна проверка оператора",
+        last_error=f"обработка не удалась {policy.MAX_INBOUND_ATTEMPTS} раз: нужна проверка оператора",
     )
     if exhausted:
-        log.warning("sweeper: %d inbound messages failed after %d attempts", exhausted, services.MAX_INBOUND_ATTEMPTS)
-    pending = InboundMessage.objects.filter(services.claimable(now)).count()
-    batches = min(math.ceil(pending / services.batch_size()), 50)
+        log.warning("sweeper: %d inbound messages failed after %d attempts", exhausted, policy.MAX_INBOUND_ATTEMPTS)
+    pending = InboundMessage.objects.filter(claiming.claimable(now)).count()
+    batches = min(math.ceil(pending / policy.batch_size()), 50)
     for _ in range(batches):
         enqueue("process_inbound")
     due = deliveries.due_ids(now)
@@ -77,3 +78,27 @@ def sweep(now: dt.datetime) -> dict:
         "polls": len(polls),
         "signals_purged": purged,
     }
+
+
+# --- /metrics: raw messages and answers waiting, what gave up, each channel's health --------------
+metrics.queue("channels.inbound", lambda: InboundMessage.objects.filter(state=InboundMessage.State.PENDING), "received_at")
+metrics.queue(
+    "channels.deliveries",
+    lambda: Delivery.objects.filter(state__in=[Delivery.State.PENDING, Delivery.State.RETRYING]),
+    "created_at",
+)
+metrics.failed("channels.inbound", lambda: InboundMessage.objects.filter(state=InboundMessage.State.FAILED))
+metrics.failed("channels.deliveries", lambda: Delivery.objects.filter(state=Delivery.State.FAILED))
+
+
+@metrics.source("channels")
+def channel_samples(now: dt.datetime) -> list[metrics.Sample]:
+    out = []
+    for c in ChannelConfig.objects.only("code", "enabled", "last_polled_at", "failures"):
+        since = (now - c.last_polled_at).total_seconds() if c.last_polled_at else -1
+        out += [
+            metrics.sample("tsur_channel_enabled", int(c.enabled), channel=c.code),
+            metrics.sample("tsur_channel_seconds_since_poll", since, channel=c.code),
+            metrics.sample("tsur_channel_consecutive_errors", c.failures, channel=c.code),
+        ]
+    return out

@@ -11,3 +11,10 @@ class CoreConfig(AppConfig):
         from tsur.core.db import register_fast_arrays
 
         connection_created.connect(register_fast_arrays, dispatch_uid="tsur.core.fast_arrays")
+
+        # --- scaling (part backup): settings that break on several processes or hosts ---
+        from django.core import checks
+
+        from tsur.core.checks import check_several_processes
+
+        checks.register(check_several_processes)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from tsur.appeals.events import AppealChange
+from tsur.core import metrics
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
 from tsur.deadlines.models import SignalEmail
 from tsur.escalation import mail
@@ -45,3 +46,8 @@ def sweep_signals(now: dt.datetime) -> dict[str, int]:
 
 
 __all__ = ["deadlines", "on_appeal_events", "send_signal_emails", "sweep_signals"]
+
+
+# --- /metrics: staff signal e-mails waiting and given up ------------------------------------------
+metrics.queue("escalation.signal_emails", lambda: SignalEmail.objects.filter(state=SignalEmail.State.PENDING), "created_at")
+metrics.failed("escalation.signal_emails", lambda: SignalEmail.objects.filter(state=SignalEmail.State.FAILED))

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from tsur.appeals.events import AppealChange
+from tsur.core import metrics
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
 from tsur.monitoring import closure, matching
 from tsur.monitoring.models import MonitoringEvent, PendingAppeal
@@ -85,3 +86,8 @@ def contradictions(now: dt.datetime) -> int:
     if ids:
         closure.evaluate(ids, now)
     return len(ids)
+
+
+# --- /metrics: events and appeals waiting for the matcher -------------------------------------------
+metrics.queue("monitoring.events", lambda: MonitoringEvent.objects.filter(matched_at__isnull=True), "received_at")
+metrics.queue("monitoring.appeals", lambda: PendingAppeal.objects.all(), "marked_at")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tsur.appeals.events import AppealChange
 from tsur.appeals.models import Appeal
-from tsur.core import clock
+from tsur.core import clock, metrics
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue, periodic
 from tsur.directory.models import Block
 from tsur.tension import counts
@@ -175,3 +175,7 @@ def refresh_live(now: dt.datetime) -> int:
     for block_id in marks:
         enqueue("tension_recompute", block_id)
     return len(rows)
+
+
+# --- /metrics: series waiting to be recomputed -----------------------------------------------------
+metrics.queue("tension.dirty_series", lambda: DirtySeries.objects.all(), "marked_at")

@@ -26,6 +26,7 @@ from tsur.analytics.templatetags.center_figures import hours, num, pct, thousand
 from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core import clock
+from tsur.core.db_router import replica_reads  # read-only pages: the replica when one is configured
 from tsur.core.errors import ValidationFailed
 from tsur.workspace.center.guards import center_required
 from tsur.workspace.views import nav_context
@@ -141,6 +142,7 @@ def figures_table(rows: list[figures.Row], *, dim: str, first: str, drill: str, 
 
 
 @center_required
+@replica_reads()
 def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         filters = _parse(request)
@@ -178,6 +180,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @center_required
+@replica_reads()
 def kpi_page(request: HttpRequest) -> HttpResponse:
     try:
         filters = _parse(request)
@@ -201,6 +204,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
 
 
 @center_required
+@replica_reads()
 def region(request: HttpRequest) -> HttpResponse:
     try:
         filters = _parse(request)
@@ -233,6 +237,7 @@ def _selection(request: HttpRequest, filters: Filters):
 
 
 @center_required
+@replica_reads()
 def appeals_list(request: HttpRequest) -> HttpResponse:
     try:
         filters = _parse(request)
@@ -268,6 +273,7 @@ def _kind(kind: str) -> str:
 
 
 @center_required
+@replica_reads()
 def appeals_export(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         filters = _parse(request)
@@ -280,6 +286,7 @@ def appeals_export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @center_required
+@replica_reads()
 def kpi_export(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         filters = _parse(request)

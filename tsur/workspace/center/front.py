@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from tsur.analytics import figures
 from tsur.analytics.filters import DEFAULT_DAYS, LONGEST_DAYS, Filters
 from tsur.core import clock
+from tsur.core.db_router import replica_reads  # read-only pages: the replica when one is configured
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
@@ -139,6 +140,7 @@ def _changes(now: dt.datetime, today: dt.date, daily: dict[dt.date, int]) -> tup
 
 @require_GET
 @center_required
+@replica_reads()
 def center(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     today = timezone.localdate(now)

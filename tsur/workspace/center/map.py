@@ -29,6 +29,7 @@ from tsur.analytics.filters import Filters, choices
 from tsur.appeals import access
 from tsur.appeals.models import Status
 from tsur.core import clock
+from tsur.core.db_router import replica_reads  # read-only pages: the replica when one is configured
 from tsur.core.errors import ValidationFailed
 from tsur.directory.models import Category, Territory
 from tsur.lib import geo
@@ -79,6 +80,7 @@ def _region_bounds() -> str:
 
 @require_GET
 @center_required
+@replica_reads()
 def center_map(request: HttpRequest) -> HttpResponse:
     error = ""
     try:
@@ -225,6 +227,7 @@ def _events(filters: Filters) -> list[dict]:
 
 @require_GET
 @center_required
+@replica_reads()
 def center_map_data(request: HttpRequest) -> HttpResponse:
     """JSON for the map: appeals (capped), H3 counts of the rest, points of tension."""
     try:
