@@ -15,5 +15,8 @@ os.environ.setdefault("TSUR_HTTPS", "false")
 # part load: background tasks run inline, at once, so a test sees them done when its call returns
 # (tests/load/test_background_runner.py turns the in-process runner on where it is the subject).
 os.environ.setdefault("TSUR_TASKS_INLINE", "true")
+# The situation center's figures recounted after every change (tests/analytics/test_recount_window.py
+# sets the production window where it is the subject).
+os.environ.setdefault("TSUR_ANALYTICS_RECOUNT_SECONDS", "0")
 
 from tsur.settings import *  # noqa: F403

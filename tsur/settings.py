@@ -300,6 +300,9 @@ TSUR_KPI_MIN_ANSWERED = env_int("TSUR_KPI_MIN_ANSWERED", 10)
 TSUR_KPI_MIN_RATED = env_int("TSUR_KPI_MIN_RATED", 10)
 # The hour (Moscow time) after which the nightly full rebuild of the figures runs.
 TSUR_ANALYTICS_REBUILD_HOUR = env_int("TSUR_ANALYTICS_REBUILD_HOUR", 3)
+# A day's figures are recounted at most once per this many seconds while appeals keep changing
+# (0: after every change); the sweeper recounts what is left within two minutes of the last change.
+TSUR_ANALYTICS_RECOUNT_SECONDS = env_int("TSUR_ANALYTICS_RECOUNT_SECONDS", 15)
 # The review-time goal drawn on the dashboard (hours from receipt to routing).
 TSUR_CENTER_REVIEW_TARGET_HOURS = env_int("TSUR_CENTER_REVIEW_TARGET_HOURS", 24)
 # Overrides of the points-of-tension detector's configuration (tsur.tension.engine.config,

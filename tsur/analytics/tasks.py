@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from tsur.analytics import rollup
@@ -16,14 +17,24 @@ from tsur.core import metrics, tasks
 
 RECOUNT = "analytics.recount"
 REBUILD = "analytics.rebuild"
+_RECOUNT_ASKED = "tsur.analytics.recount-asked"
 
 
 def on_appeals_changed(changes: Sequence[AppealChange]) -> None:
     """Subscriber of appeal_changed: mark the touched days first (the record of the work), then
-    ask for the recount; a lost request is found by the sweeper."""
+    ask for the recount; a lost request is found by the sweeper.
+
+    A recount rebuilds the whole day, so under a stream of new appeals it is asked at most once
+    per TSUR_ANALYTICS_RECOUNT_SECONDS (the marks made meanwhile wait for the next one, or for the
+    sweeper after the stream stops): recounting today for every batch cost ~200 ms of a worker's
+    time per appeal at a few thousand appeals a day (docs/operations.md, «Load»)."""
     days = rollup.mark_dirty(rollup.days_of_appeals([c.appeal_id for c in changes]))
-    if days:
-        tasks.enqueue(RECOUNT, [d.isoformat() for d in days])
+    if not days:
+        return
+    window = settings.TSUR_ANALYTICS_RECOUNT_SECONDS
+    if window > 0 and not cache.add(_RECOUNT_ASKED, 1, timeout=window):
+        return
+    tasks.enqueue(RECOUNT, [d.isoformat() for d in days])
 
 
 @tasks.background(RECOUNT)
