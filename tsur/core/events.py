@@ -62,6 +62,11 @@ class Topic(Generic[T]):
 _gathering: contextvars.ContextVar[tuple[dict[Topic, list], ...]] = contextvars.ContextVar("tsur_events_gathering", default=())
 
 
+def gathering_active() -> bool:
+    """Whether a `gathering()` block is open here: a bulk writer wants one batch per transaction."""
+    return bool(_gathering.get())
+
+
 @contextlib.contextmanager
 def gathering() -> Iterator[None]:
     """Hold what every topic publishes inside the block and publish it as one batch per topic when

@@ -23,6 +23,7 @@ cost is in the figures), never reached. Only figures are printed: no appeal text
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 import os
@@ -47,8 +48,8 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 # Quick: about two minutes on two cores; full: under ten.
 MODES = {
-    "quick": {"steps": [50, 100, 200], "step_seconds": 15, "wrk_seconds": 8, "count": 5_000},
-    "full": {"steps": [50, 100, 200, 300], "step_seconds": 45, "wrk_seconds": 20, "count": 20_000},
+    "quick": {"steps": [50, 100, 200], "step_seconds": 15, "wrk_seconds": 8, "count": 5_000, "cost_appeals": 100},
+    "full": {"steps": [50, 100, 200, 300], "step_seconds": 45, "wrk_seconds": 20, "count": 20_000, "cost_appeals": 300},
 }
 # Locust: task iterations per simulated user per second (the users per step follow from it).
 ITERATIONS_PER_USER = 1.0
@@ -82,6 +83,7 @@ end
 def run_bench(options: dict, log: Callable[[str], None]) -> dict:
     from django.core.management import call_command
 
+    from tsur.demo.bench_cost import cost_per_appeal
     from tsur.demo.bench_workspace import fill
 
     mode = dict(MODES["quick" if options["quick"] else "full"])
@@ -100,6 +102,7 @@ def run_bench(options: dict, log: Callable[[str], None]) -> dict:
     report["steps"] = []
     seconds = mode["wrk_seconds"]
     for server in ("gunicorn", "granian"):
+        stack_started = dt.datetime.now(dt.UTC)
         with stack.running(server=server, broker=True):
             for target in ("bare", "intake"):
                 log(f"{server}: {target} на максимуме ({seconds} с)…")
@@ -107,6 +110,12 @@ def run_bench(options: dict, log: Callable[[str], None]) -> dict:
                     {"server": server, "tasks": "celery", "endpoint": target, **wrk(port, target, seconds, options["connections"], category)}
                 )
             if server == "gunicorn":
+                log("gunicorn: стоимость одного обращения (ЦП всех процессов)…")
+                web, worker = stack.processes[0], stack.processes[1]
+                report["cost"] = cost_per_appeal(
+                    count=mode["cost_appeals"], port=port, web=web, worker=worker, broker_url=stack.broker, category=category,
+                    backlog_since=stack_started, log=log,
+                )
                 for rate in mode["steps"]:
                     log(f"{server}: сценарий Locust, {rate} запр/с ({mode['step_seconds']} с)…")
                     report["steps"].append({"server": server, "target": rate, "rows": locust_step(port, rate, mode["step_seconds"])})
@@ -254,6 +263,7 @@ class Stack:
         processes = []
         try:
             processes.append(_start(self.web_command(server), env))
+            self.processes = processes
             if broker:
                 worker = [str(VENV_BIN / "celery"), "-A", "tsur", "worker", "--concurrency", "1", "--loglevel", "WARNING",
                           "--without-heartbeat", "--without-gossip", "--without-mingle", "--hostname", f"bench-load-{os.getpid()}@%h"]  # fmt: skip
@@ -375,6 +385,8 @@ def _ms(value: str | None) -> float | None:
 
 
 def markdown(report: dict) -> str:
+    from tsur.demo.bench_cost import markdown as cost_markdown
+
     lines = [f"tsur bench load ({report['mode']}): {report['appeals']} appeals; machine {report['machine']}", ""]
     lines += ["Server settings: " + "; ".join(f"{k}: {v}" for k, v in report["settings"].items()), ""]
     lines += [
@@ -414,6 +426,8 @@ def markdown(report: dict) -> str:
     for step in report["steps"]:
         for r in step["rows"]:
             lines.append(_row([step["target"], *(r[k] for k in ("users", "endpoint", "rps", "p50_ms", "p95_ms", "p99_ms", "failures"))]))
+    if report.get("cost"):
+        lines += cost_markdown(report["cost"])
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from tsur.appeals.services.transitions import actor_label
 from tsur.core import clock, tasks
 from tsur.core.db import copy_rows
 from tsur.core.errors import ValidationFailed
+from tsur.core.events import gathering_active
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.models import Category, Territory, Urgency
 from tsur.directory.services import QueueLookup, region_contains, territory_at
@@ -365,8 +366,14 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
         # appeals after the resident's request has answered, in this process (`here`: not through
         # a broker message that could be lost before they have recorded their rows, which their
         # sweepers look for) — as before, only later: on the background runner.
-        created_ids = [event.pk for event in events]
-        transaction.on_commit(lambda: tasks.run_here_ids(FOLLOW_UP, created_ids))
+        if gathering_active():
+            # A bulk writer (the history replay) gathers what one transaction publishes into one
+            # batch per topic: the "created" events join it, as the rest of its changes do.
+            appeal_changed.publish([AppealChange.of(event) for event in events])
+            appeals_received.publish([event.appeal_id for event in events])
+        else:
+            created_ids = [event.pk for event in events]
+            transaction.on_commit(lambda: tasks.run_here_ids(FOLLOW_UP, created_ids))
     notify_residents(
         [
             (

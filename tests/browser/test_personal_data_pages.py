@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import browser, login, page  # noqa: F401 - the shared browser fixtures
+from tests.browser.conftest import login
 from tests.privacy.helpers import PLANTED, T0, appeal_at, closed_appeal
 from tsur.appeals.models import DataRequest
 from tsur.appeals.services import record_personal_data_view
@@ -18,7 +18,7 @@ SHOTS = Path("/tmp/shots/pd")
 SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
 
 
-def shoot(page, name: str) -> None:  # noqa: F811
+def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for label, (w, h) in SIZES.items():
         page.set_viewport_size({"width": w, "height": h})
@@ -26,7 +26,7 @@ def shoot(page, name: str) -> None:  # noqa: F811
     page.set_viewport_size({"width": 1366, "height": 768})
 
 
-def test_a_resident_requests_deletion_and_an_administrator_executes_it(page, live_server, world):  # noqa: F811
+def test_a_resident_requests_deletion_and_an_administrator_executes_it(page, live_server, world):
     mine = appeal_at(world, T0, user=world.resident)
     linked = closed_appeal(world, T0, email="link.holder@example.net")
     record_personal_data_view(mine, world.operator, "рабочее место")
