@@ -23,7 +23,10 @@ def test_a_link_holder_sees_downloads_and_deletes_their_data_at_once_when_all_cl
     assert data["контакты"][0]["email"] == PLANTED["email"] and data["обращения"][0]["номер"] == a.number
     assert data["обращения"][0]["оценки"][0]["оценка"] == 5
     assert client.get(reverse("intake:status_data", args=[a.number, "wrong-key"])).status_code == 404
-    response = client.post(base + "delete/")
+    refused = client.post(base + "delete/")  # without the confirmation nothing happens
+    assert refused.status_code == 400 and "без возможности восстановления" in refused.content.decode()
+    assert not DataRequest.objects.exists()
+    response = client.post(base + "delete/", {"confirm": "1"})
     assert response.status_code == 302
     req = DataRequest.objects.get()
     assert req.state == DataRequest.State.DONE and req.source == DataRequest.Source.STATUS_PAGE
@@ -34,7 +37,7 @@ def test_a_link_holder_sees_downloads_and_deletes_their_data_at_once_when_all_cl
     assert [m.to for m in mail.outbox if "удалены" in m.subject] == [[PLANTED["email"]]]
     page = client.get(base).content.decode()
     assert not any(n in page for n in NEEDLES) and "данные удалены" in page
-    assert client.post(base + "delete/").status_code == 409
+    assert client.post(base + "delete/", {"confirm": "1"}).status_code == 409
 
 
 def test_an_open_appeal_waits_for_an_administrator_who_executes_or_refuses(client, world):
@@ -42,8 +45,10 @@ def test_an_open_appeal_waits_for_an_administrator_who_executes_or_refuses(clien
     client.force_login(world.resident)
     assert "Мои данные" in client.get(reverse("intake:cabinet")).content.decode()
     assert PLANTED["phone"] in client.get(reverse("intake:cabinet_data")).content.decode()
-    client.post(reverse("intake:cabinet_data_delete"))
-    client.post(reverse("intake:cabinet_data_delete"))  # a second click: the same request
+    assert client.post(reverse("intake:cabinet_data_delete")).status_code == 400  # not confirmed
+    assert not DataRequest.objects.exists()
+    client.post(reverse("intake:cabinet_data_delete"), {"confirm": "1"})
+    client.post(reverse("intake:cabinet_data_delete"), {"confirm": "1"})  # a second click: the same request
     req = DataRequest.objects.get()
     assert req.state == DataRequest.State.PENDING and req.user == world.resident
     # Only administrators see the queue.

@@ -144,11 +144,25 @@ def cabinet_data_json(request: HttpRequest) -> HttpResponse:
     return _download(_cabinet_holding(request.user), "kabinet")
 
 
+# Deleting personal data cannot be undone: the form asks the resident to confirm it.
+NOT_CONFIRMED = "Отметьте, что понимаете: имя, телефон, e-mail и аккаунт будут удалены без возможности восстановления."
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirm") == "1"
+
+
 @require_POST
 def cabinet_data_delete(request: HttpRequest) -> HttpResponse:
     redirect = _resident_or_redirect(request)
     if redirect is not None:
         return redirect
+    if not _confirmed(request):
+        return _render(
+            request, _cabinet_holding(request.user), back=reverse("intake:cabinet"),
+            download=reverse("intake:cabinet_data_json"), delete=reverse("intake:cabinet_data_delete"),
+            status=400, error=NOT_CONFIRMED,
+        )
     for resident in Resident.objects.filter(user=request.user, pseudonymised_at__isnull=True):
         request_deletion(resident, source=DataRequest.Source.CABINET, user=request.user)
     return HttpResponseRedirect(reverse("intake:cabinet_data") + "?requested=1")
@@ -193,6 +207,8 @@ def status_data_delete(request: HttpRequest, number: str, key: str) -> HttpRespo
         return not_found(request)
     if appeal.resident_id is None:
         return _render(request, _link_holding(appeal), **_link_urls(appeal), status=409, error="По этому обращению персональные данные не хранятся.")
+    if not _confirmed(request):
+        return _render(request, _link_holding(appeal), **_link_urls(appeal), status=400, error=NOT_CONFIRMED)
     try:
         request_deletion(appeal.resident, source=DataRequest.Source.STATUS_PAGE, appeal=appeal)
     except RequestRefused as exc:
