@@ -214,16 +214,22 @@ def request_deletion(resident: Resident, *, source: str, user=None, appeal: Appe
     return req
 
 
+def _lock_pending(req: DataRequest | int) -> DataRequest:
+    """The request, locked for its decision (inside the caller's transaction), if still pending."""
+    pk = req.pk if isinstance(req, DataRequest) else req
+    locked = DataRequest.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise NotFound("Запрос не найден.")
+    if locked.state != DataRequest.State.PENDING:
+        raise RequestRefused("Запрос уже рассмотрен.", code="request_decided")
+    return locked
+
+
 def execute_request(req: DataRequest | int, *, actor) -> DataRequest:
     """Pseudonymise the resident of a pending request (an administrator, or the system when nothing
     blocks it), and tell the resident by e-mail while we still have the address."""
-    pk = req.pk if isinstance(req, DataRequest) else req
     with transaction.atomic():
-        locked = DataRequest.objects.select_for_update().filter(pk=pk).first()
-        if locked is None:
-            raise NotFound("Запрос не найден.")
-        if locked.state != DataRequest.State.PENDING:
-            raise RequestRefused("Запрос уже рассмотрен.", code="request_decided")
+        locked = _lock_pending(req)
         resident = Resident.objects.select_for_update().get(pk=locked.resident_id)
         run = PurgeRun.objects.create(reason=PurgeRun.Reason.REQUEST, actor=actor)
         if resident.pseudonymised_at is None:
@@ -249,13 +255,8 @@ def refuse_request(req: DataRequest | int, *, actor, note: str) -> DataRequest:
     note = (note or "").strip()
     if not note:
         raise DomainError("Укажите причину отказа: её увидит житель.", code="note_required", field_errors={"note": ["Обязательное поле."]})
-    pk = req.pk if isinstance(req, DataRequest) else req
     with transaction.atomic():
-        locked = DataRequest.objects.select_for_update().filter(pk=pk).first()
-        if locked is None:
-            raise NotFound("Запрос не найден.")
-        if locked.state != DataRequest.State.PENDING:
-            raise RequestRefused("Запрос уже рассмотрен.", code="request_decided")
+        locked = _lock_pending(req)
         locked.state, locked.decided_by, locked.decided_at, locked.note = DataRequest.State.REFUSED, actor, clock.now(), note[:2000]
         locked.save(update_fields=["state", "decided_by", "decided_at", "note"])
         for a in Appeal.objects.filter(resident_id=locked.resident_id):
