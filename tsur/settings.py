@@ -197,6 +197,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer, with <select> written in Python (tsur.core.forms_render: a queue page has
+# hundreds of options).
+FORM_RENDERER = "tsur.core.forms_render.FormRenderer"
+
 DATABASES = {"default": database_from_url(env_str("TSUR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'tsur.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

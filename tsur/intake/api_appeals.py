@@ -171,7 +171,7 @@ def filtered(user, f: AppealFilters):
 @router.get("/appeals", auth=STAFF_READ, response=replies({200: AppealPage}, 401, 403, 422), summary="Список обращений (сотрудники)")
 def appeal_list(request: HttpRequest, filters: Query[AppealFilters]):
     user = staff_caller(request)
-    qs = filtered(user, filters).select_related("category", "block", "territory", "organisation", "executor")
+    qs = filtered(user, filters).select_related("category", "block", "territory", "organisation", "executor").defer("territory__boundary")
     count = qs.count()
     start = (filters.page - 1) * filters.page_size
     rows = qs.order_by("-received_at", "-pk")[start : start + filters.page_size]

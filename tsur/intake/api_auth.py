@@ -96,6 +96,7 @@ def visible_appeal(user, number: str) -> Appeal:
         access.appeals_for(user)
         .filter(number=number)
         .select_related("category", "block", "territory", "organisation", "executor", "queue", "resident", "problem")
+        .defer("territory__boundary")  # kilobytes of GeoJSON; the card map reads it only when drawn
         .first()
     )
     if appeal is None:

@@ -56,6 +56,7 @@ def scoped_appeal(user, number: str) -> Appeal:
     appeal = (
         access.appeals_for(user)
         .select_related("block", "category", "territory", "organisation", "executor", "queue", "resident", "problem__lead")
+        .defer("territory__boundary")  # kilobytes of GeoJSON; the card map reads it only when drawn
         .filter(number=number)
         .first()
     )
