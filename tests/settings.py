@@ -19,4 +19,8 @@ os.environ.setdefault("TSUR_TASKS_INLINE", "true")
 # sets the production window where it is the subject).
 os.environ.setdefault("TSUR_ANALYTICS_RECOUNT_SECONDS", "0")
 
+# Reference rows read afresh every time: a test that writes a category or a policy reads it back
+# (tests/core/test_refcache.py keeps them where the cache is the subject).
+os.environ.setdefault("TSUR_REFERENCE_CACHE_SECONDS", "0")
+
 from tsur.settings import *  # noqa: F403

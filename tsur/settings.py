@@ -307,6 +307,9 @@ TSUR_ANALYTICS_REBUILD_HOUR = env_int("TSUR_ANALYTICS_REBUILD_HOUR", 3)
 # A day's figures are recounted at most once per this many seconds while appeals keep changing
 # (0: after every change); the sweeper recounts what is left within two minutes of the last change.
 TSUR_ANALYTICS_RECOUNT_SECONDS = env_int("TSUR_ANALYTICS_RECOUNT_SECONDS", 15)
+# Reference rows every intake request reads (categories, territories, deadline policies, calendar
+# exceptions) are kept in each process this long (tsur.core.refcache; 0: read every time).
+TSUR_REFERENCE_CACHE_SECONDS = env_int("TSUR_REFERENCE_CACHE_SECONDS", 30)
 # The review-time goal drawn on the dashboard (hours from receipt to routing).
 TSUR_CENTER_REVIEW_TARGET_HOURS = env_int("TSUR_CENTER_REVIEW_TARGET_HOURS", 24)
 # Overrides of the points-of-tension detector's configuration (tsur.tension.engine.config,
@@ -360,7 +363,7 @@ RATELIMIT_ENABLE = env_bool("TSUR_RATE_LIMITS", True)
 RATELIMIT_FAIL_OPEN = True  # a broken cache must not stop residents' appeals
 TSUR_CACHE_URL = env_str("TSUR_CACHE_URL", "")
 if TSUR_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TSUR_CACHE_URL}}
+    CACHES = {"default": {"BACKEND": "tsur.core.cache.RedisCache", "LOCATION": TSUR_CACHE_URL}}
 else:
     # The embedded default is one process: its memory is the shared cache.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

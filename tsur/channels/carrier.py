@@ -14,5 +14,7 @@ from tsur.channels.deliveries import DELIVERED_KINDS, create_for_notification
 class ChannelDeliveries:
     """The carrier channels register (tsur.channels.apps)."""
 
+    kinds = DELIVERED_KINDS
+
     def carry(self, notes: Sequence[Notification]) -> set[int]:
         return {note.pk for note in notes if note.kind in DELIVERED_KINDS and create_for_notification(note) is not None}

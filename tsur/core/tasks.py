@@ -130,28 +130,10 @@ def enqueue_ids(name: str, ids: list[int]) -> None:
     _send_ids(name, list(ids))
 
 
-def run_here_ids(name: str, ids: list[int]) -> None:
-    """Run a batch task for these ids in this process — on the background runner, or inline with
-    TSUR_TASKS_INLINE — even with a broker: for a follow-up that only records rows and hands work
-    on, which must not hang on a broker's message (the rows it records are what sweepers find)."""
-    if not ids:
-        return
-    if not settings.TSUR_TASKS_INLINE:
-        runner().submit(name, (list(ids),), kind=HERE)
-        return
-    _send_ids(name, list(ids), here=True)
+CALL, IDS = "call", "ids"  # how the runner treats a call: as is, or ids to send in batches
 
 
-CALL, IDS, HERE = "call", "ids", "here"  # how the runner treats a call: as is, ids to send, ids to run here
-
-
-def _send_ids(name: str, ids: list, *, here: bool = False) -> None:
-    if here:
-        try:
-            _TASKS[name].run(ids)
-        except Exception:
-            log.exception("task %s(%s) failed; the sweeper will retry it", name, ids)
-        return
+def _send_ids(name: str, ids: list) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         _run_or_send(name, (ids,))
         return
@@ -213,7 +195,7 @@ class BackgroundRunner(threading.Thread):
                     if kind == CALL:
                         _run_or_send(name, args)
                     else:
-                        _send_ids(name, args[0], here=kind == HERE)
+                        _send_ids(name, args[0])
             finally:
                 self._done(len(calls))
 

@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
 
+from tsur.core.refcache import Cached
 from tsur.deadlines.models import DeadlinePolicy, Unit
 from tsur.directory.models import (
     URGENCY_CODES,
@@ -65,13 +65,21 @@ def calendars_for(organisations: Iterable[Organisation]) -> dict[int | None, Wor
 
 def _exceptions(organisation_ids: Iterable[int]) -> tuple[dict[dt.date, DayOverride], dict[int, dict[dt.date, DayOverride]]]:
     """The deployment-wide exceptions, and each of these organisations' own."""
+    common, own = _all_exceptions.get()
+    return common, {pk: own[pk] for pk in organisation_ids if pk in own}
+
+
+def _load_exceptions() -> tuple[dict[dt.date, DayOverride], dict[int, dict[dt.date, DayOverride]]]:
+    """Every calendar exception (a few per organisation and year), deployment-wide and own."""
     common: dict[dt.date, DayOverride] = {}
     own: dict[int, dict[dt.date, DayOverride]] = {}
-    rows = CalendarException.objects.filter(Q(organisation__isnull=True) | Q(organisation_id__in=list(organisation_ids)))
-    for row in rows.only("date", "is_working", "work_end", "organisation_id"):
+    for row in CalendarException.objects.only("date", "is_working", "work_end", "organisation_id"):
         target = common if row.organisation_id is None else own.setdefault(row.organisation_id, {})
         target[row.date] = DayOverride(is_working=row.is_working, end=row.work_end)
     return common, own
+
+
+_all_exceptions = Cached("calendar-exceptions", _load_exceptions, watch=[CalendarException])
 
 
 def _calendar(organisation: Organisation | None, overrides: dict[dt.date, DayOverride]) -> WorkCalendar:
@@ -253,13 +261,21 @@ def policy_for_regime(regime: str) -> tuple[DeadlinePolicy, bool]:
 
     Returns (policy, from_db).
     """
-    policy = DeadlinePolicy.objects.filter(regime=regime).first()
+    policy = _stored_policies.get().get(regime)
     if policy is not None:
         return policy, True
     for values in default_policies():
         if values["regime"] == regime:
             return DeadlinePolicy(**values), False
     raise ValueError(f"unknown regime: {regime!r}")
+
+
+def _load_policies() -> dict[str, DeadlinePolicy]:
+    """The stored policies by regime (the regime is unique)."""
+    return {policy.regime: policy for policy in DeadlinePolicy.objects.all()}
+
+
+_stored_policies = Cached("deadline-policies", _load_policies, watch=[DeadlinePolicy])
 
 
 def upsert_default_policies() -> int:

@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
-from tsur.directory.models import Category, Organisation, Queue, Territory
+from tsur.core.refcache import Cached
+from tsur.directory.models import Block, Category, Organisation, Queue, Territory
 from tsur.lib import geo
+
+
+def _load_categories() -> dict[str, Category]:
+    return {c.code: c for c in Category.objects.filter(is_active=True).select_related("block")}
+
+
+def _load_territories() -> dict[str, Territory]:
+    return {t.code: t for t in Territory.objects.defer("boundary")}
+
+
+_active_categories = Cached("active-categories", _load_categories, watch=[Category, Block])
+_territories = Cached("territories", _load_territories, watch=[Territory])
+
+
+def active_categories(codes: Iterable[str]) -> dict[str, Category]:
+    """The active categories (with their blocks) of these codes, by code; kept per process
+    (tsur.core.refcache): a resident's request names one, and no query is made for it."""
+    rows = _active_categories.get()
+    return {code: rows[code] for code in codes if code in rows}
+
+
+def territories_by_code(codes: Iterable[str]) -> dict[str, Territory]:
+    """The territories of these codes (boundaries not loaded), by code; kept per process."""
+    rows = _territories.get()
+    return {code: rows[code] for code in codes if code in rows}
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ from tsur.core.errors import ValidationFailed
 from tsur.core.events import gathering_active
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.models import Category, Territory, Urgency
-from tsur.directory.services import QueueLookup, region_contains, territory_at
+from tsur.directory.services import QueueLookup, active_categories, region_contains, territories_by_code, territory_at
 from tsur.lib.safetext import BROKEN_TEXT, clean_text, is_broken
 
 CATEGORY_DEFAULT_URGENCY = "по умолчанию для категории"
@@ -94,13 +94,10 @@ class _Directory:
     categories and territories named by code, territories found by point, and queues."""
 
     def __init__(self, items: list[NewAppeal], *, staff: bool) -> None:
-        codes = {d.category_code for d in items if d.category_code}
-        categories = Category.objects.filter(is_active=True, code__in=codes)
-        if not staff:
-            categories = categories.filter(is_public=True)  # hidden ones are for operators and triage
-        self.categories = {c.code: c for c in categories.select_related("block")} if codes else {}
-        codes = {d.territory_code for d in items if d.territory_code}
-        self.territories = {t.code: t for t in Territory.objects.filter(code__in=codes)} if codes else {}
+        categories = active_categories({d.category_code for d in items if d.category_code})
+        # Hidden categories are for operators and triage.
+        self.categories = {code: c for code, c in categories.items() if staff or c.is_public}
+        self.territories = territories_by_code({d.territory_code for d in items if d.territory_code})
         self._at: dict[tuple[float, float], Territory | None] = {}
         self.queue_for = QueueLookup()
 
@@ -363,9 +360,10 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
     if intake is None:
         _insert_rows(Event, events)
         # The subscribers (the intake follow-up, tension, analytics, monitoring) hear of the new
-        # appeals after the resident's request has answered, in this process (`here`: not through
-        # a broker message that could be lost before they have recorded their rows, which their
-        # sweepers look for) — as before, only later: on the background runner.
+        # appeals after the resident's request has answered: on the background runner without a
+        # broker, else from a Celery worker, so the web process spends nothing more on them. Until
+        # triage has moved an appeal on it stays "received": that and its "created" event are the
+        # record, and `requeue_follow_ups` sends the follow-up again should its message be lost.
         if gathering_active():
             # A bulk writer (the history replay) gathers what one transaction publishes into one
             # batch per topic: the "created" events join it, as the rest of its changes do.
@@ -373,7 +371,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             appeals_received.publish([event.appeal_id for event in events])
         else:
             created_ids = [event.pk for event in events]
-            transaction.on_commit(lambda: tasks.run_here_ids(FOLLOW_UP, created_ids))
+            transaction.on_commit(lambda: tasks.enqueue_ids(FOLLOW_UP, created_ids))
     notify_residents(
         [
             (
@@ -402,6 +400,17 @@ def follow_up_created(event_ids: list[int]) -> int:
     events = list(Event.objects.filter(pk__in=event_ids, kind="created").order_by("pk"))
     appeal_changed.publish([AppealChange.of(event) for event in events])
     appeals_received.publish([event.appeal_id for event in events])
+    return len(events)
+
+
+@tasks.periodic("created_follow_up_requeued")
+def requeue_follow_ups(now: dt.datetime) -> int:
+    """Appeals still "received" a while after their creation: the follow-up's message was lost
+    (a broker restart) or its run failed. Their "created" events are published again; every
+    subscriber is idempotent on them (marks, recounts, triage's claim of received appeals)."""
+    stuck = Appeal.objects.filter(status=Status.RECEIVED, created_at__lt=now - tasks.LOST_AFTER).values("pk")[: tasks.REQUEUE_AT_MOST]
+    events = list(Event.objects.filter(appeal_id__in=stuck, kind="created").values_list("pk", flat=True))
+    tasks.enqueue_ids(FOLLOW_UP, events)
     return len(events)
 
 

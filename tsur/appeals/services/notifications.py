@@ -27,6 +27,9 @@ NO_ADDRESS = "no address"
 
 
 class Carrier(Protocol):
+    # The notification kinds this carrier may take; those of other kinds are not offered to it.
+    kinds: frozenset[str]
+
     def carry(self, notes: Sequence[Notification]) -> set[int]:
         """Take over the delivery of those of `notes` this carrier delivers (recording what it
         needs in the caller's transaction); return their ids."""
@@ -50,12 +53,34 @@ def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list
     those they deliver; what nothing will send by e-mail is settled at once; e-mails are sent
     after commit."""
     notes = [Notification(appeal=appeal, kind=kind, subject=subject, body=body) for appeal, subject, body in messages]
-    copy_rows(Notification, notes, with_ids=True)
-    settled = settle_unsendable(notes, carried=_carry(notes))
+    if any(kind in carrier.kinds for carrier in _carriers.values()):
+        _insert(notes)
+        settled = settle_unsendable(notes, carried=_carry(notes))
+    else:
+        # Nothing may carry this kind: what has no e-mail address is written settled, not
+        # inserted and then updated (a new appeal's acknowledgement, on every intake request).
+        for note in notes:
+            if _no_address(note):
+                note.state = Notification.State.SKIPPED
+        _insert(notes)
+        settled = {note.pk: NO_ADDRESS for note in notes if note.state == Notification.State.SKIPPED}
     ids = [note.pk for note in notes if note.pk not in settled]
     if ids:
         transaction.on_commit(lambda: tasks.enqueue_ids("deliver_notifications", ids))
     return notes
+
+
+def _insert(notes: list[Notification]) -> None:
+    """One row: one INSERT … RETURNING; more: COPY (core.db.copy_rows)."""
+    if len(notes) == 1:
+        Notification.objects.bulk_create(notes)
+    else:
+        copy_rows(Notification, notes, with_ids=True)
+
+
+def _no_address(note: Notification) -> bool:
+    resident = note.appeal.resident
+    return resident is None or not resident.email
 
 
 def _carry(notes: list[Notification]) -> set[int]:
@@ -78,8 +103,7 @@ def settle_unsendable(notes: Sequence[Notification], *, carried: set[int] = froz
     {notification id: why} for those it settled."""
     settled = dict.fromkeys((note.pk for note in notes if note.pk in carried), CARRIED)
     for note in notes:
-        resident = note.appeal.resident
-        if note.pk not in settled and (resident is None or not resident.email):
+        if note.pk not in settled and _no_address(note):
             settled[note.pk] = NO_ADDRESS
     in_channel = [pk for pk, why in settled.items() if why == CARRIED]
     no_address = [pk for pk, why in settled.items() if why == NO_ADDRESS]
