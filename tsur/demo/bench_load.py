@@ -51,6 +51,8 @@ MODES = {
     "quick": {"steps": [50, 100, 200], "step_seconds": 15, "wrk_seconds": 8, "count": 5_000, "cost_appeals": 100},
     "full": {"steps": [50, 100, 200, 300], "step_seconds": 45, "wrk_seconds": 20, "count": 20_000, "cost_appeals": 300},
 }
+# The Celery worker's niceness, as scripts/production's default TSUR_WORKER_NICE.
+WORKER_NICE = 10
 # Locust: task iterations per simulated user per second (the users per step follow from it).
 ITERATIONS_PER_USER = 1.0
 KEY_ROWS = [
@@ -223,7 +225,7 @@ class Stack:
             "web_workers": self.workers,
             "gunicorn": "deploy/gunicorn.conf.py (sync workers, preload)" if (REPO / "deploy" / "gunicorn.conf.py").exists() else "sync workers",
             "granian": f"--interface wsgi --workers {self.workers} --blocking-threads 1",
-            "celery_worker": "concurrency 1",
+            "celery_worker": f"concurrency 1, niceness {WORKER_NICE} (as scripts/production)",
             "broker": self.broker,
             "cache": self.cache,
             "database": "PostgreSQL (TSUR_DATABASE_URL)",
@@ -265,7 +267,8 @@ class Stack:
             processes.append(_start(self.web_command(server), env))
             self.processes = processes
             if broker:
-                worker = [str(VENV_BIN / "celery"), "-A", "tsur", "worker", "--concurrency", "1", "--loglevel", "WARNING",
+                worker = ["nice", "-n", str(WORKER_NICE), str(VENV_BIN / "celery"), "-A", "tsur", "worker",
+                          "--concurrency", "1", "--loglevel", "WARNING",
                           "--without-heartbeat", "--without-gossip", "--without-mingle", "--hostname", f"bench-load-{os.getpid()}@%h"]  # fmt: skip
                 processes.append(_start(worker, env))
             _wait_ready(self.port, processes[0], timeout=120)
