@@ -27,7 +27,10 @@ NOT_FOUND = "Обращение не найдено или ключ доступ
 
 def by_key(number: str, key: str) -> Appeal:
     """The appeal if `key` is its access key. A wrong key and an unknown number look the same."""
-    appeal = Appeal.objects.filter(number=number).select_related("category", "territory", "organisation", "problem").defer("territory__boundary").first()
+    appeal = (
+        Appeal.objects.filter(number=number).select_related("category", "territory", "organisation", "problem")
+        .defer("territory__boundary").first()
+    )
     if appeal is None or not key or not secrets.compare_digest(appeal.access_key.encode(), key.encode()):
         raise NotFound(NOT_FOUND)
     return appeal

@@ -72,7 +72,10 @@ def _base_context(request: HttpRequest, *, embed: bool = False) -> dict:
 def _find_appeal(number: str, key: str) -> Appeal | None:
     """The appeal when the private key matches; compared in constant time so the key cannot be
     guessed character by character from response times."""
-    appeal = Appeal.objects.filter(number=number).select_related("organisation", "category", "territory", "problem").defer("territory__boundary").first()
+    appeal = (
+        Appeal.objects.filter(number=number).select_related("organisation", "category", "territory", "problem")
+        .defer("territory__boundary").first()
+    )
     expected = appeal.access_key if appeal is not None else "0" * 32
     if not constant_time_compare(expected, key or "") or appeal is None:
         return None

@@ -259,7 +259,10 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
         found = sum(by_status.values())
     else:
         found = by_status.get(status, 0)
-    qs = apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor").defer("territory__boundary")
+    qs = (
+        apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
+        .defer("territory__boundary")
+    )
     qs = qs.order_by(*SORTS[sort][1])
     return QueueResult(
         queryset=qs,

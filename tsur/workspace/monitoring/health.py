@@ -144,5 +144,8 @@ class EventFilters:
 
 
 def events(filters: EventFilters) -> QuerySet[MonitoringEvent]:
-    qs = MonitoringEvent.objects.select_related("source", "kind", "territory").defer("territory__boundary").annotate(links_n=Count("links", filter=~Q(links__status="rejected")))
+    qs = (
+        MonitoringEvent.objects.select_related("source", "kind", "territory")
+        .defer("territory__boundary").annotate(links_n=Count("links", filter=~Q(links__status="rejected")))
+    )
     return filters.apply(qs).order_by("-occurred_at", "-pk")

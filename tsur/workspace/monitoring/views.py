@@ -156,7 +156,10 @@ def _may_see_raw(user) -> bool:
 def _event_page(request: HttpRequest, event: MonitoringEvent, *, error: str = "", status: int = 200) -> HttpResponse:
     versions = list(event.versions.order_by("version", "pk"))
     links = list(
-        Link.objects.filter(event=event).select_related("appeal__category", "appeal__territory", "decided_by").defer("appeal__territory__boundary").order_by("status", "-score", "pk")
+        Link.objects.filter(event=event)
+        .select_related("appeal__category", "appeal__territory", "decided_by")
+        .defer("appeal__territory__boundary")
+        .order_by("status", "-score", "pk")
     )
     rows = []
     for lk in links:
