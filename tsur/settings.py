@@ -310,6 +310,12 @@ TSUR_ANALYTICS_RECOUNT_SECONDS = env_int("TSUR_ANALYTICS_RECOUNT_SECONDS", 15)
 # Reference rows every intake request reads (categories, territories, deadline policies, calendar
 # exceptions) are kept in each process this long (tsur.core.refcache; 0: read every time).
 TSUR_REFERENCE_CACHE_SECONDS = env_int("TSUR_REFERENCE_CACHE_SECONDS", 30)
+# On a Celery worker, a message about a fresh appeal waits until the appeal is this old before its
+# batch is claimed, so the appeals arriving meanwhile are triaged and matched with it (0: at once).
+TSUR_INTAKE_GATHER_SECONDS = env_float("TSUR_INTAKE_GATHER_SECONDS", 1.0)
+# A web process sends the background work of requests answered within this many milliseconds as one
+# message per task (0: one message per request's work). Without a broker it runs at once.
+TSUR_TASKS_GATHER_MS = env_int("TSUR_TASKS_GATHER_MS", 100)
 # The review-time goal drawn on the dashboard (hours from receipt to routing).
 TSUR_CENTER_REVIEW_TARGET_HOURS = env_int("TSUR_CENTER_REVIEW_TARGET_HOURS", 24)
 # Overrides of the points-of-tension detector's configuration (tsur.tension.engine.config,

@@ -94,3 +94,18 @@ def test_with_a_broker_the_runner_sends_the_messages(background, settings, monke
 def test_the_test_suite_runs_tasks_inline(settings):
     """Every other test sees the follow-ups done when its call returns (tests/settings.py)."""
     assert settings.TSUR_TASKS_INLINE is True
+
+
+def test_with_a_broker_the_work_of_a_moment_is_one_message(background, settings, monkeypatch):
+    """Requests answered within TSUR_TASKS_GATHER_MS of each other send one message per task (a
+    wide window here, so the two calls below always fall in it)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.TSUR_TASKS_GATHER_MS = 1000
+    sent = Recorder()
+    monkeypatch.setitem(tasks._TASKS, "test_batch", sent)
+
+    tasks.enqueue_ids("test_batch", [1])
+    tasks.enqueue_ids("test_batch", [2])
+    assert tasks.runner().wait_idle(60)
+
+    assert sent.calls == [([1, 2],)]

@@ -184,6 +184,10 @@ class BackgroundRunner(threading.Thread):
                 # worker (not after every call: at a steady intake that is a reconnect per appeal).
                 _quietly(connections.close_all)
                 continue
+            if not settings.CELERY_TASK_ALWAYS_EAGER and settings.TSUR_TASKS_GATHER_MS > 0:
+                # With a broker: the work of the requests answered in the next moment travels
+                # with this one (a follow-up of 20 appeals is one message, not 20).
+                time.sleep(settings.TSUR_TASKS_GATHER_MS / 1000)
             while True:  # everything already waiting, to merge batches of the same task
                 try:
                     calls.append(self.waiting.get_nowait())

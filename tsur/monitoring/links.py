@@ -134,7 +134,10 @@ def add_link(event: MonitoringEvent | int, appeal: Appeal | int, user, note: str
         e = MonitoringEvent.objects.select_related("kind", "source").filter(pk=getattr(event, "pk", event)).first()
         if e is None:
             raise NotFound("Событие мониторинга не найдено.")
-        a = Appeal.objects.select_related("category", "block", "territory").filter(pk=getattr(appeal, "pk", appeal)).first()
+        a = (
+            Appeal.objects.select_related("category", "block", "territory")
+            .defer("territory__boundary").filter(pk=getattr(appeal, "pk", appeal)).first()
+        )
         if a is None:
             raise NotFound("Обращение не найдено.")
         _require(user, a)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from tsur.appeals.models import Appeal, Status
 from tsur.core import clock
@@ -353,15 +354,51 @@ def match_appeals(appeal_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(appeal_ids))
     if not ids:
         return set()
+    with transaction.atomic():
+        return _match_appeals(ids)
+
+
+def _match_appeals(ids: list[int]) -> set[int]:
+    """`match_appeals` inside the caller's transaction."""
     kinds = load_kinds()
     appeals = list(Appeal.objects.filter(pk__in=ids).exclude(status__in=NOT_MATCHED).values(*APPEAL_FIELDS))
+    found = _pairs_for_appeals(appeals, kinds)
+    changed = _write(found, Q(appeal_id__in=ids))
+    PendingAppeal.objects.filter(appeal_id__in=ids).delete()
+    # A published answer changes what the appeal's links say even where the links stay.
+    return closure.evaluate(ids, changed=changed)
+
+
+def match_waiting_appeals(appeal_ids: Iterable[int], at_most: int, gather_seconds: float = 0.0) -> list[int]:
+    """Match these appeals if they are still waiting (a `PendingAppeal`), and with them the other
+    appeals waiting, oldest marked first, up to `at_most` in all (these always): a burst of
+    single-appeal messages becomes a few batches, and the messages after them stop after one
+    cheap statement. The rows are claimed with SKIP LOCKED and deleted in the transaction that
+    writes the links, so two workers never match the same appeal; an appeal marked again
+    meanwhile waits on the claim and is recorded anew once it commits. `gather_seconds`: an
+    appeal of this message marked less than that ago is waited for until it is that old, so a
+    steady stream is matched in batches too. Returns the appeals matched."""
+    ids = sorted(set(appeal_ids))
+    waiting = PendingAppeal.objects.all() if at_most > len(ids) else PendingAppeal.objects.filter(appeal_id__in=ids)
+    mine = Case(When(appeal_id__in=ids, then=Value(0)), default=Value(1), output_field=IntegerField()) if ids else Value(1)
+    # One statement: when the newest of these appeals was marked, else whether any other waits.
+    first = waiting.annotate(_mine=mine).order_by("_mine", "-marked_at").values_list("_mine", "marked_at").first()
+    if first is None:
+        return []
+    if first[0] == 0 and gather_seconds > 0:
+        pause = min(gather_seconds, gather_seconds - (clock.now() - first[1]).total_seconds())
+        if pause > 0:
+            time.sleep(pause)  # the appeals marked meanwhile join this batch; no CPU spent
     with transaction.atomic():
-        found = _pairs_for_appeals(appeals, kinds)
-        changed = _write(found, Q(appeal_id__in=ids))
-        PendingAppeal.objects.filter(appeal_id__in=ids).delete()
-        # A published answer changes what the appeal's links say even where the links stay.
-        changed = closure.evaluate(ids, changed=changed)
-    return changed
+        claimed = sorted(
+            PendingAppeal.objects.select_for_update(skip_locked=True)
+            .annotate(_mine=mine)
+            .order_by("_mine", "marked_at", "appeal_id")
+            .values_list("appeal_id", flat=True)[: max(at_most, len(ids))]
+        )
+        if claimed:
+            _match_appeals(claimed)
+    return claimed
 
 
 # Events claimed and matched in one transaction: a backlog is worked through in claims of this

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from tsur.appeals.events import AppealChange
 from tsur.core import metrics
 from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
@@ -47,10 +49,19 @@ def match_events(event_ids: list[int]) -> int:
     return matching.match_pending_ids(waiting)
 
 
+# A task matches, besides its own appeals, the others waiting up to this many in all.
+CLAIM_APPEALS_AT_MOST = 200
+
+
 @background("monitoring_match_appeals")
 def match_appeals(appeal_ids: list[int]) -> int:
-    waiting = list(PendingAppeal.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id", flat=True))
-    return len(matching.match_appeals(waiting)) if waiting else 0
+    """Match these appeals and the others waiting (up to CLAIM_APPEALS_AT_MOST, claimed with SKIP
+    LOCKED); a message whose appeals another batch matched stops after one statement. With a
+    broker a message of a freshly marked appeal first waits TSUR_INTAKE_GATHER_SECONDS (1 s)
+    for the appeals marked after it, as the intake follow-up does."""
+    on_worker = not (settings.CELERY_TASK_ALWAYS_EAGER or settings.TSUR_TASKS_INLINE)
+    gather = settings.TSUR_INTAKE_GATHER_SECONDS if on_worker else 0.0
+    return len(matching.match_waiting_appeals(appeal_ids, CLAIM_APPEALS_AT_MOST, gather))
 
 
 @background("monitoring_evaluate")

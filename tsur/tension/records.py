@@ -17,6 +17,7 @@ from django.utils import timezone
 from tsur.answers.models import Rating
 from tsur.appeals import channels
 from tsur.appeals.models import OPEN_STATUSES, Appeal, Status
+from tsur.core.refcache import Cached
 from tsur.directory.models import Regime, Territory
 from tsur.monitoring.models import Link, LinkStatus
 from tsur.tension.engine.config import Flag
@@ -36,11 +37,20 @@ class Placed:
     territory_id: int | None
 
 
+def _territory_rows() -> tuple[tuple[int, str, int | None], ...]:
+    return tuple(Territory.objects.values_list("pk", "code", "parent_id"))
+
+
+# Read by every recount and every batch of changed appeals (all the territories, each time): kept
+# per process for TSUR_REFERENCE_CACHE_SECONDS and forgotten when a territory is saved.
+_TERRITORIES = Cached("tension-territories", _territory_rows, watch=[Territory])
+
+
 class Places:
-    """Territory codes and parents, read once."""
+    """Territory codes and parents (kept per process, tsur.core.refcache)."""
 
     def __init__(self) -> None:
-        rows = Territory.objects.values_list("pk", "code", "parent_id")
+        rows = _TERRITORIES.get()
         self.code = {pk: code for pk, code, _ in rows}
         self.parent = {pk: parent for pk, _, parent in rows}
         self.by_code = {code: pk for pk, code in self.code.items()}
@@ -82,8 +92,22 @@ def load(
             is_overdue=ExpressionWrapper(open_now & Q(due_at__lt=now), output_field=BooleanField()),
         )
         .values_list(
-            "pk", "day", "lat", "lon", "territory_id", "category__code", "block__key", "is_open", "is_overdue",
-            "reopened_count", "problem_id", "problem__lead_id", "channel", "address", "resident_id", "received_at",
+            "pk",
+            "day",
+            "lat",
+            "lon",
+            "territory_id",
+            "category__code",
+            "block__key",
+            "is_open",
+            "is_overdue",
+            "reopened_count",
+            "problem_id",
+            "problem__lead_id",
+            "channel",
+            "address",
+            "resident_id",
+            "received_at",
         )  # fmt: skip
     )
     ratings = Rating.objects.filter(appeal__block_id=block_id, appeal__received_at__gte=start, score__lte=LOW_RATING)
@@ -148,4 +172,3 @@ def keys_of(appeals: Iterable[Appeal], resolution: int, places: Places) -> set[t
         out.add((a.block_id, SeriesKey(placed.place, CATEGORY, a.category.code)))
         out.add((a.block_id, SeriesKey(placed.place, BLOCK, a.block.key)))
     return out
-

@@ -12,8 +12,9 @@ It is triage's reaction to new appeals: appeals publishes the ids of those waiti
 
 Two ways in:
 
-* `finish_intake(ids)`: appeals already stored as received (a widget's, the API's): lock them,
-  triage, move them on, write them back. The background task `process_new_appeals` runs it.
+* `finish_intake(ids, at_most=…)`: appeals already stored as received (a widget's, the API's):
+  claim them (and the others waiting, up to `at_most`), triage, move them on, write them back.
+  The background task `process_new_appeals` runs it.
 
 Either way near-duplicates are joined after the batch has committed, all of the batch's joins in
 one short transaction of their own (`join_duplicates` → `join_to_problems`).
@@ -25,12 +26,15 @@ one short transaction of their own (`join_duplicates` → `join_to_problems`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Case, IntegerField, Value, When
 
 from tsur.appeals.events import AppealChange, appeal_changed
 from tsur.appeals.models import Appeal, Event, Status
@@ -42,6 +46,7 @@ from tsur.appeals.services import (
     auto_triage_reason,
 )
 from tsur.appeals.services.transitions import step
+from tsur.core import clock
 from tsur.core.db import copy_rows, update_rows
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.services import QueueLookup
@@ -54,7 +59,7 @@ WRITTEN_FIELDS = (
     "status", "version", "search_text", "category", "block", "classification_source", "classification_confidence",
     "urgency", "urgency_reason", "regime", "queue", "territory", "place_source", "address",
     "due_at", "due_explain", "registration_due_at", "transfer_due_at",
-)
+)  # fmt: skip
 MODERATION_REASON = "Первичная обработка завершена"
 
 
@@ -92,28 +97,41 @@ def triage_for(appeals: list[Appeal]) -> Triage | None:
         return None
 
 
-def finish_intake(appeal_ids: list[int]) -> Finished:
-    """Triage and take to moderation the batch's appeals that are still received. The engine runs
-    first, outside any transaction; then, in one transaction, the appeals are locked (those
-    another transaction holds, e.g. an operator taking one by hand, are skipped: it decides them),
-    what triage proposes is applied where nobody has decided, and they are moved on and written;
-    after the commit the duplicate search runs with the batch's places in place.
+def finish_intake(appeal_ids: list[int], *, at_most: int = 0, gather_seconds: float = 0.0) -> Finished:
+    """Triage and take to moderation the batch's appeals that are still received, and with them
+    (`at_most` > 0) the other appeals waiting received, oldest first, up to `at_most` in all: under
+    load the messages of a burst pile up, and the first one takes the whole pile as one batch,
+    while those after it find their appeals done and stop after one cheap statement.
+    `gather_seconds`: an appeal of this message younger than that is waited for until it is that
+    old (sleeping, no CPU), so the appeals arriving meanwhile join its batch even while the
+    worker keeps up with the stream.
+
+    In one transaction the appeals are claimed (locked with SKIP LOCKED: those another worker or
+    an operator holds are left to them, so two workers never take the same appeal), triaged
+    (the engine once for the batch), what triage proposes is applied where nobody has decided,
+    and they are moved on and written; after the commit the duplicate search runs with the
+    batch's places in place.
 
     An appeal whose proposal cannot be applied goes to moderation as it was received (logged);
     a database error rolls the whole batch back, so every appeal stays received for the sweeper.
     Running it twice does nothing the second time: only received appeals are taken."""
-    received = list(Appeal.objects.filter(pk__in=appeal_ids, status=Status.RECEIVED).order_by("received_at", "pk"))
-    triage = triage_for(received)
-    done = Finished()
+    ids = list(dict.fromkeys(appeal_ids))
+    waiting = Appeal.objects.filter(status=Status.RECEIVED)
+    if at_most <= len(ids):
+        waiting = waiting.filter(pk__in=ids)
+    # One statement: the newest of these appeals still waiting, else whether any other waits.
+    first = waiting.annotate(_mine=_mine(ids)).order_by("_mine", "-created_at").values_list("_mine", "created_at").first()
+    if first is None:
+        return Finished()  # the message of appeals another batch already took
+    if first[0] == 0:
+        gather(first[1], gather_seconds)
     with transaction.atomic():
-        locked = list(
-            Appeal.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=appeal_ids, status=Status.RECEIVED)
-            .order_by("received_at", "pk")
-        )
+        locked = claim_received(ids, max(at_most, len(ids)))
         if not locked:
-            return done
-        triage, proposals = _proposals(triage, locked)
+            return Finished()
+        # The engine runs on the claimed appeals, inside the claim: no other worker spends it on
+        # them (it costs a few ms an appeal; an operator's transition on a received appeal waits).
+        triage, proposals = _proposals(triage_for(locked), locked)
         done = advance(locked, proposals)
         if triage is not None:
             triage.store()
@@ -121,6 +139,37 @@ def finish_intake(appeal_ids: list[int]) -> Finished:
         record(done, proposals)
     join_duplicates(triage, done)
     return done
+
+
+def claim_received(appeal_ids: list[int], at_most: int) -> list[Appeal]:
+    """Lock (SKIP LOCKED) and return up to `at_most` received appeals, these first, then the
+    oldest others waiting, in the order they came (received_at, id). Inside a transaction."""
+    claimed = list(
+        Appeal.objects.select_for_update(skip_locked=True, of=("self",))
+        # What triage, the queue and the events read of each appeal, in the same statement.
+        .select_related("territory", "category__block", "block")
+        .defer("territory__boundary")  # kilobytes of GeoJSON per appeal, not needed here
+        .filter(status=Status.RECEIVED)
+        .annotate(_mine=_mine(appeal_ids))
+        .order_by("_mine", "received_at", "pk")[:at_most]
+    )
+    claimed.sort(key=lambda a: (a.received_at, a.pk))
+    return claimed
+
+
+def _mine(appeal_ids: list[int]) -> Case | Value:
+    """0 for these appeals, 1 for the others: what a claim takes first."""
+    if not appeal_ids:
+        return Value(1)
+    return Case(When(pk__in=appeal_ids, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def gather(since: dt.datetime, seconds: float) -> None:
+    """Sleep until `since` is `seconds` old (at most `seconds`): the batch then takes what
+    arrived meanwhile. No CPU is spent while waiting."""
+    pause = min(seconds, seconds - (clock.now() - since).total_seconds())
+    if pause > 0:
+        time.sleep(pause)
 
 
 class IntakeAtCreation:
@@ -223,9 +272,7 @@ def record(done: Finished, proposals: dict[str, AutoTriage], leading: list[Event
 
 
 def _event(appeal: Appeal, kind: str, to_status: str, reason: str, data: dict, label: str) -> Event:
-    return Event(
-        appeal=appeal, kind=kind, actor=None, actor_label=label, from_status=Status.RECEIVED, to_status=to_status, reason=reason, data=data
-    )
+    return Event(appeal=appeal, kind=kind, actor=None, actor_label=label, from_status=Status.RECEIVED, to_status=to_status, reason=reason, data=data)
 
 
 def _snapshot(appeal: Appeal) -> tuple[dict, dict]:

@@ -328,7 +328,7 @@ def record_corrections(changes: Sequence[AppealChange]) -> None:
             wanted[change.event_id] = (change, field)
     if not wanted:
         return
-    appeals = Appeal.objects.select_related("category", "territory").in_bulk([c.appeal_id for c, _ in wanted.values()])
+    appeals = Appeal.objects.select_related("category", "territory").defer("territory__boundary").in_bulk([c.appeal_id for c, _ in wanted.values()])
     results: dict[int, TriageResult] = {}
     for r in TriageResult.objects.filter(appeal_id__in=appeals).select_related("duplicate_of"):
         results.setdefault(r.appeal_id, r)  # the first in the model's order, as appeal.triage_results.first()
