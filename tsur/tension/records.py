@@ -92,22 +92,8 @@ def load(
             is_overdue=ExpressionWrapper(open_now & Q(due_at__lt=now), output_field=BooleanField()),
         )
         .values_list(
-            "pk",
-            "day",
-            "lat",
-            "lon",
-            "territory_id",
-            "category__code",
-            "block__key",
-            "is_open",
-            "is_overdue",
-            "reopened_count",
-            "problem_id",
-            "problem__lead_id",
-            "channel",
-            "address",
-            "resident_id",
-            "received_at",
+            "pk", "day", "lat", "lon", "territory_id", "category__code", "block__key", "is_open", "is_overdue",
+            "reopened_count", "problem_id", "problem__lead_id", "channel", "address", "resident_id", "received_at",
         )  # fmt: skip
     )
     ratings = Rating.objects.filter(appeal__block_id=block_id, appeal__received_at__gte=start, score__lte=LOW_RATING)
