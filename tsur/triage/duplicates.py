@@ -47,6 +47,10 @@ class Candidates:
         self._leads: dict[str, Appeal | None] = {}
         self._addresses: dict[str, str] = {}
         self._keys: dict[tuple, list[tuple]] = {}
+        from tsur.triage.engine.duplicates import Similarities
+
+        # The batch's searches compare the same candidates' texts again and again.
+        self.similarities = Similarities()
 
     def address(self, address: str) -> str:
         """`normalise_address`, once per batch for each spelling: each appeal's search compares
@@ -152,7 +156,8 @@ def find_duplicate_lead(
                 break
     if not keep:
         return None
-    detector = DuplicateDetector(window=window, radius_m=radius_m)  # the prefilter above uses the same radius
+    similarities = candidates.similarities if candidates is not None else None
+    detector = DuplicateDetector(window=window, radius_m=radius_m, similarities=similarities)  # the prefilter's radius
     for c in (candidates or Candidates()).get(keep):
         detector.check_and_add(
             c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],

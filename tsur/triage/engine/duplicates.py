@@ -74,6 +74,31 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+class Similarities:
+    """:func:`jaccard` of gram sets, each pair computed once. A storm repeats a few wordings
+    hundreds of times, and a search compares every message with every earlier one at its place:
+    the same pairs again and again. Equal gram sets are made one object (:meth:`same`), so a pair
+    is found by identity. Keep one for a bounded piece of work (a batch): it holds every set and
+    pair it has seen, and forgets them all past ``max_pairs``."""
+
+    def __init__(self, max_pairs: int = 500_000) -> None:
+        self.max_pairs = max_pairs
+        self._sets: dict[frozenset[int], frozenset[int]] = {}
+        self._pairs: dict[tuple[frozenset[int], frozenset[int]], float] = {}
+
+    def same(self, grams: frozenset[int]) -> frozenset[int]:
+        """The one object kept for sets equal to ``grams``."""
+        return self._sets.setdefault(grams, grams)
+
+    def __call__(self, a: frozenset[int], b: frozenset[int]) -> float:
+        sim = self._pairs.get((a, b))
+        if sim is None:
+            if len(self._pairs) >= self.max_pairs:
+                self._pairs.clear()
+            sim = self._pairs[a, b] = self._pairs[b, a] = jaccard(a, b)
+        return sim
+
+
 @dataclass(eq=False)
 class _Entry:
     id: Hashable
@@ -110,7 +135,8 @@ class DuplicateDetector:
     ``docs/triage-evaluation-duplicates.md`` for how 0.5 was chosen); ``radius_m`` the distance
     under which two coordinate points count as one place; ``max_entries`` bounds memory whatever
     the window; ``max_candidates`` bounds the comparisons per message (the most recent candidates
-    of each place key are compared first)."""
+    of each place key are compared first). ``similarities``: a :class:`Similarities` shared by
+    the detectors of one batch (none: each pair is computed when compared)."""
 
     def __init__(
         self,
@@ -121,6 +147,7 @@ class DuplicateDetector:
         max_entries: int = 200_000,
         max_candidates: int = 300,
         require_same_block: bool = True,
+        similarities: Similarities | None = None,
     ) -> None:
         if window <= timedelta(0):
             raise ValueError("window must be positive")
@@ -134,6 +161,7 @@ class DuplicateDetector:
         self.max_entries = max_entries
         self.max_candidates = max_candidates
         self.require_same_block = require_same_block
+        self._similarities = similarities
         self._order: deque[_Entry] = deque()
         self._by_address: dict[str, deque[_Entry]] = {}
         self._by_cell: dict[tuple[int, int], deque[_Entry]] = {}
@@ -266,6 +294,10 @@ class DuplicateDetector:
             # skip the n-grams (most of this method's cost).
             grams = shingles(text) if norm_address or cell is not None or territory else frozenset()
 
+        similarity = jaccard
+        if self._similarities is not None:
+            grams = self._similarities.same(grams)
+            similarity = self._similarities
         best: _Entry | None = None
         best_sim = 0.0
         if grams and (norm_address or cell is not None or territory):
@@ -274,7 +306,7 @@ class DuplicateDetector:
                     continue
                 if self.require_same_block and block and entry.block and block != entry.block:
                     continue
-                sim = jaccard(grams, entry.grams)
+                sim = similarity(grams, entry.grams)
                 if sim >= self.threshold and (sim > best_sim or (sim == best_sim and best is not None and _earlier(entry, best))):
                     best, best_sim = entry, sim
 
