@@ -160,11 +160,11 @@ def test_with_a_broker_a_fresh_appeal_waits_a_moment_for_the_next_ones(world, en
     import datetime as dt
 
     from tsur.core import clock
-    from tsur.triage import intake
+    from tsur.core import tasks as core_tasks
 
     ids, messages = _waiting(world, monkeypatch)
     slept: list[float] = []
-    monkeypatch.setattr(intake.time, "sleep", slept.append)
+    monkeypatch.setattr(core_tasks.time, "sleep", slept.append)
     settings.TSUR_INTAKE_GATHER_SECONDS = 1.0
     settings.TSUR_TASKS_GATHER_MS = 0  # the web process's own window (time.sleep too) is not the subject
     settings.CELERY_TASK_ALWAYS_EAGER, settings.TSUR_TASKS_INLINE = False, False  # a broker: on a worker

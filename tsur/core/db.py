@@ -43,6 +43,15 @@ def update_rows(model: type[models.Model], rows: Sequence[models.Model], names: 
         )
 
 
+def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+    """Insert new rows, their ids set. One row (a resident's request): one INSERT … RETURNING, one
+    round trip; more: COPY (`copy_rows`), whose id query is repaid many times over."""
+    if len(rows) == 1:
+        model.objects.bulk_create(rows)
+    else:
+        copy_rows(model, rows, with_ids=True)
+
+
 def copy_rows(model: type[models.Model], rows: Sequence[models.Model], *, with_ids: bool = False) -> None:
     """Insert new rows with COPY on PostgreSQL; other databases: bulk_create. Every concrete field
     is written, prepared as bulk_create would (defaults, `auto_now_add`, the ids of related rows

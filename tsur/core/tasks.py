@@ -97,6 +97,23 @@ def tick() -> dict:
     return result
 
 
+def gather_seconds() -> float:
+    """How long a batch task's message about fresh work waits for the work arriving after it
+    (TSUR_INTAKE_GATHER_SECONDS): on a Celery worker only; in-process (the embedded runner,
+    TSUR_TASKS_INLINE in the tests) the batches waiting together are merged before they run."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or settings.TSUR_TASKS_INLINE:
+        return 0.0
+    return settings.TSUR_INTAKE_GATHER_SECONDS
+
+
+def gather(since: dt.datetime, seconds: float) -> None:
+    """Sleep until `since` is `seconds` old (at most `seconds`): the batch then takes what
+    arrived meanwhile. No CPU is spent while waiting."""
+    pause = min(seconds, seconds - (clock.now() - since).total_seconds())
+    if pause > 0:
+        time.sleep(pause)
+
+
 def enqueue(name: str, *args: object) -> None:
     """Run in-process (embedded default) or send to Celery, from the background runner (inline
     with TSUR_TASKS_INLINE). Never raises: the row in the database is the record of the work, and

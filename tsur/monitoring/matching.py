@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from tsur.appeals.models import Appeal, Status
 from tsur.core import clock
 from tsur.core.db import copy_rows, update_rows
+from tsur.core.tasks import gather
 from tsur.monitoring import closure
 from tsur.monitoring.models import EventKind, EventState, Link, LinkStatus, MonitoringEvent, PendingAppeal
 from tsur.monitoring.scoring import AppealFacts, EventFacts, Match, address_keys, score
@@ -385,10 +385,8 @@ def match_waiting_appeals(appeal_ids: Iterable[int], at_most: int, gather_second
     first = waiting.annotate(_mine=mine).order_by("_mine", "-marked_at").values_list("_mine", "marked_at").first()
     if first is None:
         return []
-    if first[0] == 0 and gather_seconds > 0:
-        pause = min(gather_seconds, gather_seconds - (clock.now() - first[1]).total_seconds())
-        if pause > 0:
-            time.sleep(pause)  # the appeals marked meanwhile join this batch; no CPU spent
+    if first[0] == 0:
+        gather(first[1], gather_seconds)  # the appeals marked meanwhile join this batch
     with transaction.atomic():
         claimed = sorted(
             PendingAppeal.objects.select_for_update(skip_locked=True)

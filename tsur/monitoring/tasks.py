@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.conf import settings
-
 from tsur.appeals.events import AppealChange
 from tsur.core import metrics
-from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
+from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, gather_seconds, periodic
 from tsur.monitoring import closure, matching
 from tsur.monitoring.models import MonitoringEvent, PendingAppeal
 
@@ -59,9 +57,7 @@ def match_appeals(appeal_ids: list[int]) -> int:
     LOCKED); a message whose appeals another batch matched stops after one statement. With a
     broker a message of a freshly marked appeal first waits TSUR_INTAKE_GATHER_SECONDS (1 s)
     for the appeals marked after it, as the intake follow-up does."""
-    on_worker = not (settings.CELERY_TASK_ALWAYS_EAGER or settings.TSUR_TASKS_INLINE)
-    gather = settings.TSUR_INTAKE_GATHER_SECONDS if on_worker else 0.0
-    return len(matching.match_waiting_appeals(appeal_ids, CLAIM_APPEALS_AT_MOST, gather))
+    return len(matching.match_waiting_appeals(appeal_ids, CLAIM_APPEALS_AT_MOST, gather_seconds()))
 
 
 @background("monitoring_evaluate")

@@ -26,9 +26,7 @@ one short transaction of their own (`join_duplicates` → `join_to_problems`).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,8 +44,8 @@ from tsur.appeals.services import (
     auto_triage_reason,
 )
 from tsur.appeals.services.transitions import step
-from tsur.core import clock
 from tsur.core.db import copy_rows, update_rows
+from tsur.core.tasks import gather
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
 from tsur.directory.services import QueueLookup
 from tsur.triage.services import TriageBatch
@@ -162,14 +160,6 @@ def _mine(appeal_ids: list[int]) -> Case | Value:
     if not appeal_ids:
         return Value(1)
     return Case(When(pk__in=appeal_ids, then=Value(0)), default=Value(1), output_field=IntegerField())
-
-
-def gather(since: dt.datetime, seconds: float) -> None:
-    """Sleep until `since` is `seconds` old (at most `seconds`): the batch then takes what
-    arrived meanwhile. No CPU is spent while waiting."""
-    pause = min(seconds, seconds - (clock.now() - since).total_seconds())
-    if pause > 0:
-        time.sleep(pause)
 
 
 class IntakeAtCreation:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
-
 from tsur.appeals.models import Appeal, Status
-from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, periodic
+from tsur.core.tasks import LOST_AFTER, REQUEUE_AT_MOST, background, enqueue_ids, gather_seconds, periodic
 from tsur.triage.intake import finish_intake
 
 log = logging.getLogger(__name__)
@@ -21,14 +19,6 @@ log = logging.getLogger(__name__)
 # reads and the engine call once), and the messages after them find their appeals done.
 CLAIM_AT_MOST = 200
 
-
-def gather_seconds() -> float:
-    """How long a message waits for its appeal's neighbours in the stream (TSUR_INTAKE_GATHER_SECONDS,
-    1 s): on a Celery worker only; in-process (the embedded runner, TSUR_TASKS_INLINE in the tests)
-    the batches waiting together are merged before they run."""
-    if settings.CELERY_TASK_ALWAYS_EAGER or settings.TSUR_TASKS_INLINE:
-        return 0.0
-    return settings.TSUR_INTAKE_GATHER_SECONDS
 
 
 @background("process_new_appeals")

@@ -24,7 +24,7 @@ from tsur.appeals.privacy import masked
 from tsur.appeals.services.notifications import notify_residents
 from tsur.appeals.services.transitions import actor_label
 from tsur.core import clock, tasks
-from tsur.core.db import copy_rows
+from tsur.core.db import insert_rows
 from tsur.core.errors import ValidationFailed
 from tsur.core.events import gathering_active
 from tsur.deadlines.services import DeadlineRules, apply_deadlines
@@ -284,15 +284,6 @@ def _number(accepted: list[_Accepted]) -> None:
             item.number = number
 
 
-def _insert_rows(model, rows: list) -> None:
-    """Insert new rows, their ids set. One row (a resident's request): one INSERT … RETURNING, one
-    round trip; more: COPY (core.db.copy_rows), whose id query is repaid many times over."""
-    if len(rows) == 1:
-        model.objects.bulk_create(rows)
-    else:
-        copy_rows(model, rows, with_ids=True)
-
-
 def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None) -> list[Appeal]:
 
     residents: dict[int, Resident] = {}
@@ -306,7 +297,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
                 account_link=d.account_link.strip()[:300],
                 user=d.user if getattr(d.user, "is_authenticated", False) else None,
             )
-    _insert_rows(Resident, list(residents.values()))
+    insert_rows(Resident, list(residents.values()))
     rules = DeadlineRules()
     appeals = []
     for item in accepted:
@@ -341,7 +332,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
     regimes = [appeal.regime for appeal in appeals]  # as received, for the "created" events
     if intake is not None:
         intake.prepare(appeals)  # triaged, given deadlines and taken to moderation before the first insert
-    _insert_rows(Appeal, appeals)
+    insert_rows(Appeal, appeals)
     label = actor_label(actor) if actor else "житель"
     events = []
     for item, appeal, regime in zip(accepted, appeals, regimes, strict=True):
@@ -358,7 +349,7 @@ def _insert(accepted: list[_Accepted], directory: _Directory, actor, intake=None
             )
         )
     if intake is None:
-        _insert_rows(Event, events)
+        insert_rows(Event, events)
         # The subscribers (the intake follow-up, tension, analytics, monitoring) hear of the new
         # appeals after the resident's request has answered: on the background runner without a
         # broker, else from a Celery worker, so the web process spends nothing more on them. Until

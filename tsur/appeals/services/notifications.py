@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 
 from tsur.appeals.models import Appeal, Notification
 from tsur.core import tasks
-from tsur.core.db import copy_rows
+from tsur.core.db import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list
     after commit."""
     notes = [Notification(appeal=appeal, kind=kind, subject=subject, body=body) for appeal, subject, body in messages]
     if any(kind in carrier.kinds for carrier in _carriers.values()):
-        _insert(notes)
+        insert_rows(Notification, notes)
         settled = settle_unsendable(notes, carried=_carry(notes))
     else:
         # Nothing may carry this kind: what has no e-mail address is written settled, not
@@ -62,20 +62,12 @@ def notify_residents(messages: list[tuple[Appeal, str, str]], kind: str) -> list
         for note in notes:
             if _no_address(note):
                 note.state = Notification.State.SKIPPED
-        _insert(notes)
+        insert_rows(Notification, notes)
         settled = {note.pk: NO_ADDRESS for note in notes if note.state == Notification.State.SKIPPED}
     ids = [note.pk for note in notes if note.pk not in settled]
     if ids:
         transaction.on_commit(lambda: tasks.enqueue_ids("deliver_notifications", ids))
     return notes
-
-
-def _insert(notes: list[Notification]) -> None:
-    """One row: one INSERT … RETURNING; more: COPY (core.db.copy_rows)."""
-    if len(notes) == 1:
-        Notification.objects.bulk_create(notes)
-    else:
-        copy_rows(Notification, notes, with_ids=True)
 
 
 def _no_address(note: Notification) -> bool:
