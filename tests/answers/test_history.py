@@ -101,7 +101,8 @@ def test_it_leaves_an_appeal_field_by_field_as_the_services_do(world):
     for name in FIELDS:
         assert getattr(got, name) == getattr(expected, name), name
     assert got.search_text == expected.search_text.replace(expected.number.casefold(), got.number.casefold())
-    assert got.number == "2025-000002"  # the next number of the year's counter
+    # The year's next number (on PostgreSQL from its sequence, which a committed test may have advanced).
+    assert got.number == f"2025-{int(expected.number.split('-')[1]) + 1:06d}"
     assert events(got) == events(expected)
     answers_of = lambda a: [  # noqa: E731
         (x.kind, x.text, x.author_id, x.created_at, x.check_state, x.checked_by_id, x.checked_at, x.check_note, x.published_at,

@@ -152,3 +152,18 @@ def test_it_refuses_a_revoked_or_unknown_token(api, world):
     )
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     assert Appeal.objects.count() == 0
+
+
+def test_a_replay_writes_nothing_new(api, world):
+    """No lookup precedes the insert: a replay is caught by the unique (channel, external id),
+    and its whole transaction (resident, event, notification) is rolled back."""
+    from tsur.appeals.models import Event, Notification
+
+    key = str(uuid.uuid4())
+    first = api.post("/api/appeals", dict(APPEAL, external_id=key))
+    counts = (Appeal.objects.count(), Resident.objects.count(), Event.objects.count(), Notification.objects.count())
+    again = api.post("/api/appeals", dict(APPEAL, external_id=key))
+    other = api.post("/api/appeals", dict(APPEAL, external_id=key, text="Другой текст"))
+    assert first.status_code == 201 and again.status_code == 200 and other.status_code == 409
+    assert again.json() == first.json()
+    assert (Appeal.objects.count(), Resident.objects.count(), Event.objects.count(), Notification.objects.count()) == counts

@@ -186,3 +186,16 @@ def test_it_returns_the_other_workers_appeal_when_it_loses_the_race(world, monke
     assert isinstance(results[0], Appeal) and isinstance(results[2], Appeal)
     assert Appeal.objects.filter(external_id__startswith="batch:").count() == 3
     assert Event.objects.filter(appeal__external_id="batch:2", kind="created").count() == 1
+
+
+def test_numbers_continue_the_years_counter_and_ascend(db):
+    """The year's first number follows the counter row older versions kept (PostgreSQL's yearly
+    sequence starts there; elsewhere the row itself counts on); a batch's numbers ascend. A year
+    no other test numbers in, as a sequence made by a committed test outlives it."""
+    from tsur.appeals.models import Counter
+
+    Counter.objects.create(key="appeal-2031", value=41)
+    at = dt.datetime(2031, 3, 1, 12, tzinfo=dt.UTC)
+    assert services.next_numbers(1, at) == ["2031-000042"]
+    assert services.next_numbers(3, at) == ["2031-000043", "2031-000044", "2031-000045"]
+    assert services.next_number(dt.datetime(2032, 6, 1, tzinfo=dt.UTC)) == "2032-000001"

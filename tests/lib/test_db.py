@@ -47,3 +47,34 @@ def test_update_rows_and_copy_rows_store_what_save_would(world):
     again = list(InboundMessage.objects.filter(channel=config).order_by("pk"))
     assert [r.text for r in again] == TRICKY[:-1] and [r.reply_to for r in again] == [{"post": t} for t in TRICKY[:-1]]
     assert again[0].complaint_probability == 0.25 and again[1].complaint_probability is None
+
+
+@pytest.mark.django_db
+def test_insert_row_stores_what_bulk_create_would(world):
+    """One row through `insert_row` (the resident's request) and its twin through bulk_create give
+    the same stored values: defaults, `auto_now`, JSON, and the id of a related row saved after
+    the object was built."""
+    from tsur.appeals.models import Appeal, Event, Resident, Status
+    from tsur.core.db import insert_row
+
+    def build(number: str) -> tuple[Resident, Appeal, Event]:
+        resident = Resident(name="Житель", phone="+7 900 000-00-00", email="a@example.org")
+        appeal = Appeal(number=number, channel="app", regime="59fz", text="Яма «у дома» \\ 5", resident=resident,
+                        territory=world.district, category=world.pothole, status=Status.RECEIVED)  # fmt: skip
+        event = Event(appeal=appeal, kind="created", actor_label="житель", to_status=Status.RECEIVED, data={"channel": "app", "n": [1, "два"]})
+        return resident, appeal, event
+
+    ours, theirs = build("T-1"), build("T-2")
+    for row in ours:
+        insert_row(type(row), row)
+    for row in theirs:
+        type(row).objects.bulk_create([row])
+    for mine, other in zip(ours, theirs, strict=True):
+        assert mine.pk is not None and not mine._state.adding
+        stored, expected = ({f.attname: getattr(type(r).objects.get(pk=r.pk), f.attname) for f in r._meta.concrete_fields} for r in (mine, other))
+        differ = {name for name in stored if stored[name] != expected[name]}
+        moments = {"created_at", "updated_at", "received_at", "at"}  # the moment each was built and written
+        assert differ <= {"id", "number", "access_key", "resident_id", "appeal_id"} | moments, differ
+        assert all(stored[name] is not None for name in moments & set(stored))
+    assert Event.objects.get(pk=ours[2].pk).appeal_id == ours[1].pk and Appeal.objects.get(pk=ours[1].pk).resident_id == ours[0].pk
+    assert Appeal.objects.get(pk=ours[1].pk).updated_at is not None

@@ -159,6 +159,9 @@ class Appeal(models.Model):
     search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a column: True on an instance that create_appeals returned because its (channel,
+    # external id) was already registered (a client's replay), False on one it has just created.
+    already_registered = False
 
     class Meta:
         verbose_name = "обращение"

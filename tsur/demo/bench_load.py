@@ -270,7 +270,7 @@ class Stack:
                 worker = ["nice", "-n", str(WORKER_NICE), str(VENV_BIN / "celery"), "-A", "tsur", "worker",
                           "--concurrency", "1", "--loglevel", "WARNING",
                           "--without-heartbeat", "--without-gossip", "--without-mingle", "--hostname", f"bench-load-{os.getpid()}@%h"]  # fmt: skip
-                processes.append(_start(worker, env))
+                processes.append(_start(worker, env, autogroup_nice=WORKER_NICE))
             _wait_ready(self.port, processes[0], timeout=120)
             yield
         finally:
@@ -278,8 +278,25 @@ class Stack:
                 _stop(process)
 
 
-def _start(argv: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, text=True)
+def _start(argv: list[str], env: dict, *, autogroup_nice: int = 0) -> subprocess.Popen:
+    """Start a process in a session of its own (stopped with its children by `_stop`).
+
+    `autogroup_nice`: Linux's scheduler autogroups give every session an equal share of the
+    processors whatever its processes' niceness, so the worker's `nice` only counted inside its own
+    session. scripts/production starts every role in one session, where it holds; here each
+    process has its own, so the worker's session gets the niceness too, as in production."""
+
+    def lower_session_priority() -> None:
+        try:
+            with open("/proc/self/autogroup", "w") as autogroup:
+                autogroup.write(str(autogroup_nice))
+        except OSError:  # no autogroups (another kernel, or switched off): plain niceness holds
+            pass
+
+    return subprocess.Popen(
+        argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, text=True,
+        preexec_fn=lower_session_priority if autogroup_nice else None,
+    )  # fmt: skip
 
 
 def _stop(process: subprocess.Popen, timeout: float = 20) -> None:

@@ -17,7 +17,7 @@ from tsur.appeals.models import Appeal, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
-from tsur.appeals.services import NewAppeal, create_appeal, status_url, validate_new_appeal
+from tsur.appeals.services import NewAppeal, create_appeal, status_url
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.throttle import check_intake
 from tsur.directory.models import Territory
@@ -91,20 +91,19 @@ def _intake(request: HttpRequest, payload: AppealIn, files: list) -> Reply:
         user=resident_user,
         photos=photos,
     )
-    original = Appeal.objects.filter(channel=channel, external_id=external_id[:200]).first() if external_id else None
-    if original is not None:
+    # Operators entering an appeal are named in the log; residents are not (their name would sit
+    # in the append-only event log, out of reach of the retention policy). No lookup first: a
+    # replay is caught by the unique (channel, external id) and its appeal comes back.
+    appeal = create_appeal(data, actor=user if role in access.OPERATOR_ROLES else None, looked_up=True)
+    if appeal.already_registered:
         # A replay returns the appeal it created; the same key with another text is a client bug
         # that must not pass silently (the client would believe its second appeal was taken).
-        validate_new_appeal(data, staff=role in access.STAFF_ROLES)
-        if original.text != data.text.strip():
+        if appeal.text != data.text.strip():
             raise IdempotencyConflict(
-                f"external_id уже использован для обращения {original.number} с другим текстом: "
+                f"external_id уже использован для обращения {appeal.number} с другим текстом: "
                 "для нового обращения нужен новый ключ идемпотентности."
             )
-        return Reply(200, _created(request, original))
-    # Operators entering an appeal are named in the log; residents are not (their name would sit
-    # in the append-only event log, out of reach of the retention policy).
-    appeal = create_appeal(data, actor=user if role in access.OPERATOR_ROLES else None, looked_up=bool(external_id))
+        return Reply(200, _created(request, appeal))
     if settings.TSUR_TASKS_INLINE:
         appeal.refresh_from_db(fields=["status"])  # the follow-up ran inline and may have moved it on
     return Reply(201, _created(request, appeal))
