@@ -13,11 +13,28 @@ from typing import Any
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
+# INCRBY only an existing key, in one round trip and atomically: Django's `incr` asks EXISTS, then
+# INCRBY. That is two round trips per count (django-ratelimit counts each intake request once per
+# configured rate), and a key expiring between the two was made again by INCRBY without its
+# expiry: a rate-limit window that never ended.
+_INCR_EXISTING = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end return false"
+
 
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
+        self._incr_scripts: dict[int, Any] = {}
+
+    def incr(self, key: Any, delta: int) -> int:
+        client = self.get_client(key, write=True)
+        script = self._incr_scripts.get(id(client))
+        if script is None:  # sent by its digest (EVALSHA), the text again only if Redis lost it
+            script = self._incr_scripts.setdefault(id(client), client.register_script(_INCR_EXISTING))
+        value = script(keys=[key], args=[delta])
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
