@@ -9,7 +9,8 @@ Who, and how many of them (class weights, scenario.WEIGHTS: the share of simulat
 - AppResident (4): posts an appeal to /api/appeals as the mobile app does, a quarter of them with
   the demo app key (counted per key) — 1 request.
 - Open311Client (1): the services list, a POST request, the list of requests — 3 requests.
-- Operator (2): signs in once, then opens queue pages with filters, a card, and now and then routes
+- Operator (2): signs in once (or takes a session signed in before the run: scenario.SESSIONS_ENV),
+  then opens queue pages with filters, a card, and now and then routes
   an appeal waiting in moderation by the rules (a 409 from a colleague who was faster counts as
   success: it is the expected answer) — 2-4 requests.
 - Analyst (1): signs in once, then opens the situation center's pages — 1 request.
@@ -27,6 +28,7 @@ so their cost is measured, but never reached).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 
@@ -37,6 +39,7 @@ from loadtest import scenario
 ITERATIONS_PER_USER = float(os.environ.get("TSUR_LOAD_ITERATIONS_PER_USER", "0.5"))
 SEED = int(os.environ.get("TSUR_LOAD_SEED", "7"))
 _user_numbers = itertools.count()
+SESSIONS: dict[str, dict[str, str]] = json.loads(os.environ.get(scenario.SESSIONS_ENV) or "{}")
 
 
 class _User(HttpUser):
@@ -54,6 +57,10 @@ class _Staff(_User):
     def on_start(self) -> None:
         super().on_start()
         username = self.rng.choice(self.usernames)
+        if username in SESSIONS:  # signed in before the run (scenario.sign_in)
+            for name, value in SESSIONS[username].items():
+                self.client.cookies.set(name, value)
+            return
         page = self.client.get("/accounts/login/", name="/accounts/login/ [GET]")
         token = scenario.csrf_token(page.text) or ""
         with self.client.post(

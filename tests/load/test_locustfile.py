@@ -64,3 +64,24 @@ def test_every_user_of_the_scenario_works_against_a_live_server(live_server, set
     for name in EXPECTED:
         assert counts.get(name, [0])[0] > 0, f"{name} was never requested: {sorted(counts)}"
     assert any(name.startswith("/workspace/center/") for name in counts), sorted(counts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_can_take_sessions_signed_in_before_the_run(live_server, settings):
+    """`tsur bench load` signs the staff in once (scenario.sign_in) and hands the sessions to every
+    step's users, who then work without signing in again."""
+    from tsur.demo.loader import create_users, load_reference
+
+    _require_locust()
+    load_reference()
+    create_users()
+    sessions = scenario.sign_in(live_server.url, scenario.OPERATORS + scenario.ANALYSTS)
+    assert set(sessions) == {*scenario.OPERATORS, *scenario.ANALYSTS} and all(sessions.values())
+
+    argv = [sys.executable, "-m", "loadtest.smoke", "--host", live_server.url, "--rounds", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TSUR_LOAD_SEED": "3", scenario.SESSIONS_ENV: json.dumps(sessions)}
+    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "/accounts/login/ [POST]" not in counts and counts["/workspace/ [queue]"] == [2, 0], counts

@@ -85,6 +85,7 @@ end
 def run_bench(options: dict, log: Callable[[str], None]) -> dict:
     from django.core.management import call_command
 
+    from loadtest import scenario
     from tsur.demo.bench_cost import cost_per_appeal
     from tsur.demo.bench_workspace import fill
 
@@ -118,9 +119,12 @@ def run_bench(options: dict, log: Callable[[str], None]) -> dict:
                     count=mode["cost_appeals"], port=port, web=web, worker=worker, broker_url=stack.broker, category=category,
                     backlog_since=stack_started, log=log,
                 )
+                # Staff signed in once for all steps, as operators sign in once a shift.
+                sessions = json.dumps(scenario.sign_in(f"http://127.0.0.1:{port}", scenario.OPERATORS + scenario.ANALYSTS))
                 for rate in mode["steps"]:
                     log(f"{server}: сценарий Locust, {rate} запр/с ({mode['step_seconds']} с)…")
-                    report["steps"].append({"server": server, "target": rate, "rows": locust_step(port, rate, mode["step_seconds"])})
+                    rows = locust_step(port, rate, mode["step_seconds"], sessions=sessions)
+                    report["steps"].append({"server": server, "target": rate, "rows": rows})
     with stack.running(server="gunicorn", broker=False):
         log("gunicorn без брокера (встроенный режим): intake на максимуме…")
         report["max"].append(
@@ -368,15 +372,18 @@ def users_for(rate: float) -> int:
     return max(1, math.ceil(rate / (per_iteration * ITERATIONS_PER_USER)))
 
 
-def locust_step(port: int, rate: int, seconds: int) -> list[dict]:
-    """One constant-rate step of the scenario; the key endpoints' rows of Locust's statistics."""
+def locust_step(port: int, rate: int, seconds: int, *, sessions: str = "") -> list[dict]:
+    """One constant-rate step of the scenario; the key endpoints' rows of Locust's statistics.
+    `sessions`: staff sessions signed in before (scenario.SESSIONS_ENV), else each staff user signs in."""
+    from loadtest import scenario
+
     users = users_for(rate)
     with tempfile.TemporaryDirectory(prefix="tsur-locust-") as folder:
         prefix = str(Path(folder) / "step")
         argv = [str(VENV_BIN / "locust"), "-f", str(REPO / "loadtest" / "locustfile.py"), "--headless", "--only-summary",
                 "-u", str(users), "-r", str(max(1, users // 3)), "--run-time", f"{seconds}s", "--stop-timeout", "5",
                 "--host", f"http://127.0.0.1:{port}", "--csv", prefix, "--loglevel", "WARNING"]  # fmt: skip
-        env = {**os.environ, "TSUR_LOAD_ITERATIONS_PER_USER": str(ITERATIONS_PER_USER), "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "TSUR_LOAD_ITERATIONS_PER_USER": str(ITERATIONS_PER_USER), "PYTHONPATH": str(REPO), scenario.SESSIONS_ENV: sessions}
         subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=seconds + 120)
         stats = Path(f"{prefix}_stats.csv")
         rows = list(csv.DictReader(stats.open(encoding="utf-8"))) if stats.exists() else []
