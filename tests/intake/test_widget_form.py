@@ -243,3 +243,31 @@ def test_the_map_draws_the_configured_municipal_formations(world, client):
     world.district.name = "Район (переименован)"
     world.district.save()
     assert client.get("/widget/boundaries.geojson", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_its_lists_and_region_are_kept_per_process_and_follow_a_change(settings, client):
+    """The category and territory lists and the region's name and map bounds are kept per process
+    (tsur.core.refcache): a second page reads none of them; an administrator's change shows on the
+    next page all the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import build_world
+    from tsur.directory.models import Category
+    from tsur.intake import forms, views
+
+    world = build_world()
+    settings.TSUR_REFERENCE_CACHE_SECONDS = 600
+    for cached in (forms._CATEGORY_CHOICES, forms._TERRITORY_CHOICES, views._REGION):
+        cached.forget()  # nothing kept from another test
+    assert "Ямы на дороге" in client.get("/widget/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/widget/").status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "directory_" in q["sql"]]
+
+    Category.objects.create(code="new-cat", block=world.roads, name="Новая категория", is_public=True)
+    world.region.name = "Переименованная область"
+    world.region.save()
+    page = client.get("/widget/").content.decode()
+    assert "Новая категория" in page and "Переименованная область" in page

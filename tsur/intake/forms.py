@@ -14,8 +14,9 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 
+from tsur.core import refcache
 from tsur.core.forms import CleanTextForm
-from tsur.directory.models import Category, Territory
+from tsur.directory.models import Block, Category, Territory
 from tsur.directory.placement import PointCheck, check_point
 
 FORM_TOKEN_SALT = "tsur.intake.widget-form"
@@ -76,14 +77,23 @@ def check_form_token(token: str) -> str:
 
 
 def category_choices() -> list:
-    """Public, active categories grouped by their sector block."""
+    """Public, active categories grouped by their sector block (kept per process: refcache)."""
+    return _CATEGORY_CHOICES.get()
+
+
+def territory_choices() -> list:
+    """Municipal formations, each followed by what lies inside it (kept per process: refcache)."""
+    return _TERRITORY_CHOICES.get()
+
+
+def _category_choices() -> list:
     groups: dict[str, list[tuple[str, str]]] = {}
     for cat in Category.objects.filter(is_public=True, is_active=True).select_related("block").order_by("block__order", "block__name", "name"):
         groups.setdefault(cat.block.name, []).append((cat.code, cat.name))
     return [("", "Не знаю / выберите тему")] + [(block, items) for block, items in groups.items()]
 
 
-def territory_choices() -> list:
+def _territory_choices() -> list:
     """Municipal formations, each followed by what lies inside it (okrugs, settlements)."""
     rows = list(Territory.objects.exclude(level=Territory.Level.REGION).values_list("pk", "code", "name", "level", "parent_id"))
     by_parent: dict[int | None, list[tuple]] = {}
@@ -103,6 +113,12 @@ def territory_choices() -> list:
         items += [(c[1], c[2]) for c in sorted(inside, key=lambda c: c[2])]
         choices.append((name, items))
     return choices
+
+
+# Every form the widget shows reads both lists (hundreds of options); administrators change them
+# a few times a year. Callers must not modify what they get.
+_CATEGORY_CHOICES = refcache.Cached("widget-category-choices", _category_choices, watch=(Category, Block))
+_TERRITORY_CHOICES = refcache.Cached("widget-territory-choices", _territory_choices, watch=(Territory,))
 
 
 # --- the widget form ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from tsur.appeals import access, channels
 from tsur.appeals.models import Appeal, Notification, Status
 from tsur.appeals.photos import read_photos
 from tsur.appeals.services import NewAppeal, create_appeal
+from tsur.core import refcache
 from tsur.core.errors import DomainError, ValidationFailed
 from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Territory
@@ -60,13 +61,26 @@ def _is_embed(request: HttpRequest) -> bool:
     return request.GET.get("embed") == "1" or request.POST.get("embed") == "1"
 
 
-def _region() -> Territory | None:
-    return Territory.objects.filter(level=Territory.Level.REGION).order_by("pk").first()
+def _region() -> tuple[str, str]:
+    """The region's name and its map bounds ("lat0,lon0,lat1,lon1", "" unknown), kept per
+    process (refcache): every public page shows the name, the widget centres its map on the
+    bounds, and the region's boundary is a large GeoJSON document to read and measure."""
+    region = Territory.objects.filter(level=Territory.Level.REGION).order_by("pk").first()
+    if region is None:
+        return "", ""
+    if region.boundary:
+        lon0, lat0, lon1, lat1 = geo.bbox(region.boundary)
+        return region.name, f"{lat0},{lon0},{lat1},{lon1}"
+    if region.lat is not None and region.lon is not None:
+        return region.name, f"{region.lat - 0.5},{region.lon - 0.8},{region.lat + 0.5},{region.lon + 0.8}"
+    return region.name, ""
+
+
+_REGION = refcache.Cached("public-region", _region, watch=(Territory,))
 
 
 def _base_context(request: HttpRequest, *, embed: bool = False) -> dict:
-    region = _region()
-    return {"embed": embed, "region_name": region.name if region else ""}
+    return {"embed": embed, "region_name": _REGION.get()[0]}
 
 
 def _find_appeal(number: str, key: str) -> Appeal | None:
@@ -129,19 +143,12 @@ def _grouped_options(choices: list, current: str) -> tuple[Option | None, list[t
 
 
 def _map_context() -> dict:
-    region = _region()
-    bounds = None
-    if region is not None and region.boundary:
-        lon0, lat0, lon1, lat1 = geo.bbox(region.boundary)
-        bounds = f"{lat0},{lon0},{lat1},{lon1}"
-    elif region is not None and region.lat is not None and region.lon is not None:
-        bounds = f"{region.lat - 0.5},{region.lon - 0.8},{region.lat + 0.5},{region.lon + 0.8}"
     return {
         "geojson_url": reverse("intake:boundaries"),
         "tile_url": settings.TSUR_MAP_TILE_URL,
         "tile_attribution": settings.TSUR_MAP_TILE_ATTRIBUTION,
         "boundaries_attribution": getattr(settings, "TSUR_MAP_BOUNDARIES_ATTRIBUTION", DEFAULT_BOUNDARIES_ATTRIBUTION),
-        "region_bounds": bounds or "",
+        "region_bounds": _REGION.get()[1],
     }
 
 
