@@ -73,7 +73,14 @@ def appeals_for(user, queryset: QuerySet | None = None) -> QuerySet:
 
 
 def can_view(user, appeal) -> bool:
-    return appeals_for(user).filter(pk=appeal.pk).exists()
+    """Asked of the database (`appeals_for`). The answer is remembered on this appeal object for
+    this user while the columns that decide it are unchanged: a card asks once for every action
+    it offers (nine queries for one answer)."""
+    key = (getattr(user, "pk", None), appeal.pk, appeal.queue_id, appeal.organisation_id, appeal.executor_id, appeal.resident_id)
+    memo = appeal.__dict__.setdefault("_tsur_visible_to", {})
+    if key not in memo:
+        memo[key] = appeals_for(user).filter(pk=appeal.pk).exists()
+    return memo[key]
 
 
 def can(user, action: str, appeal=None) -> bool:
