@@ -3,15 +3,18 @@ by the private link; administrators see the queue and the access log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.privacy.helpers import NEEDLES, PLANTED, T0, appeal_at, closed_appeal
 from tsur.appeals.models import DataRequest, Event, Resident
 from tsur.appeals.services import record_personal_data_view
-from tsur.appeals.services.retention import PURGED_EVENT
+from tsur.appeals.services.retention import PURGED_EVENT, request_due
+from tsur.core import clock
 
 
 def test_a_link_holder_sees_downloads_and_deletes_their_data_at_once_when_all_closed(client, world):
@@ -26,11 +29,16 @@ def test_a_link_holder_sees_downloads_and_deletes_their_data_at_once_when_all_cl
     refused = client.post(base + "delete/")  # without the confirmation nothing happens
     assert refused.status_code == 400 and "без возможности восстановления" in refused.content.decode()
     assert not DataRequest.objects.exists()
-    response = client.post(base + "delete/", {"confirm": "1"})
+    # A Wednesday morning: 10 working days later is the Wednesday two weeks on (with the real
+    # clock the span depended on the day and hour the test ran).
+    asked = dt.datetime(2020, 3, 11, 10, 0, tzinfo=T0.tzinfo)
+    with clock.at(asked):
+        response = client.post(base + "delete/", {"confirm": "1"})
     assert response.status_code == 302
     req = DataRequest.objects.get()
     assert req.state == DataRequest.State.DONE and req.source == DataRequest.Source.STATUS_PAGE
-    assert (req.due_at - req.created_at).days >= 12  # 10 working days
+    assert req.created_at == asked and req.due_at == request_due(asked)
+    assert timezone.localtime(req.due_at).date() == dt.date(2020, 3, 25)  # 10 working days
     r = Resident.objects.get(pk=a.resident_id)
     assert r.email == "" and r.pseudonymised_at
     assert Event.objects.filter(appeal=a, kind=PURGED_EVENT).count() == 1
