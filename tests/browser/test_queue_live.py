@@ -150,6 +150,55 @@ def test_it_routes_fifty_appeals_in_one_bulk_action_and_shows_the_summary(page, 
     expect()(summary).to_contain_text("Направлено 49 из 50; не выполнено 1")
 
 
+def test_a_refresh_crossing_a_bulk_action_keeps_its_summary_and_never_brings_the_older_list(page, live_server, world, settings):
+    # The race CI met: a refresh was sent in the few milliseconds between the bulk action's swap and
+    # its settling, and the settling made the page forget that a refresh was under way; when the
+    # refresh came, the summary went. Here the action's settling is made to last 3 s, where a
+    # refresh (due each second) would surely start, and every refresh is held until the action has
+    # settled, as is one already on its way when the action is sent: its older list must never
+    # come back (the page now gives it up).
+    settings.TSUR_QUEUE_POLL_SECONDS = 1
+    fill_queue(world, 6)
+    login(page, live_server, "operator")
+    page.goto(f"{live_server.url}/workspace/")
+    expect()(page.locator("#queue-results tbody tr[data-number]")).to_have_count(6)
+    held: list = []
+
+    def hold_refreshes(route) -> None:
+        if route.request.headers.get("x-queue-poll"):
+            held.append((route, route.fetch()))  # rendered now, answered when the test says
+        else:
+            route.continue_()
+
+    page.route("**/workspace/**", hold_refreshes)
+    for _ in range(100):  # one refresh on its way before the action; 10 s at most
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page sent no refresh in 10 s"
+    page.evaluate("() => document.getElementById('bulk-form').setAttribute('hx-swap', 'outerHTML settle:3s')")
+    page.check("#select-all")
+    page.click("[data-bulk=route]")
+    with htmx_settled(page):
+        page.click("#bulk-panel-route button[name=op]")
+    summary = page.locator("#bulk-summary")
+    expect()(summary).to_contain_text("Направлено 6 из 6")
+    # Whether a refresh was sent while the action settled or the page waited for the settling
+    # (it does now: the form is still marked busy then), the next refresh settles a list with the
+    # summary still there.
+    page.unroute("**/workspace/**")
+    with htmx_settled(page):
+        for route, response in held:
+            try:
+                route.fulfill(response=response)
+            except Exception:  # the page gave that request up, as it should when it was older
+                pass
+    expect()(summary).to_contain_text("Направлено 6 из 6")
+    routed = page.locator("#queue-results tbody tr[data-number]", has_text="Направлено в организацию")
+    expect()(routed).to_have_count(6)
+    assert Appeal.objects.filter(status=Status.ROUTED).count() == 6
+
+
 MSK = ZoneInfo("Europe/Moscow")
 
 

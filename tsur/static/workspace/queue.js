@@ -5,10 +5,13 @@
 
   var DEBOUNCE_MS = 400;
   var NEW_MARK_MS = 15000;
+  var POLL_HEADER = "X-Queue-Poll";
   var pollTimer = null;
   var lastPoll = 0;
-  var polling = false;   // the swap under way was the page's own refresh
-  var saved = null;      // the operator's place, taken before a swap of the results
+  var pollInFlight = false;  // one refresh at a time
+  var pollTurn = -1;         // the operator's request count when the refresh in flight was sent
+  var operatorTurn = 0;      // requests for the results the operator made: filters, pages, bulk actions
+  var places = new WeakMap(); // request -> the operator's place, taken before its swap of the results
 
   function filters() { return document.getElementById("queue-filters"); }
   function results() { return document.getElementById("queue-results"); }
@@ -159,38 +162,71 @@
     window.scrollTo(window.scrollX, place.scrollY);
   }
 
+  // A refresh is known by its own request's header, and the place it keeps is its own, never a flag
+  // or a variable of the page: those were cleared by the settling of an operator's request that
+  // crossed the refresh, and the summary of a bulk action was lost.
+  function isPoll(detail) {
+    var config = detail && detail.requestConfig;
+    return !!(config && config.headers && config.headers[POLL_HEADER]);
+  }
+  function forResults(detail) { return !!(detail && detail.target && detail.target.id === "queue-results"); }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!forResults(event.detail) || isPoll(event.detail)) return;
+    // The operator's own request wins over a refresh in flight: that refresh was rendered before
+    // the operator's change (a bulk action, a filter) and would put the older list back.
+    operatorTurn += 1;
+    if (pollInFlight) htmx.trigger(document.body, "htmx:abort");
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "queue-results") saved = takePlace();
+    if (!forResults(event.detail)) return;
+    if (isPoll(event.detail) && (pollTurn !== operatorTurn || panelOpen())) {
+      // Too late to abort, still not to be shown: older than the operator's request, or it would
+      // close the form the operator is filling in. The next refresh comes in its time.
+      event.detail.shouldSwap = false;
+      event.detail.target.classList.remove("is-polling");
+      return;
+    }
+    places.set(event.detail.requestConfig, takePlace());
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!event.detail.target || event.detail.target.id !== "queue-results") return;
+    if (!forResults(event.detail)) return;
     // After a bulk action the results come back with nothing ticked: the summary says what happened.
     var bulk = event.detail.requestConfig && event.detail.requestConfig.verb === "post";
-    if (!bulk) restorePlace(saved, polling); else updateCount();
-    saved = null;
-    polling = false;
+    if (!bulk) restorePlace(places.get(event.detail.requestConfig), isPoll(event.detail)); else updateCount();
     setupFilters();
   });
 
   // --- the list refreshes itself -------------------------------------------------------------------
+  function panelOpen() {
+    return !!(document.querySelector("[data-bulk-panel]:not([hidden])") || document.querySelector("details.save-view[open]"));
+  }
+
   function busy() {
     // Never under the operator's hands: not while a bulk form or «save view» is open, nor while a
     // request of the page is under way.
-    if (document.querySelector("[data-bulk-panel]:not([hidden])")) return true;
-    if (document.querySelector("details.save-view[open]")) return true;
+    if (panelOpen() || pollInFlight) return true;
     var root = results();
-    return !root || root.classList.contains("htmx-request");
+    return !root || root.classList.contains("htmx-request") || !!root.querySelector(".htmx-request");
   }
 
   function poll() {
     var root = results();
     if (!root || document.hidden || busy() || !window.htmx) return;
     lastPoll = Date.now();
-    polling = true;
+    pollInFlight = true;
+    pollTurn = operatorTurn;
     root.classList.add("is-polling");  // a refresh in the background: no fading, no «обновление…»
+    var headers = {};
+    headers[POLL_HEADER] = "1";
+    function done() {
+      pollInFlight = false;
+      var now = results();
+      if (now) now.classList.remove("is-polling");
+    }
     htmx.ajax("GET", root.getAttribute("data-poll-url"), {
-      target: "#queue-results", swap: "outerHTML", headers: { "X-Queue-Poll": "1" },
-    }).catch(function () { polling = false; root.classList.remove("is-polling"); });
+      target: "#queue-results", swap: "outerHTML", headers: headers,
+    }).then(done, done);
   }
 
   function interval() {
