@@ -78,3 +78,23 @@ def test_insert_row_stores_what_bulk_create_would(world):
         assert all(stored[name] is not None for name in moments & set(stored))
     assert Event.objects.get(pk=ours[2].pk).appeal_id == ours[1].pk and Appeal.objects.get(pk=ours[1].pk).resident_id == ours[0].pk
     assert Appeal.objects.get(pk=ours[1].pk).updated_at is not None
+
+
+@pytest.mark.django_db
+def test_any_of_picks_the_same_rows_as_in_with_one_parameter_on_postgresql(world):
+    """`__any_of` selects what `__in` selects, on a key and on a relation, for an empty list too;
+    on PostgreSQL the whole list is one parameter (an `IN` list is one per value)."""
+    from tests.factories import new_appeal
+    from tsur.appeals.models import Appeal, Event
+
+    appeals = [new_appeal(world, text=f"Яма на дороге номер {i}") for i in range(5)]
+    chosen = [appeals[0].pk, appeals[3].pk, appeals[4].pk, 10**12]  # one id that is no appeal's
+    for lookup, model in (("pk", Appeal), ("appeal_id", Event)):
+        for ids in (chosen, [], chosen[:1]):
+            expected = set(model.objects.filter(**{f"{lookup}__in": ids}).values_list("pk", flat=True))
+            got = set(model.objects.filter(**{f"{lookup}__any_of": ids}).values_list("pk", flat=True))
+            assert got == expected
+    assert set(Appeal.objects.filter(pk__any_of=chosen).values_list("pk", flat=True)) == {appeals[i].pk for i in (0, 3, 4)}
+    if connection.vendor == "postgresql":
+        sql, params = Event.objects.filter(appeal_id__any_of=chosen).values_list("pk").query.sql_with_params()
+        assert "= ANY(" in sql and list(params) == [chosen]
