@@ -39,11 +39,13 @@ class Candidates:
     """What the duplicate search reads, kept for one batch: the candidates of its appeals overlap
     (same place, same window), so each is read and its text cut into n-grams once per batch
     instead of once per new appeal; the places around one spot are read once for all the batch's
-    appeals at that spot (`around`); a lead is read once."""
+    appeals at that spot, and those of a territory once for all its spots (`around`); a lead is
+    read once."""
 
     def __init__(self) -> None:
         self._seen: dict[int, dict] = {}
         self._around: dict[tuple, tuple[dt.datetime, list[tuple], bool]] = {}
+        self._shared: dict[tuple, tuple[dt.datetime, list[tuple], bool, list[dt.datetime]]] = {}
         self._leads: dict[str, Appeal | None] = {}
         self._addresses: dict[str, str] = {}
         self._keys: dict[tuple, list[tuple]] = {}
@@ -62,19 +64,48 @@ class Candidates:
             found = self._addresses[address] = normalise_address(address)
         return found
 
-    def around(self, spot: tuple, since: dt.datetime, read) -> tuple[list[tuple], bool] | None:
+    def around(self, spot: tuple, since: dt.datetime, read, split=None) -> tuple[list[tuple], bool] | None:
         """The open appeals at `spot` received since `since`, newest first, as `read(since,
         limit)` returns them (pk, address, lat, lon, territory id, received at), and whether
         that is all of them (the read was not cut at its limit); None when the spot was read
-        for a later `since` (an appeal received earlier than the one that read it)."""
+        for a later `since` (an appeal received earlier than the one that read it).
+
+        `split()`, (key, read_shared, read_rest) or None: the same places as two disjoint parts, the one
+        the batch's other spots share (its territory's: a storm's spots are a few streets of one
+        city, and each read of the whole spot returned the city's thousands of open appeals), read
+        once per batch under `key`, and the rest (another territory's places at its address or
+        point, usually none; `read_rest` None when the spot has neither)."""
         if spot not in self._around:
             limit = settings.TSUR_DUPLICATE_SCAN + _AROUND_MARGIN
-            rows = list(read(since, limit))
-            self._around[spot] = (since, rows, len(rows) < limit)
+            parts = split() if split is not None else None
+            found = self._joined_parts(since, limit, *parts) if parts is not None else None
+            if found is None:
+                rows = list(read(since, limit))
+                found = (rows, len(rows) < limit)
+            self._around[spot] = (since, *found)
         read_since, rows, complete = self._around[spot]
         if since < read_since:
             return None
         return rows, complete
+
+    def _joined_parts(self, since: dt.datetime, limit: int, key: tuple, read_shared, read_rest) -> tuple[list[tuple], bool] | None:
+        """The first `limit` rows of the union of the shared part and the rest, newest first, and
+        whether that is all of them: what one read of the whole spot returns. None when the
+        shared part was read for a later `since`."""
+        if key not in self._shared:
+            rows = list(read_shared(since, limit))
+            self._shared[key] = (since, rows, len(rows) < limit, [row[5] for row in reversed(rows)])
+        shared_since, shared, complete, ascending = self._shared[key]
+        if since < shared_since:
+            return None
+        # Newest first: the rows since this spot's `since` are a prefix. When the read went past
+        # `since` (rows older than it follow), that prefix is all of them.
+        n = len(shared) - bisect.bisect_left(ascending, since)
+        mine, complete = shared[:n], complete or n < len(shared)
+        rest = list(read_rest(since, limit)) if read_rest is not None else []
+        if rest:
+            mine = sorted(mine + rest, key=lambda row: (row[5], row[0]), reverse=True)
+        return mine[:limit], complete and len(rest) < limit and len(mine) < limit
 
     def keys(self, spot: tuple) -> list[tuple]:
         """(received at, pk) of the rows `around` read at `spot`, ascending (the rows are newest
@@ -135,7 +166,7 @@ def find_duplicate_lead(
     since = appeal.received_at - window
     if not (appeal.territory_id or appeal.address or appeal.lat is not None):
         return None
-    places = _earlier_places(appeal, lambda: _candidates_qs(appeal, radius_m), since, candidates, joined)
+    places = _earlier_places(appeal, lambda: _candidates_qs(appeal, radius_m), since, candidates, joined, radius_m)
     # Only the places are read for the whole territory; texts are read for the messages the
     # detector would compare (same normalised address, a point within its radius, or the territory
     # when one of the two has no finer place), newest first and bounded, so a city with thousands
@@ -176,18 +207,29 @@ def find_duplicate_lead(
     return lead
 
 
-def _candidates_qs(appeal: Appeal, radius_m: float):
+def _candidates_qs(appeal: Appeal, radius_m: float, part: str = "all"):
     """The open appeals at the appeal's place (its territory, its address or a box around its
-    point) of its block or of none."""
+    point) of its block or of none. `part`: "territory", those of its territory only; "rest",
+    those at its address or point in no territory or another (None when it has neither)."""
     place = Q()
-    if appeal.territory_id:
+    if appeal.territory_id and part != "rest":
         place |= Q(territory_id=appeal.territory_id)
+    if part == "territory":
+        return _open_of_block(appeal, place)
     if appeal.address:
         place |= Q(address__iexact=appeal.address)
     if appeal.lat is not None:
         dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
         dlon = dlat / max(math.cos(math.radians(appeal.lat)), 0.01)  # a degree of longitude shrinks towards the pole
         place |= Q(lat__range=(appeal.lat - dlat, appeal.lat + dlat), lon__range=(appeal.lon - dlon, appeal.lon + dlon))
+    if part == "rest":
+        if not place:
+            return None
+        place &= ~Q(territory_id=appeal.territory_id)  # NULL territories included
+    return _open_of_block(appeal, place)
+
+
+def _open_of_block(appeal: Appeal, place: Q):
     qs = Appeal.objects.filter(place, status__in=OPEN_STATUSES)
     if appeal.block_id:  # the detector never joins messages of two different blocks
         qs = qs.filter(Q(block_id=appeal.block_id) | Q(block__isnull=True))
@@ -195,23 +237,44 @@ def _candidates_qs(appeal: Appeal, radius_m: float):
 
 
 def _earlier_places(
-    appeal: Appeal, candidates_qs, since: dt.datetime, candidates: Candidates | None, joined: set[int] | frozenset[int]
+    appeal: Appeal,
+    candidates_qs,
+    since: dt.datetime,
+    candidates: Candidates | None,
+    joined: set[int] | frozenset[int],
+    radius_m: float | None = None,
 ) -> list[tuple]:
     """The places of the open appeals at the appeal's spot received before it (or at the same
     moment with a smaller id) and since `since`, newest first, at most TSUR_DUPLICATE_SCAN, none
     of `joined`. Read once per spot and batch when `candidates` keeps them: a read cut at its
     limit that leaves fewer than the scan for this appeal is done again for it alone.
     `candidates_qs` builds the query only when a read is due: building it (a few Q objects) cost
-    more than the batch's reads of a spot it already holds."""
+    more than the batch's reads of a spot it already holds. With `radius_m` (the one
+    `candidates_qs` uses), the spots of one territory and block share the read of the
+    territory's places (`Candidates.around`)."""
     scan = settings.TSUR_DUPLICATE_SCAN
     columns = ("pk", "address", "lat", "lon", "territory_id", "received_at")
 
-    def read(after: dt.datetime, limit: int):
-        return candidates_qs().filter(received_at__gte=after).order_by("-received_at", "-pk").values_list(*columns)[:limit]
+    def reader(qs):
+        def read(after: dt.datetime, limit: int):
+            return qs().filter(received_at__gte=after).order_by("-received_at", "-pk").values_list(*columns)[:limit]
+
+        return read
 
     if candidates is not None:
         spot = (appeal.territory_id, (appeal.address or "").lower(), appeal.lat, appeal.lon, appeal.block_id)
-        found = candidates.around(spot, since, read)
+
+        def split() -> tuple | None:
+            if not appeal.territory_id or radius_m is None:
+                return None
+            rest = _candidates_qs(appeal, radius_m, "rest")
+            return (
+                (appeal.territory_id, appeal.block_id),
+                reader(lambda: _candidates_qs(appeal, radius_m, "territory")),
+                reader(lambda: rest) if rest is not None else None,
+            )
+
+        found = candidates.around(spot, since, reader(candidates_qs), split)
         if found is not None:
             rows, complete = found
             # The rows are newest first, so the earlier ones are one slice of them: found by
