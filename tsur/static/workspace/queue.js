@@ -182,9 +182,9 @@
     if (!forResults(event.detail)) return;
     if (isPoll(event.detail) && (pollTurn !== operatorTurn || panelOpen())) {
       // Too late to abort, still not to be shown: older than the operator's request, or it would
-      // close the form the operator is filling in. The next refresh comes in its time.
+      // close the form the operator is filling in. The next refresh comes in its time (poll's
+      // `done` clears the refresh's mark).
       event.detail.shouldSwap = false;
-      event.detail.target.classList.remove("is-polling");
       return;
     }
     places.set(event.detail.requestConfig, takePlace());
