@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -39,23 +40,28 @@ def warm_up() -> tuple[int, int]:
 
     before = len(sys.modules)
     get_resolver().url_patterns  # noqa: B018 (imports the URL modules and their views)
-    ours = settings.BASE_DIR / "tsur"
     compiled = 0
     for backend in engines.all():
         engine = getattr(backend, "engine", None)
         if engine is None or engine.debug:  # another engine, or templates re-read on every use
             continue
-        for loader in engine.template_loaders:
-            for directory in {Path(d) for sub in getattr(loader, "loaders", [loader]) for d in sub.get_dirs()}:
-                if not directory.is_relative_to(ours):  # third-party templates (the admin's) on first use
-                    continue
-                for path in sorted(directory.rglob("*")):
-                    if path.suffix not in (".html", ".txt") or not path.is_file():
-                        continue
-                    try:
-                        engine.get_template(path.relative_to(directory).as_posix())
-                    except TemplateSyntaxError:  # served as an error where it is used, not here
-                        log.warning("template %s does not compile", path, exc_info=True)
-                        continue
-                    compiled += 1
+        for name, path in _our_templates(engine, settings.BASE_DIR / "tsur"):
+            try:
+                engine.get_template(name)
+            except TemplateSyntaxError:  # served as an error where it is used, not here
+                log.warning("template %s does not compile", path, exc_info=True)
+                continue
+            compiled += 1
     return len(sys.modules) - before, compiled
+
+
+def _our_templates(engine, ours: Path) -> Iterator[tuple[str, Path]]:
+    """(name, file) of the engine's templates under `ours`; third-party ones (the admin's) are
+    left to their first use."""
+    for loader in engine.template_loaders:
+        for directory in {Path(d) for sub in getattr(loader, "loaders", [loader]) for d in sub.get_dirs()}:
+            if not directory.is_relative_to(ours):
+                continue
+            for path in sorted(directory.rglob("*")):
+                if path.suffix in (".html", ".txt") and path.is_file():
+                    yield path.relative_to(directory).as_posix(), path
