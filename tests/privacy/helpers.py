@@ -38,7 +38,10 @@ def appeal_at(world, at: dt.datetime, **kw) -> Appeal:
         return new_appeal(world, **data)
 
 
-def closed_appeal(world, at: dt.datetime, **kw) -> Appeal:
+ANSWER = "Покрытие восстановлено, работы приняты по акту подрядчика."
+
+
+def closed_appeal(world, at: dt.datetime, *, answer: str = ANSWER, comment: str = "Спасибо, всё сделали", **kw) -> Appeal:
     """Received at `at`, answered and rated well within two days: closed."""
     a = appeal_at(world, at, **kw)
     with clock.at(at + dt.timedelta(hours=2)):
@@ -46,11 +49,11 @@ def closed_appeal(world, at: dt.datetime, **kw) -> Appeal:
         if a.status == Status.MODERATION:
             services.route_appeal(a.pk, world.operator, organisation_code="roads-min")
         services.accept_appeal(a.pk, world.coordinator)
-        answers.prepare_answer(a.pk, world.coordinator, text="Покрытие восстановлено, работы приняты по акту подрядчика.")
+        answers.prepare_answer(a.pk, world.coordinator, text=answer)
         answers.approve_answer(a.pk, world.operator)
         answers.publish_answer(a.pk, world.operator)
     with clock.at(at + dt.timedelta(days=1)):
-        answers.rate_appeal(a.pk, None, score=5, comment="Спасибо, всё сделали")
+        answers.rate_appeal(a.pk, None, score=5, comment=comment)
     a.refresh_from_db()
     assert a.status == Status.CLOSED, a.status
     return a

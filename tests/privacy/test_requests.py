@@ -50,6 +50,10 @@ def test_a_link_holder_sees_downloads_and_deletes_their_data_at_once_when_all_cl
 
 def test_an_open_appeal_waits_for_an_administrator_who_executes_or_refuses(client, world):
     a = appeal_at(world, T0, user=world.resident)
+    account = world.resident
+    account.first_name, account.last_name, account.email = "Аристарх", "Зеленопупкин", PLANTED["email"]
+    account.save()
+    login, usable = account.username, account.has_usable_password()
     client.force_login(world.resident)
     assert "Мои данные" in client.get(reverse("intake:cabinet")).content.decode()
     assert PLANTED["phone"] in client.get(reverse("intake:cabinet_data")).content.decode()
@@ -72,6 +76,10 @@ def test_an_open_appeal_waits_for_an_administrator_who_executes_or_refuses(clien
     req.refresh_from_db()
     assert req.state == DataRequest.State.DONE and req.decided_by == world.admin and req.run.residents == 1
     assert Resident.objects.get(pk=a.resident_id).name == ""
+    # The account's own name and e-mail go with the rest; its login and password stay.
+    account.refresh_from_db()
+    assert (account.first_name, account.last_name, account.email) == ("", "", "")
+    assert (account.username, account.is_active, account.has_usable_password()) == (login, True, usable)
     # The resident still sees the request (the account keeps it) though the appeal is unlinked.
     client.force_login(world.resident)
     assert "исполнен" in client.get(reverse("intake:cabinet_data")).content.decode()

@@ -6,4 +6,7 @@ class AnswersConfig(AppConfig):
     verbose_name = "Ответы"
 
     def ready(self) -> None:
-        from tsur.answers import tasks  # noqa: F401 - registers its background tasks and periodic jobs
+        # tasks registers the background tasks and periodic jobs; retention the purge's subscriber and sweep.
+        from tsur.answers import retention, tasks  # noqa: F401
+
+        retention.subscribe()

@@ -38,6 +38,8 @@ class Answer(models.Model):
     # Findings of the automatic check for formal replies («отписки»), shown to the checking operator.
     formal_findings = models.JSONField(default=list, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Set when the resident was pseudonymised and the text masked (tsur.answers.retention).
+    pd_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "ответ"
@@ -112,6 +114,8 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField("оценка")
     comment = models.TextField("комментарий", blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # Set when the resident was pseudonymised and the comment masked (tsur.answers.retention).
+    pd_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "оценка жителя"

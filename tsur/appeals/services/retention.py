@@ -24,10 +24,12 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Q
 
+from tsur.accounts.models import Membership, Role
 from tsur.appeals.models import Appeal, Attachment, DataRequest, Event, Notification, PurgeRun, Resident, Status
 from tsur.appeals.notes import InternalNote
 from tsur.appeals.services.messages import REQUEST_EVENT, RESIDENT_MESSAGE_EVENT
@@ -49,9 +51,10 @@ personal_data_purged: Topic[int] = Topic("personal_data_purged")
 
 # An appeal is finished in these statuses; its `closed_at` starts the retention period.
 FINISHED = (Status.CLOSED, Status.REJECTED, Status.JOINED)
-# Events whose free text a resident wrote or was addressed in: masked with the patterns too. Others
-# (staff reasons) are masked only where the resident's own values appear in them.
-RESIDENT_TEXT_EVENTS = (RESIDENT_MESSAGE_EVENT, REQUEST_EVENT, "created")
+# Events whose free text a resident wrote or was addressed in: masked with the patterns too (a
+# rating's reason is the resident's comment). Others (staff reasons) are masked only where the
+# resident's own values appear in them.
+RESIDENT_TEXT_EVENTS = (RESIDENT_MESSAGE_EVENT, REQUEST_EVENT, "created", "rate_satisfied", "reopen", "reopen_member")
 
 
 def cutoffs(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -241,6 +244,8 @@ def execute_request(req: DataRequest | int, *, actor) -> DataRequest:
                 transaction.on_commit(lambda: _tell_resident(email, locked.pk))
         else:
             ids = []
+        if locked.source == DataRequest.Source.CABINET and locked.user_id:
+            _forget_account_contacts(locked.user_id)
         PurgeRun.objects.filter(pk=run.pk).update(residents=1 if ids else 0, appeals=len(ids), finished_at=clock.now())
         locked.state = DataRequest.State.DONE
         locked.decided_by = actor
@@ -248,6 +253,17 @@ def execute_request(req: DataRequest | int, *, actor) -> DataRequest:
         locked.run = run
         locked.save(update_fields=["state", "decided_by", "decided_at", "run"])
     return locked
+
+
+def _forget_account_contacts(user_id: int) -> None:
+    """The cabinet account of a resident who asked: once none of its resident rows holds data any
+    more, its name and e-mail go too. The login and password stay, so the resident can still sign
+    in and read the outcome of the request; an account with any other role is never touched."""
+    if Resident.objects.filter(user_id=user_id, pseudonymised_at__isnull=True).exists():
+        return  # another of the resident's rows still waits for its decision
+    if not Membership.objects.filter(user_id=user_id, role=Role.RESIDENT).exists():
+        return
+    get_user_model().objects.filter(pk=user_id, is_staff=False, is_superuser=False).update(first_name="", last_name="", email="")
 
 
 def refuse_request(req: DataRequest | int, *, actor, note: str) -> DataRequest:
