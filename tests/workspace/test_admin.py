@@ -14,6 +14,7 @@ from tests.factories import new_appeal
 from tsur.accounts.models import ApiToken
 from tsur.answers import services as answers
 from tsur.appeals import services
+from tsur.appeals.models import Event
 from tsur.deadlines.models import StaffAlert
 
 
@@ -51,12 +52,19 @@ def test_it_opens_every_changelist_and_the_first_row(client, world, superuser, n
 
 
 def test_it_keeps_appeals_read_only_and_free_of_personal_data(client, world, superuser):
-    a = new_appeal(world)
+    # The resident's contacts in their own words, in the appeal and in a message after it.
+    a = new_appeal(world, text="Яма у остановки. Я Иван Петров, звоните +7 900 000-00-00 или соседке +7 977 131-72-83")
+    services.add_resident_message(a, text="Дополняю: пишите на ivan@example.org", photos=[], source="status_page")
+    written = {"Иван Петров", "ivan@example.org", "000-00-00", "131-72-83", a.access_key}
     client.force_login(superuser)
     listing = client.get(reverse("admin:appeals_appeal_changelist")).content.decode()
     assert a.number in listing and "Иван Петров" not in listing
     detail = client.get(reverse("admin:appeals_appeal_change", args=[a.pk])).content.decode()
-    assert "Иван Петров" not in detail and "ivan@example.org" not in detail and a.access_key not in detail
+    assert "Яма у остановки" in detail and "Дополняю" in detail  # the texts are there, masked
+    assert not {v for v in written if v in detail}
+    message = Event.objects.get(appeal=a, kind=services.RESIDENT_MESSAGE_EVENT)
+    event_page = client.get(reverse("admin:appeals_event_change", args=[message.pk])).content.decode()
+    assert "Дополняю" in event_page and not {v for v in written if v in event_page}
     assert 'name="_save"' not in detail
     assert client.get(reverse("admin:appeals_appeal_add")).status_code == 403
     response = client.post(reverse("admin:appeals_appeal_delete", args=[a.pk]), {"post": "yes"})

@@ -1,7 +1,8 @@
 """Appeals in the admin: read-only, for superusers only.
 
 State changes go through the services (one door for every change), never through an admin form;
-the resident's personal data is not shown here at all. Events are named as on the card, statuses
+the resident's personal data is not shown here at all: no contact fields, and every free text (the
+appeal's, the events' reasons and data) masked as analysts read it (tsur.appeals.privacy). Events are named as on the card, statuses
 by their labels, times in Moscow time.
 """
 
@@ -12,7 +13,8 @@ from django.http import HttpRequest
 
 from tsur.appeals import channels, event_labels
 from tsur.appeals.models import Appeal, Event, Notification, Problem, Status
-from tsur.core.admin import ReadOnlyAdmin, RussianLabels, named_filter
+from tsur.appeals.privacy import masked
+from tsur.core.admin import ReadOnlyAdmin, RussianLabels, named_filter, shown
 
 
 def status_name(code: str) -> str:
@@ -26,11 +28,28 @@ EVENT_LABELS = {
 EVENT_RENDERERS = {"kind": event_labels.event_label, "from_status": status_name, "to_status": status_name}
 
 
+def masked_event_field(name: str):
+    """An event's free text (`reason`, or `data` as JSON) with the resident's personal data masked:
+    residents' messages and ratings are kept as written in the log."""
+
+    @admin.display(description=EVENT_LABELS[name])
+    def show(event: Event) -> str:
+        appeal = event.appeal
+        resident = appeal.resident if appeal.resident_id else None
+        return masked(shown(getattr(event, name)), resident) or "—"
+
+    show.__name__ = name
+    return show
+
+
+EVENT_REASON, EVENT_DATA = masked_event_field("reason"), masked_event_field("data")
+
+
 class EventInline(RussianLabels, admin.TabularInline):
     model = Event
     labels = EVENT_LABELS
     renderers = EVENT_RENDERERS
-    fields = ("at", "kind", "actor_label", "from_status", "to_status", "reason")
+    fields = ("at", "kind", "actor_label", "from_status", "to_status", EVENT_REASON)
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -43,10 +62,14 @@ class EventInline(RussianLabels, admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("appeal__resident")
 
-# Never: resident (personal data), access_key (the resident's private link), search_text.
+
+# Never: resident (personal data), access_key (the resident's private link), search_text; the text
+# as masked when it was received, not as written.
 APPEAL_FIELDS = (
-    "number", "channel", "external_id", "regime", "status", "text",
+    "number", "channel", "external_id", "regime", "status", "text_masked",
     "territory", "address", "lat", "lon", "place_source",
     "block", "category", "classification_source", "classification_confidence", "urgency", "urgency_reason",
     "queue", "organisation", "executor", "routing_reason",
@@ -67,7 +90,7 @@ class AppealAdmin(ReadOnlyAdmin):
         "interim_answered_at": "промежуточный ответ", "extension_days": "продлено на, дней", "extensions_count": "продлений",
         "answered_at": "ответ подготовлен", "published_at": "ответ опубликован", "closed_at": "закрыто",
         "escalation_level": "уровень эскалации", "reopened_count": "возобновлений", "version": "версия записи",
-        "created_at": "создано", "updated_at": "изменено",
+        "created_at": "создано", "updated_at": "изменено", "text_masked": "текст (персональные данные скрыты)",
     }  # fmt: skip
     renderers = {"channel": channels.label}
     list_display = ("number", "received_at", "channel", "status", "block", "category", "territory", "organisation", "due_at")
@@ -91,7 +114,7 @@ class EventAdmin(ReadOnlyAdmin):
     search_help_text = "Поиск по номеру обращения"
     list_select_related = ("appeal",)
     date_hierarchy = "at"
-    fields = ("appeal", "kind", "actor", "actor_label", "at", "from_status", "to_status", "reason", "data")
+    fields = ("appeal", "kind", "actor", "actor_label", "at", "from_status", "to_status", EVENT_REASON, EVENT_DATA)
     readonly_fields = fields
 
 
