@@ -6,4 +6,5 @@ class AppealsConfig(AppConfig):
     verbose_name = "Обращения"
 
     def ready(self) -> None:
-        from tsur.appeals import tasks  # noqa: F401 - registers its background tasks and periodic jobs
+        # Both register background tasks and periodic jobs (partitions: the event log's months ahead).
+        from tsur.appeals import partitions, tasks  # noqa: F401

@@ -73,7 +73,11 @@ class StaffAlert(models.Model):
     # Without a user: the organisation whose coordinators see it; empty: the center's operators.
     organisation = models.ForeignKey("directory.Organisation", verbose_name="организация", null=True, blank=True, on_delete=models.CASCADE)
     # The event of the appeal's log the signal was made from (empty for reminders and escalations).
-    event = models.ForeignKey("appeals.Event", verbose_name="событие", null=True, blank=True, on_delete=models.CASCADE, related_name="signals")
+    # No database constraint: a partitioned log (tsur.appeals.partitions) has the key (id, at), which
+    # a reference to `id` alone cannot name; events are never deleted, so the reference holds.
+    event = models.ForeignKey(
+        "appeals.Event", verbose_name="событие", null=True, blank=True, on_delete=models.CASCADE, related_name="signals", db_constraint=False
+    )
     # "user:<id>", "org:<id>" or "center": with `event`, one signal per (event, addressee) however
     # often the event is processed (a subscriber and the sweeper racing).
     addressee = models.CharField("кому", max_length=40, blank=True)

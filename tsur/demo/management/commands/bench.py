@@ -13,6 +13,9 @@
 - `tsur bench load --database postgres://…/tsur_bench… [--quick]`: the production stack under HTTP
   load — the bare Ninja endpoint vs the intake at the maximum (gunicorn and granian), the Locust
   scenario at rising constant rates (tsur.demo.bench_load); prints tables.
+- `tsur bench partitions --database postgres://…/tsur_bench… [--copies N] [--rounds N]`: the event
+  log as one table against monthly partitions on two scratch copies of a filled bench database —
+  the conversion's time and the platform's reads and writes on events (tsur.demo.bench_partitions).
 
 Moved here from triage: a benchmark is a surface that may use every app.
 """
@@ -31,7 +34,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Benchmarks (subcommands: triage, steps, monitoring, workspace, load)."
+    help = "Benchmarks (subcommands: triage, steps, monitoring, workspace, load, partitions)."
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
@@ -79,12 +82,27 @@ class Command(BaseCommand):
         load.add_argument("--json", action="store_true", help="print JSON instead of the tables")
         load.add_argument("--force", action="store_true", help="use --database even if its name does not say it is a benchmark's")
         # --- end load ---
+        parts = sub.add_parser("partitions", help="the event log: one table against monthly partitions, side by side")
+        parts.add_argument("--database", required=True, help="postgres://… of a filled bench database (copied, never changed)")
+        parts.add_argument("--copies", type=int, default=17, help="shifted copies of every event (default 17: about ten years)")
+        parts.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians are reported (default 5)")
+        parts.add_argument("--per-round", type=int, default=200, help="statements of each kind per round (default 200)")
 
     def handle(self, *args, **options) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         env = os.environ.get("TSUR_SHARED_DATA")
         shared = Path(options.get("data") or env or Path(settings.BASE_DIR).parent / "shared" / "data")
-        if options["what"] == "monitoring":
+        if options["what"] == "partitions":
+            from tsur.demo import bench_partitions
+
+            if not options["database"].startswith("postgres"):
+                raise CommandError("Секции журнала событий есть только в PostgreSQL: укажите --database postgres://…")
+            report = bench_partitions.run(
+                options["database"], copies=options["copies"], rounds=options["rounds"], per_round=options["per_round"],
+                log=lambda line: self.stderr.write(line),
+            )  # fmt: skip
+            self.stdout.write(bench_partitions.markdown(report))
+        elif options["what"] == "monitoring":
             self.monitoring(options)
         elif options["what"] == "workspace":
             self.workspace(options)
