@@ -1,7 +1,7 @@
 """Django settings for tsur.
 
-Every environment-dependent value is read by one of the strict helpers below, which fail loudly
-on a malformed value instead of silently falling back.
+Every environment-dependent value is read by one of the strict helpers of tsur.envvars, which fail
+loudly on a malformed value instead of silently falling back.
 """
 
 from __future__ import annotations
@@ -10,122 +10,19 @@ import datetime as dt
 import json
 import os
 import re
-import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+from tsur.envvars import database_from_url, env_bool, env_float, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TSUR_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default keeps its database and media here
 
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
-
-
-def _env_number(name: str, default: float, parse: type, what: str):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be {what}, got {raw!r}") from exc
-
-
-def env_int(name: str, default: int) -> int:
-    return _env_number(name, default, int, "an integer")
-
-
-def env_float(name: str, default: float) -> float:
-    return _env_number(name, default, float, "a number")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-def database_from_url(url: str) -> dict:
-    """sqlite:///path or postgres://user:pass@host:port/name -> a Django DATABASES entry."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        if path.startswith("//"):
-            path = path[1:]
-        elif path.startswith("/"):
-            path = path[1:] or str(VAR_DIR / "tsur.sqlite3")
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": path or str(VAR_DIR / "tsur.sqlite3"),
-            # Concurrent writers (the server and its in-process worker) wait instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-            # A file, not shared-cache memory: concurrency tests need real SQLite locking with
-            # the busy timeout, as in the embedded deployment.
-            # One file per test process, so parallel runs in one checkout never share it.
-            "TEST": {"NAME": os.environ.get("TSUR_TEST_DATABASE_NAME") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
-        }
-    if parsed.scheme in ("postgres", "postgresql"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
-            "TEST": {"NAME": os.environ.get("TSUR_TEST_DATABASE_NAME") or None},
-        }
-    raise ImproperlyConfigured(f"TSUR_DATABASE_URL: unsupported scheme {parsed.scheme!r}")
-
-
 DEBUG = env_bool("TSUR_DEBUG", False)
-
-
-def secret_key() -> str:
-    """TSUR_SECRET_KEY, or the first line of the file named by TSUR_SECRET_KEY_FILE. Without either
-    the platform refuses to start: a key everybody knows lets anyone forge the signed links to
-    attachments and sessions. Only with TSUR_DEBUG on does it make (once) a random key of its own
-    in the var folder, so a developer's sessions survive restarts."""
-    key = env_str("TSUR_SECRET_KEY", "").strip()
-    path = env_str("TSUR_SECRET_KEY_FILE", "").strip()
-    if not key and path:
-        try:
-            key = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"TSUR_SECRET_KEY_FILE: cannot read {path}: {exc.strerror}") from exc
-    if not key and DEBUG:
-        dev = VAR_DIR / "dev-secret-key"
-        if not dev.exists():
-            dev.touch(mode=0o600)
-            dev.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        key = dev.read_text(encoding="utf-8").strip()
-    if not key:
-        raise ImproperlyConfigured(
-            "TSUR_SECRET_KEY is not set. Set it to a long random value (e.g. the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`) or point TSUR_SECRET_KEY_FILE "
-            "at a file holding one; TSUR_DEBUG=1 (development only) makes a random key in the var folder."
-        )
-    if not DEBUG and (len(key) < 32 or key in KNOWN_INSECURE_KEYS):
-        raise ImproperlyConfigured("TSUR_SECRET_KEY is too short or publicly known: use at least 32 random characters.")
-    return key
-
-
-# Keys that were ever printed in this repository: never accepted outside development.
-KNOWN_INSECURE_KEYS = frozenset({"tsur-insecure-development-key-change-me"})
-SECRET_KEY = secret_key()
+SECRET_KEY = secret_key(debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = [h for h in env_str("TSUR_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("TSUR_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = env_str("TSUR_SITE_URL", "http://127.0.0.1:8000")
@@ -201,7 +98,7 @@ TEMPLATES = [
 # hundreds of options).
 FORM_RENDERER = "tsur.core.forms_render.FormRenderer"
 
-DATABASES = {"default": database_from_url(env_str("TSUR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'tsur.sqlite3'}"))}
+DATABASES = {"default": database_from_url(env_str("TSUR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'tsur.sqlite3'}"), VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -465,7 +362,7 @@ TSUR_WEB_WORKERS = env_int("TSUR_WEB_WORKERS", 0)
 
 def refuse_insecure_production() -> None:
     """Settings that are fine on a developer's machine and wrong for a public server. Refused at
-    start unless TSUR_DEBUG is on (the secret key is checked by secret_key() above)."""
+    start unless TSUR_DEBUG is on (the secret key is checked by tsur.envvars.secret_key)."""
     if DEBUG:
         return
     if "*" in ALLOWED_HOSTS:
@@ -580,7 +477,7 @@ TSUR_BENCH_ENDPOINTS = env_bool("TSUR_BENCH_ENDPOINTS", False)
 # every other read goes to the primary. Unset: everything on the primary.
 TSUR_DATABASE_REPLICA_URL = env_str("TSUR_DATABASE_REPLICA_URL", "")
 if TSUR_DATABASE_REPLICA_URL:
-    DATABASES["replica"] = database_from_url(TSUR_DATABASE_REPLICA_URL)
+    DATABASES["replica"] = database_from_url(TSUR_DATABASE_REPLICA_URL, VAR_DIR)
     # A test run creates no second database: the alias reads the primary's test database.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["tsur.core.db_router.ReplicaRouter"]

@@ -1,5 +1,5 @@
-"""`.env.example` documents every setting: each TSUR_* name that settings.py, scripts/production or
-deploy/gunicorn.conf.py reads has an entry, and no entry names a setting nothing reads."""
+"""`.env.example` documents every setting: each TSUR_* name that settings.py (with tsur/envvars.py),
+scripts/production or deploy/gunicorn.conf.py reads has an entry, and no entry names a setting nothing reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-READERS = ("tsur/settings.py", "scripts/production", "deploy/gunicorn.conf.py")
+READERS = ("tsur/settings.py", "tsur/envvars.py", "scripts/production", "deploy/gunicorn.conf.py")
 NAME = re.compile(r"\bTSUR_[A-Z0-9_]+\b")
 # Names that are not settings: settings.py's own module constants spelled like them.
 NOT_SETTINGS = frozenset({"TSUR_NODE_MODULES", "TSUR_VENDOR_FILES"})
