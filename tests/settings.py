@@ -22,5 +22,8 @@ os.environ.setdefault("TSUR_ANALYTICS_RECOUNT_SECONDS", "0")
 # Reference rows read afresh every time: a test that writes a category or a policy reads it back
 # (tests/core/test_refcache.py keeps them where the cache is the subject).
 os.environ.setdefault("TSUR_REFERENCE_CACHE_SECONDS", "0")
+# Open311's list built on every request: a test that posts a request lists it at once
+# (tests/intake/test_open311_list_cache.py keeps it where the cache is the subject).
+os.environ.setdefault("TSUR_OPEN311_LIST_CACHE_SECONDS", "0")
 
 from tsur.settings import *  # noqa: F403

@@ -207,6 +207,9 @@ TSUR_ANALYTICS_RECOUNT_SECONDS = env_int("TSUR_ANALYTICS_RECOUNT_SECONDS", 15)
 # Reference rows every intake request reads (categories, territories, deadline policies, calendar
 # exceptions) are kept in each process this long (tsur.core.refcache; 0: read every time).
 TSUR_REFERENCE_CACHE_SECONDS = env_int("TSUR_REFERENCE_CACHE_SECONDS", 30)
+# Open311's public list of requests (GET requests.json/xml: up to 1,000 requests, ~700 KB) is kept
+# in the shared cache this long per query, host and format (0: built on every request).
+TSUR_OPEN311_LIST_CACHE_SECONDS = env_int("TSUR_OPEN311_LIST_CACHE_SECONDS", 15)
 # On a Celery worker, a message about a fresh appeal waits until the appeal is this old before its
 # batch is claimed, so the appeals arriving meanwhile are triaged and matched with it (0: at once).
 TSUR_INTAKE_GATHER_SECONDS = env_float("TSUR_INTAKE_GATHER_SECONDS", 1.0)
