@@ -179,7 +179,13 @@ def _has_org(a: Appeal) -> bool:
 
 
 def _pending_extension(a: Appeal) -> ExtensionRequest | None:
-    return a.extension_requests.filter(state=ExtensionRequest.State.PENDING).order_by("pk").first()
+    """The pending extension request, read once per appeal object and version: the card asks for it
+    when it picks the actions (twice) and again for its notice."""
+    version, pending = a.__dict__.get("_tsur_pending_extension", (None, None))
+    if version != a.version:
+        pending = a.extension_requests.filter(state=ExtensionRequest.State.PENDING).order_by("pk").first()
+        a.__dict__["_tsur_pending_extension"] = (a.version, pending)
+    return pending
 
 
 def _may_request_extension(a: Appeal) -> bool:
