@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tsur.triage.engine.evaluate import evaluate_default_cv  # noqa: E402
-from tsur.triage.engine.train import DefaultRecipe, default_training_set, load_taxonomy  # noqa: E402
+from tsur.triage.engine.recipe import DefaultRecipe, default_training_set, load_taxonomy  # noqa: E402
 
 TAXONOMY = REPO / "tsur" / "demo" / "data" / "taxonomy.json"
 

@@ -16,7 +16,8 @@ from tests.triage.test_model import synthetic_rows
 from tsur.triage.engine import evaluate as ev
 from tsur.triage.engine.model import TextModel
 from tsur.triage.engine.orgs import OrgSuggester, evaluate_orgs_time_split
-from tsur.triage.engine.train import SPB_REASON_MAP, TrainConfig, read_table, spb_reason_target
+from tsur.triage.engine.recipe import SPB_REASON_MAP, spb_reason_target
+from tsur.triage.engine.train import TrainConfig, read_table
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -155,7 +156,7 @@ def test_the_st_petersburg_mapping_follows_the_kursk_blocks():
 
 @pytest.mark.skipif(not (SHARED / "spb" / "appeals.csv.gz").is_file(), reason="../shared/data is absent")
 def test_every_st_petersburg_topic_is_a_rubricator_topic():
-    from tsur.triage.engine.train import _squash
+    from tsur.triage.engine.recipe import _squash
 
     topics = {_squash(r["topic"]): r["block"] for r in read_table(SHARED / "kursk" / "topic_blocks.csv")}
     for category, reason, block, topic in SPB_REASON_MAP:
@@ -165,7 +166,7 @@ def test_every_st_petersburg_topic_is_a_rubricator_topic():
 
 
 def test_operators_corrections_join_the_default_training_set(tmp_path):
-    from tsur.triage.engine.train import CORRECTIONS, LabelledSet, add_corrections
+    from tsur.triage.engine.recipe import CORRECTIONS, LabelledSet, add_corrections
 
     taxonomy = [
         {"code": "roads-pits", "name": "Ямы  на дорогах", "block": "roads"},

@@ -13,15 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from tsur.triage.engine import text as textmod
-from tsur.triage.engine.train import (
-    DefaultRecipe,
-    LabelledSet,
-    TrainConfig,
-    default_training_set,
-    fit_default,
-    folds,
-    train_text_model,
-)
+from tsur.triage.engine.recipe import DefaultRecipe, LabelledSet, default_training_set, fit_default
+from tsur.triage.engine.train import TrainConfig, folds, train_text_model
 
 
 def calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:

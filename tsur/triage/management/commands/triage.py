@@ -142,7 +142,7 @@ class Command(BaseCommand):
         from tsur.triage.engine.train import read_table
 
         if options["default"]:
-            from tsur.triage.engine.train import DefaultRecipe, load_taxonomy
+            from tsur.triage.engine.recipe import DefaultRecipe, load_taxonomy
 
             shared = Path(options["shared"]) if options["shared"] else default_shared()
             if not (shared / "kursk" / "train.csv").is_file():
@@ -223,7 +223,7 @@ class Command(BaseCommand):
     # -- the default model -------------------------------------------------------------------
     def _build_default(self, options: dict) -> None:
         from tsur.triage.engine.pipeline import DEFAULT_MODEL_DIR
-        from tsur.triage.engine.train import DefaultRecipe, add_corrections, default_training_set, fit_default, load_taxonomy
+        from tsur.triage.engine.recipe import DefaultRecipe, add_corrections, default_training_set, fit_default, load_taxonomy
 
         shared = Path(options["shared"]) if options["shared"] else default_shared()
         if not (shared / "kursk" / "train.csv").is_file():
