@@ -2,8 +2,8 @@
 
 State changes go through the services (one door for every change), never through an admin form;
 the resident's personal data is not shown here at all: no contact fields, and every free text (the
-appeal's, the events' reasons and data) masked as analysts read it (tsur.appeals.privacy). Events are named as on the card, statuses
-by their labels, times in Moscow time.
+appeal's, the events' reasons and data) masked as analysts read it (tsur.appeals.privacy). Events
+are named as on the card, statuses by their labels, times in Moscow time.
 """
 
 from __future__ import annotations
