@@ -108,9 +108,19 @@ def _bounds(start: dt.datetime) -> str:
     return f"FOR VALUES FROM ({_literal(start)}) TO ({_literal(next_month(start))})"
 
 
-def _existing(cursor) -> set[str]:
-    cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(%s)", [TABLE])
-    return {row[0] for row in cursor.fetchall()}
+def _ahead(at: dt.datetime) -> dt.datetime:
+    """A moment in the last month that gets a partition ahead of `at`."""
+    return at + dt.timedelta(days=31 * AHEAD_MONTHS)
+
+
+def _children(cursor) -> list[tuple[str, str]]:
+    """(name, bounds) of the log's partitions, by name."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+        [TABLE],
+    )
+    return cursor.fetchall()
 
 
 def _columns(cursor, table: str) -> list[str]:
@@ -159,11 +169,10 @@ def partition_events(now: dt.datetime | None = None) -> Conversion:
         cursor.execute(
             f"CREATE TABLE {qn(building)} (LIKE {qn(TABLE)} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING STORAGE) PARTITION BY RANGE (at)"
         )
-        last = max(newest or now, now) + dt.timedelta(days=31 * AHEAD_MONTHS)
-        partitions = []
-        for start in months(oldest or now, last):
-            partitions.append(partition_name(start))
-            cursor.execute(f"CREATE TABLE {qn(partitions[-1])} PARTITION OF {qn(building)} {_bounds(start)}")
+        monthly = []
+        for start in months(oldest or now, _ahead(max(newest or now, now))):
+            monthly.append(partition_name(start))
+            cursor.execute(f"CREATE TABLE {qn(monthly[-1])} PARTITION OF {qn(building)} {_bounds(start)}")
         cursor.execute(f"CREATE TABLE {qn(DEFAULT_PARTITION)} PARTITION OF {qn(building)} DEFAULT")
         cursor.execute(f"INSERT INTO {qn(building)} ({columns}) SELECT {columns} FROM {qn(TABLE)}")
         copied = cursor.rowcount
@@ -187,9 +196,9 @@ def partition_events(now: dt.datetime | None = None) -> Conversion:
             if not is_primary:
                 cursor.execute(sql)  # CREATE INDEX <its name> ON appeals_event …: now the partitioned table
         cursor.execute(f"ANALYZE {qn(TABLE)}")
-    result = Conversion(rows=rows, partitions=partitions, dropped_references=[f"{t}.{n}" for n, t in references])
+    result = Conversion(rows=rows, partitions=monthly, dropped_references=[f"{t}.{n}" for n, t in references])
     result.seconds = time.monotonic() - started
-    log.info("event log partitioned: %d rows into %d monthly partitions in %.1f s", rows, len(partitions), result.seconds)
+    log.info("event log partitioned: %d rows into %d monthly partitions in %.1f s", rows, len(monthly), result.seconds)
     return result
 
 
@@ -199,14 +208,8 @@ def partitions() -> list[Partition]:
         return []
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
-            [TABLE],
-        )
-        found = cursor.fetchall()
         out = []
-        for name, bounds in found:
+        for name, bounds in _children(cursor):
             cursor.execute(f"SELECT count(*) FROM {qn(name)}")
             out.append(Partition(name=name, bounds=bounds, rows=cursor.fetchone()[0]))
     return out
@@ -220,8 +223,8 @@ def ensure_partitions(now: dt.datetime) -> Upkeep:
         return upkeep
     qn = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
-        have = _existing(cursor)
-        wanted = {partition_name(s): s for s in months(now, now + dt.timedelta(days=31 * AHEAD_MONTHS))}
+        have = {name for name, _range in _children(cursor)}
+        wanted = {partition_name(s): s for s in months(now, _ahead(now))}
         zone = timezone.get_current_timezone_name()
         cursor.execute(f"SELECT DISTINCT date_trunc('month', at AT TIME ZONE %s) FROM {qn(DEFAULT_PARTITION)}", [zone])
         for (naive,) in cursor.fetchall():
