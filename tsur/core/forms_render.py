@@ -7,6 +7,7 @@ third of a queue page's and a card's time. The markup is the same as Django's te
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
@@ -26,17 +27,27 @@ def _attrs(attrs: dict[str, Any]) -> SafeString:
     return mark_safe("".join(parts))  # every part is escaped by format_html
 
 
+def _escape(value: Any) -> str:
+    """`conditional_escape` without its wrappers: what is safe already is kept, the rest escaped."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
 def render_select(widget: dict[str, Any]) -> SafeString:
-    """The <select> of a widget context (Select, SelectMultiple and their subclasses)."""
+    """The <select> of a widget context (Select, SelectMultiple and their subclasses). A select of
+    the classifier has hundreds of options: each is written with one f-string, not `format_html`."""
     parts = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
             parts.append(format_html('\n  <optgroup label="{}">', group_name))
-        parts.extend(format_html('\n  <option value="{}"{}>{}</option>\n', o["value"], _attrs(o["attrs"]), o["label"]) for o in options)
+        parts.extend(
+            f'\n  <option value="{_escape(o["value"])}"{_attrs(o["attrs"]) if o["attrs"] else ""}>{_escape(o["label"])}</option>\n' for o in options
+        )
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
-    return mark_safe("".join(parts))  # every part is escaped by format_html
+    return mark_safe("".join(parts))  # every value is escaped (format_html or _escape)
 
 
 class FormRenderer(DjangoTemplates):
@@ -44,8 +55,10 @@ class FormRenderer(DjangoTemplates):
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         widget = context.get("widget")
-        if template_name == SELECT_TEMPLATE and widget and all(
-            o.get("template_name") == OPTION_TEMPLATE for _g, options, _i in widget["optgroups"] for o in options
+        if (
+            template_name == SELECT_TEMPLATE
+            and widget
+            and all(o.get("template_name") == OPTION_TEMPLATE for _g, options, _i in widget["optgroups"] for o in options)
         ):
             return render_select(widget)
         return super().render(template_name, context, request)

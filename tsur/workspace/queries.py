@@ -17,6 +17,7 @@ from tsur.appeals.models import OPEN_STATUSES, Appeal, Status
 from tsur.appeals.queries import due_soon_q, overdue_q
 from tsur.appeals.search import search_q
 from tsur.core import clock
+from tsur.core.refcache import Cached
 from tsur.directory.models import Block, Category, Organisation, Territory
 
 PAGE_SIZE = 50
@@ -33,21 +34,49 @@ SORTS: dict[str, tuple[str, list]] = {
 DEFAULT_SORT = "due"
 
 
+@dataclass(frozen=True)
+class FilterReference:
+    """The classifier rows every filter and action form offers, as plain tuples: read once per
+    process and kept for TSUR_REFERENCE_CACHE_SECONDS (`tsur.core.refcache`). A queue page and a
+    card offered them from about 700 model instances built per request."""
+
+    blocks: tuple[tuple[str, str, int], ...]  # key, name, id; in the blocks' order
+    categories: tuple[tuple[str, str, str, str, int], ...]  # active ones: block key, block name, code, name, id
+    territories: tuple[tuple[int, str, str, int | None], ...]  # id, code, name, parent id; by name
+    organisations: tuple[tuple[str, str, int], ...]  # active ones: code, short name, id; by short name
+
+
+def _load_reference() -> FilterReference:
+    categories = Category.objects.filter(is_active=True).order_by("block__order", "block__name", "name")
+    return FilterReference(
+        blocks=tuple(Block.objects.order_by("order", "name").values_list("key", "name", "pk")),
+        categories=tuple(categories.values_list("block__key", "block__name", "code", "name", "pk")),
+        territories=tuple(Territory.objects.order_by("name").values_list("pk", "code", "name", "parent_id")),
+        organisations=tuple(Organisation.objects.filter(is_active=True).order_by("short_name").values_list("code", "short_name", "pk")),
+    )
+
+
+_REFERENCE = Cached("workspace-filter-reference", _load_reference, watch=(Block, Category, Territory, Organisation))
+
+
+def filter_reference() -> FilterReference:
+    return _REFERENCE.get()
+
+
 def territory_choices(allowed: set[int] | None = None) -> list[tuple[str, str]]:
     """Territories as a tree: children indented under their parent. With `allowed`, only those
     territories are offered (their place in the tree is kept, so the indentation still reads)."""
-    rows = list(Territory.objects.only("code", "name", "parent_id").order_by("name"))
-    children: dict[int | None, list[Territory]] = {}
-    for t in rows:
-        children.setdefault(t.parent_id, []).append(t)
+    children: dict[int | None, list[tuple[int, str, str, int | None]]] = {}
+    for row in filter_reference().territories:
+        children.setdefault(row[3], []).append(row)
     out: list[tuple[str, str]] = []
 
     def walk(parent_id: int | None, depth: int) -> None:
-        for t in children.get(parent_id, []):
-            if allowed is None or t.pk in allowed:
-                out.append((t.code, "\u00a0\u00a0" * depth + t.name))
+        for pk, code, name, _parent in children.get(parent_id, []):
+            if allowed is None or pk in allowed:
+                out.append((code, "\u00a0\u00a0" * depth + name))
             if depth < 6:
-                walk(t.pk, depth + 1)
+                walk(pk, depth + 1)
 
     walk(None, 0)
     return out
@@ -56,11 +85,9 @@ def territory_choices(allowed: set[int] | None = None) -> list[tuple[str, str]]:
 def category_choices(*, empty: str | None = None, block: str = "") -> list:
     """Categories grouped by block, for a <select> with optgroups; with `block`, only that block's."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    rows = Category.objects.filter(is_active=True).select_related("block")
-    if block:
-        rows = rows.filter(block__key=block)
-    for c in rows.order_by("block__order", "block__name", "name"):
-        groups.setdefault(c.block.name, []).append((c.code, c.name))
+    for block_key, block_name, code, name, _pk in filter_reference().categories:
+        if not block or block_key == block:
+            groups.setdefault(block_name, []).append((code, name))
     choices: list = [("", empty)] if empty is not None else []
     choices.extend((name, items) for name, items in groups.items())
     return choices
@@ -114,25 +141,21 @@ class FilterChoices:
 
     @classmethod
     def load(cls, scope: FilterScope) -> FilterChoices:
-        block_rows = list(Block.objects.order_by("order", "name").values_list("key", "name", "pk"))
+        ref = filter_reference()
         by_block: dict[str, list[tuple[str, str, str]]] = {}
-        category_ids: dict[str, int] = {}
-        rows = Category.objects.filter(is_active=True).select_related("block").order_by("block__order", "block__name", "name")
-        for cat in rows:
-            by_block.setdefault(cat.block.key, []).append((cat.block.name, cat.code, cat.name))
-            category_ids[cat.code] = cat.pk
-        organisations = Organisation.objects.filter(is_active=True).order_by("short_name")
+        for block_key, block_name, code, name, _pk in ref.categories:
+            by_block.setdefault(block_key, []).append((block_name, code, name))
+        org_rows = ref.organisations
         if scope.organisations is not None:
-            organisations = organisations.filter(pk__in=scope.organisations)
-        org_rows = list(organisations.values_list("code", "short_name", "pk"))
+            org_rows = tuple(row for row in org_rows if row[2] in scope.organisations)
         return cls(
-            blocks=[(key, name) for key, name, _ in block_rows],
+            blocks=[(key, name) for key, name, _ in ref.blocks],
             by_block=by_block,
             territories=territory_choices(scope.territories),
             organisations=[(code, name) for code, name, _ in org_rows],
             ids={
-                "block": {key: pk for key, _, pk in block_rows},
-                "category": category_ids,
+                "block": {key: pk for key, _, pk in ref.blocks},
+                "category": {row[2]: row[4] for row in ref.categories},
                 "organisation": {code: pk for code, _, pk in org_rows},
             },
         )
@@ -260,7 +283,8 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     else:
         found = by_status.get(status, 0)
     qs = (
-        apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
+        apply_filters(scope, form, now, personal_data=personal_data)
+        .select_related("block", "category", "territory", "organisation", "executor")
         .defer("territory__boundary")
     )
     qs = qs.order_by(*SORTS[sort][1])

@@ -28,6 +28,7 @@ from tsur.workspace.countdown import Countdowns
 from tsur.workspace.guards import is_htmx, staff_required
 from tsur.workspace.navigation import remember_queue
 from tsur.workspace.queries import PAGE_SIZE, FilterChoices, FilterScope, QueueFilterForm, due_state, run_queue
+from tsur.workspace.queue_rows import rows_html
 from tsur.workspace.views import nav_context
 
 FILTER_NAMES = ("q", "block", "category", "territory", "organisation", "channel", "overdue", "due_soon")
@@ -102,6 +103,7 @@ def _context(request: HttpRequest, params: QueryDict, section: str) -> dict:
 
 
 def _render(request: HttpRequest, ctx: dict, *, status: int = 200) -> HttpResponse:
+    ctx["rows_html"] = rows_html(ctx["rows"], ctx.get("checked", ()))
     if is_htmx(request):
         # The page's own polling refreshes the rows only: the filter form (and its category list,
         # swapped out of band after a change of block) stays as the operator left it.

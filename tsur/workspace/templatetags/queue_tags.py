@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django import template
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from tsur.appeals.models import Appeal
 from tsur.core import clock
 from tsur.workspace.countdown import Countdowns
+from tsur.workspace.queue_rows import countdown_html
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ def appeal_countdown(appeal: Appeal) -> SafeString | str:
     cd = Countdowns(clock.now()).of(appeal)
     if cd is None:
         return ""
-    return render_to_string("workspace/_countdown.html", {"cd": cd, "badge": True})
+    return countdown_html(cd, badge=True)
