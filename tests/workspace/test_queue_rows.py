@@ -19,7 +19,7 @@ from tsur.workspace.queue_rows import countdown_html, rows_html
 
 REFERENCE = Template((Path(__file__).parent / "queue_row_reference.html").read_text(encoding="utf-8"))
 COUNTDOWN = Template((Path(__file__).parent / "countdown_reference.html").read_text(encoding="utf-8"))
-UTC = dt.timezone.utc
+UTC = dt.UTC
 User = get_user_model()
 
 
@@ -63,7 +63,9 @@ def _rows() -> list[dict]:
          "text": "Текст <script>", "due_state": "soon",
          "countdown": Countdown(text="осталось 1 ч 20 мин рабочего времени", state="soon", unit="minutes", minutes=80, running=True, until=until)},
         {"appeal": block_only, "url": "/workspace/appeals/2026-A0000002/", "title": "Второй", "text": "Второй", "due_state": "overdue",
-         "countdown": Countdown(text="просрочено на 5 мин рабочего времени", state="overdue", unit="minutes", minutes=-5, running=False, until=until)},
+         "countdown": Countdown(
+             text="просрочено на 5 мин рабочего времени", state="overdue", unit="minutes", minutes=-5, running=False, until=until
+         )},
         {"appeal": nothing, "url": "/workspace/appeals/2026-A0000003/", "title": "", "text": "", "due_state": "", "countdown": None},
         {"appeal": closed, "url": "/workspace/appeals/2026-A0000004/", "title": "Закрыто", "text": "Закрыто", "due_state": "", "countdown": None},
         {"appeal": days, "url": "/workspace/appeals/2026-A0000005/", "title": "Дни", "text": "Дни", "due_state": "",

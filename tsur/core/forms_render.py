@@ -55,10 +55,8 @@ class FormRenderer(DjangoTemplates):
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         widget = context.get("widget")
-        if (
-            template_name == SELECT_TEMPLATE
-            and widget
-            and all(o.get("template_name") == OPTION_TEMPLATE for _g, options, _i in widget["optgroups"] for o in options)
+        if template_name == SELECT_TEMPLATE and widget and all(
+            o.get("template_name") == OPTION_TEMPLATE for _g, options, _i in widget["optgroups"] for o in options
         ):
             return render_select(widget)
         return super().render(template_name, context, request)

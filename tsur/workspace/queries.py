@@ -130,7 +130,7 @@ class FilterScope:
 @dataclass(frozen=True)
 class FilterChoices:
     """The filters' option lists for one user, loaded once per request: the queue's form and every
-    saved view's counter share them (four queries, not four per view)."""
+    saved view's counter share them (from `filter_reference`: no query while it is kept)."""
 
     blocks: list[tuple[str, str]]
     by_block: dict[str, list[tuple[str, str, str]]]  # block key -> (block name, code, name)
@@ -283,8 +283,7 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     else:
         found = by_status.get(status, 0)
     qs = (
-        apply_filters(scope, form, now, personal_data=personal_data)
-        .select_related("block", "category", "territory", "organisation", "executor")
+        apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
         .defer("territory__boundary")
     )
     qs = qs.order_by(*SORTS[sort][1])
