@@ -14,6 +14,7 @@ from tsur.appeals import services
 from tsur.appeals.models import Appeal, Event, Notification, Status
 from tsur.appeals.services.clarification import LINK_SEPARATOR, public_text
 from tsur.channels.deliveries import DELIVERED_KINDS, delivery_text
+from tsur.core import clock
 from tsur.core.errors import AccessDenied, TransitionNotAllowed, ValidationFailed
 
 QUESTION = "Уточните, пожалуйста, номер дома, напротив которого яма."
@@ -154,3 +155,24 @@ def test_the_residents_api_lists_the_question_in_the_history(world, client):
     assert ("request_clarification", "Запрошено уточнение", f"«{QUESTION}»") in kinds
     assert ("resident_message", "Получено ваше сообщение", "ответ на запрос уточнения") in kinds
     assert all("Operator" not in (h["note"] or "") for h in history)
+
+
+def test_the_open_question_among_read_events_is_the_one_the_database_gives(world, in_work):
+    """`open_question_among` (the card, over the events it has read) follows `open_question`'s rule
+    at every step: none, asked, answered, asked again, asked once more in the same instant."""
+
+    def both():
+        events = list(Event.objects.filter(appeal=in_work).order_by("at", "pk"))
+        return services.open_question(in_work), services.open_question_among(events)
+
+    assert both() == (None, None)
+    first = services.request_clarification(in_work, world.executor, question=QUESTION)
+    assert both() == (first, first)
+    services.add_resident_message(in_work.pk, text="Дом 12", photos=[], source="email", external_id="r-1")
+    assert both() == (None, None)
+    with clock.at(timezone.now() + dt.timedelta(minutes=5)):  # the same instant: the later row wins
+        second = services.request_clarification(in_work, world.executor, question="А подъезд?")
+        services.add_resident_message(in_work.pk, text="Второй", photos=[], source="email", external_id="r-2")
+        third = services.request_clarification(in_work, world.executor, question="И этаж?")
+    assert second.at == third.at
+    assert both() == (third, third)

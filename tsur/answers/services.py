@@ -44,24 +44,37 @@ def _template_fields() -> set[str]:
 
 
 def templates_for(appeal: Appeal, kind: str) -> list[AnswerTemplate]:
-    """Active templates that fit the appeal: its category's first, then its block's, then the
-    general ones (no block, no category). A template tied to categories is not offered elsewhere
-    unless its block is the appeal's."""
+    """Active templates of `kind` that fit the appeal: its category's first, then its block's,
+    then the general ones (no block, no category). A template tied to categories is not offered
+    elsewhere unless its block is the appeal's. Read for every kind at once and kept on the appeal
+    object while its version and classification stay (the card's forms ask once per kind)."""
+    key = (appeal.version, appeal.block_id, appeal.category_id)
+    seen, by_kind = appeal.__dict__.get("_tsur_answer_templates", (None, None))
+    if seen != key or by_kind is None:
+        by_kind = _templates_by_kind(appeal)
+        appeal.__dict__["_tsur_answer_templates"] = (key, by_kind)
+    return list(by_kind.get(kind, ()))
+
+
+def _templates_by_kind(appeal: Appeal) -> dict[str, list[AnswerTemplate]]:
     fits = Q(block=None, categories=None)
     if appeal.block_id:
         fits |= Q(block_id=appeal.block_id)
     if appeal.category_id:
         fits |= Q(categories=appeal.category_id)
-    found = AnswerTemplate.objects.filter(fits, is_active=True, kind=kind).distinct()
+    found = AnswerTemplate.objects.filter(fits, is_active=True).distinct()
     in_category = set(
         AnswerTemplate.categories.through.objects.filter(category_id=appeal.category_id).values_list("answertemplate_id", flat=True)
-    ) if appeal.category_id else set()
+    ) if appeal.category_id else set()  # fmt: skip
 
     def rank(t: AnswerTemplate) -> tuple[int, str, int]:
         level = 0 if t.pk in in_category else 1 if appeal.block_id and t.block_id == appeal.block_id else 2
         return (level, t.name, t.pk)
 
-    return sorted(found, key=rank)
+    by_kind: dict[str, list[AnswerTemplate]] = {}
+    for t in sorted(found, key=rank):
+        by_kind.setdefault(t.kind, []).append(t)
+    return by_kind
 
 
 def render_template(template: AnswerTemplate, appeal: Appeal) -> str:

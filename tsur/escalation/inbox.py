@@ -57,4 +57,6 @@ def mark_read(user, alerts: Iterable[StaffAlert] | QuerySet) -> int:
 def mark_appeal_read(user, appeal_id: int) -> int:
     """Opening a card reads the signals about it for this user: a signal's job is to bring its
     reader to the card, and a colleague who has not opened it still sees it unread."""
+    if not StaffAlert.objects.filter(appeal_id=appeal_id).exists():
+        return 0  # most cards: no signal about this appeal at all (one indexed probe, not the scoped read)
     return mark_read(user, unread_for(user).filter(appeal_id=appeal_id))

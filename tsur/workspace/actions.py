@@ -178,14 +178,20 @@ def _has_org(a: Appeal) -> bool:
     return a.organisation_id is not None
 
 
+def _extension_requests(a: Appeal) -> list[ExtensionRequest]:
+    """The appeal's extension requests (with who asked and who decided), read once per appeal
+    object and version: the card asks for the pending one when it picks the actions (twice), for
+    its notice, and lists them all."""
+    version, rows = a.__dict__.get("_tsur_extension_requests", (None, None))
+    if version != a.version or rows is None:
+        rows = list(a.extension_requests.select_related("requested_by", "decided_by").order_by("created_at", "pk"))
+        a.__dict__["_tsur_extension_requests"] = (a.version, rows)
+    return rows
+
+
 def _pending_extension(a: Appeal) -> ExtensionRequest | None:
-    """The pending extension request, read once per appeal object and version: the card asks for it
-    when it picks the actions (twice) and again for its notice."""
-    version, pending = a.__dict__.get("_tsur_pending_extension", (None, None))
-    if version != a.version:
-        pending = a.extension_requests.filter(state=ExtensionRequest.State.PENDING).order_by("pk").first()
-        a.__dict__["_tsur_pending_extension"] = (a.version, pending)
-    return pending
+    pending = [x for x in _extension_requests(a) if x.state == ExtensionRequest.State.PENDING]
+    return min(pending, key=lambda x: x.pk) if pending else None
 
 
 def _may_request_extension(a: Appeal) -> bool:
@@ -290,3 +296,8 @@ def initial_form(action: Action, appeal: Appeal) -> f.ActionForm:
 
 def pending_extension(appeal: Appeal) -> ExtensionRequest | None:
     return _pending_extension(appeal)
+
+
+def extension_requests(appeal: Appeal) -> list[ExtensionRequest]:
+    """All of the appeal's extension requests, oldest first (the card's list)."""
+    return _extension_requests(appeal)

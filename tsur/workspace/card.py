@@ -14,7 +14,7 @@ from tsur.appeals import access, event_labels
 from tsur.appeals.lifecycle import TRANSITIONS
 from tsur.appeals.models import Appeal, ClassificationSource, Event, Problem, Status
 from tsur.appeals.privacy import appeal_text, visible
-from tsur.appeals.services import LINK_SENT_EVENT, PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, open_question, record_personal_data_view
+from tsur.appeals.services import LINK_SENT_EVENT, PD_VIEW_EVENT, RESIDENT_MESSAGE_EVENT, open_question_among, record_personal_data_view
 from tsur.appeals.services.clarification import ANSWERS_KEY as CLARIFICATION_ANSWERS_KEY
 from tsur.appeals.services.clarification import REQUEST_EVENT as CLARIFICATION_EVENT
 from tsur.appeals.services.moderation import describe_applied
@@ -24,7 +24,7 @@ from tsur.directory.models import Block, Category, Organisation, Regime, Territo
 from tsur.monitoring.links import EVENT_LABELS as MONITORING_LINK_LABELS
 from tsur.triage.engine import wording
 from tsur.workspace import answering, evidence, place
-from tsur.workspace.actions import available_actions, initial_form, pending_extension
+from tsur.workspace.actions import available_actions, extension_requests, initial_form, pending_extension
 from tsur.workspace.notes import notes_context
 from tsur.workspace.queries import due_state
 
@@ -131,10 +131,15 @@ def event_reason(e: Event, names: _Names) -> str:
     return e.reason
 
 
-def timeline(appeal: Appeal, *, pd: bool = True) -> list[dict]:
+def events_of(appeal: Appeal) -> list[Event]:
+    """The appeal's events, oldest first: the timeline and the open question read them once."""
+    return list(Event.objects.filter(appeal=appeal).order_by("at", "pk"))
+
+
+def timeline(appeal: Appeal, *, pd: bool = True, events: list[Event] | None = None) -> list[dict]:
     rows = []
     names = _Names()
-    events = list(Event.objects.filter(appeal=appeal).order_by("at", "pk"))
+    events = events_of(appeal) if events is None else events
     replies = {(e.data or {}).get(CLARIFICATION_ANSWERS_KEY): e for e in events if e.kind == RESIDENT_MESSAGE_EVENT}
     for e in events:
         changed = bool(e.from_status and e.to_status and e.from_status != e.to_status) or (not e.from_status and e.to_status)
@@ -256,6 +261,8 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
     for row in action_rows:
         groups.setdefault(row["action"].group, []).append(row)
     pd = access.can_see_personal_data(user)
+    resident = personal_data(appeal, user)  # audits the view: an event the timeline below shows
+    events = events_of(appeal)
     return {
         "appeal": appeal,
         # Free texts as this user may see them (analysts: personal data masked).
@@ -275,12 +282,12 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "answer_flag": answer_flag,
         "extensions": [
             {"request": x, "reason": visible(x.reason, appeal, pd=pd)}
-            for x in appeal.extension_requests.select_related("requested_by", "decided_by").order_by("created_at")
+            for x in extension_requests(appeal)
         ],
         "pending_extension": pending_extension(appeal),
         "ratings": [{"rating": r, "comment": visible(r.comment, appeal, pd=pd)} for r in appeal.ratings.order_by("created_at")],
-        "pd": personal_data(appeal, user),
-        "timeline": timeline(appeal, pd=pd),
+        "pd": resident,
+        "timeline": timeline(appeal, pd=pd, events=events),
         "action_groups": list(groups.items()),
         "has_actions": bool(action_rows),
         "take_action": take,
@@ -291,7 +298,7 @@ def card_context(appeal: Appeal, user, *, forms: dict | None = None, open_action
         "deliveries": deliveries_of(appeal),
         "monitoring": evidence.for_card(appeal, user),
         "is_center": is_center_role(user),
-        "open_question": open_question(appeal),  # residents: the «ждём уточнения» badge
+        "open_question": open_question_among(events),  # residents: the «ждём уточнения» badge
         **notes_context(appeal, user),  # internal notes with mentions (tsur.workspace.notes)
     }
 

@@ -75,7 +75,9 @@ def remember_card(request: HttpRequest, appeal: Appeal) -> None:
     # isoformat keeps the microseconds (Django's JSON encoder would cut them to milliseconds, and
     # the appeal would then sort after itself).
     values = [v.isoformat() if isinstance(v, dt.datetime) else v for v in (getattr(appeal, k.field) for k in keys)]
-    request.session[CARD_KEY] = {"number": appeal.number, "query": query, "values": json.dumps(values)}
+    remembered = {"number": appeal.number, "query": query, "values": json.dumps(values)}
+    if request.session.get(CARD_KEY) != remembered:  # the same card again: no session write
+        request.session[CARD_KEY] = remembered
 
 
 def _remembered_values(request: HttpRequest, appeal: Appeal, query: str, keys: list[_Key]) -> list | None:

@@ -15,7 +15,7 @@ endpoints, tasks and commands only parse input and call these. By what they do:
 Answers, extensions and ratings are tsur.answers.services, on the same door.
 """
 
-from tsur.appeals.services.clarification import Clarification, clarifications, open_question, request_clarification
+from tsur.appeals.services.clarification import Clarification, clarifications, open_question, open_question_among, request_clarification
 from tsur.appeals.services.creation import (
     CATEGORY_DEFAULT_URGENCY,
     NewAppeal,
@@ -65,5 +65,5 @@ __all__ = [
     "create_appeals", "detach_from_problem", "join_to_problem", "log_event", "next_number", "next_numbers", "notify_resident",
     "notify_residents", "reclassify", "record_personal_data_view", "regime_for", "reject_appeal", "return_to_moderation",
     "route_appeal", "settle_unsendable", "status_url", "step", "take_to_moderation", "transfer_appeal", "validate_new_appeal",
-    "Clarification", "clarifications", "open_question", "request_clarification", "LINK_SENT_EVENT", "record_status_links_sent",
+    "Clarification", "clarifications", "open_question", "open_question_among", "request_clarification", "LINK_SENT_EVENT", "record_status_links_sent",
 ]

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 from tsur.appeals.models import Appeal, Event
 from tsur.appeals.services.creation import status_url
-from tsur.appeals.services.messages import ANSWERS_KEY, REQUEST_EVENT, RESIDENT_MESSAGE_EVENT, open_question
+from tsur.appeals.services.messages import ANSWERS_KEY, REQUEST_EVENT, RESIDENT_MESSAGE_EVENT, open_question, open_question_among
 from tsur.appeals.services.notifications import notify_resident
 from tsur.appeals.services.transitions import changing
 from tsur.core.errors import ValidationFailed
 
-__all__ = ["ANSWERS_KEY", "REQUEST_EVENT", "Clarification", "clarifications", "open_question", "public_text", "request_clarification"]
+__all__ = [
+    "ANSWERS_KEY", "REQUEST_EVENT", "Clarification", "clarifications", "open_question", "open_question_among", "public_text",
+    "request_clarification",
+]  # fmt: skip
 
 NOTIFICATION_KIND = "clarification"
 MAX_QUESTION = 2000

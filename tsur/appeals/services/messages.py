@@ -4,6 +4,8 @@ the status page or in the cabinet). A message that follows a clarification reque
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import transaction
 
@@ -17,6 +19,8 @@ RESIDENT_MESSAGE_EVENT = "resident_message"
 # a resident's message's data that names the question (its event id) the message answers.
 REQUEST_EVENT = "request_clarification"
 ANSWERS_KEY = "clarification"
+# The events that open (a question) and answer (a resident's message) a clarification.
+QUESTION_KINDS = (REQUEST_EVENT, RESIDENT_MESSAGE_EVENT)
 
 
 # A resident asked for their private links again (tsur.intake.recovery): audited on each appeal,
@@ -34,7 +38,14 @@ def open_question(appeal: Appeal | int) -> Event | None:
     """The clarification the resident has not answered yet: the newest question with no message
     of the resident after it (a question asked again supersedes the earlier one)."""
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    last = Event.objects.filter(appeal_id=pk, kind__in=(REQUEST_EVENT, RESIDENT_MESSAGE_EVENT)).order_by("-at", "-pk").first()
+    last = Event.objects.filter(appeal_id=pk, kind__in=QUESTION_KINDS).order_by("-at", "-pk").first()
+    return last if last is not None and last.kind == REQUEST_EVENT else None
+
+
+def open_question_among(events: Iterable[Event]) -> Event | None:
+    """`open_question` over the appeal's events already read (the card reads them all for its
+    timeline): the same rule, no query."""
+    last = max((e for e in events if e.kind in QUESTION_KINDS), key=lambda e: (e.at, e.pk), default=None)
     return last if last is not None and last.kind == REQUEST_EVENT else None
 
 
