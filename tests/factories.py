@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from django.contrib.auth import get_user_model
 
 from tsur.accounts.models import Membership, Role
-from tsur.appeals.services import NewAppeal, create_appeal
+from tsur.appeals.services import NewAppeal, assign_executor, create_appeal, route_appeal
 from tsur.deadlines.compute import upsert_default_policies
 from tsur.directory.models import Block, Category, Organisation, Queue, Territory
 from tsur.routing.models import RoutingRule
@@ -93,3 +93,12 @@ def new_appeal(w: SimpleNamespace, **kwargs) -> object:
     }
     data.update(kwargs)
     return create_appeal(NewAppeal(**data))
+
+
+def in_work_appeal(w: SimpleNamespace, **kwargs) -> object:
+    """`new_appeal` routed by the center's operator and assigned to the executor: «В работе»."""
+    a = new_appeal(w, **kwargs)
+    route_appeal(a, w.operator)
+    assign_executor(a, w.coordinator, executor_id=w.executor.pk)
+    a.refresh_from_db()
+    return a

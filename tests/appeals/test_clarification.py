@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.factories import new_appeal
+from tests.factories import in_work_appeal, new_appeal
 from tests.workspace.helpers import Desk
 from tsur.appeals import services
 from tsur.appeals.models import Appeal, Event, Notification, Status
@@ -26,11 +26,7 @@ def status_url(a: Appeal) -> str:
 
 @pytest.fixture
 def in_work(world) -> Appeal:
-    a = new_appeal(world)
-    services.route_appeal(a, world.operator)
-    services.assign_executor(a, world.coordinator, executor_id=world.executor.pk)
-    a.refresh_from_db()
-    return a
+    return in_work_appeal(world)
 
 
 def test_it_keeps_the_status_and_the_due_date_and_writes_one_event(world, in_work):

@@ -9,7 +9,7 @@ import re
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import new_appeal
+from tests.factories import in_work_appeal, new_appeal
 from tsur.answers import services as answers
 from tsur.answers.models import AnswerTemplate
 from tsur.appeals import services
@@ -21,18 +21,10 @@ def _reads(queries, table: str) -> int:
     return sum(1 for q in queries if re.match(rf'\s*SELECT (DISTINCT )?"{table}"\."id"', q["sql"]))
 
 
-def _in_work(world):
-    a = new_appeal(world)
-    services.route_appeal(a, world.operator)
-    services.assign_executor(a, world.coordinator, executor_id=world.executor.pk)
-    a.refresh_from_db()
-    return a
-
-
 def test_the_card_reads_events_extensions_and_templates_once(desk, world):
     AnswerTemplate.objects.create(code="gen-final", name="Общий ответ", kind="final", text="Сделано.")
     AnswerTemplate.objects.create(code="gen-interim", name="Промежуточный общий", kind="interim", text="Работаем.")
-    a = _in_work(world)
+    a = in_work_appeal(world)
     services.request_clarification(a, world.executor, question="Какой номер дома?")
     answers.request_extension(a, world.executor, days=5, reason="Нужна техника")
     # The center's operator decides on the extension; the coordinator answers with templates.
