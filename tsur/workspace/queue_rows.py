@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tsur.appeals.models import Appeal
 from tsur.workspace.countdown import Countdown
-from tsur.workspace.templatetags.workspace_tags import status_tone
+from tsur.workspace.tones import status_tone
 
 EMPTY = mark_safe("")
 

@@ -5,27 +5,16 @@ from __future__ import annotations
 from django import template
 
 from tsur.appeals.models import Status
+from tsur.workspace import tones
 
 register = template.Library()
 
-STATUS_TONE = {
-    Status.RECEIVED: "new",
-    Status.MODERATION: "new",
-    Status.ROUTED: "work",
-    Status.IN_PROGRESS: "work",
-    Status.ANSWER_PREPARED: "check",
-    Status.ANSWER_CHECKED: "check",
-    Status.PUBLISHED: "done",
-    Status.CLOSED: "closed",
-    Status.REJECTED: "rejected",
-    Status.JOINED: "closed",
-}
 
 
 @register.filter
 def status_tone(code: str) -> str:
     """CSS tone of a status badge."""
-    return STATUS_TONE.get(code, "new")
+    return tones.status_tone(code)
 
 
 @register.filter
