@@ -42,7 +42,7 @@ def render_select(widget: dict[str, Any]) -> SafeString:
         if group_name:
             parts.append(format_html('\n  <optgroup label="{}">', group_name))
         parts.extend(
-            f'\n  <option value="{_escape(o["value"])}"{_attrs(o["attrs"]) if o["attrs"] else ""}>{_escape(o["label"])}</option>\n' for o in options
+            f'\n  <option value="{_escape(o["value"])}"{_attrs(o["attrs"])}>{_escape(o["label"])}</option>\n' for o in options
         )
         if group_name:
             parts.append("\n  </optgroup>")

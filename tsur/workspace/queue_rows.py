@@ -57,10 +57,8 @@ def _person(user) -> str:
 
 def _category_cell(a: Appeal) -> SafeString:
     title = (a.block.name if a.block else "") + (f" / {a.category.name}" if a.category else "")
-    if a.category:
-        label = format_html("{}", a.category.name)
-    elif a.block:
-        label = format_html("{}", a.block.name)
+    if a.category or a.block:
+        label = a.category.name if a.category else a.block.name  # escaped by format_html below
     else:
         label = mark_safe('<span class="muted">не определено</span>')
     return format_html('<td title="{}">{}</td>', title, label)
@@ -77,14 +75,9 @@ def _organisation_cell(a: Appeal) -> SafeString:
 
 
 def _due_cell(a: Appeal, cd: Countdown | None) -> SafeString:
-    title = format_html("Срок: {}", local(a.due_at, "%d.%m.%Y %H:%M")) if a.due_at else EMPTY
-    if cd is not None:
-        shown = countdown_html(cd, short=True)
-    elif a.due_at:
-        shown = format_html("{}", local(a.due_at, "%d.%m.%Y %H:%M"))
-    else:
-        shown = mark_safe("—")
-    return format_html('<td class="col-due due-cell" title="{}">{}</td>', title, shown)
+    due = local(a.due_at, "%d.%m.%Y %H:%M") if a.due_at else ""
+    shown = countdown_html(cd, short=True) if cd is not None else due or "—"  # a string is escaped below
+    return format_html('<td class="col-due due-cell" title="{}">{}</td>', f"Срок: {due}" if due else "", shown)
 
 
 def _urgency_cell(a: Appeal) -> SafeString:
