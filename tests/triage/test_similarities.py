@@ -84,3 +84,28 @@ def test_it_forgets_its_pairs_past_its_bound():
     values = [similarities(sets[0], s) for s in sets]
     assert values == [duplicates.jaccard(sets[0], s) for s in sets]
     assert len(similarities._pairs) <= 5
+
+def test_match_decides_as_check_and_add_would_and_adds_nothing():
+    """`match` answers a new message from a replay without adding it (the duplicate search shares
+    one replay between the appeals of a spot): the lead, match and similarity `check_and_add`
+    gives, for messages in order, out of order and past the window, and the detector unchanged."""
+    for seed in (4, 5, 6):
+        messages = stream(seed, 200)
+        rng = random.Random(seed)
+        for m in messages[::7]:  # some come late, some after a gap longer than the window
+            m["created_at"] -= dt.timedelta(minutes=rng.randint(0, 600))
+        for m in messages[::31]:
+            m["created_at"] += dt.timedelta(days=15)
+        matching = DuplicateDetector(similarities=Similarities())
+        adding = DuplicateDetector(similarities=Similarities())
+        found = 0
+        for m in messages:
+            place = {k: m[k] for k in ("territory", "address", "created_at", "block")}
+            size = len(matching)
+            lead = matching.match(m["text"], **place)
+            answer = (lead, matching.last_match, matching.last_similarity)
+            assert len(matching) == size
+            assert answer == (adding.check_and_add(m["id"], m["text"], **place), adding.last_match, adding.last_similarity)
+            matching.check_and_add(m["id"], m["text"], **place)
+            found += lead is not None
+        assert found > 50

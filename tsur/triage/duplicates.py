@@ -26,6 +26,9 @@ _BOX_RADII = 2.2
 # the search of each appeal drops (they are not earlier).
 _AROUND_MARGIN = 1000
 
+# Replays of the earlier places kept per lineage (`Candidates.replay`): a few spots share one.
+_REPLAYS_KEPT = 8
+
 AUTO_JOIN_REASON = "автоматически: та же проблема, то же место"
 
 
@@ -49,6 +52,9 @@ class Candidates:
         self._leads: dict[str, Appeal | None] = {}
         self._addresses: dict[str, str] = {}
         self._keys: dict[tuple, list[tuple]] = {}
+        self._replays: dict[tuple, list[tuple[tuple[int, ...], object]]] = {}
+        self._expected: dict[tuple, tuple[dt.datetime, set[tuple]]] = {}
+        self._rests: dict[tuple, tuple[dict[str, str], list[tuple]] | None] = {}
         from tsur.triage.engine.duplicates import Similarities
 
         # The batch's searches compare the same candidates' texts again and again.
@@ -114,6 +120,64 @@ class Candidates:
             self._keys[spot] = [(row[5], row[0]) for row in reversed(self._around[spot][1])]
         return self._keys[spot]
 
+    def expect(self, appeals: list[Appeal]) -> None:
+        """The batch's appeals, before their searches: the places at their addresses or points in
+        another territory or none (`rest`) are then read once for each territory and block, for
+        all its spots, instead of once per spot."""
+        window = dt.timedelta(days=settings.TSUR_DUPLICATE_WINDOW_DAYS)
+        for a in appeals:
+            if a.territory_id and (a.address or a.lat is not None):
+                since, spots = self._expected.get((a.territory_id, a.block_id), (a.received_at - window, set()))
+                spots.add((a.address, a.lat, a.lon))
+                self._expected[a.territory_id, a.block_id] = (min(since, a.received_at - window), spots)
+
+    def rest(self, appeal: Appeal, since: dt.datetime, limit: int, radius_m: float, read) -> list[tuple]:
+        """The open appeals at `appeal`'s address or point in another territory or none, received
+        since `since`, newest first, at most `limit`: what `read(since, limit)` returns. For an
+        expected spot (`expect`) they are picked from one read of every expected spot of its
+        territory and block; the addresses are compared as the database's UPPER spells them
+        (what `address__iexact` compares), the points by the same box. When that read was cut
+        at its limit, each spot reads its own."""
+        group = (appeal.territory_id, appeal.block_id)
+        expected_since, spots = self._expected.get(group, (None, ()))
+        if (appeal.address, appeal.lat, appeal.lon) in spots and since >= expected_since:
+            if group not in self._rests:
+                self._rests[group] = _read_rests(appeal, spots, expected_since, limit, radius_m)
+            found = self._rests[group]
+            if found is not None:
+                uppers, rows = found
+                upper = uppers.get(appeal.address) if appeal.address else None
+                box = _box(appeal.lat, appeal.lon, radius_m) if appeal.lat is not None else None
+                mine = (row[:6] for row in rows if row[5] >= since and _at(row, upper, box))
+                return list(itertools.islice(mine, limit))
+        return list(read(since, limit))
+
+    def replay(self, keep: list[int], window: dt.timedelta, radius_m: float):
+        """A DuplicateDetector that has seen the places `keep` (`get`) in the order they came,
+        for `DuplicateDetector.match`. The detector's decisions depend only on the messages it
+        has seen and their order, so the replay is shared: in a storm most appeals of a spot are
+        joined and leave the candidates, and the next appeal there replays the same list again
+        (or the same list and the appeals since); replaying up to TSUR_DUPLICATE_CANDIDATES
+        messages compares each with every earlier one. The last replays of each lineage (the
+        oldest message and the detector's parameters; the spots of a street share it) are kept,
+        and one is extended when a later list starts with its list; any other list is replayed
+        from the start."""
+        from tsur.triage.engine.duplicates import DuplicateDetector
+
+        rows = self.get(keep)
+        key = tuple(c["pk"] for c in rows)
+        kept = self._replays.setdefault((key[0] if key else None, window, radius_m), [])
+        prefixes = [i for i, (seen, _detector) in enumerate(kept) if key[: len(seen)] == seen]
+        if prefixes:
+            i = max(prefixes, key=lambda i: len(kept[i][0]))
+            (seen, detector) = kept.pop(i)
+            done = len(seen)
+        else:
+            detector, done = DuplicateDetector(window=window, radius_m=radius_m, similarities=self.similarities), 0
+        kept.append((key, _replayed(detector, rows[done:])))
+        del kept[:-_REPLAYS_KEPT]
+        return detector
+
     def lead(self, number: str) -> Appeal | None:
         if number not in self._leads:
             # Only what the search and the join decision read (a whole appeal and its problem's
@@ -138,7 +202,7 @@ class Candidates:
             ):
                 self._seen[c.pk] = {
                     "id": c.number,
-                    "grams": DuplicateDetector.text_grams(c.text),
+                    "grams": self.similarities.same(DuplicateDetector.text_grams(c.text)),
                     "territory": c.territory.code if c.territory_id else None,
                     "address": c.address or None,
                     "lat": c.lat,
@@ -187,15 +251,12 @@ def find_duplicate_lead(
                 break
     if not keep:
         return None
-    similarities = candidates.similarities if candidates is not None else None
-    detector = DuplicateDetector(window=window, radius_m=radius_m, similarities=similarities)  # the prefilter's radius
-    for c in (candidates or Candidates()).get(keep):
-        detector.check_and_add(
-            c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
-            created_at=c["created_at"], block=c["block"], grams=c["grams"],
-        )
-    lead_number = detector.check_and_add(
-        appeal.number, appeal.text, territory=appeal.territory.code if appeal.territory_id else None,
+    if candidates is not None:
+        detector = candidates.replay(keep, window, radius_m)
+    else:
+        detector = _replayed(DuplicateDetector(window=window, radius_m=radius_m), Candidates().get(keep))  # the prefilter's radius
+    lead_number = detector.match(
+        appeal.text, territory=appeal.territory.code if appeal.territory_id else None,
         address=appeal.address or None, lat=appeal.lat, lon=appeal.lon, created_at=appeal.received_at,
         block=appeal.block.key if appeal.block_id else None,
     )
@@ -205,6 +266,47 @@ def find_duplicate_lead(
     if lead is not None and lead.problem_id and lead.problem.lead_id != lead.pk:
         lead = lead.problem.lead
     return lead
+
+
+def _read_rests(appeal: Appeal, spots: set[tuple], since: dt.datetime, limit: int, radius_m: float):
+    """(each address as the database's UPPER spells it, the open appeals of `appeal`'s block at
+    any of `spots` in another territory than `appeal`'s or none, received since `since`, newest
+    first, each with its UPPER address last), or None when there are `limit` or more of them."""
+    from django.db import connection
+    from django.db.models.functions import Upper
+
+    addresses = sorted({address for address, _lat, _lon in spots if address})
+    uppers: dict[str, str] = {}
+    if addresses:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["UPPER(%s)"] * len(addresses)), addresses)
+            uppers = dict(zip(addresses, cursor.fetchone(), strict=True))
+    place = Q(upper_address__in=sorted(set(uppers.values()))) if uppers else Q()
+    for _address, lat, lon in spots:
+        if lat is not None:
+            place |= _in_box(_box(lat, lon, radius_m))
+    qs = _open_of_block(appeal, place & ~Q(territory_id=appeal.territory_id), Appeal.objects.annotate(upper_address=Upper("address")))
+    columns = ("pk", "address", "lat", "lon", "territory_id", "received_at", "upper_address")
+    rows = list(qs.filter(received_at__gte=since).order_by("-received_at", "-pk").values_list(*columns)[:limit])
+    return (uppers, rows) if len(rows) < limit else None
+
+
+def _at(row: tuple, upper: str | None, box: tuple[float, float, float, float] | None) -> bool:
+    """Whether a row of `_read_rests` is at the spot: its address (UPPER) or inside its box."""
+    if upper is not None and row[6] == upper:
+        return True
+    lat, lon = row[2], row[3]
+    return box is not None and lat is not None and lon is not None and box[0] <= lat <= box[1] and box[2] <= lon <= box[3]
+
+
+def _replayed(detector, rows: list[dict]):
+    """The detector after it has seen `rows` (`Candidates.get`), in their order."""
+    for c in rows:
+        detector.check_and_add(
+            c["id"], "", territory=c["territory"], address=c["address"], lat=c["lat"], lon=c["lon"],
+            created_at=c["created_at"], block=c["block"], grams=c["grams"],
+        )
+    return detector
 
 
 def _candidates_qs(appeal: Appeal, radius_m: float, part: str = "all"):
@@ -219,9 +321,7 @@ def _candidates_qs(appeal: Appeal, radius_m: float, part: str = "all"):
     if appeal.address:
         place |= Q(address__iexact=appeal.address)
     if appeal.lat is not None:
-        dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
-        dlon = dlat / max(math.cos(math.radians(appeal.lat)), 0.01)  # a degree of longitude shrinks towards the pole
-        place |= Q(lat__range=(appeal.lat - dlat, appeal.lat + dlat), lon__range=(appeal.lon - dlon, appeal.lon + dlon))
+        place |= _in_box(_box(appeal.lat, appeal.lon, radius_m))
     if part == "rest":
         if not place:
             return None
@@ -229,8 +329,19 @@ def _candidates_qs(appeal: Appeal, radius_m: float, part: str = "all"):
     return _open_of_block(appeal, place)
 
 
-def _open_of_block(appeal: Appeal, place: Q):
-    qs = Appeal.objects.filter(place, status__in=OPEN_STATUSES)
+def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east) of the prefilter's box around a point."""
+    dlat = _BOX_RADII * radius_m / _METRES_PER_DEGREE_LAT
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)  # a degree of longitude shrinks towards the pole
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def _in_box(box: tuple[float, float, float, float]) -> Q:
+    return Q(lat__range=box[:2], lon__range=box[2:])
+
+
+def _open_of_block(appeal: Appeal, place: Q, appeals=None):
+    qs = (Appeal.objects if appeals is None else appeals).filter(place, status__in=OPEN_STATUSES)
     if appeal.block_id:  # the detector never joins messages of two different blocks
         qs = qs.filter(Q(block_id=appeal.block_id) | Q(block__isnull=True))
     return qs
@@ -268,10 +379,11 @@ def _earlier_places(
             if not appeal.territory_id or radius_m is None:
                 return None
             rest = _candidates_qs(appeal, radius_m, "rest")
+            own = reader(lambda: rest) if rest is not None else None
             return (
                 (appeal.territory_id, appeal.block_id),
                 reader(lambda: _candidates_qs(appeal, radius_m, "territory")),
-                reader(lambda: rest) if rest is not None else None,
+                (lambda after, limit: candidates.rest(appeal, after, limit, radius_m, own)) if own is not None else None,
             )
 
         found = candidates.around(spot, since, reader(candidates_qs), split)

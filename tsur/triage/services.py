@@ -269,6 +269,7 @@ class TriageBatch:
         triaged = [a for a in done.appeals if a.number in self._decided]
         prefetch_related_objects(triaged, "territory", "block")
         candidates = Candidates()
+        candidates.expect(triaged)
         changed = []
         joins: list[tuple[int, int]] = []
         joined: set[int] = set()

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 _WORD = re.compile(r"[0-9a-zа-я]+")
 _ADDRESS_TOKEN = re.compile(r"[0-9a-zа-я]+")
@@ -284,7 +285,44 @@ class DuplicateDetector:
         if created_at is not None and (self._latest is None or created_at > self._latest):
             self._latest = created_at
         self._evict()
+        place = self._place(text, territory, address, lat, lon, grams)
+        best = self._best(place, created_at, block)
+        lead = best.lead if best is not None else id
+        entry = _Entry(id, lead, created_at, place.grams, block or None, place.address, place.cell, *place.point, place.territory)
+        self._order.append(entry)
+        self._alive += 1
+        if place.address:
+            self._by_address.setdefault(place.address, deque()).append(entry)
+        if place.cell is not None:
+            self._by_cell.setdefault(place.cell, deque()).append(entry)
+        if place.territory:
+            self._by_territory.setdefault(place.territory, deque()).append(entry)
+        self._evict()
+        return best.lead if best is not None else None
 
+    def match(
+        self,
+        text: str,
+        *,
+        territory: str | None = None,
+        address: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        created_at: datetime | None = None,
+        block: str | None = None,
+        grams: frozenset[int] | None = None,
+    ) -> Hashable | None:
+        """What :meth:`check_and_add` would return for the message, without adding it: the
+        detector is left as it was, so one replay of earlier messages can answer several new ones.
+        The same decision: the eviction `check_and_add` does first drops only messages outside
+        the window of ``created_at``, which the comparison skips anyway, or (for a message older
+        than the newest seen) nothing that the last addition's eviction had not dropped."""
+        if created_at is None:
+            created_at = self._latest
+        best = self._best(self._place(text, territory, address, lat, lon, grams), created_at, block)
+        return best.lead if best is not None else None
+
+    def _place(self, text: str, territory, address, lat, lon, grams) -> _Place:
         norm_address = normalise_address(address)
         has_point = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
         cell = self._cell(lat, lon) if has_point else None
@@ -293,15 +331,20 @@ class DuplicateDetector:
             # A message without a place is in no candidate index, so its text is never compared:
             # skip the n-grams (most of this method's cost).
             grams = shingles(text) if norm_address or cell is not None or territory else frozenset()
-
-        similarity = jaccard
         if self._similarities is not None:
             grams = self._similarities.same(grams)
-            similarity = self._similarities
+        return _Place(grams, norm_address, cell, (lat, lon) if has_point else (None, None), territory)
+
+    def _best(self, place: _Place, created_at: datetime | None, block: str | None) -> _Entry | None:
+        """The most similar earlier message at the place (the earliest among equals), if similar
+        enough; sets :attr:`last_match` and :attr:`last_similarity`."""
+        similarity = self._similarities if self._similarities is not None else jaccard
+        grams = place.grams
         best: _Entry | None = None
         best_sim = 0.0
-        if grams and (norm_address or cell is not None or territory):
-            for entry in self._candidates(norm_address, lat, lon, cell, territory):
+        if grams and (place.address or place.cell is not None or place.territory):
+            lat, lon = place.point
+            for entry in self._candidates(place.address, lat, lon, place.cell, place.territory):
                 if created_at is not None and entry.created_at is not None and abs(created_at - entry.created_at) > self.window:
                     continue
                 if self.require_same_block and block and entry.block and block != entry.block:
@@ -309,22 +352,17 @@ class DuplicateDetector:
                 sim = similarity(grams, entry.grams)
                 if sim >= self.threshold and (sim > best_sim or (sim == best_sim and best is not None and _earlier(entry, best))):
                     best, best_sim = entry, sim
-
-        lead = best.lead if best is not None else id
         self.last_match = best.id if best is not None else None
         self.last_similarity = best_sim
-        point = (lat, lon) if has_point else (None, None)
-        entry = _Entry(id, lead, created_at, grams, block or None, norm_address, cell, point[0], point[1], territory)
-        self._order.append(entry)
-        self._alive += 1
-        if norm_address:
-            self._by_address.setdefault(norm_address, deque()).append(entry)
-        if cell is not None:
-            self._by_cell.setdefault(cell, deque()).append(entry)
-        if territory:
-            self._by_territory.setdefault(territory, deque()).append(entry)
-        self._evict()
-        return best.lead if best is not None else None
+        return best
+
+
+class _Place(NamedTuple):
+    grams: frozenset[int]
+    address: str
+    cell: tuple[int, int] | None
+    point: tuple[float | None, float | None]
+    territory: str | None
 
 
 def _earlier(a: _Entry, b: _Entry) -> bool:
