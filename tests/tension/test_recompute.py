@@ -169,3 +169,28 @@ def test_it_dates_points_found_in_history_by_when_they_could_be_seen(world):
         assert point.state == State.RESOLVED
         assert point.first_seen < NOW - dt.timedelta(days=30)
         assert all(c.point != point for c in queries.changes(NOW - dt.timedelta(days=1)))
+
+
+def test_marking_reads_the_same_statements_for_one_appeal_as_for_many(world, django_assert_num_queries):
+    """The appeals are read with only the columns the marks need (a storm's batch marks hundreds):
+    a column left out would be read again for each appeal. Every appeal's series are marked, by
+    category and by block, and its placement written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tsur.tension.models import Placement
+    from tsur.tension.tasks import mark_appeals
+
+    appeals = [new_appeal(world, category_code=code) for code in ("pothole", "pothole", "garbage", "snow", "pothole")]
+    DirtySeries.objects.all().delete()
+    Placement.objects.all().delete()
+    with CaptureQueriesContext(connection) as one:
+        mark_appeals([appeals[0].pk])
+    DirtySeries.objects.all().delete()
+    Placement.objects.all().delete()
+    with django_assert_num_queries(len(one.captured_queries)):
+        blocks = mark_appeals([a.pk for a in appeals])
+    assert sorted(blocks) == sorted({a.block_id for a in appeals})
+    marked = set(DirtySeries.objects.values_list("block__key", "level", "topic"))
+    assert {(a.block.key, "category", a.category.code) for a in appeals} | {(a.block.key, "block", a.block.key) for a in appeals} == marked
+    assert set(Placement.objects.values_list("appeal_id", "category")) == {(a.pk, a.category.code) for a in appeals}

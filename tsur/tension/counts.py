@@ -74,7 +74,8 @@ def sync(appeals: Iterable[Appeal], resolution: int, places: Places, today: dt.d
     cached baseline. An appeal received today moves only its own series' counts (levels learn
     from the days before)."""
     appeals = list(appeals)
-    old = {p.appeal_id: p for p in Placement.objects.filter(appeal_id__in=[a.pk for a in appeals]).select_related("block")}
+    ids = [a.pk for a in appeals]
+    old = {p.appeal_id: p for p in Placement.objects.filter(appeal_id__any_of=ids).select_related("block")}
     left: set[tuple[int, SeriesKey]] = set()
     new: list[Placement] = []
     stale: set[int] = set()
@@ -105,7 +106,7 @@ def sync(appeals: Iterable[Appeal], resolution: int, places: Places, today: dt.d
     with transaction.atomic():
         if stale:
             BlockBaseline.objects.filter(block_id__in=stale).delete()
-        Placement.objects.filter(appeal_id__in=[a.pk for a in appeals]).delete()
+        Placement.objects.filter(appeal_id__any_of=ids).delete()
         Placement.objects.bulk_create(new)
     return left
 
