@@ -56,3 +56,28 @@ def test_it_leaves_nothing_of_the_planted_sample():
     masked = mask_known(mask_personal_data(pd_samples.TEXT), **pd_samples.RESIDENT)
     assert pd_samples.leaks(masked) == []
     assert all(kept in masked for kept in pd_samples.KEPT)
+
+
+def test_the_quick_test_for_a_literal_never_misses_what_the_pattern_finds():
+    """`mask_known` compiles no pattern for an e-mail or account link that `_fold` shows is not in
+    the text. Safe only if every character `re.IGNORECASE` matches to an ASCII one folds to the
+    same: checked over every code point, for every printable ASCII character."""
+    import re
+    import string
+    import sys
+
+    from tsur.lib.pdmask import _fold
+
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    for c in string.printable:
+        for u in re.findall(re.escape(c), everything, flags=re.IGNORECASE):
+            assert _fold(u) == _fold(c), (c, hex(ord(u)))
+
+
+def test_an_account_link_is_masked_in_any_case_and_a_text_without_it_is_left_as_it_is():
+    from tsur.lib.pdmask import ACCOUNT_MASK
+
+    link = "https://vk.com/id12345"
+    assert mask_known("Мой профиль HTTPS://VK.COM/ID12345, пишите", account=link) == f"Мой профиль {ACCOUNT_MASK}, пишите"
+    assert mask_known("Профиль https://vk.com/İd12345", account=link) == f"Профиль {ACCOUNT_MASK}"  # as re.IGNORECASE matches
+    assert mask_known("Яма у дома 5, https://vk.com/id1234", account=link) == "Яма у дома 5, https://vk.com/id1234"

@@ -399,15 +399,33 @@ def _lemmas(word: str) -> frozenset[str]:
     return frozenset({word.lower(), *(p.normal_form for p in m.parse(word.lower()))})
 
 
+# Case-insensitive matching of an ASCII literal, as `re.IGNORECASE` does it: every character it
+# matches to an ASCII one case-folds to that one's fold, except the Turkish dotted and dotless i.
+_FOLD_I = str.maketrans({"İ": "i", "ı": "i"})
+
+
+def _fold(text: str) -> str:
+    """A form of `text` in which every `re.IGNORECASE` match of an ASCII literal is a plain
+    substring of the literal's own `_fold` (tests/lib/test_pdmask.py checks it over all of
+    Unicode): a cheap test of whether the literal can be in the text at all."""
+    return text.translate(_FOLD_I).casefold()
+
+
 def mask_known(text: str, *, name: str = "", phone: str = "", email: str = "", account: str = "") -> str:
     """`text` with the personal data we know of its author masked wherever it appears, whatever
     the patterns of `mask_personal_data` recognise: their e-mail and account link as written,
     their phone in any grouping, each word of their name in any grammatical case («Сидорову»)."""
     if not text:
         return text
+    folded = None
     for literal, mask in ((email.strip(), EMAIL_MASK), (account.strip(), ACCOUNT_MASK)):
         if len(literal) >= 5:
+            if literal.isascii():
+                folded = _fold(text) if folded is None else folded
+                if _fold(literal) not in folded:
+                    continue  # not in the text: no pattern compiled for it (each account link is new)
             text = re.sub(re.escape(literal), mask, text, flags=re.IGNORECASE)
+            folded = None
     digits = re.sub(r"\D", "", phone)[-10:]
     if len(digits) >= 5:
         pattern = r"(?<!\d)(?:(?:\+\s?7|8)" + _SEP + r")?" + _SEP.join(digits) + r"(?!\d)"
