@@ -378,8 +378,10 @@ def _earlier_places(
         def split() -> tuple | None:
             if not appeal.territory_id or radius_m is None:
                 return None
-            rest = _candidates_qs(appeal, radius_m, "rest")
-            own = reader(lambda: rest) if rest is not None else None
+            # Its own read of the places elsewhere (built only if used: the batch's one read of
+            # them usually answers); none without an address or a point.
+            has_place = bool(appeal.address) or appeal.lat is not None
+            own = reader(lambda: _candidates_qs(appeal, radius_m, "rest")) if has_place else None
             return (
                 (appeal.territory_id, appeal.block_id),
                 reader(lambda: _candidates_qs(appeal, radius_m, "territory")),
