@@ -406,7 +406,7 @@ _FOLD_I = str.maketrans({"İ": "i", "ı": "i"})
 
 def _fold(text: str) -> str:
     """A form of `text` in which every `re.IGNORECASE` match of an ASCII literal is a plain
-    substring of the literal's own `_fold` (tests/lib/test_pdmask.py checks it over all of
+    substring of the literal's own `_fold` (tests/lib/test_pdmask_shapes.py checks it over all of
     Unicode): a cheap test of whether the literal can be in the text at all."""
     return text.translate(_FOLD_I).casefold()
 
