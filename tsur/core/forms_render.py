@@ -1,8 +1,12 @@
-"""The form renderer: Django's, with <select> written in Python.
+"""The form renderer: Django's, with <select>, <input> and <textarea> written in Python.
 
 Django renders each option of a <select> through two included templates; the operators' pages
 carry a dozen selects of the classifier (hundreds of categories and territories), which took a
-third of a queue page's and a card's time. The markup is the same as Django's templates write.
+third of a queue page's and a card's time. Every other field is an <input> or a <textarea>
+through two or three included templates: a card offers a dozen action forms of some thirty fields.
+The markup is the same as Django's templates write (`tests/core/test_forms_render.py` renders each
+widget both ways); a widget with another template (a project's own, radio buttons, a clearable
+file input showing its current file) is rendered by the templates as before.
 """
 
 from __future__ import annotations
@@ -16,6 +20,16 @@ from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+CLEARABLE_FILE_TEMPLATE = "django/forms/widgets/clearable_file_input.html"
+# Django's input widgets whose template is input.html, or only includes it.
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input", "text", "number", "email", "url", "color", "search", "tel", "password", "hidden",
+        "file", "date", "datetime", "time", "checkbox",
+    )
+)  # fmt: skip
 
 
 def _attrs(attrs: dict[str, Any]) -> SafeString:
@@ -50,6 +64,19 @@ def render_select(widget: dict[str, Any]) -> SafeString:
     return mark_safe("".join(parts))  # every value is escaped (format_html or _escape)
 
 
+def render_input(widget: dict[str, Any]) -> SafeString:
+    """input.html: `<input type name [value] attrs>`; a value of None is left out."""
+    value = widget["value"]
+    shown = "" if value is None else f' value="{_escape(value)}"'
+    return mark_safe(f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>')
+
+
+def render_textarea(widget: dict[str, Any]) -> SafeString:
+    """textarea.html: the value after a line break (which the browser drops), when it is not empty."""
+    value = widget["value"]
+    return mark_safe(f'<textarea name="{_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{_escape(value) if value else ""}</textarea>')
+
+
 class FormRenderer(DjangoTemplates):
     """settings.FORM_RENDERER."""
 
@@ -59,4 +86,10 @@ class FormRenderer(DjangoTemplates):
             o.get("template_name") == OPTION_TEMPLATE for _g, options, _i in widget["optgroups"] for o in options
         ):
             return render_select(widget)
+        if widget and template_name in INPUT_TEMPLATES:
+            return render_input(widget)
+        if widget and template_name == TEXTAREA_TEMPLATE:
+            return render_textarea(widget)
+        if widget and template_name == CLEARABLE_FILE_TEMPLATE and not widget.get("is_initial"):
+            return render_input({**widget, "value": None})  # no current file: the bare file input
         return super().render(template_name, context, request)
