@@ -25,5 +25,8 @@ os.environ.setdefault("TSUR_REFERENCE_CACHE_SECONDS", "0")
 # Open311's list built on every request: a test that posts a request lists it at once
 # (tests/intake/test_open311_list_cache.py keeps it where the cache is the subject).
 os.environ.setdefault("TSUR_OPEN311_LIST_CACHE_SECONDS", "0")
+# The queue's counters of finished appeals counted on every page: a test that closes an appeal sees
+# it counted (tests/workspace/test_queue_counters.py keeps them where the cache is the subject).
+os.environ.setdefault("TSUR_QUEUE_ARCHIVE_COUNT_SECONDS", "0")
 
 from tsur.settings import *  # noqa: F403

@@ -210,6 +210,10 @@ TSUR_REFERENCE_CACHE_SECONDS = env_int("TSUR_REFERENCE_CACHE_SECONDS", 30)
 # Open311's public list of requests (GET requests.json/xml: up to 1,000 requests, ~700 KB) is kept
 # in the shared cache this long per query, host and format (0: built on every request).
 TSUR_OPEN311_LIST_CACHE_SECONDS = env_int("TSUR_OPEN311_LIST_CACHE_SECONDS", 15)
+# The queue's counters of finished appeals (published, closed, rejected, joined: most of the table,
+# growing every day) are kept in the shared cache this long per scope and filters; the open ones,
+# overdue and due soon are counted on every page (0: all counted on every page).
+TSUR_QUEUE_ARCHIVE_COUNT_SECONDS = env_int("TSUR_QUEUE_ARCHIVE_COUNT_SECONDS", 60)
 # On a Celery worker, a message about a fresh appeal waits until the appeal is this old before its
 # batch is claimed, so the appeals arriving meanwhile are triaged and matched with it (0: at once).
 TSUR_INTAKE_GATHER_SECONDS = env_float("TSUR_INTAKE_GATHER_SECONDS", 1.0)

@@ -6,9 +6,12 @@ Every list starts from `access.appeals_for(user)`; filters only narrow it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 
 from tsur.accounts.models import Role
@@ -21,6 +24,8 @@ from tsur.core.refcache import Cached
 from tsur.directory.models import Block, Category, Organisation, Territory
 
 PAGE_SIZE = 50
+# Published, closed, rejected, joined: counted apart from the open ones (`_finished_counts`).
+FINISHED_STATUSES = tuple(code for code in Status.values if code not in OPEN_STATUSES)
 
 STATUS_OPEN = "open"
 STATUS_ALL = "all"
@@ -262,20 +267,46 @@ def current_status(form: QueueFilterForm) -> str:
     return form.value("status") or STATUS_OPEN
 
 
-def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = False) -> QueueResult:
-    now = clock.now()
-    base = apply_filters(scope, form, now, with_status=False, personal_data=personal_data)
-    # Every counter in one pass over the filtered appeals (with 100,000 appeals each separate COUNT
-    # is another scan): per status, overdue and due within 24 h.
-    figures = base.order_by().aggregate(
-        **{f"s_{code}": Count("pk", filter=Q(status=code)) for code in Status.values},
+def _open_counts(base: QuerySet, now: dt.datetime) -> dict:
+    """One pass over the open appeals (the status index finds them): per status, overdue and due
+    within 24 h."""
+    return base.filter(status__in=sorted(OPEN_STATUSES)).order_by().aggregate(
+        **{f"s_{code}": Count("pk", filter=Q(status=code)) for code in sorted(OPEN_STATUSES)},
         overdue=Count("pk", filter=overdue_q(now)),
         due_soon=Count("pk", filter=due_soon_q(now)),
     )
-    by_status = {code: figures[f"s_{code}"] for code in Status.values}
+
+
+def _finished_counts(base: QuerySet, *, keep: bool) -> dict[str, int]:
+    """The finished appeals per status: most of the table, and more every day. With `keep`, kept
+    in the shared cache for TSUR_QUEUE_ARCHIVE_COUNT_SECONDS under the statement that counts them
+    (so per scope and filters): an operator's page and its polling count them once a minute."""
+    qs = base.filter(status__in=FINISHED_STATUSES).order_by().values_list("status").annotate(n=Count("pk"))
+    seconds = settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS
+    if not keep or seconds <= 0:
+        return dict(qs)
+    sql, params = qs.query.sql_with_params()
+    key = "queue-finished:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(qs)
+        cache.set(key, counts, seconds)
+    return counts
+
+
+def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = False) -> QueueResult:
+    now = clock.now()
+    base = apply_filters(scope, form, now, with_status=False, personal_data=personal_data)
+    status = current_status(form)
+    # Two passes over the filtered appeals (with 100,000 appeals each separate COUNT is another
+    # scan): the open ones on every page; the finished ones from the cache, unless the list shown
+    # is of finished appeals (its length must be exact: the pages are numbered by it).
+    figures = _open_counts(base, now)
+    by_status = {code: figures[f"s_{code}"] for code in OPEN_STATUSES}
+    finished = _finished_counts(base, keep=status in OPEN_STATUSES or status == STATUS_OPEN)
+    by_status.update({code: finished.get(code, 0) for code in FINISHED_STATUSES})
     counters = [{"code": code, "label": label, "count": by_status[code]} for code, label in Status.choices]
     sort = form.value("sort") or DEFAULT_SORT
-    status = current_status(form)
     if status == STATUS_OPEN:
         found = sum(by_status[s] for s in OPEN_STATUSES)
     elif status == STATUS_ALL:
@@ -283,8 +314,9 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     else:
         found = by_status.get(status, 0)
     qs = (
-        apply_filters(scope, form, now, personal_data=personal_data).select_related("block", "category", "territory", "organisation", "executor")
-        .defer("territory__boundary")
+        # The directory's names are attached to the page's rows from the process's copy
+        # (queue_rows.attach_directory): five joins cost PostgreSQL more to plan than to run.
+        apply_filters(scope, form, now, personal_data=personal_data).select_related("executor")
     )
     qs = qs.order_by(*SORTS[sort][1])
     return QueueResult(
