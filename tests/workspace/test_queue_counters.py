@@ -41,10 +41,12 @@ def test_finished_counts_are_kept_and_open_ones_counted_on_every_page(desk, worl
     after = desk.queue()
     assert _counts(after)["moderation"] == 1 and after.context["result"].total_open == 1  # at once
     assert _counts(after)["rejected"] == 1  # kept: the same statement within the period
+    assert 'title="Обновляется раз в минуту"><span class="counter-n">1</span>Отклонено' in after.content.decode()
 
     listed = desk.queue(status="rejected")  # a list of finished appeals: counted exactly
     assert _counts(listed)["rejected"] == 2 and numbers(listed) == {first.number, second.number}
     assert listed.context["page"].paginator.count == 2
+    assert "Обновляется раз в минуту" not in listed.content.decode()
 
     cache.clear()  # the period is over
     assert _counts(desk.queue())["rejected"] == 2

@@ -282,9 +282,9 @@ def _finished_counts(base: QuerySet, *, keep: bool) -> dict[str, int]:
     in the shared cache for TSUR_QUEUE_ARCHIVE_COUNT_SECONDS under the statement that counts them
     (so per scope and filters): an operator's page and its polling count them once a minute."""
     qs = base.filter(status__in=FINISHED_STATUSES).order_by().values_list("status").annotate(n=Count("pk"))
-    seconds = settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS
-    if not keep or seconds <= 0:
+    if not keep:
         return dict(qs)
+    seconds = settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS
     sql, params = qs.query.sql_with_params()
     key = "queue-finished:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
     counts = cache.get(key)
@@ -303,9 +303,13 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     # is of finished appeals (its length must be exact: the pages are numbered by it).
     figures = _open_counts(base, now)
     by_status = {code: figures[f"s_{code}"] for code in OPEN_STATUSES}
-    finished = _finished_counts(base, keep=status in OPEN_STATUSES or status == STATUS_OPEN)
+    keep = (status in OPEN_STATUSES or status == STATUS_OPEN) and settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS > 0
+    finished = _finished_counts(base, keep=keep)
     by_status.update({code: finished.get(code, 0) for code in FINISHED_STATUSES})
-    counters = [{"code": code, "label": label, "count": by_status[code]} for code, label in Status.choices]
+    counters = [
+        {"code": code, "label": label, "count": by_status[code], "kept": keep and code in FINISHED_STATUSES}
+        for code, label in Status.choices
+    ]
     sort = form.value("sort") or DEFAULT_SORT
     if status == STATUS_OPEN:
         found = sum(by_status[s] for s in OPEN_STATUSES)
