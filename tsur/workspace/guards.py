@@ -16,6 +16,7 @@ from tsur.accounts.models import Role
 from tsur.appeals import access
 from tsur.appeals.models import Appeal
 from tsur.core.errors import AccessDenied
+from tsur.workspace import directory
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -53,15 +54,10 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 def scoped_appeal(user, number: str) -> Appeal:
     """The appeal with this number if the user may see it; 404 otherwise (never reveal existence)."""
-    appeal = (
-        access.appeals_for(user)
-        .select_related("block", "category", "territory", "organisation", "executor", "queue", "resident", "problem__lead")
-        .defer("territory__boundary")  # kilobytes of GeoJSON; the card map reads it only when drawn
-        .filter(number=number)
-        .first()
-    )
+    appeal = access.appeals_for(user).select_related("executor", "resident", "problem__lead").filter(number=number).first()
     if appeal is None:
         raise Http404("Обращение не найдено или недоступно.")
+    directory.attach([appeal])  # the directory's rows from the process's copy, not five more joins
     return appeal
 
 

@@ -318,8 +318,8 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     else:
         found = by_status.get(status, 0)
     qs = (
-        # The directory's names are attached to the page's rows from the process's copy
-        # (queue_rows.attach_directory): five joins cost PostgreSQL more to plan than to run.
+        # The directory's rows are attached to the page's appeals from the process's copy
+        # (tsur.workspace.directory): five joins cost PostgreSQL more to plan than to run.
         apply_filters(scope, form, now, personal_data=personal_data).select_related("executor")
     )
     qs = qs.order_by(*SORTS[sort][1])

@@ -6,67 +6,24 @@ queue page's server time, and the page's own polling asks for it every 30 second
 The markup is the one the template wrote (`tests/workspace/test_queue_rows.py` renders the old
 row template beside this and compares); every value passes through `format_html`'s escaping.
 
-The names in a row (territory, block, category, organisation and its working hours) come from a
-copy of those directory tables kept per process (`attach_directory`), not from joins: PostgreSQL
-took about 5 ms to plan the page's query with its five joins, for 1 ms of executing it.
+The names in a row (territory, block, category, organisation and its working hours) come from the
+process's copy of those tables (`tsur.workspace.directory`), not from joins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection
 
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from tsur.appeals.models import Appeal
-from tsur.core.refcache import Cached
-from tsur.directory.models import Block, Category, Organisation, Territory
 from tsur.workspace.countdown import Countdown
 from tsur.workspace.tones import status_tone
 
 EMPTY = mark_safe("")
-
-# What a row shows of each directory table an appeal points to (Countdowns reads the hours).
-_DIRECTORY: tuple[tuple[str, type[Model], tuple[str, ...]], ...] = (
-    ("territory", Territory, ("id", "name")),
-    ("block", Block, ("id", "name")),
-    ("category", Category, ("id", "name")),
-    ("organisation", Organisation, ("id", "short_name", "work_start", "work_end")),
-)
-
-
-@dataclass(frozen=True)
-class _Directory:
-    rows: dict[str, dict[int, Model]]  # field name -> id -> instance with the row's columns only
-
-
-def _load_directory() -> _Directory:
-    return _Directory({name: {o.pk: o for o in model.objects.only(*columns)} for name, model, columns in _DIRECTORY})
-
-
-_ROWS_DIRECTORY = Cached("workspace-row-directory", _load_directory, watch=[model for _n, model, _c in _DIRECTORY])
-
-
-def attach_directory(appeals: Iterable[Appeal]) -> None:
-    """Give each appeal its territory, block, category and organisation from the process's copy
-    (TSUR_REFERENCE_CACHE_SECONDS; a change made in this process is seen at once), as
-    select_related would: rows added since the copy was taken are read, one query per table.
-    The instances are shared between requests: read them, never change them."""
-    appeals = list(appeals)
-    directory = _ROWS_DIRECTORY.get().rows
-    for name, model, columns in _DIRECTORY:
-        known = directory[name]
-        missing = {getattr(a, f"{name}_id") for a in appeals} - known.keys() - {None}
-        found = {o.pk: o for o in model.objects.filter(pk__in=missing).only(*columns)} if missing else {}
-        for a in appeals:
-            row = known.get(getattr(a, f"{name}_id")) or found.get(getattr(a, f"{name}_id"))
-            if row is not None:  # else (a row deleted meanwhile) the attribute loads as before
-                setattr(a, name, row)
-
 
 def local(value: dt.datetime, fmt: str) -> str:
     """What the template's `date` filter writes for the formats used here ("d.m H:i",

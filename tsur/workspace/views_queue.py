@@ -23,12 +23,12 @@ from tsur.appeals import access
 from tsur.appeals.privacy import appeal_text
 from tsur.core import clock
 from tsur.core.errors import DomainError
-from tsur.workspace import bulk, saved
+from tsur.workspace import bulk, directory, saved
 from tsur.workspace.countdown import Countdowns
 from tsur.workspace.guards import is_htmx, staff_required
 from tsur.workspace.navigation import remember_queue
 from tsur.workspace.queries import PAGE_SIZE, FilterChoices, FilterScope, QueueFilterForm, due_state, run_queue
-from tsur.workspace.queue_rows import attach_directory, rows_html
+from tsur.workspace.queue_rows import rows_html
 from tsur.workspace.views import nav_context
 
 FILTER_NAMES = ("q", "block", "category", "territory", "organisation", "channel", "overdue", "due_soon")
@@ -71,7 +71,7 @@ def _context(request: HttpRequest, params: QueryDict, section: str) -> dict:
     page = paginator.get_page(params.get("page"))
     now = clock.now()
     appeals = list(page.object_list)
-    attach_directory(appeals)
+    directory.attach(appeals)
     countdowns = Countdowns(now).prepare(appeals)
     card_url = card_url_of()
     rows = []

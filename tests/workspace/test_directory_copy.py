@@ -1,9 +1,12 @@
-"""The queue's rows take the names of their territory, block, category and organisation from the
-process's copy of those tables (queue_rows.attach_directory), not from joins: the page's statements
-do not grow with its rows, a rename saved in this process shows at once, and a row added where no
-signal told the copy (bulk_create) is read for the page that needs it."""
+"""The queue's rows and the card take the appeal's territory, block, category, organisation and
+queue from the process's copy of those tables (tsur.workspace.directory), not from joins: the
+queue's statements do not grow with its rows, the card reads none of those tables, a rename saved
+in this process shows at once, and a row added where no signal told the copy (bulk_create) is read
+for the page that needs it."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.db import connection
@@ -63,3 +66,22 @@ def test_a_row_the_copy_does_not_have_is_read(desk, world, kept):
     assert body.count("Хутор") >= 2
     reads = [x["sql"] for x in q.captured_queries if 'FROM "directory_territory"' in x["sql"]]
     assert len(reads) == 1 and " IN (" in reads[0]  # one read for the page, not one per row
+
+
+def test_the_card_reads_the_directory_from_the_copy(desk, world, kept):
+    appeal = new_appeal(world, territory_code="city", category_code="snow")
+    services.route_appeal(appeal, world.operator)
+    desk.as_(world.operator).card(appeal)
+    with CaptureQueriesContext(connection) as q:
+        body = desk.card(appeal).content.decode()
+    assert "Снег на дороге" in body and '<dd data-testid="organisation">Администрация города</dd>' in body and "Город" in body
+    statement = next(x["sql"] for x in q.captured_queries if x["sql"].startswith('SELECT "appeals_appeal"."id", "appeals_appeal"."number"'))
+    assert "directory_" not in statement  # the resident, the executor and the problem are still joined
+    appeal.refresh_from_db()
+    own = {"category": appeal.category_id, "organisation": appeal.organisation_id, "block": appeal.block_id, "territory": appeal.territory_id}
+    own_read = re.compile(r'FROM "directory_(\w+)" WHERE "directory_\w+"."id" = (\d+)')
+    reads = [(m[1], int(m[2])) for x in q.captured_queries if (m := own_read.search(x["sql"]))]
+    assert not [r for r in reads if own.get(r[0]) == r[1]]  # (the operator's own organisation may be read)
+    world.city_admin.name = "Администрация Калуги"
+    world.city_admin.save()
+    assert '<dd data-testid="organisation">Администрация Калуги</dd>' in desk.card(appeal).content.decode()
