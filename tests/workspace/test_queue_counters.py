@@ -5,13 +5,18 @@ of finished appeals (its pages are numbered by that count)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import new_appeal
 from tests.workspace.helpers import numbers
 from tsur.appeals import services
 from tsur.appeals.models import Appeal, Status
+from tsur.core import clock
 
 
 @pytest.fixture
@@ -77,3 +82,19 @@ def test_without_the_period_every_counter_is_exact(desk, world, settings):
     counts = _counts(desk.queue())
     expected = {code: Appeal.objects.filter(status=code).count() for code in Status.values}
     assert counts == expected and counts["closed"] == 2 and counts["routed"] == 1
+
+
+def test_the_deadline_filters_count_no_finished_appeal(desk, world, kept):
+    late = new_appeal(world)
+    services.route_appeal(late, world.operator)
+    closed = new_appeal(world)
+    services.route_appeal(closed, world.operator)
+    Appeal.objects.filter(pk=late.pk).update(due_at=clock.now() - dt.timedelta(days=1))
+    Appeal.objects.filter(pk=closed.pk).update(due_at=clock.now() - dt.timedelta(days=1), status=Status.CLOSED)
+    desk.as_(world.operator)
+    with CaptureQueriesContext(connection) as q:
+        response = desk.queue(overdue="on")
+    counts = _counts(response)
+    assert counts["closed"] == 0 and counts["routed"] == 1 and numbers(response) == {late.number}
+    finished = [x for x in q.captured_queries if "GROUP BY" in x["sql"] and 'FROM "appeals_appeal"' in x["sql"]]
+    assert not finished  # no pass over the finished appeals: none can be overdue

@@ -304,7 +304,8 @@ def run_queue(scope: QuerySet, form: QueueFilterForm, *, personal_data: bool = F
     figures = _open_counts(base, now)
     by_status = {code: figures[f"s_{code}"] for code in OPEN_STATUSES}
     keep = (status in OPEN_STATUSES or status == STATUS_OPEN) and settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS > 0
-    finished = _finished_counts(base, keep=keep)
+    # «Просроченные» and «срок в 24 ч» are about open appeals only: no finished one passes them.
+    finished = {} if form.value("overdue") or form.value("due_soon") else _finished_counts(base, keep=keep)
     by_status.update({code: finished.get(code, 0) for code in FINISHED_STATUSES})
     counters = [
         {"code": code, "label": label, "count": by_status[code], "kept": keep and code in FINISHED_STATUSES}

@@ -25,6 +25,7 @@ from tsur.workspace.tones import status_tone
 
 EMPTY = mark_safe("")
 
+
 def local(value: dt.datetime, fmt: str) -> str:
     """What the template's `date` filter writes for the formats used here ("d.m H:i",
     "d.m.Y H:i"): the value in the current time zone, digits zero-padded."""
