@@ -25,11 +25,8 @@ def numbers(response) -> list[str]:
 
 
 @pytest.fixture
-def kept(settings):
+def kept(settings):  # the cache starts and ends empty (tests/conftest.py: _fresh_cache)
     settings.TSUR_OPEN311_LIST_CACHE_SECONDS = 15
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_repeated_query_is_answered_from_the_cache_until_it_expires(client, world, kept):

@@ -20,11 +20,8 @@ from tsur.core import clock
 
 
 @pytest.fixture
-def kept(settings):
+def kept(settings):  # the cache starts and ends empty (tests/conftest.py: _fresh_cache)
     settings.TSUR_QUEUE_ARCHIVE_COUNT_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _counts(response) -> dict[str, int]:
