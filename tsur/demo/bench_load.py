@@ -96,6 +96,8 @@ def run_bench(options: dict, log: Callable[[str], None]) -> dict:
     report: dict = {"mode": "quick" if options["quick"] else "full", "appeals": count, "machine": _machine()}
     log("профиль приёма в процессе (тестовый клиент)…")
     report["in_process"] = profile_intake(runs=10 if options["quick"] else 40)
+    log("стоимость запросов сценария для процессора веб-сервера (в процессе)…")
+    report["budget"] = scenario_budget(runs=5 if options["quick"] else 15)
     port = options["port"]
     workers = options["workers"]
     stack = Stack(port=port, workers=workers, log=log)
@@ -192,6 +194,16 @@ def profile_intake(runs: int) -> list[dict]:
         out.append({"path": label, "status": status, "statements": statements, "median_ms": round(statistics.median(times), 1)})
     tasks.runner().wait_idle(120)
     return out
+
+
+def scenario_budget(runs: int) -> dict:
+    """The web CPU of each kind of the scenario's requests, as the demo's users
+    (tsur.demo.bench_budget)."""
+    from loadtest import scenario
+    from tsur.demo.bench_budget import mix_budget
+    from tsur.demo.loader import DEMO_API_KEY
+
+    return mix_budget(runs=runs, operator=scenario.OPERATORS[0], analyst=scenario.ANALYSTS[0], api_key=DEMO_API_KEY)
 
 
 def _category() -> str:
@@ -412,6 +424,7 @@ def _ms(value: str | None) -> float | None:
 
 
 def markdown(report: dict) -> str:
+    from tsur.demo.bench_budget import markdown as budget_markdown
     from tsur.demo.bench_cost import markdown as cost_markdown
 
     lines = [f"tsur bench load ({report['mode']}): {report['appeals']} appeals; machine {report['machine']}", ""]
@@ -423,6 +436,8 @@ def markdown(report: dict) -> str:
         "|---|---:|---:|",
     ]
     lines += [f"| {r['path']} | {r['statements']} | {r['median_ms']} |" for r in report["in_process"]]
+    if report.get("budget"):
+        lines += budget_markdown(report["budget"])
     lines += [
         "",
         "Maximum throughput (wrk, POST):",
