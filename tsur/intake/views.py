@@ -7,8 +7,6 @@ reached by a private link that a resident may forward to someone else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -33,6 +31,7 @@ from tsur.core.throttle import Throttled, check_intake
 from tsur.directory.models import Category, Territory
 from tsur.intake import resident_view
 from tsur.intake.forms import ErrorBag, LookupForm, RatingForm, WidgetForm, issue_form_token
+from tsur.intake.options import grouped_options
 from tsur.intake.resident_forms import ReplyForm
 from tsur.lib import geo
 
@@ -123,25 +122,6 @@ def landing(request: HttpRequest) -> HttpResponse:
 # --- the widget form ------------------------------------------------------------------------------
 
 
-@dataclass
-class Option:
-    value: str
-    label: str
-    selected: bool
-
-
-def _grouped_options(choices: list, current: str) -> tuple[Option | None, list[tuple[str, list[Option]]]]:
-    """Split Django's grouped choices into the empty option and groups, marking the selected one."""
-    empty = None
-    groups: list[tuple[str, list[Option]]] = []
-    for value, label in choices:
-        if isinstance(label, list | tuple):
-            groups.append((value, [Option(v, lbl, v == current) for v, lbl in label]))
-        else:
-            empty = Option(value, label, value == current)
-    return empty, groups
-
-
 def _map_context() -> dict:
     return {
         "geojson_url": reverse("intake:boundaries"),
@@ -154,10 +134,6 @@ def _map_context() -> dict:
 
 def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, photos_lost: bool = False, status: int = 200) -> HttpResponse:
     embed = _is_embed(request)
-    value = form["category"].value() or ""
-    cat_empty, cat_groups = _grouped_options(form.fields["category"].choices, value)
-    value = form["territory"].value() or ""
-    ter_empty, ter_groups = _grouped_options(form.fields["territory"].choices, value)
     general = errors.by_field.get("__all__", [])
     order = {field: i for i, field in enumerate(FIELD_LABELS)}
     fields = sorted((f for f, msgs in errors.by_field.items() if f != "__all__" and msgs), key=lambda f: order.get(f, len(order)))
@@ -173,10 +149,8 @@ def _render_widget(request: HttpRequest, form: WidgetForm, errors: ErrorBag, *, 
         has_errors=bool(errors),
         photos_lost=photos_lost,
         form_token=issue_form_token(),
-        category_empty=cat_empty,
-        category_groups=cat_groups,
-        territory_empty=ter_empty,
-        territory_groups=ter_groups,
+        category_options=grouped_options(form.fields["category"].choices, form["category"].value() or ""),
+        territory_options=grouped_options(form.fields["territory"].choices, form["territory"].value() or ""),
         max_text=settings.TSUR_MAX_TEXT_CHARS,
         max_photos=settings.TSUR_MAX_PHOTOS,
         max_photo_mb=settings.TSUR_MAX_PHOTO_BYTES // (1024 * 1024),
