@@ -25,6 +25,7 @@ from tsur.monitoring.links import EVENT_LABELS as MONITORING_LINK_LABELS
 from tsur.triage.engine import wording
 from tsur.workspace import answering, evidence, place
 from tsur.workspace.actions import available_actions, extension_requests, initial_form, pending_extension
+from tsur.workspace.forms import routing_decision
 from tsur.workspace.notes import notes_context
 from tsur.workspace.queries import due_state
 
@@ -226,11 +227,8 @@ def problem_of(appeal: Appeal, user) -> dict | None:
 
 def route_preview(appeal: Appeal) -> str:
     """What the rules would choose now, so the operator sees it before pressing «Направить»."""
-    from tsur.routing.services import decide
-
-    try:
-        decision = decide(appeal)
-    except Organisation.DoesNotExist:
+    decision = routing_decision(appeal)
+    if decision is None:
         return "Правила не настроены и организация-ЦУР не задана: выберите организацию вручную."
     preview = f"{decision.organisation.short_name}: {decision.reason}"
     if decision.rule_id is None:

@@ -12,7 +12,7 @@ from tsur.answers.services import flagged_answer, templates_for
 from tsur.appeals.models import Appeal, RejectionReason
 from tsur.core.forms import CleanTextForm
 from tsur.directory.models import Organisation, Urgency
-from tsur.routing.services import decide
+from tsur.routing.services import RoutingDecision, decide
 from tsur.workspace import answering
 from tsur.workspace.queries import category_choices, territory_choices
 
@@ -47,12 +47,26 @@ def template_choices(kind: str, appeal: Appeal) -> list[tuple[str, str]]:
     return [("", "— без шаблона —"), *((t.code, t.name) for t in templates_for(appeal, kind))]
 
 
+def routing_decision(appeal: Appeal) -> RoutingDecision | None:
+    """What the routing rules choose for the appeal as it is (None: no rule and no center
+    organisation), asked once per appeal object and version: a moderation card shows it twice, in
+    the route form's first choice and in the preview above it."""
+    key = (appeal.pk, appeal.version, appeal.category_id, appeal.territory_id)
+    known = appeal.__dict__.get("_routing_decision")
+    if known is None or known[0] != key:
+        try:
+            decision = decide(appeal)
+        except Organisation.DoesNotExist:
+            decision = None
+        known = appeal.__dict__["_routing_decision"] = (key, decision)
+    return known[1]
+
+
 def rules_choice_label(appeal: Appeal) -> str:
-    try:
-        organisation = decide(appeal).organisation
-    except Organisation.DoesNotExist:
+    decision = routing_decision(appeal)
+    if decision is None:
         return "Автоматически, по правилам маршрутизации"
-    return f"По правилам: {organisation.short_name}"
+    return f"По правилам: {decision.organisation.short_name}"
 
 
 class EmptyForm(ActionForm):
