@@ -217,7 +217,9 @@ def widget(request: HttpRequest) -> HttpResponse:
     )
     try:
         check_intake(request)
-        appeal = create_appeal(data)
+        # No lookup first (a query on every appeal for the rare resend): the unique (channel,
+        # external id) catches a resend, whose appeal comes back, as on the API.
+        appeal = create_appeal(data, looked_up=True)
     except DomainError as exc:
         errors.add_service(exc.field_errors, exc.message)
         status = exc.http_status if isinstance(exc, Throttled) or exc.http_status >= 500 else 400  # 507: no room for photos
