@@ -39,6 +39,19 @@ def test_it_creates_a_request_with_an_api_key(client, world, api_key):
     assert (r.name, r.email, r.phone, r.user) == ("Мария Сидорова", "maria@example.org", "8 (912) 345-67-89", None)
 
 
+def test_the_notice_names_the_deadline_set_at_creation_without_reading_the_appeal_again(client, world, api_key, settings):
+    """As in production: the follow-up comes after the answer, so the appeal is not read back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TSUR_TASKS_INLINE = False
+    with CaptureQueriesContext(connection) as queries:
+        [created] = as_json(post_report(client, api_key))
+    appeal = Appeal.objects.get(number=created["service_request_id"])
+    assert f"Срок ответа: до {timezone.localtime(appeal.due_at):%d.%m.%Y %H:%M}." in created["service_notice"]
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "appeals_appeal"."id"')]
+
+
 def test_it_answers_in_xml_too(client, world, api_key):
     root = as_xml(post_report(client, api_key, fmt="xml"))
     assert root.tag == "service_requests"

@@ -411,7 +411,8 @@ def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
             user=user if access.role_of(user) == Role.RESIDENT else None,
         )
     )
-    appeal.refresh_from_db()
+    if settings.TSUR_TASKS_INLINE:  # the follow-up ran inline and may have moved the deadline on
+        appeal.refresh_from_db(fields=["status", "due_at"])
     notice = f"Обращение зарегистрировано под номером {appeal.number}."
     if appeal.due_at:
         notice += f" Срок ответа: до {timezone.localtime(appeal.due_at):%d.%m.%Y %H:%M}."
