@@ -28,5 +28,8 @@ os.environ.setdefault("TSUR_OPEN311_LIST_CACHE_SECONDS", "0")
 # The queue's counters of finished appeals counted on every page: a test that closes an appeal sees
 # it counted (tests/workspace/test_queue_counters.py keeps them where the cache is the subject).
 os.environ.setdefault("TSUR_QUEUE_ARCHIVE_COUNT_SECONDS", "0")
+# The situation center's figures computed on every view, for the same reason
+# (tests/workspace/center/test_kept_figures.py keeps them).
+os.environ.setdefault("TSUR_CENTER_FIGURES_SECONDS", "0")
 
 from tsur.settings import *  # noqa: F403

@@ -214,6 +214,9 @@ TSUR_OPEN311_LIST_CACHE_SECONDS = env_int("TSUR_OPEN311_LIST_CACHE_SECONDS", 15)
 # growing every day) are kept in the shared cache this long per scope and filters; the open ones,
 # overdue and due soon are counted on every page (0: all counted on every page).
 TSUR_QUEUE_ARCHIVE_COUNT_SECONDS = env_int("TSUR_QUEUE_ARCHIVE_COUNT_SECONDS", 60)
+# The situation center's figures (region-wide, by filters and day) are computed once per this many
+# seconds for all its users and hosts (tsur.workspace.center.kept); 0: on every page view.
+TSUR_CENTER_FIGURES_SECONDS = env_int("TSUR_CENTER_FIGURES_SECONDS", 30)
 # On a Celery worker, a message about a fresh appeal waits until the appeal is this old before its
 # batch is claimed, so the appeals arriving meanwhile are triaged and matched with it (0: at once).
 TSUR_INTAKE_GATHER_SECONDS = env_float("TSUR_INTAKE_GATHER_SECONDS", 1.0)

@@ -9,7 +9,9 @@ web server's processor time per request of the mix, and so the cores that a rate
 web processes alone (PostgreSQL, Redis, the Celery worker and the load generator come on top).
 
 The operator's «route» POST (about 0.7 % of the mix's requests) is not measured: it changes the
-appeal it acts on, and the next one would not be the same request.
+appeal it acts on, and the next one would not be the same request. The situation center's figures
+are kept for `TSUR_CENTER_FIGURES_SECONDS` (tsur.workspace.center.kept), as the scenario's analysts
+meet them: the views measured are mostly within that period.
 """
 
 from __future__ import annotations

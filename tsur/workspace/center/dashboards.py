@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from tsur.analytics import exports, figures, kpi, measures
@@ -29,6 +30,7 @@ from tsur.core import clock
 from tsur.core.db_router import replica_reads  # read-only pages: the replica when one is configured
 from tsur.core.errors import ValidationFailed
 from tsur.workspace.center.guards import center_required
+from tsur.workspace.center.kept import kept, when
 from tsur.workspace.views import nav_context
 
 PAGE_SIZE = 50
@@ -148,6 +150,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = _parse(request)
     except ValidationFailed as exc:
         return _bad_filters(request, exc, "center_dashboard")
+    shown = kept("dashboard", _key(filters), lambda: _dashboard_figures(filters))
+    ctx = {
+        **_base(request, filters, "center_dashboard", reverse("workspace:center_dashboard")),
+        **shown.value,
+        "previous": _previous(filters),
+        "review_target": getattr(settings, "TSUR_CENTER_REVIEW_TARGET_HOURS", 24),
+        **when(shown),
+    }
+    return render(request, "workspace/center/dashboards.html", ctx)
+
+
+def _key(filters: Filters) -> str:
+    """The figures' key: the filters, and the day (live counts and «today» move with it)."""
+    return f"{timezone.localdate(clock.now()).isoformat()}?{filters.query()}"
+
+
+def _dashboard_figures(filters: Filters) -> dict:
     parts = figures.breakdown(filters)
     overview = parts.total
     drill, q = reverse("workspace:center_appeals"), filters.query()
@@ -165,18 +184,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "target": [getattr(settings, "TSUR_CENTER_REVIEW_TARGET_HOURS", 24), None],
         },
     }
-    ctx = {
-        **_base(request, filters, "center_dashboard", reverse("workspace:center_dashboard")),
+    return {
         "o": overview,
         "tiles": _tiles(overview, reverse("workspace:center_appeals"), filters.query()),
         "before": before,
-        "previous": _previous(filters),
-        "review_target": getattr(settings, "TSUR_CENTER_REVIEW_TARGET_HOURS", 24),
         "charts": charts,
         "organisations_table": figures_table(parts.organisations, dim="organisation", first="Организация", drill=drill, query=q),
         "municipalities_table": figures_table(parts.municipalities, dim="territory", first="Муниципалитет", drill=drill, query=q),
     }
-    return render(request, "workspace/center/dashboards.html", ctx)
 
 
 @center_required
@@ -186,15 +201,11 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
         filters = _parse(request)
     except ValidationFailed as exc:
         return _bad_filters(request, exc, "center_kpi")
-    rating = kpi.organisation_rating(filters)
-    groups: list[tuple[str, list]] = []
-    for s in rating:
-        if not groups or groups[-1][0] != s.kind_label:
-            groups.append((s.kind_label, []))
-        groups[-1][1].append(s)
+    shown = kept("kpi", _key(filters), lambda: _rating_groups(filters))
     ctx = {
         **_base(request, filters, "center_kpi", reverse("workspace:center_kpi")),
-        "groups": groups,
+        "groups": shown.value,
+        **when(shown),
         "formula": kpi.formula_text(),
         "objective_formula": kpi.objective_text(),
         "confirmed_formula": kpi.confirmed_text(),
@@ -210,15 +221,28 @@ def region(request: HttpRequest) -> HttpResponse:
         filters = _parse(request)
     except ValidationFailed as exc:
         return _bad_filters(request, exc, "center_region")
+    shown = kept("region", _key(filters), lambda: _region_figures(filters))
+    ctx = {**_base(request, filters, "center_region", reverse("workspace:center_region")), **shown.value, **when(shown)}
+    return render(request, "workspace/center/dashboards_region.html", ctx)
+
+
+def _rating_groups(filters: Filters) -> list[tuple[str, list]]:
+    groups: list[tuple[str, list]] = []
+    for s in kpi.organisation_rating(filters):
+        if not groups or groups[-1][0] != s.kind_label:
+            groups.append((s.kind_label, []))
+        groups[-1][1].append(s)
+    return groups
+
+
+def _region_figures(filters: Filters) -> dict:
     parts = figures.breakdown(filters)
-    ctx = {
-        **_base(request, filters, "center_region", reverse("workspace:center_region")),
+    return {
         "r": kpi.region_figures(filters, parts),
         "municipalities_table": figures_table(
             parts.municipalities, dim="territory", first="Муниципалитет", drill=reverse("workspace:center_appeals"), query=filters.query()
         ),
     }
-    return render(request, "workspace/center/dashboards_region.html", ctx)
 
 
 def _selection(request: HttpRequest, filters: Filters):

@@ -20,6 +20,7 @@ from tsur.core.db_router import replica_reads  # read-only pages: the replica wh
 from tsur.workspace.center import weekly_format as fmt
 from tsur.workspace.center import weekly_tension
 from tsur.workspace.center.guards import center_required
+from tsur.workspace.center.kept import kept, when
 from tsur.workspace.views import nav_context
 
 TOP_POINTS = 7
@@ -138,12 +139,8 @@ def _changes(now: dt.datetime, today: dt.date, daily: dict[dt.date, int]) -> tup
     return rows, names
 
 
-@require_GET
-@center_required
-@replica_reads()
-def center(request: HttpRequest) -> HttpResponse:
-    now = clock.now()
-    today = timezone.localdate(now)
+def _figures(now: dt.datetime, today: dt.date) -> dict:
+    """Everything the page shows but its navigation: region-wide, the same for every user."""
     month = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today)
     everything = Filters(date_from=today - dt.timedelta(days=LONGEST_DAYS - 1), date_to=today)
     daily = received_per_day(today)
@@ -156,9 +153,7 @@ def center(request: HttpRequest) -> HttpResponse:
     # Overdue appeals not yet sent to any organisation (registration or routing is late) count in
     # the tile, so the table names them too, or its rows would not add up to the tile.
     unassigned = (figures.live_counts(everything, by=("organisation_id",)).get((None,)) or {}).get("overdue_now") or 0
-    ctx = {
-        **nav_context(request, "center"),
-        "now": now,
+    return {
         "tiles": _tiles(today, daily),
         "points": weekly_tension.top_points(month, limit=TOP_POINTS),
         "changes": changes,
@@ -168,6 +163,16 @@ def center(request: HttpRequest) -> HttpResponse:
         "overdue_unassigned_query": everything.query(only="overdue"),
         "month": month,
     }
+
+
+@require_GET
+@center_required
+@replica_reads()
+def center(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    today = timezone.localdate(now)
+    shown = kept("front", today.isoformat(), lambda: _figures(now, today))
+    ctx = {**nav_context(request, "center"), **shown.value, **when(shown), "now": shown.at}
     return render(request, "workspace/center/front.html", ctx)
 
 
