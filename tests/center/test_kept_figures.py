@@ -60,6 +60,8 @@ def test_a_second_view_within_the_period_shows_the_first_ones_figures(client, wo
     assert "12:00:05" in first.content.decode() and "12:00:05" in second.content.decode()  # computed at the first view
     assert "12:00:25" not in second.content.decode()
     assert 'data-testid="figures-at" title="Показатели пересчитываются не чаще раза в 60 с"' in second.content.decode()
+    assert second.content.decode().count('class="table-wrap"') == first.content.decode().count('class="table-wrap"')
+    assert "&lt;div" not in second.content.decode()  # the kept tables are still markup, not text
 
 
 def test_other_filters_are_computed_apart(client, world, kept_period, monkeypatch):
