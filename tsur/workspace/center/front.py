@@ -172,7 +172,7 @@ def center(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     today = timezone.localdate(now)
     shown = kept("front", today.isoformat(), lambda: _figures(now, today))
-    ctx = {**nav_context(request, "center"), **shown.value, **when(shown), "now": shown.at}
+    ctx = {**nav_context(request, "center"), **shown.value, **when(shown)}
     return render(request, "workspace/center/front.html", ctx)
 
 
